@@ -1,0 +1,104 @@
+# chat_server: see README.md.  `make`, `make check`, `make install`, `make run`.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DATADIR    ?= $(PREFIX)/share/chat_server
+DESTDIR    ?=
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD   ?= build
+
+# iniparser ships no .pc file on Debian; use one where it exists.
+INIPARSER_CFLAGS := $(shell $(PKG_CONFIG) --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
+INIPARSER_LIBS   := $(shell $(PKG_CONFIG) --libs iniparser 2>/dev/null || echo -liniparser)
+DEPS_CFLAGS := $(INIPARSER_CFLAGS) $(shell $(PKG_CONFIG) --cflags jansson libcrypto)
+DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson libcrypto)
+
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+            -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith
+HARDEN   := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' $(DEPS_CFLAGS)
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) -MMD -MP
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LDLIBS   += $(DEPS_LIBS)
+
+# The sanitizer build runs the same integration suite.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+SRC      := $(wildcard src/*.c)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+SAN_OBJ  := $(SRC:src/%.c=$(BUILD)/san/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+BIN      := $(BUILD)/chat_server
+SAN_BIN  := $(BUILD)/san/chat_server
+NODE_TEST := node --test --test-concurrency=1
+
+.PHONY: all check unit integration integration-san install uninstall run clean
+
+all: $(BIN)
+
+$(BIN): $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(SAN_BIN): $(SAN_OBJ)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/san/%.o: src/%.c | $(BUILD)/san
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c -o $@ $<
+
+$(BUILD)/lib.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/lib.a | $(BUILD)/unit
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib.a $(LDLIBS) -lcmocka
+
+$(BUILD)/obj $(BUILD)/san $(BUILD)/unit:
+	mkdir -p $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+check: unit integration integration-san
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: $(BIN) node_modules/.package-lock.json
+	CHAT_SERVER_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/integration/
+
+integration-san: $(SAN_BIN) node_modules/.package-lock.json
+	CHAT_SERVER_BIN=$(abspath $(SAN_BIN)) CHAT_SERVER_SANITIZED=1 \
+	  $(NODE_TEST) tests/integration/
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(DATADIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/chat_server
+	install -m 0644 conf/websocket_chat_server.ini $(DESTDIR)$(DATADIR)/websocket_chat_server.ini.sample
+	test -e $(DESTDIR)$(SYSCONFDIR)/websocket_chat_server.ini || \
+	  install -m 0644 conf/websocket_chat_server.ini $(DESTDIR)$(SYSCONFDIR)/websocket_chat_server.ini
+	install -d $(DESTDIR)$(SYSCONFDIR)/sysctl.d
+	install -m 0644 conf/sysctl.d/60-chat_server.conf $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/chat_server $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
+	rm -rf $(DESTDIR)$(DATADIR)
+
+run:
+	sh tools/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

@@ -1,0 +1,17 @@
+/* dirs: opening the directories we own (rooms, users, log, sessions).
+ *
+ * Every file we touch is opened relative to one of these descriptors with
+ * O_NOFOLLOW, so a name from a request can never reach another directory and
+ * a symlink planted inside ours is never followed. */
+#ifndef CHAT_DIRS_H
+#define CHAT_DIRS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Opens the directory at path, creating it (and missing parents) with mode
+ * when create is true.  Returns a descriptor (O_DIRECTORY|O_CLOEXEC) or -1
+ * with errno set. */
+int dirs_open(const char *path, mode_t mode, bool create);
+
+#endif

@@ -1,0 +1,67 @@
+/* presence: who is in a room, as files users/<room>_<name> holding the
+ * colour and a newline (the PHP room list reads them too).
+ *
+ * Liveness is a kernel fact, not a cleanup duty: each process holds a flock
+ * on its own presence file for as long as it lives.  A file whose lock can be
+ * taken belongs to a dead process; whoever lists the room removes it.  Names
+ * are claimed, listed, recoloured and released under an exclusive flock on
+ * users/.<room>.lock, so two joins can never get the same name and a lister
+ * never removes a file that is being claimed.  A presence file is written
+ * under a temporary name and linked into place, so no reader ever sees it
+ * empty. */
+#ifndef CHAT_PRESENCE_H
+#define CHAT_PRESENCE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "color.h"
+#include "identity.h"
+#include "room.h"
+
+/* A claimed name may carry a number after the cleaned base name. */
+#define PRESENCE_NAME_MAX (NAME_MAX_BYTES + 20)
+
+struct presence_entry {
+	char name[PRESENCE_NAME_MAX + 1];
+	char color[COLOR_MAX + 1];
+};
+
+struct presence_list {
+	struct presence_entry *v;
+	size_t n;
+	size_t cap;
+};
+
+/* This process's own claim. */
+struct presence {
+	int dir_fd;   /* the users directory */
+	int file_fd;  /* our presence file, flocked while we live; -1 if none */
+	mode_t mode;
+	char room[ROOM_NAME_MAX + 1];
+	char name[PRESENCE_NAME_MAX + 1]; /* the final name, numbered if needed */
+};
+
+/* Opens the users directory (created with dir_mode if missing).  Returns the
+ * descriptor or -1. */
+int presence_open_dir(const char *users_dir, mode_t dir_mode);
+
+/* Claims a name in room for base_name: base_name itself when free, else
+ * base_name followed by one more than the highest number in use.  p->name
+ * gets the final name.  Returns 0 or -1 (errno set). */
+int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
+                   const char *room, const char *base_name, const char *color);
+
+/* Lists the live members of room in name order (strcoll), removing the files
+ * of dead processes.  out is emptied first.  Returns 0 or -1. */
+int presence_list(int dir_fd, const char *room, struct presence_list *out);
+
+/* Replaces our colour.  Returns 0 or -1. */
+int presence_set_color(struct presence *p, const char *color);
+
+/* Removes our presence file and drops the lock.  Safe to call twice. */
+void presence_release(struct presence *p);
+
+void presence_list_free(struct presence_list *l);
+
+#endif

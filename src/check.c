@@ -1,0 +1,153 @@
+#include "check.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Each connection is one chat_server process with one inotify instance and
+ * at most four watches, and websocketd keeps three pipes plus a socket. */
+#define WATCHES_PER_USER 4
+#define WEBSOCKETD_FDS_PER_USER 4
+#define SYSCTL_HINT "see conf/sysctl.d/60-chat_server.conf"
+
+static long read_number(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long n = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* inotify instances among the open files of one process. */
+static long inotify_fds_of(int proc_fd, const char *pid)
+{
+	char path[300], target[64];
+	snprintf(path, sizeof path, "%s/fd", pid);
+	int fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *fds = fd < 0 ? NULL : fdopendir(fd);
+	if (!fds) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	long count = 0;
+	struct dirent *f;
+	while ((f = readdir(fds))) {
+		ssize_t n = readlinkat(dirfd(fds), f->d_name, target,
+		                       sizeof target - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		count += strcmp(target, "anon_inode:inotify") == 0;
+	}
+	closedir(fds);
+	return count;
+}
+
+/* inotify instances held by the processes we can see (all of ours). */
+static long inotify_instances_in_use(void)
+{
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	long count = 0;
+	struct dirent *p;
+	while ((p = readdir(proc)))
+		if (p->d_name[0] >= '0' && p->d_name[0] <= '9')
+			count += inotify_fds_of(dirfd(proc), p->d_name);
+	closedir(proc);
+	return count;
+}
+
+static bool report(FILE *out, bool ok, const char *what, long have, long need,
+                   const char *fix)
+{
+	fprintf(out, "%-7s %s: %ld (needed for the expected users: %ld)%s%s\n",
+	        ok ? "ok" : "PROBLEM", what, have, need, ok ? "" : "; ",
+	        ok ? "" : fix);
+	return ok;
+}
+
+static bool check_inotify(const struct chat_config *cfg, FILE *out)
+{
+	long users = cfg->expected_users;
+	long inst = read_number("/proc/sys/fs/inotify/max_user_instances");
+	long watches = read_number("/proc/sys/fs/inotify/max_user_watches");
+	long used = inotify_instances_in_use();
+	bool ok = report(out, inst >= users + used, "fs.inotify.max_user_instances",
+	                 inst, users + used, "past it, rooms are followed by "
+	                 "polling (slower); raise it, " SYSCTL_HINT);
+	fprintf(out, "        inotify instances in use by this user now: %ld\n",
+	        used);
+	ok &= report(out, watches >= users * WATCHES_PER_USER,
+	             "fs.inotify.max_user_watches", watches,
+	             users * WATCHES_PER_USER, "raise it, " SYSCTL_HINT);
+	return ok;
+}
+
+static bool check_rlimits(const struct chat_config *cfg, FILE *out)
+{
+	long users = cfg->expected_users;
+	struct rlimit nofile, nproc;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0 ||
+	    getrlimit(RLIMIT_NPROC, &nproc) < 0)
+		return false;
+	long fds = nofile.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)nofile.rlim_cur;
+	long procs = nproc.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)nproc.rlim_cur;
+	bool ok = report(out, fds >= users * WEBSOCKETD_FDS_PER_USER + 64,
+	                 "open files (ulimit -n, for websocketd)", fds,
+	                 users * WEBSOCKETD_FDS_PER_USER + 64,
+	                 "raise LimitNOFILE= in the websocketd unit");
+	ok &= report(out, procs >= users + 16, "processes (ulimit -u)", procs,
+	             users + 16, "raise LimitNPROC= in the websocketd unit");
+	long file_max = read_number("/proc/sys/fs/file-max");
+	ok &= report(out, file_max < 0 || file_max >= users * 8,
+	             "open files, whole system (fs.file-max)", file_max,
+	             users * 8, "raise fs.file-max");
+	return ok;
+}
+
+static bool check_dir(FILE *out, const char *what, const char *path, int need)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		bool creatable = errno == ENOENT && need != R_OK;
+		fprintf(out, "%-7s %s %s: %s%s\n", creatable ? "ok" : "PROBLEM",
+		        what, path, strerror(errno),
+		        creatable ? " (created at the first connection)" : "");
+		return creatable;
+	}
+	bool ok = S_ISDIR(st.st_mode) && access(path, need | X_OK) == 0;
+	fprintf(out, "%-7s %s %s: mode %04o, owner uid %ld, %s\n",
+	        ok ? "ok" : "PROBLEM", what, path, (unsigned)(st.st_mode & 07777),
+	        (long)st.st_uid, !S_ISDIR(st.st_mode) ? "not a directory"
+	        : ok ? "usable" : need == R_OK ? "not readable by us"
+	        : "not writable by us");
+	return ok;
+}
+
+int check_run(const struct chat_config *cfg, FILE *out)
+{
+	fprintf(out, "chat_server --check: limits for %d expected users "
+	             "(EXPECTED_USERS), running as uid %ld\n",
+	        cfg->expected_users, (long)getuid());
+	bool ok = check_inotify(cfg, out);
+	ok &= check_rlimits(cfg, out);
+	ok &= check_dir(out, "rooms directory", cfg->rooms_dir, W_OK);
+	ok &= check_dir(out, "users directory", cfg->users_dir, W_OK);
+	ok &= check_dir(out, "log directory", cfg->log_dir, W_OK);
+	ok &= check_dir(out, "sessions directory", cfg->sessions_dir, R_OK);
+	fprintf(out, "%s\n", ok ? "all checks passed" : "some checks failed");
+	return ok ? 0 : 1;
+}

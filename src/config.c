@@ -1,0 +1,249 @@
+#include "config.h"
+
+#include <errno.h>
+#include <iniparser.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/websocket_chat_server.ini"
+
+/* Every key of [global], lower case as iniparser stores them.  Keys read by
+ * the PHP pages only are listed too so they are not warned about. */
+static const char *const known_keys[] = {
+	"base_dir", "lang", "ice_server_dns", "websocketd_server_url",
+	"authentization_webservice_url", "authentization_cookiename",
+	"rooms_dir", "users_dir", "sessions_dir", "log_dir",
+	"session_cookie", "last_messages", "poll_interval_ms", "expected_users",
+	"file_mode", "dir_mode",
+};
+
+const char *config_path(const char *path)
+{
+	if (path && *path)
+		return path;
+	const char *env = getenv("CHAT_SERVER_CONFIG");
+	if (env && *env)
+		return env;
+	return CONFIG_DEFAULT_PATH;
+}
+
+static bool key_is_known(const char *key)
+{
+	for (size_t i = 0; i < sizeof known_keys / sizeof *known_keys; i++)
+		if (strcmp(key, known_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static void warn_unknown_keys(const dictionary *d, FILE *warn)
+{
+	int n = iniparser_getsecnkeys(d, "global");
+	if (n <= 0)
+		return;
+	const char **keys = calloc((size_t)n, sizeof *keys);
+	if (!keys || !iniparser_getseckeys(d, "global", keys)) {
+		free(keys);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *key = keys[i] + strlen("global:");
+		if (!key_is_known(key))
+			fprintf(warn, "chat_server: warning: unknown key [global] %s "
+			              "ignored\n", key);
+	}
+	free(keys);
+}
+
+/* Copies a string value; a value that does not fit is an error, never a
+ * silently shortened path. */
+static int get_string(const dictionary *d, const char *key, const char *def,
+                      char *out, size_t outsz, char *err, size_t errsz)
+{
+	char full[64];
+	snprintf(full, sizeof full, "global:%s", key);
+	const char *v = iniparser_getstring(d, full, def);
+	if (strlen(v) >= outsz) {
+		snprintf(err, errsz, "config key %s is too long", key);
+		return -1;
+	}
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+static int get_number(const dictionary *d, const char *key, long def, long min,
+                      long max, int base, long *out, char *err, size_t errsz)
+{
+	char full[64];
+	snprintf(full, sizeof full, "global:%s", key);
+	const char *v = iniparser_getstring(d, full, NULL);
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, base);
+	if (errno || *end || n < min || n > max) {
+		snprintf(err, errsz, "config key %s must be a number from %ld to "
+		                     "%ld, not \"%.40s\"", key, min, max, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int dir_key(const dictionary *d, const char *key, const char *base,
+                   const char *sub, char *out, char *err, size_t errsz)
+{
+	char def[CONFIG_PATH_MAX];
+	int n = snprintf(def, sizeof def, "%s/%s", base, sub);
+	if (n < 0 || (size_t)n >= sizeof def) {
+		snprintf(err, errsz, "BASE_DIR is too long");
+		return -1;
+	}
+	if (get_string(d, key, def, out, CONFIG_PATH_MAX, err, errsz) < 0)
+		return -1;
+	if (out[0] != '/') {
+		snprintf(err, errsz, "config key %s must be an absolute path",
+		         key);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_strings(const dictionary *d, struct chat_config *c, char *err,
+                        size_t errsz)
+{
+	if (get_string(d, "base_dir", "", c->base_dir, sizeof c->base_dir, err,
+	               errsz) < 0 ||
+	    get_string(d, "lang", "", c->lang, sizeof c->lang, err, errsz) < 0 ||
+	    get_string(d, "ice_server_dns", "", c->ice_server_dns,
+	               sizeof c->ice_server_dns, err, errsz) < 0 ||
+	    get_string(d, "websocketd_server_url", "", c->websocketd_server_url,
+	               sizeof c->websocketd_server_url, err, errsz) < 0 ||
+	    get_string(d, "authentization_webservice_url", "",
+	               c->auth_webservice_url, sizeof c->auth_webservice_url,
+	               err, errsz) < 0 ||
+	    get_string(d, "authentization_cookiename", "", c->auth_cookiename,
+	               sizeof c->auth_cookiename, err, errsz) < 0 ||
+	    get_string(d, "session_cookie", "PHPSESSID", c->session_cookie,
+	               sizeof c->session_cookie, err, errsz) < 0)
+		return -1;
+	if (c->base_dir[0] != '/') {
+		snprintf(err, errsz, c->base_dir[0]
+		         ? "BASE_DIR must be an absolute path"
+		         : "BASE_DIR is missing in [global]");
+		return -1;
+	}
+	if (!c->session_cookie[0]) {
+		snprintf(err, errsz, "SESSION_COOKIE must not be empty");
+		return -1;
+	}
+	return 0;
+}
+
+static int load_dirs(const dictionary *d, struct chat_config *c, char *err,
+                     size_t errsz)
+{
+	if (dir_key(d, "rooms_dir", c->base_dir, "rooms", c->rooms_dir, err,
+	            errsz) < 0 ||
+	    dir_key(d, "users_dir", c->base_dir, "users", c->users_dir, err,
+	            errsz) < 0 ||
+	    dir_key(d, "sessions_dir", c->base_dir, "sessions", c->sessions_dir,
+	            err, errsz) < 0 ||
+	    dir_key(d, "log_dir", c->base_dir, "log", c->log_dir, err,
+	            errsz) < 0)
+		return -1;
+	return 0;
+}
+
+static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
+                        size_t errsz)
+{
+	long last, poll_ms, expected, fmode, dmode;
+	if (get_number(d, "last_messages", 20, 0, 10000, 10, &last, err,
+	               errsz) < 0 ||
+	    get_number(d, "poll_interval_ms", 100, 10, 60000, 10, &poll_ms, err,
+	               errsz) < 0 ||
+	    get_number(d, "expected_users", 200, 1, 1000000, 10, &expected, err,
+	               errsz) < 0 ||
+	    get_number(d, "file_mode", 0640, 0, 0777, 8, &fmode, err,
+	               errsz) < 0 ||
+	    get_number(d, "dir_mode", 0750, 0, 0777, 8, &dmode, err, errsz) < 0)
+		return -1;
+	c->last_messages = (int)last;
+	c->poll_interval_ms = (int)poll_ms;
+	c->expected_users = (int)expected;
+	c->file_mode = (mode_t)fmode;
+	c->dir_mode = (mode_t)dmode;
+	return 0;
+}
+
+/* iniparser reports syntax errors through a printf-like callback; we keep
+ * the first one so the caller can print a single clear line. */
+static char parse_error[256];
+
+static int capture_parse_error(const char *fmt, ...)
+{
+	if (parse_error[0])
+		return 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(parse_error, sizeof parse_error, fmt, ap);
+	va_end(ap);
+	parse_error[strcspn(parse_error, "\r\n")] = '\0';
+	return 0;
+}
+
+static dictionary *open_ini(const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
+		snprintf(err, errsz, "cannot read config file %s: %s", path,
+		         strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "config file %s is not a regular file", path);
+		return NULL;
+	}
+	parse_error[0] = '\0';
+	iniparser_set_error_callback(capture_parse_error);
+	dictionary *d = iniparser_load(path);
+	iniparser_set_error_callback(NULL);
+	if (!d || parse_error[0]) {
+		snprintf(err, errsz, "config file %s is not valid: %s", path,
+		         parse_error[0] ? parse_error : "cannot be parsed");
+		iniparser_freedict(d);
+		return NULL;
+	}
+	return d;
+}
+
+int config_load(const char *path, struct chat_config *cfg, FILE *warn,
+                char *err, size_t errsz)
+{
+	memset(cfg, 0, sizeof *cfg);
+	dictionary *d = open_ini(path, err, errsz);
+	if (!d)
+		return -1;
+	int rc = -1;
+	if (load_strings(d, cfg, err, errsz) == 0 &&
+	    load_dirs(d, cfg, err, errsz) == 0 &&
+	    load_numbers(d, cfg, err, errsz) == 0)
+		rc = 0;
+	if (rc == 0)
+		warn_unknown_keys(d, warn);
+	iniparser_freedict(d);
+	return rc;
+}

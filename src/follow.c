@@ -1,0 +1,280 @@
+#include "follow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK (16 * 1024)
+#define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
+#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+
+/* inotify watches paths; /proc/self/fd/N names exactly the inode we hold. */
+static int watch_fd(int inotify_fd, int fd, uint32_t mask)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	return inotify_add_watch(inotify_fd, path, mask);
+}
+
+static void forget_position(struct follower *f)
+{
+	f->offset = 0;
+	f->tail_len = 0;
+	buf_clear(&f->partial);
+	f->skipping = false;
+}
+
+/* Opens the file under its name, positioned at its start.  A missing file
+ * is not an error: fd stays -1 until it appears. */
+static int open_current(struct follower *f)
+{
+	f->fd = openat(f->dir_fd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	                                       O_NONBLOCK);
+	forget_position(f);
+	if (f->fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(f->fd);
+		f->fd = -1;
+		errno = EINVAL;
+		return -1;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	if (f->inotify_fd >= 0) {
+		f->wd = watch_fd(f->inotify_fd, f->fd, FILE_EVENTS);
+		if (f->wd < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void close_current(struct follower *f)
+{
+	if (f->wd >= 0)
+		inotify_rm_watch(f->inotify_fd, f->wd);
+	f->wd = -1;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* Remembers the bytes just before offset, read as part of buf (which ends
+ * at offset), to recognise the file after a truncation. */
+static void keep_tail(struct follower *f, const char *buf, size_t n)
+{
+	size_t k = n < FOLLOW_TAIL ? n : FOLLOW_TAIL;
+	if ((off_t)k > f->offset)
+		k = (size_t)f->offset;
+	memcpy(f->tail, buf + n - k, k);
+	f->tail_len = k;
+}
+
+/* Puts the follower at offset end without delivering anything. */
+static int seek_end(struct follower *f, off_t end)
+{
+	char buf[FOLLOW_TAIL];
+	off_t start = end > FOLLOW_TAIL ? end - FOLLOW_TAIL : 0;
+	ssize_t n = pread(f->fd, buf, (size_t)(end - start), start);
+	if (n != end - start)
+		return -1;
+	f->offset = end;
+	keep_tail(f, buf, (size_t)n);
+	return 0;
+}
+
+int follower_open(struct follower *f, int dir_fd, const char *name,
+                  int inotify_fd)
+{
+	memset(f, 0, sizeof *f);
+	f->dir_fd = dir_fd;
+	f->fd = -1;
+	f->wd = -1;
+	f->dir_wd = -1;
+	f->inotify_fd = inotify_fd;
+	buf_init(&f->partial, FOLLOW_LINE_MAX);
+	if (strlen(name) >= sizeof f->name) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(f->name, name, strlen(name) + 1);
+	if (inotify_fd >= 0) {
+		f->dir_wd = watch_fd(inotify_fd, dir_fd, DIR_EVENTS);
+		if (f->dir_wd < 0)
+			return -1;
+	}
+	if (open_current(f) < 0)
+		return -1;
+	struct stat st;
+	if (f->fd >= 0 && (fstat(f->fd, &st) < 0 || seek_end(f, st.st_size) < 0))
+		return -1;
+	return 0;
+}
+
+#define BACK_BLOCK 4096
+
+/* The offset just after the last '\n' at or before end, or 0. */
+static off_t line_start_before(int fd, off_t end, size_t newlines_to_pass)
+{
+	char buf[BACK_BLOCK];
+	size_t seen = 0;
+	while (end > 0) {
+		off_t start = end > BACK_BLOCK ? end - BACK_BLOCK : 0;
+		ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+		if (n != end - start)
+			return -1;
+		for (ssize_t i = n - 1; i >= 0; i--)
+			if (buf[i] == '\n' && ++seen == newlines_to_pass)
+				return start + i + 1;
+		end = start;
+	}
+	return 0;
+}
+
+int follower_rewind_lines(struct follower *f, size_t n)
+{
+	struct stat st;
+	if (f->fd < 0)
+		return 0;
+	if (fstat(f->fd, &st) < 0)
+		return -1;
+	/* The last complete line ends after the last newline; n lines back
+	 * means passing n + 1 newlines from there (the first is its own). */
+	off_t end = line_start_before(f->fd, st.st_size, 1);
+	off_t start = end < 0 ? -1 : line_start_before(f->fd, end, n + 1);
+	if (start < 0)
+		return -1;
+	buf_clear(&f->partial);
+	f->skipping = false;
+	return seek_end(f, start);
+}
+
+/* Hands one complete line (partial prefix + seg) to fn. */
+static int emit(struct follower *f, const char *seg, size_t n,
+                follow_line_fn fn, void *ctx)
+{
+	if (f->skipping) {
+		f->skipping = false;
+		return 0;
+	}
+	if (f->partial.len == 0)
+		return fn(ctx, seg, n);
+	if (buf_append(&f->partial, seg, n) < 0) {
+		buf_clear(&f->partial);
+		return 0; /* over-long: dropped */
+	}
+	int rc = fn(ctx, f->partial.data, f->partial.len);
+	buf_clear(&f->partial);
+	return rc;
+}
+
+/* Splits new bytes into lines; a last piece without '\n' waits. */
+static int split(struct follower *f, const char *p, size_t n,
+                 follow_line_fn fn, void *ctx)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		if (!nl) {
+			if (!f->skipping && buf_append(&f->partial, p, n) < 0) {
+				buf_clear(&f->partial);
+				f->skipping = true;
+			}
+			return 0;
+		}
+		size_t len = (size_t)(nl - p) + 1;
+		if (emit(f, p, len, fn, ctx) != 0)
+			return -1;
+		p += len;
+		n -= len;
+	}
+	return 0;
+}
+
+/* Reads one chunk after offset.  Returns bytes of new data, 0 at the end,
+ * -1 on error; *truncated when the bytes before offset changed. */
+static ssize_t read_chunk(struct follower *f, char *buf, bool *truncated)
+{
+	off_t start = f->offset - (off_t)f->tail_len;
+	ssize_t n = pread(f->fd, buf, CHUNK, start);
+	if (n < 0)
+		return -1;
+	*truncated = (size_t)n < f->tail_len ||
+	             memcmp(buf, f->tail, f->tail_len) != 0;
+	if (*truncated)
+		return 0;
+	return n - (ssize_t)f->tail_len;
+}
+
+/* Delivers from the open file.  Returns 1 when more is waiting, 0 at the
+ * end, -1 on error. */
+static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
+                 void *ctx)
+{
+	char buf[CHUNK];
+	size_t done = 0;
+	for (;;) {
+		struct stat st;
+		if (fstat(f->fd, &st) < 0)
+			return -1;
+		bool truncated = st.st_size < f->offset;
+		ssize_t n = truncated ? 0 : read_chunk(f, buf, &truncated);
+		if (n < 0)
+			return -1;
+		if (truncated) {
+			forget_position(f);
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		size_t total = f->tail_len + (size_t)n;
+		if (split(f, buf + f->tail_len, (size_t)n, fn, ctx) < 0)
+			return -1;
+		f->offset += n;
+		keep_tail(f, buf, total);
+		done += (size_t)n;
+		if (done >= max_bytes)
+			return 1;
+	}
+}
+
+/* True when the name now leads to another file than ours (or to none). */
+static bool replaced(const struct follower *f)
+{
+	struct stat st;
+	if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT;
+	return st.st_dev != f->dev || st.st_ino != f->ino;
+}
+
+int follower_update(struct follower *f, size_t max_bytes, follow_line_fn fn,
+                    void *ctx)
+{
+	if (f->fd < 0 && open_current(f) < 0)
+		return -1;
+	if (f->fd < 0)
+		return 0;
+	/* Looked at before draining: everything written to the old file
+	 * before the rename is read before we leave it. */
+	bool moved = replaced(f);
+	int rc = drain(f, max_bytes, fn, ctx);
+	if (rc != 0 || !moved)
+		return rc;
+	close_current(f);
+	if (open_current(f) < 0)
+		return -1;
+	return f->fd < 0 ? 0 : 1;
+}
+
+/* The directory watch stays: another follower in the same directory shares
+ * it (inotify gives one watch per inode), and closing the inotify
+ * descriptor ends it anyway. */
+void follower_close(struct follower *f)
+{
+	close_current(f);
+	buf_free(&f->partial);
+}

@@ -1,0 +1,149 @@
+#include "identity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cookie.h"
+#include "dirs.h"
+#include "php_session.h"
+#include "text.h"
+
+bool session_id_is_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > SESSION_ID_MAX)
+		return false;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,-") == n;
+}
+
+static bool byte_is_forbidden(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || strchr("/_:,><\"'\\ ", c) != NULL;
+}
+
+/* Length of the longest prefix of s (len bytes, valid UTF-8) that is at most
+ * max bytes and ends on a character boundary. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+bool identity_clean_name(char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || !text_is_utf8(name, len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (byte_is_forbidden((unsigned char)name[i]))
+			name[i] = '-';
+	name[utf8_cut(name, len, NAME_MAX_BYTES)] = '\0';
+	return name[0] != '\0';
+}
+
+bool identity_from_value(const char *value, size_t len, struct identity *id)
+{
+	const char *colon = memchr(value, ':', len);
+	size_t name_len = colon ? (size_t)(colon - value) : len;
+	char name[4 * NAME_MAX_BYTES];
+	if (name_len == 0 || name_len >= sizeof name || memchr(value, 0, len))
+		return false;
+	memcpy(name, value, name_len);
+	name[name_len] = '\0';
+	if (!identity_clean_name(name))
+		return false;
+	memcpy(id->name, name, strlen(name) + 1); /* cleaned: it fits */
+
+	size_t color_len = colon ? len - name_len - 1 : 0;
+	snprintf(id->color, sizeof id->color, "%s", COLOR_DEFAULT);
+	if (colon && color_len <= COLOR_MAX) {
+		char color[COLOR_MAX + 1];
+		memcpy(color, colon + 1, color_len);
+		color[color_len] = '\0';
+		if (color_is_valid(color))
+			memcpy(id->color, color, color_len + 1);
+	}
+	return true;
+}
+
+/* PHP holds an exclusive flock on a session for the whole of a request that
+ * opened it.  Waiting for it means we never read a half-written file, but a
+ * slow page must not stall a join: after about a second we read anyway (a
+ * torn file only parses as no session). */
+static void lock_shared_briefly(int fd)
+{
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	for (int i = 0; i < 100; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+			return;
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Reads the whole session file, or fails. */
+static int read_session(int dir_fd, const char *sid, struct buf *out)
+{
+	char name[SESSION_ID_MAX + 8];
+	snprintf(name, sizeof name, "sess_%s", sid);
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	                                  O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int rc = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size <= SESSION_FILE_MAX) {
+		lock_shared_briefly(fd);
+		char chunk[4096];
+		ssize_t n;
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			if (buf_append(out, chunk, (size_t)n) < 0)
+				break;
+		rc = n == 0 ? 0 : -1;
+	}
+	close(fd);
+	return rc;
+}
+
+static bool identity_from_session(const struct chat_config *cfg,
+                                  const char *sid, struct identity *id)
+{
+	int dir_fd = dirs_open(cfg->sessions_dir, 0, false);
+	if (dir_fd < 0)
+		return false;
+	struct buf data;
+	buf_init(&data, SESSION_FILE_MAX);
+	bool ok = false;
+	const char *value;
+	size_t len;
+	if (read_session(dir_fd, sid, &data) == 0 &&
+	    php_session_find_string(data.data ? data.data : "", data.len,
+	                            "username", &value, &len) == PHP_SESSION_FOUND)
+		ok = identity_from_value(value, len, id);
+	buf_free(&data);
+	close(dir_fd);
+	return ok;
+}
+
+void identity_resolve(const struct chat_config *cfg, const char *cookie_header,
+                      struct identity *id)
+{
+	char sid[SESSION_ID_MAX + 1];
+	if (cookie_find(cookie_header, cfg->session_cookie, sid, sizeof sid) &&
+	    session_id_is_valid(sid) && identity_from_session(cfg, sid, id))
+		return;
+	snprintf(id->name, sizeof id->name, "%s", ANONYMOUS_NAME);
+	snprintf(id->color, sizeof id->color, "%s", COLOR_DEFAULT);
+}

@@ -1,0 +1,84 @@
+/* chat_server: one chat connection, started by websocketd per WebSocket.
+ * See README.md; the path of a line through the modules:
+ *   stdin_reader -> parse -> command | append -> room log
+ *   room log -> follow (inotify) -> stdout_writer
+ * with config, room, identity and presence beside them. */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chat.h"
+#include "check.h"
+#include "config.h"
+#include "format.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: chat_server [--config FILE] [--check]\n"
+	             "  Started by websocketd once per connection; reads the\n"
+	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
+	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
+	             "                 else %s/websocket_chat_server.ini)\n"
+	             "  --check        report limits and directories, then exit\n",
+	        SYSCONFDIR);
+}
+
+/* A config problem is told to the browser too, so a user sees why. */
+static int config_failed(const char *err)
+{
+	struct buf line;
+	buf_init(&line, 0);
+	fprintf(stderr, "chat_server: %s\n", err);
+	if (format_error(&line, time(NULL), err) == 0)
+		fwrite(line.data, 1, line.len, stdout);
+	buf_free(&line);
+	return 1;
+}
+
+/* User lists are sorted like the old program's shell globs: by the
+ * collation of LANG from the config, else of the environment. */
+static void set_collation(const char *lang)
+{
+	if (!(*lang && setlocale(LC_COLLATE, lang)) && !setlocale(LC_COLLATE, ""))
+		setlocale(LC_COLLATE, "C");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int opt, check = 0;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'k')
+			check = 1;
+		else {
+			usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	tzset();
+	struct chat_config cfg;
+	char err[512];
+	if (config_load(config_path(path), &cfg, stderr, err, sizeof err) < 0)
+		return config_failed(err);
+	set_collation(cfg.lang);
+	if (check)
+		return check_run(&cfg, stdout);
+	const struct chat_request req = {
+		.path_info = getenv("PATH_INFO"),
+		.cookie = getenv("HTTP_COOKIE"),
+		.forwarded_for = getenv("HTTP_X_FORWARDED_FOR"),
+		.remote_addr = getenv("REMOTE_ADDR"),
+	};
+	return chat_run(&cfg, &req);
+}

@@ -1,0 +1,343 @@
+#include "presence.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dirs.h"
+#include "text.h"
+
+#define FILE_NAME_MAX 256
+#define CLAIM_ATTEMPTS 100
+
+int presence_open_dir(const char *users_dir, mode_t dir_mode)
+{
+	return dirs_open(users_dir, dir_mode, true);
+}
+
+/* The room lock serialises every change of the room's membership. */
+static int lock_room(int dir_fd, const char *room, mode_t mode)
+{
+	char name[FILE_NAME_MAX];
+	snprintf(name, sizeof name, ".%s.lock", room);
+	int fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	                mode);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void unlock_room(int lock_fd)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+}
+
+static int member_file(char *out, const char *room, const char *name)
+{
+	int n = snprintf(out, FILE_NAME_MAX, "%s_%s", room, name);
+	if (n < 0 || n >= FILE_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* The name part of a presence file of room, or NULL when the file belongs
+ * to another room or its name could not have been claimed by us. */
+static const char *member_name(const char *file, const char *room)
+{
+	size_t rl = strlen(room);
+	if (strncmp(file, room, rl) != 0 || file[rl] != '_')
+		return NULL;
+	const char *name = file + rl + 1;
+	size_t len = strlen(name);
+	if (len == 0 || len > PRESENCE_NAME_MAX || !text_is_utf8(name, len))
+		return NULL;
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f ||
+		    strchr("/_:,><\"'\\ ", *c))
+			return NULL;
+	return name;
+}
+
+/* The first line of a presence file, when it is a colour we may show. */
+static void read_color(int fd, char *color)
+{
+	char text[COLOR_MAX + 2];
+	ssize_t n = pread(fd, text, sizeof text - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	const char *shown = color_is_valid(text) ? text : COLOR_DEFAULT;
+	memcpy(color, shown, strlen(shown) + 1); /* valid colours fit */
+}
+
+/* Returns 1 when file belongs to a live process (colour read into e), 0 when
+ * not (a dead member's file is removed).  Needs the room lock. */
+static int probe_member(int dir_fd, const char *file, struct presence_entry *e)
+{
+	int fd = openat(dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	                                  O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	int live = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			/* Nobody holds it: its owner died without cleaning up. */
+			unlinkat(dir_fd, file, 0);
+		} else if (errno == EWOULDBLOCK) {
+			read_color(fd, e->color);
+			live = 1;
+		}
+	}
+	close(fd);
+	return live;
+}
+
+static int list_push(struct presence_list *l, const struct presence_entry *e)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct presence_entry *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *e;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct presence_entry *x = a, *y = b;
+	int c = strcoll(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int list_locked(int dir_fd, const char *room, struct presence_list *out)
+{
+	out->n = 0;
+	int fd = dup(dir_fd);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(dir);
+	int rc = 0;
+	struct dirent *d;
+	while (rc == 0 && (d = readdir(dir))) {
+		const char *name = member_name(d->d_name, room);
+		struct presence_entry e;
+		if (!name)
+			continue;
+		snprintf(e.name, sizeof e.name, "%s", name);
+		if (probe_member(dir_fd, d->d_name, &e) == 1)
+			rc = list_push(out, &e);
+	}
+	closedir(dir);
+	if (rc == 0 && out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, by_name);
+	return rc;
+}
+
+int presence_list(int dir_fd, const char *room, struct presence_list *out)
+{
+	int lock = lock_room(dir_fd, room, 0640);
+	if (lock < 0)
+		return -1;
+	int rc = list_locked(dir_fd, room, out);
+	unlock_room(lock);
+	return rc;
+}
+
+static bool list_has(const struct presence_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The number after base in name ("Ann12" -> 12), or 0 when name is not base
+ * followed by a plain decimal number. */
+static unsigned long number_after(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+	if (strncmp(name, base, bl) != 0)
+		return 0;
+	const char *digits = name + bl;
+	if (*digits < '1' || *digits > '9' || strlen(digits) > 9 ||
+	    strspn(digits, "0123456789") != strlen(digits))
+		return 0;
+	return strtoul(digits, NULL, 10);
+}
+
+/* The first number to try for base: one more than the highest in use. */
+static unsigned long next_number(const struct presence_list *l, const char *base)
+{
+	if (!list_has(l, base))
+		return 0;
+	unsigned long max = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		unsigned long n = number_after(l->v[i].name, base);
+		if (n > max)
+			max = n;
+	}
+	return max + 1;
+}
+
+/* A new locked file holding color, under a temporary name. */
+static int write_temp(int dir_fd, mode_t mode, const char *tmp,
+                      const char *color)
+{
+	unlinkat(dir_fd, tmp, 0); /* a leftover of a dead process with our pid */
+	int fd = openat(dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	                                 O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	char line[COLOR_MAX + 2];
+	int len = snprintf(line, sizeof line, "%s\n", color);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    write(fd, line, (size_t)len) != len) {
+		close(fd);
+		unlinkat(dir_fd, tmp, 0);
+		return -1;
+	}
+	return fd;
+}
+
+static void temp_name(char *out, const char *room)
+{
+	snprintf(out, FILE_NAME_MAX, ".%s.%ld.tmp", room, (long)getpid());
+}
+
+/* Links the temp file in as base or base<N>, the first free one. */
+static int link_free_name(struct presence *p, const char *tmp,
+                          const char *base, unsigned long number)
+{
+	char file[FILE_NAME_MAX];
+	for (int i = 0; i < CLAIM_ATTEMPTS; i++, number++) {
+		if (number)
+			snprintf(p->name, sizeof p->name, "%s%lu", base, number);
+		else
+			snprintf(p->name, sizeof p->name, "%s", base);
+		if (member_file(file, p->room, p->name) < 0)
+			return -1;
+		if (linkat(p->dir_fd, tmp, p->dir_fd, file, 0) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int claim_locked(struct presence *p, const char *base, const char *color)
+{
+	struct presence_list l = { 0 };
+	if (list_locked(p->dir_fd, p->room, &l) < 0)
+		return -1;
+	unsigned long number = next_number(&l, base);
+	presence_list_free(&l);
+
+	char tmp[FILE_NAME_MAX];
+	temp_name(tmp, p->room);
+	int fd = write_temp(p->dir_fd, p->mode, tmp, color);
+	if (fd < 0)
+		return -1;
+	int rc = link_free_name(p, tmp, base, number);
+	unlinkat(p->dir_fd, tmp, 0);
+	if (rc < 0) {
+		close(fd);
+		return -1;
+	}
+	p->file_fd = fd;
+	return 0;
+}
+
+int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
+                   const char *room, const char *base_name, const char *color)
+{
+	p->dir_fd = dir_fd;
+	p->file_fd = -1;
+	p->mode = file_mode;
+	snprintf(p->room, sizeof p->room, "%s", room);
+	p->name[0] = '\0';
+	int lock = lock_room(dir_fd, room, file_mode);
+	if (lock < 0)
+		return -1;
+	int rc = claim_locked(p, base_name, color);
+	unlock_room(lock);
+	return rc;
+}
+
+int presence_set_color(struct presence *p, const char *color)
+{
+	char tmp[FILE_NAME_MAX], file[FILE_NAME_MAX];
+	if (p->file_fd < 0 || member_file(file, p->room, p->name) < 0)
+		return -1;
+	temp_name(tmp, p->room);
+	int lock = lock_room(p->dir_fd, p->room, p->mode);
+	if (lock < 0)
+		return -1;
+	/* The new file is locked before it replaces the old one, so the name
+	 * is never seen unlocked (dead) or empty. */
+	int fd = write_temp(p->dir_fd, p->mode, tmp, color);
+	if (fd >= 0 && renameat(p->dir_fd, tmp, p->dir_fd, file) < 0) {
+		close(fd);
+		unlinkat(p->dir_fd, tmp, 0);
+		fd = -1;
+	}
+	unlock_room(lock);
+	if (fd < 0)
+		return -1;
+	close(p->file_fd);
+	p->file_fd = fd;
+	return 0;
+}
+
+/* True when file in the directory is still our own presence file. */
+static bool still_ours(const struct presence *p, const char *file)
+{
+	struct stat mine, now;
+	return fstat(p->file_fd, &mine) == 0 &&
+	       fstatat(p->dir_fd, file, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       mine.st_dev == now.st_dev && mine.st_ino == now.st_ino;
+}
+
+void presence_release(struct presence *p)
+{
+	char file[FILE_NAME_MAX];
+	if (p->file_fd < 0)
+		return;
+	int lock = lock_room(p->dir_fd, p->room, p->mode);
+	if (member_file(file, p->room, p->name) == 0 && still_ours(p, file))
+		unlinkat(p->dir_fd, file, 0);
+	close(p->file_fd);
+	p->file_fd = -1;
+	unlock_room(lock);
+}
+
+void presence_list_free(struct presence_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
