@@ -95,8 +95,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/chat_server $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
 	rm -rf $(DESTDIR)$(DATADIR)
 
-run:
-	sh tools/run.sh
+run: ; .ci/install-deps && $(MAKE) all && sh tests/dev-server.sh
 
 clean:
 	rm -rf $(BUILD)

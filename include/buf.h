@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;   /* NUL-terminated when len > 0 or after buf_terminate */
+	char *data;   /* NUL-terminated once anything was appended; NULL before */
 	size_t len;   /* bytes in use, not counting the terminator */
 	size_t cap;   /* bytes allocated */
 	size_t limit; /* largest len this buffer may reach; 0 means no limit */

@@ -52,9 +52,20 @@ int presence_open_dir(const char *users_dir, mode_t dir_mode);
 int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
                    const char *room, const char *base_name, const char *color);
 
+/* Takes the room lock (blocking) and returns its descriptor, or -1.  Hold
+ * it across a listing and the append of the user list line it makes, so
+ * user list lines reach the log in the order of the listings and the last
+ * one is always true. */
+int presence_lock_room(int dir_fd, const char *room, mode_t mode);
+void presence_unlock_room(int lock_fd);
+
 /* Lists the live members of room in name order (strcoll), removing the files
- * of dead processes.  out is emptied first.  Returns 0 or -1. */
+ * of dead processes.  out is emptied first.  Returns 0 or -1.
+ * presence_list takes the room lock itself; presence_list_locked is for a
+ * caller that holds it (taking it twice would wait on ourselves). */
 int presence_list(int dir_fd, const char *room, struct presence_list *out);
+int presence_list_locked(int dir_fd, const char *room,
+                         struct presence_list *out);
 
 /* Replaces our colour.  Returns 0 or -1. */
 int presence_set_color(struct presence *p, const char *color);

@@ -76,14 +76,20 @@ static int append_to_room(struct chat *c)
 	                   c->line.data, c->line.len);
 }
 
+/* Listed and appended under the room lock: user list lines reach the log
+ * in the order they were taken, so the last one is always the truth. */
 static int append_userlist(struct chat *c)
 {
 	struct presence_list list = { 0 };
-	int rc = presence_list(c->users_fd, c->room, &list);
+	int lock = presence_lock_room(c->users_fd, c->room, c->cfg->file_mode);
+	if (lock < 0)
+		return -1;
+	int rc = presence_list_locked(c->users_fd, c->room, &list);
 	if (rc == 0)
 		rc = format_userlist(&c->line, time(NULL), list.v, list.n);
 	if (rc == 0)
 		rc = append_to_room(c);
+	presence_unlock_room(lock);
 	presence_list_free(&list);
 	return rc;
 }

@@ -86,6 +86,7 @@ bool color_is_valid(const char *s)
 		return false;
 	if (s[0] == '#')
 		return is_hex_color(s, len);
-	return bsearch(s, color_names, sizeof color_names / sizeof color_names[0],
+	return bsearch(s, color_names,
+	               sizeof color_names / sizeof color_names[0],
 	               sizeof color_names[0], compare_name) != NULL;
 }

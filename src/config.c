@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <iniparser.h>
 #include <limits.h>
@@ -57,9 +58,13 @@ static void warn_unknown_keys(const dictionary *d, FILE *warn)
 	}
 	for (int i = 0; i < n; i++) {
 		const char *key = keys[i] + strlen("global:");
-		if (!key_is_known(key))
-			fprintf(warn, "chat_server: warning: unknown key [global] %s "
-			              "ignored\n", key);
+		if (key_is_known(key))
+			continue;
+		/* iniparser lowers keys; ours are all written in capitals. */
+		fputs("chat_server: warning: unknown key [global] ", warn);
+		for (const char *k = key; *k; k++)
+			fputc(toupper((unsigned char)*k), warn);
+		fputs(" ignored\n", warn);
 	}
 	free(keys);
 }

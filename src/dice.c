@@ -77,8 +77,8 @@ static const char *error_sentence(enum dice_parse err)
 	case DICE_NOT_NUMERIC:
 		return " Bad dice syntax, input is not numeric";
 	case DICE_BAD_SIDES:
-		return " Bad dice syntax, number of dice sides must be between 1 "
-		       "and " STR(DICE_MAX_SIDES);
+		return " Bad dice syntax, number of dice sides must be "
+		       "between 1 and " STR(DICE_MAX_SIDES);
 	case DICE_OK:
 		break;
 	}
@@ -117,7 +117,8 @@ static int throw_one(const struct dice_request *req, rng_uniform_fn rng,
 	if (rng(rng_ctx, req->sides, &v) < 0)
 		return -1;
 	if (v >= req->sides) {
-		errno = ERANGE; /* a broken source must not print impossible dice */
+		/* A broken source must not print impossible dice. */
+		errno = ERANGE;
 		return -1;
 	}
 	*value = v + 1;
@@ -164,7 +165,9 @@ static int throw_all(const struct dice_request *req, uint64_t count,
 static int roll(const struct dice_request *req, rng_uniform_fn rng,
                 void *rng_ctx, struct buf *out)
 {
-	uint64_t count = req->count > DICE_MAX_COUNT ? DICE_MAX_COUNT : req->count;
+	uint64_t count = req->count;
+	if (count > DICE_MAX_COUNT)
+		count = DICE_MAX_COUNT;
 	bool stopped;
 
 	if (append_header(out, req, count) < 0 ||

@@ -86,7 +86,8 @@ static bool skip_int_body(struct cursor *c)
  * with digits on at least one side of the point, or INF, -INF, NAN. */
 static bool skip_double_body(struct cursor *c)
 {
-	if (expect_str(c, "NAN") || expect_str(c, "INF") || expect_str(c, "-INF"))
+	if (expect_str(c, "NAN") || expect_str(c, "INF") ||
+	    expect_str(c, "-INF"))
 		return true;
 	if (peek_is(c, '-') || peek_is(c, '+'))
 		c->p++;
@@ -246,7 +247,9 @@ static enum php_session_result take_value(struct cursor *c, const char **value,
 		*value_len = n;
 		return PHP_SESSION_FOUND;
 	}
-	return skip_value(c, 0) ? PHP_SESSION_NOT_STRING : PHP_SESSION_MALFORMED;
+	if (!skip_value(c, 0))
+		return PHP_SESSION_MALFORMED;
+	return PHP_SESSION_NOT_STRING;
 }
 
 enum php_session_result php_session_find_string(const char *data, size_t len,
@@ -254,8 +257,9 @@ enum php_session_result php_session_find_string(const char *data, size_t len,
                                                 const char **value,
                                                 size_t *value_len)
 {
+	/* Also keeps NULL + 0, undefined in C, out of the way. */
 	if (len == 0)
-		return PHP_SESSION_MISSING; /* also keeps NULL + 0 out of the way */
+		return PHP_SESSION_MISSING;
 
 	struct cursor c = { data, data + len };
 	size_t key_len = strlen(key);
@@ -264,7 +268,8 @@ enum php_session_result php_session_find_string(const char *data, size_t len,
 		const char *bar = memchr(c.p, '|', left(&c));
 		if (!bar)
 			return PHP_SESSION_MALFORMED;
-		/* Old PHP wrote "!name|", with no value, for an unset variable. */
+		/* Old PHP wrote "!name|", with no value, for an unset
+		 * variable. */
 		bool unset = *c.p == '!';
 		bool match = !unset && (size_t)(bar - c.p) == key_len &&
 			     memcmp(c.p, key, key_len) == 0;

@@ -23,7 +23,7 @@ int presence_open_dir(const char *users_dir, mode_t dir_mode)
 }
 
 /* The room lock serialises every change of the room's membership. */
-static int lock_room(int dir_fd, const char *room, mode_t mode)
+int presence_lock_room(int dir_fd, const char *room, mode_t mode)
 {
 	char name[FILE_NAME_MAX];
 	snprintf(name, sizeof name, ".%s.lock", room);
@@ -40,7 +40,7 @@ static int lock_room(int dir_fd, const char *room, mode_t mode)
 	return fd;
 }
 
-static void unlock_room(int lock_fd)
+void presence_unlock_room(int lock_fd)
 {
 	if (lock_fd >= 0)
 		close(lock_fd);
@@ -129,7 +129,8 @@ static int by_name(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-static int list_locked(int dir_fd, const char *room, struct presence_list *out)
+int presence_list_locked(int dir_fd, const char *room,
+                         struct presence_list *out)
 {
 	out->n = 0;
 	int fd = dup(dir_fd);
@@ -159,11 +160,11 @@ static int list_locked(int dir_fd, const char *room, struct presence_list *out)
 
 int presence_list(int dir_fd, const char *room, struct presence_list *out)
 {
-	int lock = lock_room(dir_fd, room, 0640);
+	int lock = presence_lock_room(dir_fd, room, 0640);
 	if (lock < 0)
 		return -1;
-	int rc = list_locked(dir_fd, room, out);
-	unlock_room(lock);
+	int rc = presence_list_locked(dir_fd, room, out);
+	presence_unlock_room(lock);
 	return rc;
 }
 
@@ -252,7 +253,7 @@ static int link_free_name(struct presence *p, const char *tmp,
 static int claim_locked(struct presence *p, const char *base, const char *color)
 {
 	struct presence_list l = { 0 };
-	if (list_locked(p->dir_fd, p->room, &l) < 0)
+	if (presence_list_locked(p->dir_fd, p->room, &l) < 0)
 		return -1;
 	unsigned long number = next_number(&l, base);
 	presence_list_free(&l);
@@ -280,37 +281,33 @@ int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
 	p->mode = file_mode;
 	snprintf(p->room, sizeof p->room, "%s", room);
 	p->name[0] = '\0';
-	int lock = lock_room(dir_fd, room, file_mode);
+	int lock = presence_lock_room(dir_fd, room, file_mode);
 	if (lock < 0)
 		return -1;
 	int rc = claim_locked(p, base_name, color);
-	unlock_room(lock);
+	presence_unlock_room(lock);
 	return rc;
 }
 
 int presence_set_color(struct presence *p, const char *color)
 {
-	char tmp[FILE_NAME_MAX], file[FILE_NAME_MAX];
-	if (p->file_fd < 0 || member_file(file, p->room, p->name) < 0)
+	char line[COLOR_MAX + 2];
+	int len = snprintf(line, sizeof line, "%s\n", color);
+	if (p->file_fd < 0 || len < 0 || len >= (int)sizeof line) {
+		errno = EINVAL;
 		return -1;
-	temp_name(tmp, p->room);
-	int lock = lock_room(p->dir_fd, p->room, p->mode);
+	}
+	int lock = presence_lock_room(p->dir_fd, p->room, p->mode);
 	if (lock < 0)
 		return -1;
-	/* The new file is locked before it replaces the old one, so the name
-	 * is never seen unlocked (dead) or empty. */
-	int fd = write_temp(p->dir_fd, p->mode, tmp, color);
-	if (fd >= 0 && renameat(p->dir_fd, tmp, p->dir_fd, file) < 0) {
-		close(fd);
-		unlinkat(p->dir_fd, tmp, 0);
-		fd = -1;
-	}
-	unlock_room(lock);
-	if (fd < 0)
-		return -1;
-	close(p->file_fd);
-	p->file_fd = fd;
-	return 0;
+	/* Rewritten in place, under the lock every lister takes, so the file
+	 * stays the inode we hold locked (our liveness and our identity for
+	 * private delivery); the new first line is whole before the old tail
+	 * is cut, so even an unlocked reader sees a colour. */
+	int rc = pwrite(p->file_fd, line, (size_t)len, 0) == len &&
+	         ftruncate(p->file_fd, len) == 0 ? 0 : -1;
+	presence_unlock_room(lock);
+	return rc;
 }
 
 /* True when file in the directory is still our own presence file. */
@@ -327,12 +324,12 @@ void presence_release(struct presence *p)
 	char file[FILE_NAME_MAX];
 	if (p->file_fd < 0)
 		return;
-	int lock = lock_room(p->dir_fd, p->room, p->mode);
+	int lock = presence_lock_room(p->dir_fd, p->room, p->mode);
 	if (member_file(file, p->room, p->name) == 0 && still_ours(p, file))
 		unlinkat(p->dir_fd, file, 0);
 	close(p->file_fd);
 	p->file_fd = -1;
-	unlock_room(lock);
+	presence_unlock_room(lock);
 }
 
 void presence_list_free(struct presence_list *l)

@@ -77,7 +77,8 @@ const char *room_error_text(enum room_error err)
 	case ROOM_OK:
 		return "The room name is valid.";
 	case ROOM_EMPTY:
-		return "The room name is missing: add it to the address, as in /lobby.";
+		return "The room name is missing: add it to the address, "
+		       "as in /lobby.";
 	case ROOM_TOO_LONG:
 		return "The room name is too long: it may have at most "
 		       STR(ROOM_NAME_MAX) " bytes.";

@@ -1,0 +1,97 @@
+'use strict';
+// Many processes at once, and processes that die without cleanup
+// (contract sections 3-4: atomic names, no dead user shown as present).
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { chatTest, WAIT_MS } = require('./harness');
+
+const userlists = (lines) => lines.filter((l) => l.startsWith('T Userlist: '));
+
+/** Fails when a user list has an entry without a colour ("name:,"). */
+function assertNoEmptyColour(lines) {
+  for (const l of userlists(lines)) {
+    const body = l.slice('T Userlist: '.length);
+    assert.ok(body === '' || /^([^:,]+:[^:,]+,)+$/.test(body), `malformed user list: ${JSON.stringify(l)}`);
+  }
+}
+
+function entries(line) {
+  const body = line.slice('T Userlist: '.length);
+  return body === '' ? [] : body.slice(0, -1).split(',');
+}
+
+/** Starts n anonymous clients at the same moment; resolves when all are in. */
+async function joinMany(h, n) {
+  const starts = Array.from({ length: n }, () => h.join('lobby', { timeout: 6 * WAIT_MS }));
+  return Promise.all(starts);
+}
+
+function assertAllLeft(h, clients) {
+  const log = h.log('lobby');
+  for (const c of clients) {
+    const quits = log.filter((l) => l === `T ${c.name} quit the lobby`);
+    assert.equal(quits.length, 1, `${c.name} has ${quits.length} quit lines`);
+  }
+  assertNoEmptyColour(log);
+  const lists = userlists(log);
+  assert.equal(lists[lists.length - 1], 'T Userlist: ', 'the last user list is not empty');
+  const left = fs.readdirSync(h.p('users')).filter((f) => f.startsWith('lobby_'));
+  assert.deepEqual(left, [], 'presence files left behind');
+}
+
+for (const n of [20, 50]) {
+  chatTest(`${n} anonymous users joining at once get distinct names`, async (h) => {
+    const clients = await joinMany(h, n);
+    const names = clients.map((c) => c.name);
+    assert.equal(new Set(names).size, n, `duplicate names: ${names.sort().join(' ')}`);
+    const log = h.log('lobby');
+    assertNoEmptyColour(log);
+    const lists = userlists(log);
+    assert.equal(lists.length, n);
+    assert.deepEqual(entries(lists[n - 1]).sort(), names.map((x) => `${x}:Gray`).sort(),
+      'the last user list after all joins does not list everybody');
+    assert.equal(log.filter((l) => / joined the lobby$/.test(l)).length, n);
+  });
+}
+
+for (const n of [20, 50]) {
+  chatTest(`${n} users leaving at once (SIGTERM) quit exactly once each`, async (h) => {
+    const clients = await joinMany(h, n);
+    for (const c of clients) c.kill('SIGTERM');
+    const codes = await Promise.all(clients.map((c) => c.waitExit(6 * WAIT_MS)));
+    assert.deepEqual(codes, clients.map(() => 0));
+    assertAllLeft(h, clients);
+  });
+}
+
+chatTest('50 users leaving like websocketd closes them: EOF, then SIGINT and SIGTERM', async (h) => {
+  const clients = await joinMany(h, 50);
+  for (const c of clients) c.child.stdin.end();
+  for (const c of clients) c.kill('SIGINT');
+  for (const c of clients) c.kill('SIGTERM');
+  const codes = await Promise.all(clients.map((c) => c.waitExit(6 * WAIT_MS)));
+  assert.deepEqual(codes, clients.map(() => 0));
+  assertAllLeft(h, clients);
+});
+
+chatTest('a SIGKILLed user is not listed and its presence file goes', async (h) => {
+  const alice = await h.join('lobby', { cookie: h.session('a', 'Alice:#ff0000') });
+  const bob = await h.join('lobby', { cookie: h.session('b', 'Bob:#00f') });
+  await bob.waitFor('T Userlist: Alice:#ff0000,Bob:#00f,');
+  bob.kill('SIGKILL');
+  await bob.exited;
+
+  const carol = await h.join('lobby', { cookie: h.session('c', 'Carol:#0a0') });
+  await carol.waitFor('T Userlist: Alice:#ff0000,Carol:#0a0,');
+  const log = h.log('lobby');
+  const i = log.indexOf('T Carol joined the lobby');
+  assert.ok(i >= 0);
+  const next = log.slice(i + 1).find((l) => l.startsWith('T Userlist: '));
+  assert.equal(next, 'T Userlist: Alice:#ff0000,Carol:#0a0,');
+  assert.equal(fs.existsSync(h.p('users', 'lobby_Bob')), false);
+  await alice.waitFor('T Userlist: Alice:#ff0000,Carol:#0a0,');
+
+  // The name is free again.
+  const bob2 = await h.join('lobby', { cookie: h.session('b', 'Bob:#00f') });
+  assert.equal(bob2.name, 'Bob');
+});

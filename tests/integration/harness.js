@@ -1,0 +1,346 @@
+'use strict';
+// Test harness: one temp BASE_DIR and config per test, chat_server processes
+// started the way websocketd starts them (CGI variables in the environment,
+// one line per message on stdin/stdout).
+//
+//   chatTest('name', async (h) => {
+//     const alice = await h.join('lobby', { cookie: h.session('s1', 'Alice:#f00') });
+//     alice.send('hi');
+//     await alice.waitFor('T Alice> hi');
+//   });
+//
+// After the test body, every process still running gets stdin EOF, and the
+// test fails if any stderr shows a sanitizer report or a process exited with
+// an unexpected status (0 unless the spawn said otherwise; SIGKILLed ones are
+// exempt).
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const assert = require('node:assert/strict');
+const { test } = require('node:test');
+
+const BIN = process.env.CHAT_SERVER_BIN
+  || path.resolve(__dirname, '../../build/chat_server');
+const SANITIZED = process.env.CHAT_SERVER_SANITIZED === '1';
+const WAIT_MS = SANITIZED ? 10000 : 5000;
+const TEST_TIMEOUT_MS = SANITIZED ? 240000 : 90000;
+const BAD_STDERR = ['AddressSanitizer', 'runtime error:', 'LeakSanitizer', 'ERROR:'];
+// Passed through like websocketd's default --passenv, plus sanitizer knobs.
+const PASS_ENV = ['PATH', 'LD_LIBRARY_PATH', 'ASAN_OPTIONS', 'UBSAN_OPTIONS',
+  'LSAN_OPTIONS'];
+
+/** "[12:34:56] x" -> "T x" */
+function norm(line) {
+  return line.replace(/^\[\d\d:\d\d:\d\d\]/, 'T');
+}
+
+/** PHP "php" serializer text for one string key (lengths in bytes). */
+function phpString(key, value) {
+  return `${key}|s:${Buffer.byteLength(value)}:"${value}";`;
+}
+
+function matcher(match) {
+  if (typeof match === 'string') return (l) => l === match;
+  if (match instanceof RegExp) return (l) => match.test(l);
+  return match;
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+class Client {
+  constructor(label, child, { expectCode = 0 } = {}) {
+    this.label = label;
+    this.child = child;
+    this.pid = child.pid;
+    this.lines = [];        // raw stdout lines, without '\n'
+    this.stderr = '';
+    this.expectCode = expectCode;
+    this.sigkilled = false;
+    this.running = true;
+    this.code = undefined;
+    this.signal = undefined;
+    this.name = undefined;  // from the welcome line
+    this._partial = Buffer.alloc(0);
+    this._waiters = new Set();
+
+    child.stdin.on('error', () => {}); // EPIPE after the process is gone
+    child.stdout.on('data', (d) => this._onData(d));
+    child.stderr.on('data', (d) => { this.stderr += d.toString('utf8'); });
+    this.exited = new Promise((resolve) => {
+      child.on('error', (err) => {
+        this.stderr += `\n[harness] spawn error: ${err.message}\n`;
+        this._finish(null, null);
+        resolve(null);
+      });
+      child.on('close', (code, signal) => {
+        this._finish(code, signal);
+        resolve(code);
+      });
+    });
+  }
+
+  _onData(data) {
+    let buf = Buffer.concat([this._partial, data]);
+    let nl;
+    while ((nl = buf.indexOf(10)) !== -1) {
+      const line = buf.subarray(0, nl).toString('utf8');
+      buf = buf.subarray(nl + 1);
+      this.lines.push(line);
+      for (const w of this._waiters) w.check();
+    }
+    this._partial = buf;
+  }
+
+  _finish(code, signal) {
+    if (!this.running) return;
+    this.running = false;
+    this.code = code;
+    this.signal = signal;
+    if (this._partial.length) this.lines.push(this._partial.toString('utf8'));
+    for (const w of this._waiters) w.check(true);
+  }
+
+  /** stdout lines with the time replaced by T. */
+  get out() {
+    return this.lines.map(norm);
+  }
+
+  describe() {
+    return `${this.label} (pid ${this.pid}, ${this.running ? 'running'
+      : `exit ${this.code} signal ${this.signal}`})\n` +
+      `  stdout:\n${this.lines.map((l) => `    ${JSON.stringify(l)}`).join('\n')}\n` +
+      `  stderr:\n${this.stderr.replace(/^/gm, '    ')}`;
+  }
+
+  /**
+   * Resolves with the first normalized stdout line (index >= from) that
+   * matches (a string is compared for equality); rejects on timeout or exit.
+   */
+  waitFor(match, timeoutMs = WAIT_MS, { from = 0 } = {}) {
+    const ok = matcher(match);
+    return new Promise((resolve, reject) => {
+      const w = {
+        check: (ended = false) => {
+          for (let i = from; i < this.lines.length; i++) {
+            const l = norm(this.lines[i]);
+            if (ok(l)) { done(); resolve(l); return; }
+          }
+          if (ended || !this.running) {
+            done();
+            reject(new Error(`${this.label} exited before a line matching ` +
+              `${match} arrived\n${this.describe()}`));
+          }
+        },
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timeout (${timeoutMs} ms) waiting for ${match} on ` +
+          `${this.label}\n${this.describe()}`));
+      }, timeoutMs);
+      const done = () => { clearTimeout(timer); this._waiters.delete(w); };
+      this._waiters.add(w);
+      w.check();
+    });
+  }
+
+  send(line) {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Ends stdin and waits for the exit; returns the exit code. */
+  async close(timeoutMs = 2 * WAIT_MS) {
+    this.child.stdin.end();
+    return this.waitExit(timeoutMs);
+  }
+
+  /** Waits for the exit; SIGKILLs and throws if it takes longer. */
+  async waitExit(timeoutMs = 2 * WAIT_MS) {
+    let timer;
+    const slow = new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs, 'slow'); });
+    const r = await Promise.race([this.exited, slow]);
+    clearTimeout(timer);
+    if (r === 'slow' && this.running) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`${this.label} did not exit within ${timeoutMs} ms\n${this.describe()}`);
+    }
+    return this.code;
+  }
+
+  kill(signal = 'SIGTERM') {
+    if (signal === 'SIGKILL') this.sigkilled = true;
+    this.child.kill(signal);
+  }
+}
+
+class Harness {
+  /**
+   * config: extra [global] keys; configText: the whole ini instead (use
+   * {BASE} for the base dir).  Files: root/chat.ini, root/base (BASE_DIR,
+   * empty), root/cwd (working directory of every process).
+   */
+  constructor(t, { config = {}, configText } = {}) {
+    this.t = t;
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-it-'));
+    this.base = path.join(this.root, 'base');
+    this.cwd = path.join(this.root, 'cwd');
+    fs.mkdirSync(this.base);
+    fs.mkdirSync(this.cwd);
+    this.configPath = path.join(this.root, 'chat.ini');
+    const text = configText !== undefined
+      ? configText.replaceAll('{BASE}', this.base)
+      : ['[global]', `BASE_DIR=${this.base}`,
+        ...Object.entries(config).map(([k, v]) => `${k}=${v}`), ''].join('\n');
+    fs.writeFileSync(this.configPath, text);
+    this.clients = [];
+  }
+
+  /** A path under BASE_DIR. */
+  p(...parts) {
+    return path.join(this.base, ...parts);
+  }
+
+  /** Writes sessions/sess_<id> with the given raw content; returns the cookie. */
+  writeSession(id, content) {
+    fs.mkdirSync(this.p('sessions'), { recursive: true });
+    fs.writeFileSync(this.p('sessions', `sess_${id}`), content);
+    return `PHPSESSID=${id}`;
+  }
+
+  /** A PHP session holding username=value; returns the cookie. */
+  session(id, value) {
+    return this.writeSession(id, phpString('username', value));
+  }
+
+  /**
+   * Starts chat_server.  pathInfo undefined leaves PATH_INFO unset.
+   * opts: cookie, xff, env (extra), args, expectCode, label, spawn (extra
+   * spawn options such as uid/gid), config (false: no CHAT_SERVER_CONFIG).
+   */
+  spawn(pathInfo, opts = {}) {
+    const env = {};
+    for (const k of PASS_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
+    if (opts.config !== false) env.CHAT_SERVER_CONFIG = this.configPath;
+    if (pathInfo !== undefined) env.PATH_INFO = pathInfo;
+    if (opts.cookie !== undefined) env.HTTP_COOKIE = opts.cookie;
+    if (opts.xff !== undefined) env.HTTP_X_FORWARDED_FOR = opts.xff;
+    env.REMOTE_ADDR = '127.0.0.1';
+    Object.assign(env, opts.env || {});
+    if (!fs.existsSync(BIN)) {
+      throw new Error(`chat_server binary not found at ${BIN} (set CHAT_SERVER_BIN or run make)`);
+    }
+    const child = spawn(BIN, opts.args || [], {
+      env, cwd: this.cwd, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.spawn || {}),
+    });
+    const label = opts.label || `chat_server#${this.clients.length}(${JSON.stringify(pathInfo)})`;
+    const c = new Client(label, child, { expectCode: opts.expectCode ?? 0 });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** spawn('/' + room) and wait for the welcome line; client.name is set. */
+  async join(room, opts = {}) {
+    const c = this.spawn(`/${room}`, opts);
+    const w = await c.waitFor(/^T Welcome to the chat room /, opts.timeout);
+    c.name = w.split(' ').pop().replace(/!$/, '');
+    return c;
+  }
+
+  /** Runs to completion (for refusals and --check); returns the client. */
+  async run(pathInfo, opts = {}) {
+    const c = this.spawn(pathInfo, opts);
+    c.child.stdin.end();
+    await c.waitExit();
+    return c;
+  }
+
+  /** The room log's lines, normalized ([] when it does not exist). */
+  log(room) {
+    const f = this.p('rooms', `${room}.log`);
+    if (!fs.existsSync(f)) return [];
+    const text = fs.readFileSync(f, 'utf8');
+    assert.ok(text === '' || text.endsWith('\n'), `${f} ends in a partial line`);
+    return text.split('\n').slice(0, -1).map(norm);
+  }
+
+  /** Polls the room log until pred(lines) is true. */
+  async waitForLog(room, pred, timeoutMs = WAIT_MS) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const lines = this.log(room);
+      if (pred(lines)) return lines;
+      if (Date.now() > end) {
+        throw new Error(`timeout waiting for the log of ${room}:\n${lines.join('\n')}`);
+      }
+      await sleep(25);
+    }
+  }
+
+  /** Every path under root (relative), sorted: to prove nothing was created. */
+  listing(dir = this.root) {
+    const out = [];
+    const walk = (d) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, e.name);
+        out.push(path.relative(dir, full));
+        if (e.isDirectory()) walk(full);
+      }
+    };
+    walk(dir);
+    return out.sort();
+  }
+
+  /** Closes what still runs, then checks stderr and exit codes of all. */
+  async finish() {
+    await Promise.all(this.clients.filter((c) => c.running).map((c) => c.close()));
+    for (const c of this.clients) {
+      for (const bad of BAD_STDERR) {
+        assert.ok(!c.stderr.includes(bad), `${c.label}: stderr contains "${bad}"\n${c.describe()}`);
+      }
+      if (!c.sigkilled) {
+        assert.equal(c.code, c.expectCode,
+          `${c.label}: exit code ${c.code} (signal ${c.signal}), expected ${c.expectCode}\n${c.describe()}`);
+      }
+    }
+  }
+
+  /** Kills what still runs (SIGKILL), waits for it, removes the temp dir. */
+  async cleanup(failed) {
+    if (failed) for (const c of this.clients) this.t.diagnostic(c.describe());
+    for (const c of this.clients) {
+      if (c.running) { c.sigkilled = true; c.child.kill('SIGKILL'); }
+    }
+    await Promise.all(this.clients.map((c) => c.exited));
+    if (process.env.CHAT_TEST_KEEP) {
+      this.t.diagnostic(`kept ${this.root}`);
+    } else {
+      fs.rmSync(this.root, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A node:test test with a fresh Harness and the end-of-test checks. */
+function chatTest(name, opts, fn) {
+  if (typeof opts === 'function') { fn = opts; opts = {}; }
+  const { timeout = TEST_TIMEOUT_MS, ...hopts } = opts;
+  test(name, { timeout }, async (t) => {
+    const h = new Harness(t, hopts);
+    let failed = true;
+    try {
+      await fn(h, t);
+      await h.finish();
+      failed = false;
+    } finally {
+      await h.cleanup(failed);
+    }
+  });
+}
+
+module.exports = {
+  BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
+  Harness, Client, chatTest, norm, phpString, sleep,
+};

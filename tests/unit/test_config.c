@@ -1,0 +1,385 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* Each test gets its own temporary directory. */
+struct fixture {
+	char dir[64];
+	char path[PATH_MAX];   /* dir/chat.ini */
+	char *warn_text;
+	size_t warn_len;
+	FILE *warn;            /* an open_memstream for warnings */
+	char err[256];
+	struct chat_config cfg;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_config.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/chat.ini", f->dir);
+	f->warn = open_memstream(&f->warn_text, &f->warn_len);
+	assert_non_null(f->warn);
+	unsetenv("CHAT_SERVER_CONFIG");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	fclose(f->warn);
+	free(f->warn_text);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	unsetenv("CHAT_SERVER_CONFIG");
+	return 0;
+}
+
+static void write_ini(struct fixture *f, const char *text)
+{
+	FILE *fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The warnings written so far ("" when none). */
+static const char *warnings(struct fixture *f)
+{
+	assert_int_equal(fflush(f->warn), 0);
+	return f->warn_text ? f->warn_text : "";
+}
+
+static int load(struct fixture *f)
+{
+	f->err[0] = '\0';
+	return config_load(f->path, &f->cfg, f->warn, f->err, sizeof f->err);
+}
+
+/* A failed load: -1 and exactly one line of reason. */
+static void expect_failure(struct fixture *f, const char *needle)
+{
+	assert_int_equal(load(f), -1);
+	assert_true(strlen(f->err) > 0);
+	assert_null(strchr(f->err, '\n'));
+	assert_null(strchr(f->err, '\r'));
+	if (needle && !strstr(f->err, needle))
+		fail_msg("error \"%s\" does not mention \"%s\"", f->err, needle);
+}
+
+static void test_defaults(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\n");
+	assert_int_equal(load(f), 0);
+	const struct chat_config *c = &f->cfg;
+	assert_string_equal(c->base_dir, "/srv/chat");
+	assert_string_equal(c->rooms_dir, "/srv/chat/rooms");
+	assert_string_equal(c->users_dir, "/srv/chat/users");
+	assert_string_equal(c->sessions_dir, "/srv/chat/sessions");
+	assert_string_equal(c->log_dir, "/srv/chat/log");
+	assert_string_equal(c->session_cookie, "PHPSESSID");
+	assert_int_equal(c->last_messages, 20);
+	assert_int_equal(c->poll_interval_ms, 100);
+	assert_int_equal(c->expected_users, 200);
+	assert_int_equal(c->file_mode, 0640);
+	assert_int_equal(c->dir_mode, 0750);
+	assert_string_equal(c->lang, "");
+	assert_string_equal(c->ice_server_dns, "");
+	assert_string_equal(c->websocketd_server_url, "");
+	assert_string_equal(c->auth_webservice_url, "");
+	assert_string_equal(c->auth_cookiename, "");
+	assert_string_equal(warnings(f), "");
+}
+
+static void test_overrides(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\n"
+	             "BASE_DIR = /srv/chat\n"
+	             "LANG = cs_CZ.UTF-8\n"
+	             "ROOMS_DIR = /var/lib/chat/r\n"
+	             "USERS_DIR = /run/chat/u\n"
+	             "SESSIONS_DIR = /var/lib/php/sessions\n"
+	             "LOG_DIR = /var/log/chat\n"
+	             "SESSION_COOKIE = CHATSID\n"
+	             "LAST_MESSAGES = 5\n"
+	             "POLL_INTERVAL_MS = 250\n"
+	             "EXPECTED_USERS = 50\n"
+	             "FILE_MODE = 0600\n"
+	             "DIR_MODE = 0700\n");
+	assert_int_equal(load(f), 0);
+	const struct chat_config *c = &f->cfg;
+	assert_string_equal(c->base_dir, "/srv/chat");
+	assert_string_equal(c->lang, "cs_CZ.UTF-8");
+	assert_string_equal(c->rooms_dir, "/var/lib/chat/r");
+	assert_string_equal(c->users_dir, "/run/chat/u");
+	assert_string_equal(c->sessions_dir, "/var/lib/php/sessions");
+	assert_string_equal(c->log_dir, "/var/log/chat");
+	assert_string_equal(c->session_cookie, "CHATSID");
+	assert_int_equal(c->last_messages, 5);
+	assert_int_equal(c->poll_interval_ms, 250);
+	assert_int_equal(c->expected_users, 50);
+	assert_int_equal(c->file_mode, 0600);
+	assert_int_equal(c->dir_mode, 0700);
+	assert_string_equal(warnings(f), "");
+}
+
+static void test_zero_last_messages_and_lower_case_keys(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nbase_dir = /b\nlast_messages = 0\n"
+	             "file_mode = 644\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.base_dir, "/b");
+	assert_int_equal(f->cfg.last_messages, 0);
+	assert_int_equal(f->cfg.file_mode, 0644); /* always octal */
+}
+
+static void test_legacy_keys(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\n"
+	             "BASE_DIR = /var/www/chat\n"
+	             "LANG = en_US.UTF-8\n"
+	             "ICE_SERVER_DNS = stun.example.org\n"
+	             "WEBSOCKETD_SERVER_URL = \"wss://example.org/chat/rooms/\"\n"
+	             "AUTHENTIZATION_WEBSERVICE_URL = https://sso.example.org/id\n"
+	             "AUTHENTIZATION_COOKIENAME = iPlanetDirectoryPro\n");
+	assert_int_equal(load(f), 0);
+	const struct chat_config *c = &f->cfg;
+	assert_string_equal(c->lang, "en_US.UTF-8");
+	assert_string_equal(c->ice_server_dns, "stun.example.org");
+	assert_string_equal(c->websocketd_server_url,
+	                    "wss://example.org/chat/rooms/");
+	assert_string_equal(c->auth_webservice_url, "https://sso.example.org/id");
+	assert_string_equal(c->auth_cookiename, "iPlanetDirectoryPro");
+	assert_string_equal(warnings(f), "");
+}
+
+static void test_room_descriptions_ignored(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\n\n"
+	             "[room descriptions]\n"
+	             "lobby = The lobby\n"
+	             "Železná-hospoda = Hospoda u železa\n"
+	             "BASE_DIR = /elsewhere\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.base_dir, "/srv/chat");
+	assert_string_equal(f->cfg.rooms_dir, "/srv/chat/rooms");
+	assert_string_equal(warnings(f), "");
+}
+
+static void test_missing_file(void **state)
+{
+	struct fixture *f = *state;
+	expect_failure(f, f->path);
+}
+
+static void test_directory_instead_of_file(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	expect_failure(f, f->path);
+}
+
+static void test_no_base_dir(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nLANG = C\n");
+	expect_failure(f, "BASE_DIR");
+}
+
+static void test_base_dir_outside_global(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[other]\nBASE_DIR = /srv/chat\n");
+	expect_failure(f, "BASE_DIR");
+}
+
+static void test_relative_base_dir(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = srv/chat\n");
+	expect_failure(f, "BASE_DIR");
+}
+
+static void test_relative_dir_key(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nUSERS_DIR = users\n");
+	expect_failure(f, "users_dir");
+}
+
+static void test_non_numeric_last_messages(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nLAST_MESSAGES = twenty\n");
+	expect_failure(f, "last_messages");
+}
+
+static void test_bad_numbers(void **state)
+{
+	static const char *const bad[] = {
+		"LAST_MESSAGES = -1\n", "LAST_MESSAGES = 20x\n",
+		"POLL_INTERVAL_MS = 0\n", "POLL_INTERVAL_MS = 99999999999999999999\n",
+		"EXPECTED_USERS = 0\n", "FILE_MODE = 0999\n", "DIR_MODE = 01777\n",
+	};
+	struct fixture *f = *state;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char text[256];
+		snprintf(text, sizeof text, "[global]\nBASE_DIR = /b\n%s", bad[i]);
+		write_ini(f, text);
+		expect_failure(f, "must be a number");
+	}
+}
+
+static void test_empty_session_cookie(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nSESSION_COOKIE =\n");
+	expect_failure(f, "SESSION_COOKIE");
+}
+
+static void test_syntax_error(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\n"
+	             "this line is not a key value pair\n");
+	expect_failure(f, f->path);
+	assert_string_equal(warnings(f), "");
+}
+
+static void test_too_long_value(void **state)
+{
+	struct fixture *f = *state;
+	static char text[CONFIG_PATH_MAX + 64];
+	int n = snprintf(text, sizeof text, "[global]\nBASE_DIR = /");
+	memset(text + n, 'a', CONFIG_PATH_MAX);
+	memcpy(text + n + CONFIG_PATH_MAX, "\n", 2);
+	write_ini(f, text);
+	/* iniparser may refuse the long line itself; either way it fails. */
+	expect_failure(f, NULL);
+}
+
+static void test_unknown_key_warns(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nFOO_BAR = 1\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.base_dir, "/srv/chat");
+	const char *w = warnings(f);
+	if (!strstr(w, "foo_bar") && !strstr(w, "FOO_BAR"))
+		fail_msg("no warning about FOO_BAR in \"%s\"", w);
+	/* one line per unknown key */
+	assert_int_equal(w[strlen(w) - 1], '\n');
+	assert_ptr_equal(strchr(w, '\n'), w + strlen(w) - 1);
+}
+
+static void test_two_unknown_keys(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\nONE = 1\nTWO = 2\n");
+	assert_int_equal(load(f), 0);
+	const char *w = warnings(f);
+	assert_non_null(strstr(w, "one"));
+	assert_non_null(strstr(w, "two"));
+	const char *nl = strchr(w, '\n');
+	assert_non_null(nl);
+	assert_non_null(strchr(nl + 1, '\n'));
+}
+
+static void test_path_argument_first(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("CHAT_SERVER_CONFIG", "/env/chat.ini", 1), 0);
+	assert_string_equal(config_path("/arg/chat.ini"), "/arg/chat.ini");
+}
+
+static void test_path_from_environment(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("CHAT_SERVER_CONFIG", "/env/chat.ini", 1), 0);
+	assert_string_equal(config_path(NULL), "/env/chat.ini");
+	assert_string_equal(config_path(""), "/env/chat.ini");
+}
+
+static void test_path_default(void **state)
+{
+	(void)state;
+	static const char suffix[] = "/websocket_chat_server.ini";
+	assert_int_equal(unsetenv("CHAT_SERVER_CONFIG"), 0);
+	const char *p = config_path(NULL);
+	assert_non_null(p);
+	assert_int_equal(p[0], '/');
+	assert_true(strlen(p) > strlen(suffix));
+	assert_string_equal(p + strlen(p) - strlen(suffix), suffix);
+	assert_int_equal(setenv("CHAT_SERVER_CONFIG", "", 1), 0);
+	assert_string_equal(config_path(NULL), p);
+}
+
+static void test_load_through_environment(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /from/env\n");
+	assert_int_equal(setenv("CHAT_SERVER_CONFIG", f->path, 1), 0);
+	assert_int_equal(config_load(config_path(NULL), &f->cfg, f->warn, f->err,
+	                             sizeof f->err), 0);
+	assert_string_equal(f->cfg.users_dir, "/from/env/users");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_defaults),
+		T(test_overrides),
+		T(test_zero_last_messages_and_lower_case_keys),
+		T(test_legacy_keys),
+		T(test_room_descriptions_ignored),
+		T(test_missing_file),
+		T(test_directory_instead_of_file),
+		T(test_no_base_dir),
+		T(test_base_dir_outside_global),
+		T(test_relative_base_dir),
+		T(test_relative_dir_key),
+		T(test_non_numeric_last_messages),
+		T(test_bad_numbers),
+		T(test_empty_session_cookie),
+		T(test_syntax_error),
+		T(test_too_long_value),
+		T(test_unknown_key_warns),
+		T(test_two_unknown_keys),
+		T(test_path_argument_first),
+		T(test_path_from_environment),
+		T(test_path_default),
+		T(test_load_through_environment),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
