@@ -13,6 +13,13 @@
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_VALUE_MAX 1024
 
+/* What the room log records about a whisper (WHISPER_LOG). */
+enum whisper_log {
+	WHISPER_LOG_NONE,   /* nothing: "none", the default */
+	WHISPER_LOG_NOTICE, /* "T <from> whispers something to <target>" */
+	WHISPER_LOG_FULL,   /* the whisper line itself, for archives */
+};
+
 struct chat_config {
 	/* Legacy keys (names kept as the old program spelled them). */
 	char base_dir[CONFIG_PATH_MAX];         /* BASE_DIR, required */
@@ -27,6 +34,7 @@ struct chat_config {
 	char users_dir[CONFIG_PATH_MAX];    /* USERS_DIR */
 	char sessions_dir[CONFIG_PATH_MAX]; /* SESSIONS_DIR */
 	char log_dir[CONFIG_PATH_MAX];      /* LOG_DIR */
+	char run_dir[CONFIG_PATH_MAX];      /* RUN_DIR: inbox sockets */
 
 	char session_cookie[CONFIG_VALUE_MAX]; /* SESSION_COOKIE (PHPSESSID) */
 	int last_messages;    /* LAST_MESSAGES: lines replayed on join (20) */
@@ -34,6 +42,7 @@ struct chat_config {
 	int expected_users;   /* EXPECTED_USERS: what --check plans for (200) */
 	mode_t file_mode;     /* FILE_MODE: logs and presence files (0640) */
 	mode_t dir_mode;      /* DIR_MODE: directories we create (0750) */
+	enum whisper_log whisper_log; /* WHISPER_LOG (none) */
 };
 
 /* Where the config is read from: path if given (--config), else

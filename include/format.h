@@ -24,9 +24,15 @@ int format_quit(struct buf *out, time_t t, const char *room, const char *name);
 /* T <name>> <text> */
 int format_message(struct buf *out, time_t t, const char *name,
                    const char *text, size_t len);
+/* T <from>> <target>: <text>   (a whisper or relayed signalling) */
+int format_private(struct buf *out, time_t t, const char *from,
+                   const char *target, const char *text, size_t len);
 /* T <name>> <result>; results carry their own leading space */
 int format_result(struct buf *out, time_t t, const char *name, const char *result,
                   size_t len);
+/* T <from> whispers something to <target>   (WHISPER_LOG=notice) */
+int format_whisper_notice(struct buf *out, time_t t, const char *from,
+                          const char *target);
 /* T Userlist: a:#f00,b:Gray, */
 int format_userlist(struct buf *out, time_t t, const struct presence_entry *v,
                     size_t n);

@@ -12,6 +12,7 @@
 #ifndef CHAT_PRESENCE_H
 #define CHAT_PRESENCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -66,6 +67,15 @@ void presence_unlock_room(int lock_fd);
 int presence_list(int dir_fd, const char *room, struct presence_list *out);
 int presence_list_locked(int dir_fd, const char *room,
                          struct presence_list *out);
+
+/* True when name could be a member's name: what a claim can produce. */
+bool presence_name_is_valid(const char *name);
+
+/* Opens the presence file of name in room when its owner is alive.  The
+ * descriptor pins the file: while it is open the file's inode, which names
+ * the member's inbox, cannot be reused by anyone.  Returns it, or -1 (errno
+ * ENOENT when name is not a live member). */
+int presence_open_member(int dir_fd, const char *room, const char *name);
 
 /* Replaces our colour.  Returns 0 or -1. */
 int presence_set_color(struct presence *p, const char *color);

@@ -16,12 +16,16 @@
 #include "authlog.h"
 #include "command.h"
 #include "dirs.h"
+#include "filter.h"
 #include "follow.h"
 #include "format.h"
 #include "identity.h"
+#include "inbox.h"
 #include "parse.h"
 #include "presence.h"
 #include "room.h"
+#include "route.h"
+#include "signalling.h"
 #include "stdin_reader.h"
 #include "stdout_writer.h"
 
@@ -38,16 +42,19 @@ struct chat {
 	const struct chat_request *req;
 	char room[ROOM_NAME_MAX + 1];
 	char log_name[ROOM_NAME_MAX + sizeof LOG_SUFFIX];
-	int rooms_fd, users_fd, log_fd;
+	int rooms_fd, users_fd, log_fd, run_fd;
 	int inotify_fd;   /* -1: following by polling */
 	int signal_fd;
 	bool log_behind;  /* the room log may have lines we have not read */
 	struct presence presence;
 	struct follower follower;
+	struct filter filter;
+	struct inbox inbox;
 	struct input input;
 	struct output output;
 	struct buf line;   /* the line being formatted */
 	struct buf result; /* a command's result */
+	struct buf relay;  /* signalling as it is passed on, or a received line */
 };
 
 /* Tells the sender alone; nothing is logged. */
@@ -94,10 +101,12 @@ static int append_userlist(struct chat *c)
 	return rc;
 }
 
-/* Log lines go to the browser as they are. */
+/* Log lines go to the browser as they are, but for archived whispers. */
 static int deliver(void *ctx, const char *line, size_t len)
 {
 	struct chat *c = ctx;
+	if (!filter_pass(&c->filter, line, len))
+		return 0;
 	return output_push(&c->output, line, len);
 }
 
@@ -113,6 +122,9 @@ static int open_dirs(struct chat *c)
 	c->log_fd = dirs_open(cfg->log_dir, cfg->dir_mode, true);
 	if (c->log_fd < 0)
 		return fail(c, "cannot open the log directory", strerror(errno));
+	c->run_fd = dirs_open(cfg->run_dir, cfg->dir_mode, true);
+	if (c->run_fd < 0)
+		return fail(c, "cannot open the run directory", strerror(errno));
 	return 0;
 }
 
@@ -172,6 +184,8 @@ static int join(struct chat *c, const struct identity *id)
 	                   c->room, id->name, id->color) < 0)
 		return fail(c, "cannot enter the room", strerror(errno));
 	const char *name = c->presence.name;
+	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd) < 0)
+		return fail(c, "cannot open the private inbox", strerror(errno));
 	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
 	                   c->req->forwarded_for, name) < 0)
 		fprintf(stderr, "chat_server: cannot write the auth log: %s\n",
@@ -198,6 +212,7 @@ static void quit(struct chat *c)
 		fprintf(stderr, "chat_server: cannot log the quit of %s: %s\n",
 		        name, strerror(errno));
 	presence_release(&c->presence);
+	inbox_close(&c->inbox);
 	if (append_userlist(c) < 0)
 		fprintf(stderr, "chat_server: cannot log the user list: %s\n",
 		        strerror(errno));
@@ -231,6 +246,68 @@ static void run_command(struct chat *c, const char *text, size_t len)
 		refuse_append(c);
 }
 
+/* What the room log keeps of a whisper depends on WHISPER_LOG. */
+static void log_whisper(struct chat *c, const char *target)
+{
+	int rc = 0;
+	if (c->cfg->whisper_log == WHISPER_LOG_NOTICE)
+		rc = format_whisper_notice(&c->line, time(NULL), c->presence.name,
+		                           target) < 0 ? -1 : append_to_room(c);
+	else if (c->cfg->whisper_log == WHISPER_LOG_FULL)
+		rc = append_to_room(c); /* the whisper line itself */
+	if (rc < 0)
+		refuse_append(c);
+}
+
+static void tell_undelivered(struct chat *c, const char *target)
+{
+	char message[PRESENCE_NAME_MAX + 96];
+	snprintf(message, sizeof message, "%s %s", target,
+	         errno == EAGAIN ? "is not keeping up; message not delivered"
+	                         : "has left the room; message not delivered");
+	tell(c, message);
+}
+
+/* Signalling goes to the target alone; a whisper to the target, back to
+ * the sender, and to the log as WHISPER_LOG says. */
+static void send_private(struct chat *c, const char *msg, size_t len,
+                         const struct route *r)
+{
+	enum signalling_kind kind = signalling_check(r->text, r->text_len,
+	                                             &c->relay);
+	if (kind == SIGNALLING_MALFORMED || kind == SIGNALLING_TOO_LARGE) {
+		tell(c, signalling_error_text(kind));
+		return;
+	}
+	int rc = kind == SIGNALLING_NONE
+	         ? format_message(&c->line, time(NULL), c->presence.name, msg, len)
+	         : format_private(&c->line, time(NULL), c->presence.name,
+	                          r->target, c->relay.data, c->relay.len);
+	if (rc < 0 || inbox_send(c->run_fd, r->member_fd, c->line.data,
+	                         c->line.len) < 0) {
+		tell_undelivered(c, r->target);
+		return;
+	}
+	if (kind != SIGNALLING_NONE)
+		return;
+	if (strcmp(r->target, c->presence.name) != 0)
+		output_push(&c->output, c->line.data, c->line.len);
+	log_whisper(c, r->target);
+}
+
+static void send_message(struct chat *c, const char *msg, size_t len)
+{
+	struct route r;
+	if (route_message(msg, len, c->users_fd, c->room, &r) == 1) {
+		send_private(c, msg, len, &r);
+		close(r.member_fd);
+		return;
+	}
+	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
+	    append_to_room(c) < 0)
+		refuse_append(c);
+}
+
 static void handle_line(struct chat *c, char *text, size_t len)
 {
 	switch (parse_request(text, &len)) {
@@ -243,9 +320,7 @@ static void handle_line(struct chat *c, char *text, size_t len)
 		run_command(c, text, len);
 		return;
 	case REQUEST_MESSAGE:
-		if (format_message(&c->line, time(NULL), c->presence.name, text,
-		                   len) < 0 || append_to_room(c) < 0)
-			refuse_append(c);
+		send_message(c, text, len);
 		return;
 	}
 }
@@ -276,6 +351,15 @@ static void drain_inotify(struct chat *c)
 	c->log_behind = true;
 }
 
+static bool read_inbox(struct chat *c)
+{
+	int rc;
+	while (output_has_room(&c->output) &&
+	       (rc = inbox_receive(&c->inbox, &c->relay)) == 1)
+		output_push(&c->output, c->relay.data, c->relay.len);
+	return rc >= 0;
+}
+
 static bool catch_up(struct chat *c)
 {
 	if (!c->log_behind || !output_has_room(&c->output))
@@ -290,7 +374,7 @@ static bool catch_up(struct chat *c)
 	return true;
 }
 
-enum { P_SIGNAL, P_STDIN, P_STDOUT, P_INOTIFY, P_COUNT };
+enum { P_SIGNAL, P_STDIN, P_STDOUT, P_INOTIFY, P_INBOX, P_COUNT };
 
 static int poll_timeout(const struct chat *c)
 {
@@ -307,6 +391,8 @@ static bool turn(struct chat *c)
 		[P_STDIN] = { output_has_room(&c->output) ? 0 : -1, POLLIN, 0 },
 		[P_STDOUT] = { output_pending(&c->output) ? 1 : -1, POLLOUT, 0 },
 		[P_INOTIFY] = { c->inotify_fd, POLLIN, 0 },
+		[P_INBOX] = { output_has_room(&c->output) ? c->inbox.fd : -1,
+		              POLLIN, 0 },
 	};
 	int n = poll(p, P_COUNT, poll_timeout(c));
 	if (n < 0)
@@ -321,6 +407,8 @@ static bool turn(struct chat *c)
 		return false;
 	if (p[P_STDIN].revents && !read_stdin(c))
 		return false;
+	if (p[P_INBOX].revents && !read_inbox(c))
+		return false;
 	if (!catch_up(c))
 		return false;
 	return output_flush(&c->output) == 0;
@@ -329,13 +417,16 @@ static bool turn(struct chat *c)
 static void chat_free(struct chat *c)
 {
 	presence_release(&c->presence);
+	inbox_close(&c->inbox);
 	follower_close(&c->follower);
+	filter_free(&c->filter);
 	input_free(&c->input);
 	output_free(&c->output);
 	buf_free(&c->line);
 	buf_free(&c->result);
-	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->inotify_fd,
-	              c->signal_fd };
+	buf_free(&c->relay);
+	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
+	              c->inotify_fd, c->signal_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -347,13 +438,16 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	memset(c, 0, sizeof *c);
 	c->cfg = cfg;
 	c->req = req;
-	c->rooms_fd = c->users_fd = c->log_fd = -1;
+	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = -1;
+	c->inbox.fd = -1;
+	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
 	c->presence.file_fd = -1;
 	c->follower.fd = c->follower.wd = c->follower.dir_wd = -1;
 	input_init(&c->input, 0, INPUT_LINE_MAX);
 	buf_init(&c->line, 0);
 	buf_init(&c->result, 0);
+	buf_init(&c->relay, 0);
 }
 
 static int start(struct chat *c)

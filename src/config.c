@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ static const char *const known_keys[] = {
 	"authentization_webservice_url", "authentization_cookiename",
 	"rooms_dir", "users_dir", "sessions_dir", "log_dir",
 	"session_cookie", "last_messages", "poll_interval_ms", "expected_users",
-	"file_mode", "dir_mode",
+	"file_mode", "dir_mode", "run_dir", "whisper_log",
 };
 
 const char *config_path(const char *path)
@@ -107,6 +108,22 @@ static int get_number(const dictionary *d, const char *key, long def, long min,
 	return 0;
 }
 
+static int load_whisper_log(const dictionary *d, struct chat_config *c,
+                            char *err, size_t errsz)
+{
+	static const char *const names[] = { "none", "notice", "full" };
+	const char *v = iniparser_getstring(d, "global:whisper_log", "none");
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		if (strcasecmp(v, names[i]) == 0) {
+			c->whisper_log = (enum whisper_log)i;
+			return 0;
+		}
+	}
+	snprintf(err, errsz, "config key WHISPER_LOG must be none, notice or "
+	                     "full, not \"%.40s\"", v);
+	return -1;
+}
+
 static int dir_key(const dictionary *d, const char *key, const char *base,
                    const char *sub, char *out, char *err, size_t errsz)
 {
@@ -167,6 +184,8 @@ static int load_dirs(const dictionary *d, struct chat_config *c, char *err,
 	    dir_key(d, "sessions_dir", c->base_dir, "sessions", c->sessions_dir,
 	            err, errsz) < 0 ||
 	    dir_key(d, "log_dir", c->base_dir, "log", c->log_dir, err,
+	            errsz) < 0 ||
+	    dir_key(d, "run_dir", c->base_dir, "run", c->run_dir, err,
 	            errsz) < 0)
 		return -1;
 	return 0;
@@ -245,7 +264,8 @@ int config_load(const char *path, struct chat_config *cfg, FILE *warn,
 	int rc = -1;
 	if (load_strings(d, cfg, err, errsz) == 0 &&
 	    load_dirs(d, cfg, err, errsz) == 0 &&
-	    load_numbers(d, cfg, err, errsz) == 0)
+	    load_numbers(d, cfg, err, errsz) == 0 &&
+	    load_whisper_log(d, cfg, err, errsz) == 0)
 		rc = 0;
 	if (rc == 0)
 		warn_unknown_keys(d, warn);

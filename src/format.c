@@ -51,11 +51,28 @@ int format_quit(struct buf *out, time_t t, const char *room, const char *name)
 	return start(out, t) < 0 ? -1 : words(out, p);
 }
 
+int format_whisper_notice(struct buf *out, time_t t, const char *from,
+                          const char *target)
+{
+	const char *p[] = { from, " whispers something to ", target, NULL };
+	return start(out, t) < 0 ? -1 : words(out, p);
+}
+
 int format_message(struct buf *out, time_t t, const char *name,
                    const char *text, size_t len)
 {
 	if (start(out, t) < 0 || buf_append_str(out, name) < 0 ||
 	    buf_append(out, "> ", 2) < 0 || buf_append(out, text, len) < 0)
+		return -1;
+	return buf_append(out, "\n", 1);
+}
+
+int format_private(struct buf *out, time_t t, const char *from,
+                   const char *target, const char *text, size_t len)
+{
+	if (start(out, t) < 0 || buf_append_str(out, from) < 0 ||
+	    buf_append(out, "> ", 2) < 0 || buf_append_str(out, target) < 0 ||
+	    buf_append(out, ": ", 2) < 0 || buf_append(out, text, len) < 0)
 		return -1;
 	return buf_append(out, "\n", 1);
 }

@@ -56,6 +56,18 @@ static int member_file(char *out, const char *room, const char *name)
 	return 0;
 }
 
+bool presence_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > PRESENCE_NAME_MAX || !text_is_utf8(name, len))
+		return false;
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f ||
+		    strchr("/_:,><\"'\\ ", *c))
+			return false;
+	return true;
+}
+
 /* The name part of a presence file of room, or NULL when the file belongs
  * to another room or its name could not have been claimed by us. */
 static const char *member_name(const char *file, const char *room)
@@ -64,14 +76,7 @@ static const char *member_name(const char *file, const char *room)
 	if (strncmp(file, room, rl) != 0 || file[rl] != '_')
 		return NULL;
 	const char *name = file + rl + 1;
-	size_t len = strlen(name);
-	if (len == 0 || len > PRESENCE_NAME_MAX || !text_is_utf8(name, len))
-		return NULL;
-	for (const char *c = name; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f ||
-		    strchr("/_:,><\"'\\ ", *c))
-			return NULL;
-	return name;
+	return presence_name_is_valid(name) ? name : NULL;
 }
 
 /* The first line of a presence file, when it is a colour we may show. */
@@ -106,6 +111,28 @@ static int probe_member(int dir_fd, const char *file, struct presence_entry *e)
 	}
 	close(fd);
 	return live;
+}
+
+int presence_open_member(int dir_fd, const char *room, const char *name)
+{
+	char file[FILE_NAME_MAX];
+	if (!presence_name_is_valid(name) || member_file(file, room, name) < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	int fd = openat(dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	                                  O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	/* Held by its owner means alive; a free lock means a dead member. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+		close(fd);
+		errno = ENOENT;
+		return -1;
+	}
+	return fd;
 }
 
 static int list_push(struct presence_list *l, const struct presence_entry *e)

@@ -140,6 +140,7 @@ for (const bad of ['red;background:url(x)', '#12345g', 'expression(alert(1))', '
     const a = await alice(h);
     const bob = await h.join('lobby', { cookie: h.session('b', 'Bob:#00f') });
     await a.waitFor('T Userlist: Alice:#ff0000,Bob:#00f,');
+    await bob.waitFor('T Userlist: Alice:#ff0000,Bob:#00f,');
     const logBefore = h.log('lobby');
     const bobFrom = bob.lines.length;
     const aFrom = a.lines.length;

@@ -109,11 +109,15 @@ class Client {
     return this.lines.map(norm);
   }
 
-  describe() {
+  /** Status, the last stdout lines and stderr, for failure messages. */
+  describe(maxLines = 12) {
+    const shown = this.lines.slice(-maxLines).map((l) => `    ${JSON.stringify(l)}`);
+    const skipped = this.lines.length - shown.length;
     return `${this.label} (pid ${this.pid}, ${this.running ? 'running'
       : `exit ${this.code} signal ${this.signal}`})\n` +
-      `  stdout:\n${this.lines.map((l) => `    ${JSON.stringify(l)}`).join('\n')}\n` +
-      `  stderr:\n${this.stderr.replace(/^/gm, '    ')}`;
+      `  stdout${skipped ? ` (last ${shown.length} of ${this.lines.length} lines)` : ''}:\n` +
+      `${shown.join('\n')}\n` +
+      `  stderr:\n${this.stderr.slice(-4000).replace(/^/gm, '    ')}`;
   }
 
   /**
@@ -310,7 +314,11 @@ class Harness {
 
   /** Kills what still runs (SIGKILL), waits for it, removes the temp dir. */
   async cleanup(failed) {
-    if (failed) for (const c of this.clients) this.t.diagnostic(c.describe());
+    if (failed) {
+      // The first few clients, and any with something on stderr.
+      this.clients.filter((c, i) => i < 4 || c.stderr).slice(0, 12)
+        .forEach((c) => this.t.diagnostic(c.describe()));
+    }
     for (const c of this.clients) {
       if (c.running) { c.sigkilled = true; c.child.kill('SIGKILL'); }
     }

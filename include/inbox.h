@@ -1,0 +1,45 @@
+/* inbox: private delivery to one connection (whispers, WebRTC signalling).
+ *
+ * The room log wakes every member; a private line must wake only its
+ * addressee.  Each connection binds a Unix datagram socket in RUN_DIR named
+ * after the device and inode of its presence file.  A sender pins the
+ * addressee's presence file (presence_open_member), derives the name and
+ * sends one datagram: one line, delivered whole, to that connection alone.
+ * Someone who joins later under the same name has another presence file and
+ * so another inbox: a line in flight to one who left is dropped, and the
+ * sender is told, never handed to the newcomer. */
+#ifndef CHAT_INBOX_H
+#define CHAT_INBOX_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define INBOX_LINE_MAX (80 * 1024) /* a signalling line with its prefix */
+#define INBOX_NAME_MAX 64
+
+struct inbox {
+	int fd;                     /* the bound socket, -1 if none */
+	int dir_fd;                 /* RUN_DIR (not owned) */
+	char name[INBOX_NAME_MAX];  /* socket file name inside RUN_DIR */
+};
+
+/* Binds the inbox of the connection whose presence file is presence_fd.
+ * Returns 0 or -1. */
+int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd);
+
+/* Sends one line ('\n'-terminated) to the connection whose presence file is
+ * member_fd.  Waits briefly when that connection is not keeping up.
+ * Returns 0, or -1 with errno: ENOENT or ECONNREFUSED (it has gone),
+ * EAGAIN (its queue stayed full), EMSGSIZE. */
+int inbox_send(int run_dir_fd, int member_fd, const char *line, size_t len);
+
+/* Takes the next line sent to us by a process of our own user into out
+ * (emptied first); anything else is dropped.  Returns 1 with a line, 0 when
+ * nothing is waiting, -1 on error. */
+int inbox_receive(struct inbox *ib, struct buf *out);
+
+/* Unbinds and closes.  Safe to call twice. */
+void inbox_close(struct inbox *ib);
+
+#endif

@@ -1,0 +1,144 @@
+#include "inbox.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SEND_WAIT_MS 200
+
+static int inbox_name(int presence_fd, char *out)
+{
+	struct stat st;
+	if (fstat(presence_fd, &st) < 0)
+		return -1;
+	snprintf(out, INBOX_NAME_MAX, "inbox-%jx-%jx", (uintmax_t)st.st_dev,
+	         (uintmax_t)st.st_ino);
+	return 0;
+}
+
+/* sun_path holds about 100 bytes; RUN_DIR may be longer, so the address
+ * goes through our descriptor of the directory. */
+static int address(int dir_fd, const char *name, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof sa->sun_path,
+	                 "/proc/self/fd/%d/%s", dir_fd, name);
+	if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd)
+{
+	struct sockaddr_un sa;
+	const int on = 1;
+	ib->dir_fd = run_dir_fd;
+	ib->fd = -1;
+	if (inbox_name(presence_fd, ib->name) < 0 ||
+	    address(run_dir_fd, ib->name, &sa) < 0)
+		return -1;
+	/* A socket file left by a process that died holding the same inode
+	 * number: nobody can be bound to it any more. */
+	unlinkat(run_dir_fd, ib->name, 0);
+	ib->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ib->fd < 0)
+		return -1;
+	if (setsockopt(ib->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 ||
+	    bind(ib->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(ib->fd);
+		ib->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static int connect_to(int fd, int run_dir_fd, int member_fd)
+{
+	char name[INBOX_NAME_MAX];
+	struct sockaddr_un sa;
+	const struct timeval wait = { 0, SEND_WAIT_MS * 1000 };
+	if (inbox_name(member_fd, name) < 0 || address(run_dir_fd, name, &sa) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait) < 0)
+		return -1;
+	return connect(fd, (struct sockaddr *)&sa, sizeof sa);
+}
+
+int inbox_send(int run_dir_fd, int member_fd, const char *line, size_t len)
+{
+	if (len > INBOX_LINE_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t n = -1;
+	if (connect_to(fd, run_dir_fd, member_fd) == 0)
+		n = send(fd, line, len, MSG_NOSIGNAL);
+	int saved = errno;
+	close(fd);
+	if (n == (ssize_t)len)
+		return 0;
+	errno = n < 0 && saved == EWOULDBLOCK ? EAGAIN : saved;
+	return -1;
+}
+
+/* Only our own user's processes may write into a conversation. */
+static bool sent_by_us(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_CREDENTIALS)
+			continue;
+		struct ucred cred;
+		memcpy(&cred, CMSG_DATA(c), sizeof cred);
+		return cred.uid == geteuid();
+	}
+	return false;
+}
+
+static bool is_one_line(const char *p, size_t n)
+{
+	return n > 0 && p[n - 1] == '\n' && !memchr(p, '\n', n - 1);
+}
+
+int inbox_receive(struct inbox *ib, struct buf *out)
+{
+	char data[INBOX_LINE_MAX + 1];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} control;
+	for (;;) {
+		struct iovec iov = { data, sizeof data };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		                      .msg_control = control.buf,
+		                      .msg_controllen = sizeof control.buf };
+		ssize_t n = recvmsg(ib->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (!(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && sent_by_us(&msg) &&
+		    is_one_line(data, (size_t)n)) {
+			buf_clear(out);
+			return buf_append(out, data, (size_t)n) < 0 ? -1 : 1;
+		}
+	}
+}
+
+void inbox_close(struct inbox *ib)
+{
+	if (ib->fd < 0)
+		return;
+	unlinkat(ib->dir_fd, ib->name, 0);
+	close(ib->fd);
+	ib->fd = -1;
+}
