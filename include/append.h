@@ -1,19 +1,42 @@
 /* append: adding one line to a log that other processes read and write.
  *
- * The whole line goes out in a single write() on an O_APPEND descriptor, so
- * lines from any number of writers never interleave.  The file is opened for
- * every line (relative to its directory, O_NOFOLLOW) so that a log renamed by
- * logrotate is never written to after the rename. */
+ * The whole line goes out in a single write() on an O_APPEND descriptor,
+ * under an exclusive flock on the log, so lines from any number of writers
+ * never interleave, a short write (disk full) can be cut back exactly, and
+ * a follower can wait for in-flight appends before it leaves a renamed log.
+ * The file is opened for every line (relative to its directory, O_NOFOLLOW)
+ * and checked to still be the file under its name once locked, so nothing
+ * is written to a log that logrotate has renamed away.
+ *
+ * Rotation by copytruncate loses lines appended between logrotate's copy
+ * and its truncate.  To close that window, logrotate's prerotate script runs
+ * `chat_server --pause-appends`, which creates APPEND_PAUSE_NAME in the
+ * rooms directory and waits until every in-flight append is done; writers
+ * that see the marker wait (at most APPEND_PAUSE_WAIT_MS) until postrotate's
+ * `chat_server --resume-appends` removes it.  A marker older than
+ * APPEND_PAUSE_STALE_S is ignored, so a rotation that died halfway cannot
+ * stall the chat. */
 #ifndef CHAT_APPEND_H
 #define CHAT_APPEND_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
+#define APPEND_PAUSE_NAME ".rotating"
+#define APPEND_PAUSE_WAIT_MS 5000
+#define APPEND_PAUSE_STALE_S 60
+
 /* Appends line[0..len) (which ends in '\n') to name inside dir_fd, creating
- * the file with mode.  A short write is undone (the file is cut back to its
- * old end) so no partial line stays behind.  Returns 0 or -1 with errno. */
+ * the file with mode.  A short write is undone so no partial line stays
+ * behind.  Returns 0 or -1 with errno. */
 int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
                 size_t len);
+
+/* --pause-appends: creates the marker in dir_fd, then waits until no
+ * append to any "*.log" there is in flight.  Returns 0 or -1. */
+int append_pause(int dir_fd, mode_t mode);
+
+/* --resume-appends: removes the marker.  Returns 0 or -1. */
+int append_resume(int dir_fd);
 
 #endif

@@ -28,10 +28,15 @@ struct identity {
 bool session_id_is_valid(const char *id);
 
 /* Cleans a name in place: bytes that cannot appear in a name ('/', '_', ':',
- * ',', '>', '<', '"', '\'', '\\', whitespace, controls) become '-', and a
+ * ',', '>', '<', '"', '\'', '\\', space, controls, C1 controls, no-break
+ * space) become '-', and a
  * name longer than NAME_MAX_BYTES is cut at a character boundary.  Returns
  * false when nothing usable is left (empty, or not UTF-8). */
 bool identity_clean_name(char *name);
+
+/* True when name is UTF-8 with none of the bytes identity_clean_name
+ * replaces (a name as a claim can produce it, whatever its length). */
+bool identity_name_is_clean(const char *name);
 
 /* Splits a session's "name:color" value into id.  A missing or invalid
  * colour becomes COLOR_DEFAULT; an unusable name makes the whole value

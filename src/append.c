@@ -1,44 +1,92 @@
 #include "append.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* After a short write (disk full, I/O error) our bytes end at the current
- * offset.  Cut them off again, unless another writer has appended since: a
- * reader then resynchronises at the next newline. */
-static int undo_partial(int fd, size_t written)
+#define REOPEN_ATTEMPTS 3
+#define PAUSE_POLL_MS 10
+
+/* True while a rotation asks writers to wait. */
+static bool paused(int dir_fd)
 {
-	off_t end = lseek(fd, 0, SEEK_CUR);
 	struct stat st;
-	if (end < (off_t)written || fstat(fd, &st) < 0 || st.st_size != end)
-		return -1;
-	return ftruncate(fd, end - (off_t)written);
+	if (fstatat(dir_fd, APPEND_PAUSE_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	return time(NULL) - st.st_mtime < APPEND_PAUSE_STALE_S;
+}
+
+/* Takes the exclusive append lock, waiting out a rotation (bounded). */
+static int lock_for_append(int fd, int dir_fd)
+{
+	const struct timespec step = { 0, PAUSE_POLL_MS * 1000000L };
+	for (int waited = 0;; waited += PAUSE_POLL_MS) {
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return -1;
+		if (!paused(dir_fd) || waited >= APPEND_PAUSE_WAIT_MS)
+			return 0;
+		flock(fd, LOCK_UN);
+		nanosleep(&step, NULL);
+	}
+}
+
+/* True when fd is still the file called name (not renamed away). */
+static bool still_named(int fd, int dir_fd, const char *name)
+{
+	struct stat mine, now;
+	return fstat(fd, &mine) == 0 &&
+	       fstatat(dir_fd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       mine.st_dev == now.st_dev && mine.st_ino == now.st_ino;
+}
+
+/* Opens the log locked for appending.  Returns fd, or -1. */
+static int open_locked(int dir_fd, const char *name, mode_t mode)
+{
+	for (int i = 0; i < REOPEN_ATTEMPTS; i++) {
+		/* O_NONBLOCK: a FIFO planted under the log's name must not
+		 * hang us (and is refused below). */
+		int fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT |
+		                                  O_NOFOLLOW | O_CLOEXEC |
+		                                  O_NONBLOCK, mode);
+		if (fd < 0)
+			return -1;
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		if (lock_for_append(fd, dir_fd) == 0 && still_named(fd, dir_fd, name))
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
                 size_t len)
 {
-	/* O_NONBLOCK: a FIFO planted under the log's name must not hang us. */
-	int fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	                                  O_CLOEXEC | O_NONBLOCK, mode);
+	int fd = open_locked(dir_fd, name, mode);
 	if (fd < 0)
 		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
+	off_t end = lseek(fd, 0, SEEK_END);
 	ssize_t n;
 	do
 		n = write(fd, line, len);
 	while (n < 0 && errno == EINTR);
 	int saved = errno;
+	/* We hold the lock: whatever got past end is ours alone to cut. */
 	if (n >= 0 && (size_t)n < len) {
 		saved = ENOSPC;
-		if (undo_partial(fd, (size_t)n) < 0)
+		if (end < 0 || ftruncate(fd, end) < 0)
 			saved = EIO;
 	}
 	close(fd);
@@ -46,4 +94,54 @@ int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
 		return 0;
 	errno = saved;
 	return -1;
+}
+
+static bool is_log(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && name[0] != '.' && strcmp(name + n - 4, ".log") == 0;
+}
+
+/* Waits for the append lock of one log, then lets it go. */
+static void wait_for_appends(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	                                  O_NONBLOCK);
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+int append_pause(int dir_fd, mode_t mode)
+{
+	int marker = openat(dir_fd, APPEND_PAUSE_NAME, O_WRONLY | O_CREAT |
+	                                   O_NOFOLLOW | O_CLOEXEC, mode);
+	if (marker < 0 || futimens(marker, NULL) < 0) {
+		if (marker >= 0)
+			close(marker);
+		return -1;
+	}
+	close(marker);
+	int fd = dup(dir_fd);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct dirent *d;
+	while ((d = readdir(dir)))
+		if (is_log(d->d_name))
+			wait_for_appends(dir_fd, d->d_name);
+	closedir(dir);
+	return 0;
+}
+
+int append_resume(int dir_fd)
+{
+	if (unlinkat(dir_fd, APPEND_PAUSE_NAME, 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,6 +139,8 @@ static int start_signals(struct chat *c)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
+	/* Past RLIMIT_FSIZE a write must fail (and be told), not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return fail(c, "cannot block signals", strerror(errno));
 	c->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -465,6 +468,8 @@ static int start(struct chat *c)
 
 int chat_run(const struct chat_config *cfg, const struct chat_request *req)
 {
+	/* FILE_MODE and DIR_MODE are the modes we create with, exactly. */
+	umask(0);
 	struct chat c;
 	chat_init(&c, cfg, req);
 	int status = 1;

@@ -30,12 +30,16 @@ static int make_path(const char *path, mode_t mode)
 	return 0;
 }
 
+/* O_NOFOLLOW: a symlink planted where one of our directories should be
+ * is refused (ELOOP); the directories above it are the admin's choice. */
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
 int dirs_open(const char *path, mode_t mode, bool create)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, DIR_FLAGS);
 	if (fd >= 0 || !create || errno != ENOENT)
 		return fd;
 	if (make_path(path, mode) < 0)
 		return -1;
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return open(path, DIR_FLAGS);
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -258,9 +259,16 @@ int follower_update(struct follower *f, size_t max_bytes, follow_line_fn fn,
 		return -1;
 	if (f->fd < 0)
 		return 0;
-	/* Looked at before draining: everything written to the old file
-	 * before the rename is read before we leave it. */
+	/* Looked at before draining, and once every append in flight is done
+	 * (writers hold the log's flock while they write, then find the name
+	 * gone and write to the new file): nothing written to the old file is
+	 * missed when we leave it. */
 	bool moved = replaced(f);
+	if (moved) {
+		while (flock(f->fd, LOCK_SH) < 0 && errno == EINTR)
+			;
+		flock(f->fd, LOCK_UN);
+	}
 	int rc = drain(f, max_bytes, fn, ctx);
 	if (rc != 0 || !moved)
 		return rc;

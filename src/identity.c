@@ -24,9 +24,27 @@ bool session_id_is_valid(const char *id)
 	                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,-") == n;
 }
 
-static bool byte_is_forbidden(unsigned char c)
+/* Bytes of a character at s that cannot be in a name (a separator of
+ * some line format or file name, whitespace, a control, including the C1
+ * controls and no-break space, U+0080..U+00A0), or 0. */
+static size_t forbidden_at(const unsigned char *s)
 {
-	return c < 0x20 || c == 0x7f || strchr("/_:,><\"'\\ ", c) != NULL;
+	if (s[0] < 0x20 || s[0] == 0x7f || strchr("/_:,><\"'\\ ", s[0]))
+		return 1;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0xa0)
+		return 2;
+	return 0;
+}
+
+bool identity_name_is_clean(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || !text_is_utf8(name, len))
+		return false;
+	for (const unsigned char *s = (const unsigned char *)name; *s; s++)
+		if (forbidden_at(s))
+			return false;
+	return true;
 }
 
 /* Length of the longest prefix of s (len bytes, valid UTF-8) that is at most
@@ -46,9 +64,11 @@ bool identity_clean_name(char *name)
 	size_t len = strlen(name);
 	if (len == 0 || !text_is_utf8(name, len))
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if (byte_is_forbidden((unsigned char)name[i]))
-			name[i] = '-';
+	for (size_t i = 0; i < len;) {
+		size_t n = forbidden_at((unsigned char *)name + i);
+		memset(name + i, '-', n);
+		i += n ? n : 1;
+	}
 	name[utf8_cut(name, len, NAME_MAX_BYTES)] = '\0';
 	return name[0] != '\0';
 }

@@ -3,16 +3,21 @@
  *   stdin_reader -> parse -> command | append -> room log
  *   room log -> follow (inotify) -> stdout_writer
  * with config, room, identity and presence beside them. */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "append.h"
 #include "chat.h"
 #include "check.h"
 #include "config.h"
+#include "dirs.h"
 #include "format.h"
 
 static void usage(FILE *out)
@@ -22,7 +27,10 @@ static void usage(FILE *out)
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
 	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
 	             "                 else %s/websocket_chat_server.ini)\n"
-	             "  --check        report limits and directories, then exit\n",
+	             "  --check        report limits and directories, then exit\n"
+	             "  --pause-appends, --resume-appends\n"
+	             "                 logrotate's prerotate and postrotate:\n"
+	             "                 hold chat lines while logs are rotated\n",
 	        SYSCONFDIR);
 }
 
@@ -46,21 +54,37 @@ static void set_collation(const char *lang)
 		setlocale(LC_COLLATE, "C");
 }
 
+/* logrotate's prerotate and postrotate (see append.h). */
+static int rotation(const struct chat_config *cfg, bool pause)
+{
+	int dir = dirs_open(cfg->rooms_dir, cfg->dir_mode, false);
+	int rc = dir < 0 ? -1 : pause ? append_pause(dir, cfg->file_mode)
+	                              : append_resume(dir);
+	if (rc < 0)
+		fprintf(stderr, "chat_server: cannot %s appends in %s: %s\n",
+		        pause ? "pause" : "resume", cfg->rooms_dir, strerror(errno));
+	if (dir >= 0)
+		close(dir);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "pause-appends", no_argument, NULL, 'p' },
+		{ "resume-appends", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
-	int opt, check = 0;
+	int opt, mode = 0;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt == 'c')
 			path = optarg;
-		else if (opt == 'k')
-			check = 1;
+		else if (opt == 'k' || opt == 'p' || opt == 'r')
+			mode = opt;
 		else {
 			usage(opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;
@@ -72,8 +96,10 @@ int main(int argc, char **argv)
 	if (config_load(config_path(path), &cfg, stderr, err, sizeof err) < 0)
 		return config_failed(err);
 	set_collation(cfg.lang);
-	if (check)
+	if (mode == 'k')
 		return check_run(&cfg, stdout);
+	if (mode == 'p' || mode == 'r')
+		return rotation(&cfg, mode == 'p');
 	const struct chat_request req = {
 		.path_info = getenv("PATH_INFO"),
 		.cookie = getenv("HTTP_COOKIE"),

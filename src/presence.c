@@ -58,14 +58,7 @@ static int member_file(char *out, const char *room, const char *name)
 
 bool presence_name_is_valid(const char *name)
 {
-	size_t len = strlen(name);
-	if (len == 0 || len > PRESENCE_NAME_MAX || !text_is_utf8(name, len))
-		return false;
-	for (const char *c = name; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f ||
-		    strchr("/_:,><\"'\\ ", *c))
-			return false;
-	return true;
+	return strlen(name) <= PRESENCE_NAME_MAX && identity_name_is_clean(name);
 }
 
 /* The name part of a presence file of room, or NULL when the file belongs

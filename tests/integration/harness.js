@@ -65,6 +65,7 @@ class Client {
     this.signal = undefined;
     this.name = undefined;  // from the welcome line
     this._partial = Buffer.alloc(0);
+    this._raw = [];         // every stdout chunk as received (see bytes)
     this._waiters = new Set();
 
     child.stdin.on('error', () => {}); // EPIPE after the process is gone
@@ -84,6 +85,7 @@ class Client {
   }
 
   _onData(data) {
+    this._raw.push(data);
     let buf = Buffer.concat([this._partial, data]);
     let nl;
     while ((nl = buf.indexOf(10)) !== -1) {
@@ -107,6 +109,11 @@ class Client {
   /** stdout lines with the time replaced by T. */
   get out() {
     return this.lines.map(norm);
+  }
+
+  /** Everything written to stdout so far, as raw bytes. */
+  get bytes() {
+    return Buffer.concat(this._raw);
   }
 
   /** Status, the last stdout lines and stderr, for failure messages. */

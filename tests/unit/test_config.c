@@ -102,12 +102,14 @@ static void test_defaults(void **state)
 	assert_string_equal(c->users_dir, "/srv/chat/users");
 	assert_string_equal(c->sessions_dir, "/srv/chat/sessions");
 	assert_string_equal(c->log_dir, "/srv/chat/log");
+	assert_string_equal(c->run_dir, "/srv/chat/run");
 	assert_string_equal(c->session_cookie, "PHPSESSID");
 	assert_int_equal(c->last_messages, 20);
 	assert_int_equal(c->poll_interval_ms, 100);
 	assert_int_equal(c->expected_users, 200);
 	assert_int_equal(c->file_mode, 0640);
 	assert_int_equal(c->dir_mode, 0750);
+	assert_int_equal(c->whisper_log, WHISPER_LOG_NONE);
 	assert_string_equal(c->lang, "");
 	assert_string_equal(c->ice_server_dns, "");
 	assert_string_equal(c->websocketd_server_url, "");
@@ -126,6 +128,8 @@ static void test_overrides(void **state)
 	             "USERS_DIR = /run/chat/u\n"
 	             "SESSIONS_DIR = /var/lib/php/sessions\n"
 	             "LOG_DIR = /var/log/chat\n"
+	             "RUN_DIR = /run/chat\n"
+	             "WHISPER_LOG = notice\n"
 	             "SESSION_COOKIE = CHATSID\n"
 	             "LAST_MESSAGES = 5\n"
 	             "POLL_INTERVAL_MS = 250\n"
@@ -140,6 +144,8 @@ static void test_overrides(void **state)
 	assert_string_equal(c->users_dir, "/run/chat/u");
 	assert_string_equal(c->sessions_dir, "/var/lib/php/sessions");
 	assert_string_equal(c->log_dir, "/var/log/chat");
+	assert_string_equal(c->run_dir, "/run/chat");
+	assert_int_equal(c->whisper_log, WHISPER_LOG_NOTICE);
 	assert_string_equal(c->session_cookie, "CHATSID");
 	assert_int_equal(c->last_messages, 5);
 	assert_int_equal(c->poll_interval_ms, 250);
@@ -259,6 +265,19 @@ static void test_bad_numbers(void **state)
 	}
 }
 
+static void test_whisper_log_values(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\nWHISPER_LOG = FULL\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.whisper_log, WHISPER_LOG_FULL);
+	write_ini(f, "[global]\nBASE_DIR = /b\nWHISPER_LOG = none\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.whisper_log, WHISPER_LOG_NONE);
+	write_ini(f, "[global]\nBASE_DIR = /b\nWHISPER_LOG = everything\n");
+	expect_failure(f, "WHISPER_LOG");
+}
+
 static void test_empty_session_cookie(void **state)
 {
 	struct fixture *f = *state;
@@ -294,7 +313,7 @@ static void test_unknown_key_warns(void **state)
 	assert_int_equal(load(f), 0);
 	assert_string_equal(f->cfg.base_dir, "/srv/chat");
 	const char *w = warnings(f);
-	if (!strstr(w, "foo_bar") && !strstr(w, "FOO_BAR"))
+	if (!strcasestr(w, "foo_bar"))
 		fail_msg("no warning about FOO_BAR in \"%s\"", w);
 	/* one line per unknown key */
 	assert_int_equal(w[strlen(w) - 1], '\n');
@@ -307,8 +326,8 @@ static void test_two_unknown_keys(void **state)
 	write_ini(f, "[global]\nBASE_DIR = /b\nONE = 1\nTWO = 2\n");
 	assert_int_equal(load(f), 0);
 	const char *w = warnings(f);
-	assert_non_null(strstr(w, "one"));
-	assert_non_null(strstr(w, "two"));
+	assert_non_null(strcasestr(w, "one"));
+	assert_non_null(strcasestr(w, "two"));
 	const char *nl = strchr(w, '\n');
 	assert_non_null(nl);
 	assert_non_null(strchr(nl + 1, '\n'));
@@ -371,6 +390,7 @@ int main(void)
 		T(test_relative_dir_key),
 		T(test_non_numeric_last_messages),
 		T(test_bad_numbers),
+		T(test_whisper_log_values),
 		T(test_empty_session_cookie),
 		T(test_syntax_error),
 		T(test_too_long_value),

@@ -144,6 +144,31 @@ static void test_whisper_shape(void **state)
 	buf_free(&b);
 }
 
+static void test_private(void **state)
+{
+	(void)state;
+	static const char text[] = "{\"type\":\"offer\",\"sdp\":\"v=0zalomeni\"}";
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(format_private(&b, T0, "Alice", "Bob", text,
+	                                strlen(text)), 0);
+	expect_line(&b, "[22:13:20] Alice> Bob: {\"type\":\"offer\","
+	                "\"sdp\":\"v=0zalomeni\"}\n");
+	assert_int_equal(format_private(&b, T0, "Alice", "Bob", "psst!", 4), 0);
+	expect_line(&b, "[22:13:20] Alice> Bob: psst\n");
+	buf_free(&b);
+}
+
+static void test_whisper_notice(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(format_whisper_notice(&b, T0, "Alice", "Bob"), 0);
+	expect_line(&b, "[22:13:20] Alice whispers something to Bob\n");
+	buf_free(&b);
+}
+
 static void test_result_keeps_leading_space(void **state)
 {
 	(void)state;
@@ -259,6 +284,8 @@ int main(void)
 		cmocka_unit_test(test_message_bytes_kept),
 		cmocka_unit_test(test_message_uses_len),
 		cmocka_unit_test(test_whisper_shape),
+		cmocka_unit_test(test_private),
+		cmocka_unit_test(test_whisper_notice),
 		cmocka_unit_test(test_result_keeps_leading_space),
 		cmocka_unit_test(test_result_dice),
 		cmocka_unit_test(test_userlist_empty),

@@ -1,0 +1,370 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "append.h"
+
+#define LOG "room.log"
+
+struct fixture {
+	char dir[64];
+	int fd; /* the directory */
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_append.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->fd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(f->fd >= 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	close(f->fd);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static int add(struct fixture *f, const char *name, const char *line)
+{
+	return append_line(f->fd, name, 0640, line, strlen(line));
+}
+
+/* The whole file (static storage). */
+static const char *content(struct fixture *f, const char *name)
+{
+	static char text[64 * 1024];
+	int fd = openat(f->fd, name, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, text, sizeof text - 1);
+	close(fd);
+	assert_true(n >= 0);
+	text[n] = '\0';
+	return text;
+}
+
+static bool exists(struct fixture *f, const char *name)
+{
+	struct stat st;
+	return fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_creates_with_mode(void **state)
+{
+	struct fixture *f = *state;
+	mode_t old = umask(0);
+	int rc = append_line(f->fd, LOG, 0604, "a\n", 2);
+	umask(old);
+	assert_int_equal(rc, 0);
+	struct stat st;
+	assert_int_equal(fstatat(f->fd, LOG, &st, 0), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_string_equal(content(f, LOG), "a\n");
+}
+
+static void test_existing_mode_kept(void **state)
+{
+	struct fixture *f = *state;
+	mode_t old = umask(0);
+	assert_int_equal(append_line(f->fd, LOG, 0600, "a\n", 2), 0);
+	assert_int_equal(append_line(f->fd, LOG, 0666, "b\n", 2), 0);
+	umask(old);
+	struct stat st;
+	assert_int_equal(fstatat(f->fd, LOG, &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void test_lines_appended_whole(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(add(f, LOG, "[10:00:00] Alice joined the lobby\n"), 0);
+	assert_int_equal(add(f, LOG, "[10:00:01] Alice> hi\n"), 0);
+	assert_int_equal(add(f, LOG, "\n"), 0);
+	assert_int_equal(add(f, LOG, "[10:00:02] Alice quit the lobby\n"), 0);
+	assert_string_equal(content(f, LOG),
+	                    "[10:00:00] Alice joined the lobby\n"
+	                    "[10:00:01] Alice> hi\n"
+	                    "\n"
+	                    "[10:00:02] Alice quit the lobby\n");
+}
+
+static void test_appends_to_existing(void **state)
+{
+	struct fixture *f = *state;
+	int fd = openat(f->fd, LOG, O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "old\n", 4), 4);
+	close(fd);
+	assert_int_equal(add(f, LOG, "new\n"), 0);
+	assert_string_equal(content(f, LOG), "old\nnew\n");
+}
+
+static void test_symlink_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(add(f, "target", "t\n"), 0);
+	assert_int_equal(symlinkat("target", f->fd, LOG), 0);
+	errno = 0;
+	assert_int_equal(add(f, LOG, "evil\n"), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_string_equal(content(f, "target"), "t\n");
+}
+
+static void test_dangling_symlink_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(symlinkat("created-through-link", f->fd, LOG), 0);
+	assert_int_equal(add(f, LOG, "evil\n"), -1);
+	assert_false(exists(f, "created-through-link"));
+}
+
+static void test_fifo_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mkfifoat(f->fd, LOG, 0600), 0);
+	double t = now();
+	assert_int_equal(add(f, LOG, "x\n"), -1);
+	assert_true(now() - t < 2.0);
+}
+
+static void test_fifo_with_reader_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mkfifoat(f->fd, LOG, 0600), 0);
+	int rd = openat(f->fd, LOG, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	assert_int_equal(add(f, LOG, "x\n"), -1);
+	char c;
+	assert_true(read(rd, &c, 1) <= 0); /* nothing went into the FIFO */
+	close(rd);
+}
+
+static void test_directory_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mkdirat(f->fd, LOG, 0700), 0);
+	assert_int_equal(add(f, LOG, "x\n"), -1);
+}
+
+/* Sets the soft file size limit; returns the old limits. */
+static struct rlimit limit_file_size(rlim_t bytes)
+{
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = bytes;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	return old;
+}
+
+static void test_short_write_undone(void **state)
+{
+	struct fixture *f = *state;
+	static const char old_text[] = "0123456789\n";
+	assert_int_equal(add(f, LOG, old_text), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old = limit_file_size(sizeof old_text - 1 + 5);
+	errno = 0;
+	int rc = add(f, LOG, "this line does not fit\n");
+	int err = errno;
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, -1);
+	assert_int_not_equal(err, 0);
+	assert_string_equal(content(f, LOG), old_text);
+	/* and the log goes on normally afterwards */
+	assert_int_equal(add(f, LOG, "next\n"), 0);
+	assert_string_equal(content(f, LOG), "0123456789\nnext\n");
+}
+
+static void test_write_at_limit_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const char old_text[] = "0123456789\n";
+	assert_int_equal(add(f, LOG, old_text), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old = limit_file_size(sizeof old_text - 1);
+	int rc = add(f, LOG, "x\n");
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, -1);
+	assert_string_equal(content(f, LOG), old_text);
+}
+
+/* Writers in several processes: every line arrives whole. */
+static void test_concurrent_writers(void **state)
+{
+	struct fixture *f = *state;
+	enum { WRITERS = 4, LINES = 200 };
+	pid_t pids[WRITERS];
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		assert_true(pids[w] >= 0);
+		if (pids[w] == 0) {
+			char line[64];
+			for (int i = 0; i < LINES; i++) {
+				int n = snprintf(line, sizeof line,
+				                 "writer %d line %03d xxxxxxxxxx\n", w, i);
+				if (append_line(f->fd, LOG, 0640, line, (size_t)n) < 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+		assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	const char *text = content(f, LOG);
+	int next[WRITERS] = { 0 };
+	int lines = 0;
+	for (const char *p = text; *p; lines++) {
+		int w, i, used = 0;
+		assert_int_equal(sscanf(p, "writer %d line %d xxxxxxxxxx\n%n", &w, &i,
+		                        &used), 2);
+		assert_true(used > 0);
+		assert_true(w >= 0 && w < WRITERS);
+		assert_int_equal(i, next[w]); /* in order, none lost */
+		next[w]++;
+		p += used;
+	}
+	assert_int_equal(lines, WRITERS * LINES);
+}
+
+/* A rotation's marker makes writers wait until it is removed. */
+static void test_pause_holds_writers(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(add(f, LOG, "before\n"), 0);
+	assert_int_equal(append_pause(f->fd, 0640), 0);
+	assert_true(exists(f, APPEND_PAUSE_NAME));
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(append_line(f->fd, LOG, 0640, "during\n", 7) == 0 ? 0 : 1);
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	const char *mid = content(f, LOG);
+	char copy[64];
+	snprintf(copy, sizeof copy, "%s", mid);
+	int status;
+	pid_t early = waitpid(pid, &status, WNOHANG);
+	assert_int_equal(append_resume(f->fd), 0);
+	if (early == 0)
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(early, 0);
+	assert_string_equal(copy, "before\n");
+	assert_false(exists(f, APPEND_PAUSE_NAME));
+	assert_string_equal(content(f, LOG), "before\nduring\n");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_stale_marker_ignored(void **state)
+{
+	struct fixture *f = *state;
+	int fd = openat(f->fd, APPEND_PAUSE_NAME, O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	struct timespec old[2] = {
+		{ time(NULL) - APPEND_PAUSE_STALE_S - 10, 0 },
+		{ time(NULL) - APPEND_PAUSE_STALE_S - 10, 0 },
+	};
+	assert_int_equal(futimens(fd, old), 0);
+	close(fd);
+	double t = now();
+	assert_int_equal(add(f, LOG, "x\n"), 0);
+	assert_true(now() - t < 1.0);
+	assert_string_equal(content(f, LOG), "x\n");
+}
+
+/* --pause-appends waits for an append that holds the log's lock. */
+static void test_pause_waits_for_inflight(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(add(f, LOG, "x\n"), 0);
+	int held = openat(f->fd, LOG, O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(held); /* the lock belongs to the parent's description */
+		_exit(append_pause(f->fd, 0640) == 0 ? 0 : 1);
+	}
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	int status;
+	pid_t early = waitpid(pid, &status, WNOHANG);
+	close(held);
+	if (early == 0)
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(early, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(append_resume(f->fd), 0);
+	assert_int_equal(append_resume(f->fd), 0); /* no marker: fine */
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_creates_with_mode),
+		T(test_existing_mode_kept),
+		T(test_lines_appended_whole),
+		T(test_appends_to_existing),
+		T(test_symlink_refused),
+		T(test_dangling_symlink_refused),
+		T(test_fifo_refused),
+		T(test_fifo_with_reader_refused),
+		T(test_directory_refused),
+		T(test_short_write_undone),
+		T(test_write_at_limit_refused),
+		T(test_concurrent_writers),
+		T(test_pause_holds_writers),
+		T(test_stale_marker_ignored),
+		T(test_pause_waits_for_inflight),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
