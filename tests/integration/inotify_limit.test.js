@@ -104,6 +104,7 @@ chatTest('inotify instances exhausted: two users still chat by polling, one warn
     await a.waitFor('T Anonymous> ping from a');
     assert.equal(await b.close(), 0);
     await a.waitFor('T Anonymous1 quit the lobby');
+    assert.equal(await a.close(), 0); // all of stderr is in
     for (const c of [a, b]) {
       const warnings = c.stderr.split('\n').filter((l) => l.includes('max_user_instances'));
       assert.equal(warnings.length, 1, `${c.label} stderr:\n${c.stderr}`);

@@ -65,6 +65,7 @@ chatTest('config without BASE_DIR is fatal', { configText: '[global]\nLAST_MESSA
 chatTest('unknown key in [global] only warns', { config: { NO_SUCH_KEY: 'x' } }, async (h) => {
   const c = await h.join('lobby');
   await c.waitFor('T Userlist: Anonymous:Gray,');
+  assert.equal(await c.close(), 0); // all of stderr is in
   assert.match(c.stderr, /NO_SUCH_KEY/i); // iniparser lowercases keys
 });
 
@@ -85,6 +86,7 @@ chatTest('legacy config with [room descriptions] and old keys works', {
 }, async (h) => {
   const c = await h.join('lobby');
   await c.waitFor('T Userlist: Anonymous:Gray,');
+  assert.equal(await c.close(), 0); // all of stderr is in
   assert.doesNotMatch(c.stderr, /ICE_SERVER_DNS|WEBSOCKETD_SERVER_URL|AUTHENTIZATION|Železná|Pivo/,
     'known keys or room descriptions were warned about');
 });

@@ -59,7 +59,9 @@ function connect(url, headers) {
   });
 }
 
-chatTest('two browsers chat through websocketd', async (h) => {
+// The unknown key makes every chat_server warn on stderr: proof that child
+// stderr reaches the websocketd log this test scans for sanitizer reports.
+chatTest('two browsers chat through websocketd', { config: { STDERR_PROBE: 1 } }, async (h) => {
   const which = spawnSync('websocketd', ['--version']);
   assert.ok(!which.error, `websocketd is not installed (needed by this test): ${which.error && which.error.message}`);
 
@@ -108,6 +110,7 @@ chatTest('two browsers chat through websocketd', async (h) => {
     wsd.kill('SIGTERM');
     await wsdExited;
   }
+  assert.match(wsdLog, /STDERR_PROBE/i, 'chat_server stderr does not reach the websocketd log');
   for (const bad of BAD_STDERR) {
     assert.ok(!wsdLog.includes(bad), `websocketd log contains "${bad}":\n${wsdLog}`);
   }

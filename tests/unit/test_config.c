@@ -372,6 +372,62 @@ static void test_load_through_environment(void **state)
 	assert_string_equal(f->cfg.users_dir, "/from/env/users");
 }
 
+/* conf/websocket_chat_server.ini, found next to this source file. */
+static char *read_sample(void)
+{
+	char path[PATH_MAX];
+	const char *src = __FILE__;
+	const char *cut = strstr(src, "tests/unit/");
+	snprintf(path, sizeof path, "%.*sconf/websocket_chat_server.ini",
+	         cut ? (int)(cut - src) : 0, src);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return NULL;
+	static char text[16384];
+	size_t n = fread(text, 1, sizeof text - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	return text;
+}
+
+/* The shipped sample loads cleanly, and its commented-out defaults are
+ * the real defaults. */
+static void test_sample_config(void **state)
+{
+	struct fixture *f = *state;
+	char *text = read_sample();
+	if (!text)
+		skip();
+	write_ini(f, text);
+	assert_int_equal(load(f), 0);
+	assert_string_equal(warnings(f), "");
+	struct chat_config plain = f->cfg;
+	/* uncomment ";KEY=value" lines */
+	int keys = 0;
+	for (char *p = text; (p = strstr(p, "\n;")); p++)
+		if (p[2] >= 'A' && p[2] <= 'Z' && strcspn(p + 2, "=\n ") ==
+		    strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")) {
+			p[1] = ' ';
+			keys++;
+		}
+	assert_true(keys >= 12);
+	write_ini(f, text);
+	assert_int_equal(load(f), 0);
+	assert_string_equal(warnings(f), "");
+	assert_string_equal(plain.rooms_dir, f->cfg.rooms_dir);
+	assert_string_equal(plain.users_dir, f->cfg.users_dir);
+	assert_string_equal(plain.sessions_dir, f->cfg.sessions_dir);
+	assert_string_equal(plain.log_dir, f->cfg.log_dir);
+	assert_string_equal(plain.run_dir, f->cfg.run_dir);
+	assert_string_equal(plain.session_cookie, f->cfg.session_cookie);
+	assert_int_equal(plain.last_messages, f->cfg.last_messages);
+	assert_int_equal(plain.poll_interval_ms, f->cfg.poll_interval_ms);
+	assert_int_equal(plain.expected_users, f->cfg.expected_users);
+	assert_int_equal(plain.file_mode, f->cfg.file_mode);
+	assert_int_equal(plain.dir_mode, f->cfg.dir_mode);
+	assert_int_equal(plain.whisper_log, f->cfg.whisper_log);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -400,6 +456,7 @@ int main(void)
 		T(test_path_from_environment),
 		T(test_path_default),
 		T(test_load_through_environment),
+		T(test_sample_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

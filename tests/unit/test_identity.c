@@ -113,16 +113,62 @@ static void test_clean_whitespace_and_controls(void **state)
 	expect_clean("  ", "--");
 }
 
-/* U+0085 (NEL) and the other C1 controls are control characters too; the
- * header promises that no control character stays in a name. */
+/* U+0085 (NEL) and the other C1 controls are control characters, U+00A0 is
+ * a space: each of their bytes becomes '-'. */
 static void test_clean_c1_controls(void **state)
 {
 	(void)state;
-	char name[32] = "A\xc2\x85" "B\xc2\x9b" "C";
-	assert_true(identity_clean_name(name));
-	assert_true(text_is_utf8(name, strlen(name)));
-	if (strstr(name, "\xc2\x85") || strstr(name, "\xc2\x9b"))
-		fail_msg("C1 control kept in cleaned name \"%s\"", name);
+	expect_clean("A\xc2\x85" "B\xc2\x9b" "C", "A--B--C");
+	expect_clean("\xc2\x80", "--");
+	expect_clean("a\xc2\x9f", "a--");
+	expect_clean("no\xc2\xa0" "break", "no--break");
+	/* the next characters are letters */
+	expect_clean("\xc2\xa1\xc2\xbf\xc3\x80", "\xc2\xa1\xc2\xbf\xc3\x80");
+}
+
+static void test_name_is_clean(void **state)
+{
+	(void)state;
+	assert_true(identity_name_is_clean("Alice"));
+	assert_true(identity_name_is_clean("Želva"));
+	assert_true(identity_name_is_clean("&lt;b&gt;"));
+	assert_true(identity_name_is_clean("a-b"));
+	char longer[NAME_MAX_BYTES + 10];
+	memset(longer, 'a', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	assert_true(identity_name_is_clean(longer)); /* length is not judged */
+	assert_false(identity_name_is_clean(""));
+	assert_false(identity_name_is_clean("a b"));
+	assert_false(identity_name_is_clean("a_b"));
+	assert_false(identity_name_is_clean("a/b"));
+	assert_false(identity_name_is_clean("a:b"));
+	assert_false(identity_name_is_clean("a,b"));
+	assert_false(identity_name_is_clean("a>b"));
+	assert_false(identity_name_is_clean("a<b"));
+	assert_false(identity_name_is_clean("a\"b"));
+	assert_false(identity_name_is_clean("a'b"));
+	assert_false(identity_name_is_clean("a\\b"));
+	assert_false(identity_name_is_clean("a\tb"));
+	assert_false(identity_name_is_clean("a\x7f"));
+	assert_false(identity_name_is_clean("a\xc2\x85"));
+	assert_false(identity_name_is_clean("a\xc2\xa0"));
+	assert_false(identity_name_is_clean("\xff"));
+}
+
+/* Whatever identity_clean_name returns is clean. */
+static void test_cleaned_names_are_clean(void **state)
+{
+	(void)state;
+	static const char *const in[] = {
+		"Alice", "a b_c:d", "\x01\x02", "x\xc2\x85y", "Želva 😀",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa Ž",
+	};
+	for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+		char name[128];
+		snprintf(name, sizeof name, "%s", in[i]);
+		assert_true(identity_clean_name(name));
+		assert_true(identity_name_is_clean(name));
+	}
 }
 
 static void test_clean_refuses(void **state)
@@ -542,6 +588,8 @@ int main(void)
 		cmocka_unit_test(test_clean_forbidden_bytes),
 		cmocka_unit_test(test_clean_whitespace_and_controls),
 		cmocka_unit_test(test_clean_c1_controls),
+		cmocka_unit_test(test_name_is_clean),
+		cmocka_unit_test(test_cleaned_names_are_clean),
 		cmocka_unit_test(test_clean_refuses),
 		cmocka_unit_test(test_clean_cut_ascii),
 		cmocka_unit_test(test_clean_cut_utf8_boundary),

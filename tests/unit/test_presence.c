@@ -296,6 +296,7 @@ static void test_invalid_names_not_listed(void **state)
 	static const char *const bad[] = {
 		"lobby_a b", "lobby_<x>", "lobby_", "lobby_x_y", "lobby_a:b",
 		"lobby_a,b", "lobby_\xff", "lobby_a\tb", "lobby_\"q\"",
+		"lobby_a\xc2\x85" "b", "lobby_a\xc2\xa0" "b",
 	};
 	claim(f, 0, "lobby", "Alice", "red", "Alice");
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -409,6 +410,8 @@ static void test_name_is_valid(void **state)
 	assert_false(presence_name_is_valid("a,b"));
 	assert_false(presence_name_is_valid("\xff"));
 	assert_false(presence_name_is_valid("a\x7f"));
+	assert_false(presence_name_is_valid("a\xc2\x85"));
+	assert_false(presence_name_is_valid("a\xc2\xa0"));
 	char longest[PRESENCE_NAME_MAX + 2];
 	memset(longest, 'a', PRESENCE_NAME_MAX);
 	longest[PRESENCE_NAME_MAX] = '\0';
@@ -444,6 +447,26 @@ static void test_open_member(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static void test_open_dir_creates_and_refuses_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	snprintf(path, sizeof path, "%s/x/y/users", f->dir);
+	int fd = presence_open_dir(path, 0700);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	snprintf(path, sizeof path, "%s/link", f->dir);
+	assert_int_equal(symlink(f->users, path), 0);
+	errno = 0;
+	assert_int_equal(presence_open_dir(path, 0700), -1);
+	/* dirs.h says ELOOP; Linux reports O_DIRECTORY|O_NOFOLLOW on a
+	 * symlink as ENOTDIR.  Either way it is refused. */
+	assert_true(errno == ELOOP || errno == ENOTDIR);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -472,6 +495,7 @@ int main(void)
 		T(test_list_locked_under_room_lock),
 		T(test_name_is_valid),
 		T(test_open_member),
+		T(test_open_dir_creates_and_refuses_symlink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,139 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "filter.h"
+
+static bool pass(struct filter *f, const char *line)
+{
+	return filter_pass(f, line, strlen(line));
+}
+
+#define PASSES(f, line) assert_true(pass((f), (line)))
+#define HELD(f, line) assert_false(pass((f), (line)))
+
+static void test_inactive_passes_everything(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, false);
+	PASSES(&f, "[12:00:00] Alice> Bob: hi\n");
+	PASSES(&f, "[12:00:00] Userlist: Bob:Gray,Carol:#f00,\n");
+	PASSES(&f, "[12:00:00] Alice> Bob: hi\n");
+	PASSES(&f, "[12:00:00] Alice> Carol: {\"candidate\":\"x\"}\n");
+	PASSES(&f, "[12:00:00] Alice> hi\n");
+	filter_free(&f);
+}
+
+/* History replay may start after the last user list: every line shaped like
+ * a whisper is held until membership is known. */
+static void test_before_a_user_list_whispers_are_held(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	HELD(&f, "[12:00:00] Alice> Bob: hi\n");
+	HELD(&f, "[12:00:00] Bob> Alice: hush\n");
+	HELD(&f, "[12:00:00] Alice> Zed: hi\n");
+	HELD(&f, "[12:00:00] Alice> Bob:\n");
+	PASSES(&f, "[12:00:00] Alice> hi\n");
+	PASSES(&f, "[12:00:00] Alice> hi there: you\n");
+	PASSES(&f, "[12:00:00] Alice> Bob:hi\n");
+	PASSES(&f, "[12:00:00] Alice>  Throws 1 6-sided dice, throws again on 7: 3\n");
+	PASSES(&f, "[12:00:00] Alice joined the lobby\n");
+	PASSES(&f, "[12:00:00] Alice quit the lobby\n");
+	PASSES(&f, "[12:00:00] Alice whispers something to Bob\n");
+	PASSES(&f, "[12:00:00] Welcome to the chat room lobby Alice!\n");
+	filter_free(&f);
+}
+
+static void test_after_a_user_list(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	PASSES(&f, "[12:00:00] Userlist: Bob:Gray,Carol:#f00,\n");
+	HELD(&f, "[12:00:01] Alice> Bob: hi\n");
+	HELD(&f, "[12:00:01] Alice> Carol: hi\n");
+	HELD(&f, "[12:00:01] Alice> Bob:\n");
+	HELD(&f, "[12:00:01] Alice> Bob: {\"candidate\":\"x\"}\n");
+	PASSES(&f, "[12:00:01] Alice> Zed: hi\n");
+	PASSES(&f, "[12:00:01] Alice> Bo: hi\n");     /* a prefix of Bob */
+	PASSES(&f, "[12:00:01] Alice> Bobby: hi\n");  /* Bob is a prefix */
+	PASSES(&f, "[12:00:01] Alice> Gray: hi\n");   /* a colour, not a name */
+	PASSES(&f, "[12:00:01] Alice> hi\n");
+	PASSES(&f, "[12:00:01] Alice> Bob:no-space\n");
+	PASSES(&f, "[12:00:01] Alice> hi Bob: there\n");
+	PASSES(&f, "[12:00:01] Alice>  unknown command /x Bob: y\n");
+	PASSES(&f, "[12:00:01] Bob joined the lobby\n");
+	filter_free(&f);
+}
+
+static void test_user_lists_update_membership(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	PASSES(&f, "[12:00:00] Userlist: Bob:Gray,Carol:#f00,\n");
+	HELD(&f, "[12:00:01] Alice> Bob: hi\n");
+	/* Bob left. */
+	PASSES(&f, "[12:00:02] Userlist: Alice:#0f0,Carol:#f00,\n");
+	PASSES(&f, "[12:00:03] Alice> Bob: hi\n");
+	HELD(&f, "[12:00:03] Bob> Alice: hi\n");
+	HELD(&f, "[12:00:03] Carol> Carol: hi\n");
+	/* Bobby came; Bob is still not a member. */
+	PASSES(&f, "[12:00:04] Userlist: Alice:#0f0,Bobby:Gray,Carol:#f00,\n");
+	PASSES(&f, "[12:00:05] Alice> Bob: hi\n");
+	HELD(&f, "[12:00:05] Alice> Bobby: hi\n");
+	/* Everybody left. */
+	PASSES(&f, "[12:00:06] Userlist: \n");
+	PASSES(&f, "[12:00:07] Alice> Bobby: hi\n");
+	PASSES(&f, "[12:00:07] Alice> Carol: hi\n");
+	filter_free(&f);
+}
+
+/* Names the PHP form escapes (&lt; and the like) are names like others. */
+static void test_escaped_and_non_ascii_names(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	PASSES(&f, "[12:00:00] Userlist: &lt;b&gt;:Gray,Železná:#abc,\n");
+	HELD(&f, "[12:00:01] Alice> &lt;b&gt;: hi\n");
+	HELD(&f, "[12:00:01] Alice> Železná: ahoj\n");
+	PASSES(&f, "[12:00:01] Alice> Železn: ahoj\n");
+	filter_free(&f);
+}
+
+/* The length given is what counts, not a terminator. */
+static void test_uses_len(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	const char *list = "[12:00:00] Userlist: Bob:Gray,\nZed:Gray,";
+	size_t first = strchr(list, '\n') - list + 1;
+	assert_true(filter_pass(&f, list, first));
+	const char *w = "[12:00:01] Alice> Bob: x\n[12:00:01] Alice> Zed: y\n";
+	size_t one = strchr(w, '\n') - w + 1;
+	assert_false(filter_pass(&f, w, one));
+	PASSES(&f, "[12:00:01] Alice> Zed: y\n");
+	filter_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inactive_passes_everything),
+		cmocka_unit_test(test_before_a_user_list_whispers_are_held),
+		cmocka_unit_test(test_after_a_user_list),
+		cmocka_unit_test(test_user_lists_update_membership),
+		cmocka_unit_test(test_escaped_and_non_ascii_names),
+		cmocka_unit_test(test_uses_len),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
