@@ -8,7 +8,12 @@
  * users/.<room>.lock, so two joins can never get the same name and a lister
  * never removes a file that is being claimed.  A presence file is written
  * under a temporary name and linked into place, so no reader ever sees it
- * empty. */
+ * empty.
+ *
+ * Every function that reads or changes membership expects the caller to
+ * hold the room lock: a join, a quit or a colour change is one locked
+ * sequence together with the log lines it writes, so the log tells the
+ * membership in the order it changed. */
 #ifndef CHAT_PRESENCE_H
 #define CHAT_PRESENCE_H
 
@@ -53,28 +58,22 @@ int presence_open_dir(const char *users_dir, mode_t dir_mode);
 int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
                    const char *room, const char *base_name, const char *color);
 
-/* Takes the room lock (blocking) and returns its descriptor, or -1.  Hold
- * it across a listing and the append of the user list line it makes, so
- * user list lines reach the log in the order of the listings and the last
- * one is always true. */
+/* Takes the room lock (blocking) and returns its descriptor, or -1. */
 int presence_lock_room(int dir_fd, const char *room, mode_t mode);
 void presence_unlock_room(int lock_fd);
 
 /* Lists the live members of room in name order (strcoll), removing the files
- * of dead processes.  out is emptied first.  Returns 0 or -1.
- * presence_list takes the room lock itself; presence_list_locked is for a
- * caller that holds it (taking it twice would wait on ourselves). */
+ * of dead processes.  out is emptied first.  Returns 0 or -1. */
 int presence_list(int dir_fd, const char *room, struct presence_list *out);
-int presence_list_locked(int dir_fd, const char *room,
-                         struct presence_list *out);
 
 /* True when name could be a member's name: what a claim can produce. */
 bool presence_name_is_valid(const char *name);
 
-/* Opens the presence file of name in room when its owner is alive.  The
- * descriptor pins the file: while it is open the file's inode, which names
- * the member's inbox, cannot be reused by anyone.  Returns it, or -1 (errno
- * ENOENT when name is not a live member). */
+/* Opens the presence file of name in room when its owner is alive (no lock
+ * needed).  The descriptor pins the file: while it is open the file's
+ * inode, which names the member's inbox, cannot be reused by anyone.
+ * Returns it, or -1 with errno ENOENT (no such member) or ESRCH (a file
+ * left by a dead member, removed at the next listing). */
 int presence_open_member(int dir_fd, const char *room, const char *name);
 
 /* Replaces our colour.  Returns 0 or -1. */

@@ -44,6 +44,7 @@ struct chat {
 	char room[ROOM_NAME_MAX + 1];
 	char log_name[ROOM_NAME_MAX + sizeof LOG_SUFFIX];
 	int rooms_fd, users_fd, log_fd, run_fd;
+	int room_lock;    /* held during a membership change, else -1 */
 	int inotify_fd;   /* -1: following by polling */
 	int signal_fd;
 	bool log_behind;  /* the room log may have lines we have not read */
@@ -84,20 +85,31 @@ static int append_to_room(struct chat *c)
 	                   c->line.data, c->line.len);
 }
 
-/* Listed and appended under the room lock: user list lines reach the log
- * in the order they were taken, so the last one is always the truth. */
+/* Joins, quits and colour changes run whole under the room lock, together
+ * with the log lines they write: the log then tells the membership in the
+ * order it changed, and its last user list is always the truth. */
+static int lock_room(struct chat *c)
+{
+	c->room_lock = presence_lock_room(c->users_fd, c->room,
+	                                  c->cfg->file_mode);
+	return c->room_lock;
+}
+
+static void unlock_room(struct chat *c)
+{
+	presence_unlock_room(c->room_lock);
+	c->room_lock = -1;
+}
+
+/* Needs the room lock. */
 static int append_userlist(struct chat *c)
 {
 	struct presence_list list = { 0 };
-	int lock = presence_lock_room(c->users_fd, c->room, c->cfg->file_mode);
-	if (lock < 0)
-		return -1;
-	int rc = presence_list_locked(c->users_fd, c->room, &list);
+	int rc = presence_list(c->users_fd, c->room, &list);
 	if (rc == 0)
 		rc = format_userlist(&c->line, time(NULL), list.v, list.n);
 	if (rc == 0)
 		rc = append_to_room(c);
-	presence_unlock_room(lock);
 	presence_list_free(&list);
 	return rc;
 }
@@ -180,7 +192,7 @@ static int start_follower(struct chat *c)
 	return fail(c, "cannot read the room log", strerror(errno));
 }
 
-static int join(struct chat *c, const struct identity *id)
+static int join_locked(struct chat *c, const struct identity *id)
 {
 	time_t now = time(NULL);
 	if (presence_claim(&c->presence, c->users_fd, c->cfg->file_mode,
@@ -206,10 +218,22 @@ static int join(struct chat *c, const struct identity *id)
 	       ? fail(c, "cannot read the room log", strerror(errno)) : 0;
 }
 
+static int join(struct chat *c, const struct identity *id)
+{
+	if (lock_room(c) < 0)
+		return fail(c, "cannot lock the room", strerror(errno));
+	int rc = join_locked(c, id);
+	unlock_room(c);
+	return rc;
+}
+
 /* Runs once, whatever ended the connection. */
 static void quit(struct chat *c)
 {
 	const char *name = c->presence.name;
+	if (lock_room(c) < 0)
+		fprintf(stderr, "chat_server: cannot lock the room: %s\n",
+		        strerror(errno));
 	if (format_quit(&c->line, time(NULL), c->room, name) < 0 ||
 	    append_to_room(c) < 0)
 		fprintf(stderr, "chat_server: cannot log the quit of %s: %s\n",
@@ -219,6 +243,7 @@ static void quit(struct chat *c)
 	if (append_userlist(c) < 0)
 		fprintf(stderr, "chat_server: cannot log the user list: %s\n",
 		        strerror(errno));
+	unlock_room(c);
 	output_drain(&c->output, QUIT_FLUSH_MS);
 }
 
@@ -230,7 +255,7 @@ static void refuse_append(struct chat *c)
 	tell(c, message);
 }
 
-static void run_command(struct chat *c, const char *text, size_t len)
+static void run_command_locked(struct chat *c, const char *text, size_t len)
 {
 	const struct command_env env = { &c->presence, rng_uniform, NULL };
 	enum command_outcome outcome = command_run(text, len, &env, &c->result);
@@ -247,6 +272,17 @@ static void run_command(struct chat *c, const char *text, size_t len)
 	}
 	if (outcome == COMMAND_RESULT_USERLIST && append_userlist(c) < 0)
 		refuse_append(c);
+}
+
+/* /color changes membership data, so commands run under the room lock. */
+static void run_command(struct chat *c, const char *text, size_t len)
+{
+	if (lock_room(c) < 0) {
+		refuse_append(c);
+		return;
+	}
+	run_command_locked(c, text, len);
+	unlock_room(c);
 }
 
 /* What the room log keeps of a whisper depends on WHISPER_LOG. */
@@ -298,7 +334,7 @@ static void send_private(struct chat *c, const char *msg, size_t len,
 	log_whisper(c, r->target);
 }
 
-static void send_message(struct chat *c, const char *msg, size_t len)
+static void send_message_locked(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
 	if (route_message(msg, len, c->users_fd, c->room, &r) == 1) {
@@ -306,9 +342,30 @@ static void send_message(struct chat *c, const char *msg, size_t len)
 		close(r.member_fd);
 		return;
 	}
+	/* "Bob: ..." to a Bob who died unseen: the next user list drops him
+	 * first, so no follower takes this ordinary line for a whisper. */
+	if (errno == ESRCH && c->room_lock >= 0 && append_userlist(c) < 0) {
+		refuse_append(c);
+		return;
+	}
 	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
 	    append_to_room(c) < 0)
 		refuse_append(c);
+}
+
+/* With WHISPER_LOG=full, followers tell a whisper from an ordinary line by
+ * the membership the log shows, so deciding and appending must not be
+ * split by a join or a quit. */
+static void send_message(struct chat *c, const char *msg, size_t len)
+{
+	bool locked = c->cfg->whisper_log == WHISPER_LOG_FULL;
+	if (locked && lock_room(c) < 0) {
+		refuse_append(c);
+		return;
+	}
+	send_message_locked(c, msg, len);
+	if (locked)
+		unlock_room(c);
 }
 
 static void handle_line(struct chat *c, char *text, size_t len)
@@ -419,7 +476,10 @@ static bool turn(struct chat *c)
 
 static void chat_free(struct chat *c)
 {
-	presence_release(&c->presence);
+	if (c->presence.file_fd >= 0 && lock_room(c) >= 0) {
+		presence_release(&c->presence);
+		unlock_room(c);
+	}
 	inbox_close(&c->inbox);
 	follower_close(&c->follower);
 	filter_free(&c->filter);
@@ -441,7 +501,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	memset(c, 0, sizeof *c);
 	c->cfg = cfg;
 	c->req = req;
-	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = -1;
+	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = c->room_lock = -1;
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;

@@ -119,10 +119,14 @@ int presence_open_member(int dir_fd, const char *room, const char *name)
 		return -1;
 	struct stat st;
 	/* Held by its owner means alive; a free lock means a dead member. */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		errno = ENOENT;
+		return -1;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+		close(fd);
+		errno = ESRCH;
 		return -1;
 	}
 	return fd;
@@ -149,8 +153,7 @@ static int by_name(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-int presence_list_locked(int dir_fd, const char *room,
-                         struct presence_list *out)
+int presence_list(int dir_fd, const char *room, struct presence_list *out)
 {
 	out->n = 0;
 	int fd = dup(dir_fd);
@@ -175,16 +178,6 @@ int presence_list_locked(int dir_fd, const char *room,
 	closedir(dir);
 	if (rc == 0 && out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, by_name);
-	return rc;
-}
-
-int presence_list(int dir_fd, const char *room, struct presence_list *out)
-{
-	int lock = presence_lock_room(dir_fd, room, 0640);
-	if (lock < 0)
-		return -1;
-	int rc = presence_list_locked(dir_fd, room, out);
-	presence_unlock_room(lock);
 	return rc;
 }
 
@@ -273,7 +266,7 @@ static int link_free_name(struct presence *p, const char *tmp,
 static int claim_locked(struct presence *p, const char *base, const char *color)
 {
 	struct presence_list l = { 0 };
-	if (presence_list_locked(p->dir_fd, p->room, &l) < 0)
+	if (presence_list(p->dir_fd, p->room, &l) < 0)
 		return -1;
 	unsigned long number = next_number(&l, base);
 	presence_list_free(&l);
@@ -301,12 +294,7 @@ int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
 	p->mode = file_mode;
 	snprintf(p->room, sizeof p->room, "%s", room);
 	p->name[0] = '\0';
-	int lock = presence_lock_room(dir_fd, room, file_mode);
-	if (lock < 0)
-		return -1;
-	int rc = claim_locked(p, base_name, color);
-	presence_unlock_room(lock);
-	return rc;
+	return claim_locked(p, base_name, color);
 }
 
 int presence_set_color(struct presence *p, const char *color)
@@ -317,17 +305,12 @@ int presence_set_color(struct presence *p, const char *color)
 		errno = EINVAL;
 		return -1;
 	}
-	int lock = presence_lock_room(p->dir_fd, p->room, p->mode);
-	if (lock < 0)
-		return -1;
 	/* Rewritten in place, under the lock every lister takes, so the file
 	 * stays the inode we hold locked (our liveness and our identity for
 	 * private delivery); the new first line is whole before the old tail
 	 * is cut, so even an unlocked reader sees a colour. */
-	int rc = pwrite(p->file_fd, line, (size_t)len, 0) == len &&
-	         ftruncate(p->file_fd, len) == 0 ? 0 : -1;
-	presence_unlock_room(lock);
-	return rc;
+	return pwrite(p->file_fd, line, (size_t)len, 0) == len &&
+	       ftruncate(p->file_fd, len) == 0 ? 0 : -1;
 }
 
 /* True when file in the directory is still our own presence file. */
@@ -344,12 +327,10 @@ void presence_release(struct presence *p)
 	char file[FILE_NAME_MAX];
 	if (p->file_fd < 0)
 		return;
-	int lock = presence_lock_room(p->dir_fd, p->room, p->mode);
 	if (member_file(file, p->room, p->name) == 0 && still_ours(p, file))
 		unlinkat(p->dir_fd, file, 0);
 	close(p->file_fd);
 	p->file_fd = -1;
-	presence_unlock_room(lock);
 }
 
 void presence_list_free(struct presence_list *l)
