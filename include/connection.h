@@ -1,0 +1,68 @@
+/* connection: the state of one chat connection, and the few things every
+ * part of it does: tell the browser, append to the room log, lock the room.
+ *
+ * chat.c runs the connection's life (join, loop, quit); dispatch.c acts on
+ * what the client says.  Both work on this struct; chat_run owns it. */
+#ifndef CHAT_CONNECTION_H
+#define CHAT_CONNECTION_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "chat.h"
+#include "config.h"
+#include "filter.h"
+#include "follow.h"
+#include "inbox.h"
+#include "presence.h"
+#include "room.h"
+#include "stdin_reader.h"
+#include "stdout_writer.h"
+
+#define LOG_SUFFIX ".log"
+#define QUIT_FLUSH_MS 50
+
+struct chat {
+	const struct chat_config *cfg;
+	const struct chat_request *req;
+	char room[ROOM_NAME_MAX + 1];
+	char log_name[ROOM_NAME_MAX + sizeof LOG_SUFFIX];
+	int rooms_fd, users_fd, log_fd, run_fd;
+	int room_lock;    /* held during a membership change, else -1 */
+	int inotify_fd;   /* -1: following by polling */
+	int signal_fd;
+	bool log_behind;  /* the room log may have lines we have not read */
+	struct presence presence;
+	struct follower follower;
+	struct filter filter;
+	struct inbox inbox;
+	struct input input;
+	struct output output;
+	struct buf line;   /* the line being formatted */
+	struct buf result; /* a command's result */
+	struct buf relay;  /* signalling as it is passed on, or a received line */
+};
+
+/* Tells the sender alone; nothing is logged. */
+void chat_tell(struct chat *c, const char *message);
+
+/* Tells the sender that what it sent was not taken, and why (errno). */
+void chat_refuse(struct chat *c);
+
+/* A problem that ends the connection before it joined: one line to the
+ * browser, one to stderr.  Returns 1, the exit status. */
+int chat_fail(struct chat *c, const char *what, const char *why);
+
+/* Appends c->line to the room log.  Returns 0 or -1. */
+int chat_append(struct chat *c);
+
+/* Joins, quits and colour changes run whole under the room lock, together
+ * with the log lines they write: the log then tells the membership in the
+ * order it changed, and its last user list is always the truth. */
+int chat_lock_room(struct chat *c);
+void chat_unlock_room(struct chat *c);
+
+/* Appends a fresh user list line.  Needs the room lock. */
+int chat_append_userlist(struct chat *c);
+
+#endif
