@@ -51,6 +51,13 @@ $(BIN): $(OBJ)
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# SYSCONFDIR is baked in: rebuild what uses it when the prefix changes.
+$(BUILD)/sysconfdir: FORCE | $(BUILD)/obj
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
+$(BUILD)/obj/main.o $(BUILD)/obj/config.o $(BUILD)/san/main.o \
+  $(BUILD)/san/config.o: $(BUILD)/sysconfdir
+FORCE:
+
 $(SAN_BIN): $(SAN_OBJ)
 	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 

@@ -147,6 +147,7 @@ int check_run(const struct chat_config *cfg, FILE *out)
 	ok &= check_dir(out, "rooms directory", cfg->rooms_dir, W_OK);
 	ok &= check_dir(out, "users directory", cfg->users_dir, W_OK);
 	ok &= check_dir(out, "log directory", cfg->log_dir, W_OK);
+	ok &= check_dir(out, "run directory", cfg->run_dir, W_OK);
 	ok &= check_dir(out, "sessions directory", cfg->sessions_dir, R_OK);
 	fprintf(out, "%s\n", ok ? "all checks passed" : "some checks failed");
 	return ok ? 0 : 1;

@@ -34,13 +34,16 @@ static void usage(FILE *out)
 	        SYSCONFDIR);
 }
 
-/* A config problem is told to the browser too, so a user sees why. */
+/* The details (paths) go to the server log; the browser learns only that
+ * the server, not the user, is at fault. */
 static int config_failed(const char *err)
 {
 	struct buf line;
 	buf_init(&line, 0);
 	fprintf(stderr, "chat_server: %s\n", err);
-	if (format_error(&line, time(NULL), err) == 0)
+	if (format_error(&line, time(NULL), "the chat server is not configured "
+	                 "correctly; its administrator will find why in the "
+	                 "server log") == 0)
 		fwrite(line.data, 1, line.len, stdout);
 	buf_free(&line);
 	return 1;
