@@ -5,8 +5,10 @@
  * delivered privately, so no follower shows them (the sender and the target
  * would see them twice, everyone else must never see them).  A line of that
  * shape is a whisper when <target> was in the room at that point of the
- * log, which the filter learns from the user list lines it passes; before
- * it has seen one (history replay), every such line is held back. */
+ * log, which the filter learns from the user list lines it passes (at
+ * join it is shown the log just before the replayed history, see
+ * follower_look_back); until it has seen one, every such line is held
+ * back. */
 #ifndef CHAT_FILTER_H
 #define CHAT_FILTER_H
 

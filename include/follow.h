@@ -54,6 +54,12 @@ int follower_open(struct follower *f, int dir_fd, const char *name,
  * joining user sees) and then whatever follows.  Returns 0 or -1. */
 int follower_rewind_lines(struct follower *f, size_t n);
 
+/* Hands fn the complete lines within the max_bytes before the follower's
+ * position, oldest first, without moving it: context for a reader that
+ * must know what came before the history it shows.  Returns 0 or -1. */
+int follower_look_back(const struct follower *f, size_t max_bytes,
+                       follow_line_fn fn, void *ctx);
+
 /* Delivers what was appended since the last call, at most about max_bytes
  * of it.  Returns 1 when more is waiting (call again), 0 when caught up, -1
  * on error or when fn asked to stop. */

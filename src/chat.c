@@ -25,6 +25,7 @@
 #define INPUT_LINE_MAX (64 * 1024 + 1024)
 #define OUTPUT_LIMIT (2 * 1024 * 1024)
 #define OUTPUT_LOW_WATER (512 * 1024)
+#define FILTER_LOOK_BACK (256 * 1024)
 
 /* Log lines go to the browser as they are, but for archived whispers. */
 static int deliver(void *ctx, const char *line, size_t len)
@@ -104,6 +105,14 @@ static int start_follower(struct chat *c)
 	return chat_fail(c, "cannot read the room log", strerror(errno));
 }
 
+/* The filter learns who was present before the history it will show. */
+static int learn(void *ctx, const char *line, size_t len)
+{
+	struct chat *c = ctx;
+	filter_pass(&c->filter, line, len);
+	return 0;
+}
+
 static int join_locked(struct chat *c, const struct identity *id)
 {
 	time_t now = time(NULL);
@@ -125,9 +134,13 @@ static int join_locked(struct chat *c, const struct identity *id)
 	    chat_append_userlist(c) < 0)
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
 	c->log_behind = true;
-	return follower_rewind_lines(&c->follower,
-	                             (size_t)c->cfg->last_messages) < 0
-	       ? chat_fail(c, "cannot read the room log", strerror(errno)) : 0;
+	if (follower_rewind_lines(&c->follower,
+	                          (size_t)c->cfg->last_messages) < 0 ||
+	    (c->filter.active && follower_look_back(&c->follower,
+	                                            FILTER_LOOK_BACK,
+	                                            learn, c) < 0))
+		return chat_fail(c, "cannot read the room log", strerror(errno));
+	return 0;
 }
 
 static int join(struct chat *c, const struct identity *id)

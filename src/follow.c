@@ -278,6 +278,33 @@ int follower_update(struct follower *f, size_t max_bytes, follow_line_fn fn,
 	return f->fd < 0 ? 0 : 1;
 }
 
+int follower_look_back(const struct follower *f, size_t max_bytes,
+                       follow_line_fn fn, void *ctx)
+{
+	if (f->fd < 0 || f->offset == 0)
+		return 0;
+	off_t start = f->offset > (off_t)max_bytes ? f->offset - (off_t)max_bytes : 0;
+	/* Start after a newline, so only whole lines are handed over. */
+	if (start > 0 && (start = line_start_before(f->fd, start, 1)) < 0)
+		return -1;
+	char buf[CHUNK];
+	struct follower copy = { .partial = { 0 } };
+	buf_init(&copy.partial, FOLLOW_LINE_MAX);
+	int rc = 0;
+	for (off_t at = start; rc == 0 && at < f->offset;) {
+		size_t want = (size_t)(f->offset - at) < sizeof buf
+		              ? (size_t)(f->offset - at) : sizeof buf;
+		ssize_t n = pread(f->fd, buf, want, at);
+		if (n <= 0)
+			rc = -1;
+		else
+			rc = split(&copy, buf, (size_t)n, fn, ctx);
+		at += n > 0 ? n : 0;
+	}
+	buf_free(&copy.partial);
+	return rc;
+}
+
 /* The directory watch stays: another follower in the same directory shares
  * it (inotify gives one watch per inode), and closing the inotify
  * descriptor ends it anyway. */
