@@ -13,8 +13,8 @@ BUILD   ?= build
 # iniparser ships no .pc file on Debian; use one where it exists.
 INIPARSER_CFLAGS := $(shell $(PKG_CONFIG) --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
 INIPARSER_LIBS   := $(shell $(PKG_CONFIG) --libs iniparser 2>/dev/null || echo -liniparser)
-DEPS_CFLAGS := $(INIPARSER_CFLAGS) $(shell $(PKG_CONFIG) --cflags jansson libcrypto)
-DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson libcrypto)
+DEPS_CFLAGS := $(INIPARSER_CFLAGS) $(shell $(PKG_CONFIG) --cflags jansson libcrypto libcurl)
+DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson libcrypto libcurl)
 
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
@@ -41,7 +41,7 @@ BIN      := $(BUILD)/chat_server
 SAN_BIN  := $(BUILD)/san/chat_server
 NODE_TEST := node --test --test-concurrency=1
 
-.PHONY: all check unit integration integration-san install uninstall run clean
+.PHONY: all check unit integration integration-san install uninstall run clean bench bench-smoke
 
 all: $(BIN)
 
@@ -77,7 +77,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-check: unit integration integration-san
+check: unit integration integration-san bench-smoke
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -108,3 +108,23 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+
+# ---- Benchmarks (issue 6): bench/run.sh, results in docs/benchmarks.md ----
+# bench/floor.c is the baseline: the smallest appender plus inotify follower.
+BENCH_FLOOR := $(BUILD)/bench/floor
+
+$(BENCH_FLOOR): bench/floor.c | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench:
+	mkdir -p $@
+
+# The full suite (about 15 minutes on 2 cores): writes docs/benchmarks.md
+# and bench/fanout.png; installs gnuplot-nox when run as root without it.
+bench: all $(BENCH_FLOOR) node_modules/.package-lock.json
+	BUILD=$(BUILD) bench/run.sh full
+
+# A few seconds of the same, in `make check`: fails only when a run did not
+# complete or a line was not delivered, never on a time.
+bench-smoke: all $(BENCH_FLOOR) node_modules/.package-lock.json
+	BUILD=$(BUILD) bench/run.sh smoke

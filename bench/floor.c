@@ -9,6 +9,7 @@
  *
  * Prints "Welcome <room>" once it follows the log, so a client can time a
  * join the way it times chat_server's welcome line. */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -84,8 +85,10 @@ int main(int argc, char **argv)
 	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (log_w < 0 || log_r < 0 || ino < 0 ||
 	    inotify_add_watch(ino, path, IN_MODIFY) < 0 ||
-	    lseek(log_r, 0, SEEK_END) < 0)
+	    lseek(log_r, 0, SEEK_END) < 0) {
+		printf("floor: cannot follow %s: %s\n", path, strerror(errno));
 		return 1;
+	}
 	char welcome[300];
 	int wl = snprintf(welcome, sizeof welcome, "Welcome %s\n", room);
 	if (write_all(1, welcome, (size_t)wl) < 0)

@@ -11,7 +11,9 @@
  * Rotation by copytruncate loses lines appended between logrotate's copy
  * and its truncate.  To close that window, logrotate's prerotate script runs
  * `chat_server --pause-appends`, which creates APPEND_PAUSE_NAME in the
- * rooms directory and waits until every in-flight append is done; writers
+ * rooms directory, waits until every in-flight append is done, then gives
+ * followers APPEND_PAUSE_GRACE_MS to read what is in the logs before
+ * logrotate copies and truncates them (the marker wakes them); writers
  * that see the marker wait (at most APPEND_PAUSE_WAIT_MS) until postrotate's
  * `chat_server --resume-appends` removes it.  A marker older than
  * APPEND_PAUSE_STALE_S is ignored, so a rotation that died halfway cannot
@@ -19,12 +21,14 @@
 #ifndef CHAT_APPEND_H
 #define CHAT_APPEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #define APPEND_PAUSE_NAME ".rotating"
 #define APPEND_PAUSE_WAIT_MS 5000
 #define APPEND_PAUSE_STALE_S 60
+#define APPEND_PAUSE_GRACE_MS 300
 
 /* Appends line[0..len) (which ends in '\n') to name inside dir_fd, creating
  * the file with mode.  A short write is undone so no partial line stays
@@ -32,9 +36,21 @@
 int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
                 size_t len);
 
+/* Called about every 10 ms while an append waits out a rotation, so the
+ * writer can keep reading the log it is about to see truncated. */
+typedef void (*append_wait_fn)(void *ctx);
+
+/* append_line, calling wait(ctx) while it waits. */
+int append_line_waiting(int dir_fd, const char *name, mode_t mode,
+                        const char *line, size_t len, append_wait_fn wait,
+                        void *ctx);
+
 /* --pause-appends: creates the marker in dir_fd, then waits until no
  * append to any "*.log" there is in flight.  Returns 0 or -1. */
 int append_pause(int dir_fd, mode_t mode);
+
+/* True while a rotation asks writers to wait (a fresh marker exists). */
+bool append_paused(int dir_fd);
 
 /* --resume-appends: removes the marker.  Returns 0 or -1. */
 int append_resume(int dir_fd);

@@ -17,6 +17,7 @@ struct chat_request {
 	const char *cookie;        /* HTTP_COOKIE */
 	const char *forwarded_for; /* HTTP_X_FORWARDED_FOR */
 	const char *remote_addr;   /* REMOTE_ADDR */
+	const char *origin;        /* HTTP_ORIGIN */
 };
 
 /* Runs the connection on stdin/stdout.  Returns the exit status. */

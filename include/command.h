@@ -26,8 +26,9 @@ struct command_env {
 	void *rng_ctx;
 };
 
-/* Runs line[0..len) (it starts with '/') and puts the result text in
- * result (emptied first). */
+/* Runs line[0..len) (it starts with '/', and line[len] is '\0', as
+ * parse_request leaves it) and puts the result text in result (emptied
+ * first). */
 enum command_outcome command_run(const char *line, size_t len,
                                  const struct command_env *env,
                                  struct buf *result);

@@ -43,6 +43,16 @@ struct chat_config {
 	mode_t file_mode;     /* FILE_MODE: logs and presence files (0640) */
 	mode_t dir_mode;      /* DIR_MODE: directories we create (0750) */
 	enum whisper_log whisper_log; /* WHISPER_LOG (none) */
+
+	/* Limits against abuse; 0 means no limit where it says so. */
+	int max_message_bytes;  /* MAX_MESSAGE_BYTES: longest message (4096) */
+	int max_room_users;     /* MAX_ROOM_USERS: members of one room (0) */
+	int max_connections_per_address; /* MAX_CONNECTIONS_PER_ADDRESS (0) */
+	int legacy_client;      /* LEGACY_CLIENT: refuse what the old browser
+	                           client would misread as a server line (yes) */
+	char allowed_origins[CONFIG_VALUE_MAX]; /* ALLOWED_ORIGINS: empty = any */
+	char trusted_proxies[CONFIG_VALUE_MAX]; /* TRUSTED_PROXIES: addresses
+	                           whose X-Forwarded-For we believe */
 };
 
 /* Where the config is read from: path if given (--config), else

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "admission.h"
 #include "buf.h"
 #include "chat.h"
 #include "config.h"
@@ -20,6 +21,8 @@
 #include "stdout_writer.h"
 
 #define LOG_SUFFIX ".log"
+#define OUTPUT_LIMIT (2 * 1024 * 1024)
+#define OUTPUT_LOW_WATER (512 * 1024)
 #define QUIT_FLUSH_MS 50
 
 struct chat {
@@ -29,9 +32,12 @@ struct chat {
 	char log_name[ROOM_NAME_MAX + sizeof LOG_SUFFIX];
 	int rooms_fd, users_fd, log_fd, run_fd;
 	int room_lock;    /* held during a membership change, else -1 */
+	int slot_fd;      /* our connection slot for our address, or -1 */
+	char address[ADDRESS_MAX]; /* the client's address, "" if unknown */
 	int inotify_fd;   /* -1: following by polling */
 	int signal_fd;
 	bool log_behind;  /* the room log may have lines we have not read */
+	bool following;   /* joined: room log lines may go to the browser */
 	struct presence presence;
 	struct follower follower;
 	struct filter filter;
@@ -40,7 +46,8 @@ struct chat {
 	struct output output;
 	struct buf line;   /* the line being formatted */
 	struct buf result; /* a command's result */
-	struct buf relay;  /* signalling as it is passed on, or a received line */
+	struct buf relay;  /* signalling as it is passed on */
+	struct buf received; /* a line from our inbox */
 };
 
 /* Tells the sender alone; nothing is logged. */
@@ -61,6 +68,14 @@ int chat_append(struct chat *c);
  * order it changed, and its last user list is always the truth. */
 int chat_lock_room(struct chat *c);
 void chat_unlock_room(struct chat *c);
+
+/* Delivers what the room log has that we have not shown yet, as far as
+ * the browser keeps up.  Returns false when the log cannot be followed. */
+bool chat_catch_up(struct chat *c);
+
+/* Moves lines waiting in our inbox to the browser, as far as there is
+ * room.  Returns 0 or -1. */
+int chat_read_inbox(struct chat *c);
 
 /* Appends a fresh user list line.  Needs the room lock. */
 int chat_append_userlist(struct chat *c);

@@ -10,7 +10,8 @@
 #include <sys/types.h>
 
 /* Opens the directory at path, creating it (and missing parents) with mode
- * when create is true.  The last component must not be a symlink (ELOOP).
+ * when create is true.  The last component must not be a symlink (Linux
+ * says ENOTDIR or ELOOP).
  * Returns a descriptor (O_DIRECTORY|O_CLOEXEC) or -1 with errno set. */
 int dirs_open(const char *path, mode_t mode, bool create);
 

@@ -28,11 +28,17 @@ struct inbox {
  * Returns 0 or -1. */
 int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd);
 
-/* Sends one line ('\n'-terminated) to the connection whose presence file is
- * member_fd.  Waits briefly when that connection is not keeping up.
- * Returns 0, or -1 with errno: ENOENT or ECONNREFUSED (it has gone),
- * EAGAIN (its queue stayed full), EMSGSIZE. */
-int inbox_send(int run_dir_fd, int member_fd, const char *line, size_t len);
+/* Opens a socket connected to the inbox of the connection whose presence
+ * file is member_fd.  Returns it, or -1 with errno ENOENT or ECONNREFUSED
+ * when that connection has gone. */
+int inbox_connect(int run_dir_fd, int member_fd);
+
+/* Sends one line ('\n'-terminated) on a connected socket without waiting.
+ * Returns 0, or -1 with errno EAGAIN when the addressee's queue is full
+ * (poll the socket for POLLOUT, and keep reading our own inbox meanwhile:
+ * two members may be sending to each other), ECONNREFUSED when it has
+ * gone, EMSGSIZE. */
+int inbox_try_send(int fd, const char *line, size_t len);
 
 /* Takes the next line sent to us by a process of our own user into out
  * (emptied first); anything else is dropped.  Returns 1 with a line, 0 when

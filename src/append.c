@@ -13,8 +13,7 @@
 #define REOPEN_ATTEMPTS 3
 #define PAUSE_POLL_MS 10
 
-/* True while a rotation asks writers to wait. */
-static bool paused(int dir_fd)
+bool append_paused(int dir_fd)
 {
 	struct stat st;
 	if (fstatat(dir_fd, APPEND_PAUSE_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -22,18 +21,25 @@ static bool paused(int dir_fd)
 	return time(NULL) - st.st_mtime < APPEND_PAUSE_STALE_S;
 }
 
+struct waiter {
+	append_wait_fn fn;
+	void *ctx;
+};
+
 /* Takes the exclusive append lock, waiting out a rotation (bounded). */
-static int lock_for_append(int fd, int dir_fd)
+static int lock_for_append(int fd, int dir_fd, const struct waiter *w)
 {
 	const struct timespec step = { 0, PAUSE_POLL_MS * 1000000L };
 	for (int waited = 0;; waited += PAUSE_POLL_MS) {
 		while (flock(fd, LOCK_EX) < 0)
 			if (errno != EINTR)
 				return -1;
-		if (!paused(dir_fd) || waited >= APPEND_PAUSE_WAIT_MS)
+		if (!append_paused(dir_fd) || waited >= APPEND_PAUSE_WAIT_MS)
 			return 0;
 		flock(fd, LOCK_UN);
 		nanosleep(&step, NULL);
+		if (w->fn)
+			w->fn(w->ctx);
 	}
 }
 
@@ -47,7 +53,8 @@ static bool still_named(int fd, int dir_fd, const char *name)
 }
 
 /* Opens the log locked for appending.  Returns fd, or -1. */
-static int open_locked(int dir_fd, const char *name, mode_t mode)
+static int open_locked(int dir_fd, const char *name, mode_t mode,
+                       const struct waiter *w)
 {
 	for (int i = 0; i < REOPEN_ATTEMPTS; i++) {
 		/* O_NONBLOCK: a FIFO planted under the log's name must not
@@ -63,7 +70,8 @@ static int open_locked(int dir_fd, const char *name, mode_t mode)
 			errno = EINVAL;
 			return -1;
 		}
-		if (lock_for_append(fd, dir_fd) == 0 && still_named(fd, dir_fd, name))
+		if (lock_for_append(fd, dir_fd, w) == 0 &&
+		    still_named(fd, dir_fd, name))
 			return fd;
 		close(fd);
 	}
@@ -74,7 +82,15 @@ static int open_locked(int dir_fd, const char *name, mode_t mode)
 int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
                 size_t len)
 {
-	int fd = open_locked(dir_fd, name, mode);
+	return append_line_waiting(dir_fd, name, mode, line, len, NULL, NULL);
+}
+
+int append_line_waiting(int dir_fd, const char *name, mode_t mode,
+                        const char *line, size_t len, append_wait_fn wait,
+                        void *ctx)
+{
+	const struct waiter w = { wait, ctx };
+	int fd = open_locked(dir_fd, name, mode, &w);
 	if (fd < 0)
 		return -1;
 	off_t end = lseek(fd, 0, SEEK_END);
@@ -136,6 +152,9 @@ int append_pause(int dir_fd, mode_t mode)
 		if (is_log(d->d_name))
 			wait_for_appends(dir_fd, d->d_name);
 	closedir(dir);
+	const struct timespec grace = { APPEND_PAUSE_GRACE_MS / 1000,
+	                                 APPEND_PAUSE_GRACE_MS % 1000 * 1000000L };
+	nanosleep(&grace, NULL);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "append.h"
 #include "authlog.h"
 #include "connection.h"
 #include "dirs.h"
@@ -23,18 +24,7 @@
 /* A client line may carry a WebRTC session description, which runs to tens
  * of kilobytes. */
 #define INPUT_LINE_MAX (64 * 1024 + 1024)
-#define OUTPUT_LIMIT (2 * 1024 * 1024)
-#define OUTPUT_LOW_WATER (512 * 1024)
 #define FILTER_LOOK_BACK (256 * 1024)
-
-/* Log lines go to the browser as they are, but for archived whispers. */
-static int deliver(void *ctx, const char *line, size_t len)
-{
-	struct chat *c = ctx;
-	if (!filter_pass(&c->filter, line, len))
-		return 0;
-	return output_push(&c->output, line, len);
-}
 
 static int open_dirs(struct chat *c)
 {
@@ -113,9 +103,23 @@ static int learn(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
+/* MAX_ROOM_USERS: counted under the room lock, so a full room stays full. */
+static bool room_is_full(struct chat *c)
+{
+	struct presence_list list = { 0 };
+	if (c->cfg->max_room_users == 0)
+		return false;
+	bool full = presence_list(c->users_fd, c->room, &list) == 0 &&
+	            list.n >= (size_t)c->cfg->max_room_users;
+	presence_list_free(&list);
+	return full;
+}
+
 static int join_locked(struct chat *c, const struct identity *id)
 {
 	time_t now = time(NULL);
+	if (room_is_full(c))
+		return chat_fail(c, "the room is full; try again later", NULL);
 	if (presence_claim(&c->presence, c->users_fd, c->cfg->file_mode,
 	                   c->room, id->name, id->color) < 0)
 		return chat_fail(c, "cannot enter the room", strerror(errno));
@@ -140,6 +144,7 @@ static int join_locked(struct chat *c, const struct identity *id)
 	                                            FILTER_LOOK_BACK,
 	                                            learn, c) < 0))
 		return chat_fail(c, "cannot read the room log", strerror(errno));
+	c->following = true;
 	return 0;
 }
 
@@ -198,29 +203,6 @@ static void drain_inotify(struct chat *c)
 	c->log_behind = true;
 }
 
-static bool read_inbox(struct chat *c)
-{
-	int rc;
-	while (output_has_room(&c->output) &&
-	       (rc = inbox_receive(&c->inbox, &c->relay)) == 1)
-		output_push(&c->output, c->relay.data, c->relay.len);
-	return rc >= 0;
-}
-
-static bool catch_up(struct chat *c)
-{
-	if (!c->log_behind || !output_has_room(&c->output))
-		return true;
-	int rc = follower_update(&c->follower, OUTPUT_LOW_WATER, deliver, c);
-	if (rc < 0) {
-		fprintf(stderr, "chat_server: cannot follow the room log: %s\n",
-		        strerror(errno));
-		return false;
-	}
-	c->log_behind = rc == 1;
-	return true;
-}
-
 enum { P_SIGNAL, P_STDIN, P_STDOUT, P_INOTIFY, P_INBOX, P_COUNT };
 
 static int poll_timeout(const struct chat *c)
@@ -254,9 +236,9 @@ static bool turn(struct chat *c)
 		return false;
 	if (p[P_STDIN].revents && !read_stdin(c))
 		return false;
-	if (p[P_INBOX].revents && !read_inbox(c))
+	if (p[P_INBOX].revents && chat_read_inbox(c) < 0)
 		return false;
-	if (!catch_up(c))
+	if (!chat_catch_up(c))
 		return false;
 	return output_flush(&c->output) == 0;
 }
@@ -275,8 +257,9 @@ static void chat_free(struct chat *c)
 	buf_free(&c->line);
 	buf_free(&c->result);
 	buf_free(&c->relay);
+	buf_free(&c->received);
 	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
-	              c->inotify_fd, c->signal_fd };
+	              c->inotify_fd, c->signal_fd, c->slot_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -289,6 +272,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->cfg = cfg;
 	c->req = req;
 	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = c->room_lock = -1;
+	c->slot_fd = -1;
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
@@ -298,17 +282,54 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	buf_init(&c->line, 0);
 	buf_init(&c->result, 0);
 	buf_init(&c->relay, 0);
+	buf_init(&c->received, 0);
 }
 
-static int start(struct chat *c)
+/* One connection slot per connection of an address, when they are
+ * counted; a client whose address is unknown is not. */
+static int take_slot(struct chat *c)
+{
+	char path[CONFIG_PATH_MAX + 8];
+	int max = c->cfg->max_connections_per_address;
+	if (max == 0 || !c->address[0])
+		return 0;
+	snprintf(path, sizeof path, "%s/conn", c->cfg->run_dir);
+	int dir = dirs_open(path, c->cfg->dir_mode, true);
+	c->slot_fd = dir < 0 ? -1 : admission_take_slot(dir, c->address, max,
+	                                                c->cfg->file_mode);
+	if (dir >= 0)
+		close(dir);
+	if (c->slot_fd >= 0)
+		return 0;
+	return chat_fail(c, errno == EUSERS ? "too many connections from your "
+	                 "address; close one and try again"
+	                 : "cannot count your connections", NULL);
+}
+
+/* Everything that can refuse a connection before it touches a file. */
+static int admit(struct chat *c)
 {
 	enum room_error err = room_from_path_info(c->req->path_info, c->room);
 	if (err != ROOM_OK)
 		return chat_fail(c, room_error_text(err), NULL);
+	if (!admission_origin_allowed(c->cfg->allowed_origins, c->req->origin))
+		return chat_fail(c, "connections from this page's origin are not "
+		                 "allowed", NULL);
+	if (!admission_client_address(c->req->remote_addr, c->req->forwarded_for,
+	                              c->cfg->trusted_proxies, c->address))
+		c->address[0] = '\0';
 	snprintf(c->log_name, sizeof c->log_name, "%s%s", c->room, LOG_SUFFIX);
+	return 0;
+}
+
+static int start(struct chat *c)
+{
 	struct identity id;
+	if (admit(c))
+		return 1;
 	identity_resolve(c->cfg, c->req->cookie, &id);
-	if (open_dirs(c) || start_signals(c) || start_follower(c) || join(c, &id))
+	if (open_dirs(c) || take_slot(c) || start_signals(c) ||
+	    start_follower(c) || join(c, &id))
 		return 1;
 	return 0;
 }

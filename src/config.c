@@ -27,6 +27,8 @@ static const char *const known_keys[] = {
 	"rooms_dir", "users_dir", "sessions_dir", "log_dir",
 	"session_cookie", "last_messages", "poll_interval_ms", "expected_users",
 	"file_mode", "dir_mode", "run_dir", "whisper_log",
+	"max_message_bytes", "max_room_users", "max_connections_per_address",
+	"legacy_client", "allowed_origins", "trusted_proxies",
 };
 
 const char *config_path(const char *path)
@@ -159,7 +161,11 @@ static int load_strings(const dictionary *d, struct chat_config *c, char *err,
 	    get_string(d, "authentization_cookiename", "", c->auth_cookiename,
 	               sizeof c->auth_cookiename, err, errsz) < 0 ||
 	    get_string(d, "session_cookie", "PHPSESSID", c->session_cookie,
-	               sizeof c->session_cookie, err, errsz) < 0)
+	               sizeof c->session_cookie, err, errsz) < 0 ||
+	    get_string(d, "allowed_origins", "", c->allowed_origins,
+	               sizeof c->allowed_origins, err, errsz) < 0 ||
+	    get_string(d, "trusted_proxies", "", c->trusted_proxies,
+	               sizeof c->trusted_proxies, err, errsz) < 0)
 		return -1;
 	if (c->base_dir[0] != '/') {
 		snprintf(err, errsz, c->base_dir[0]
@@ -194,22 +200,33 @@ static int load_dirs(const dictionary *d, struct chat_config *c, char *err,
 static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
                         size_t errsz)
 {
-	long last, poll_ms, expected, fmode, dmode;
-	if (get_number(d, "last_messages", 20, 0, 10000, 10, &last, err,
-	               errsz) < 0 ||
-	    get_number(d, "poll_interval_ms", 100, 10, 60000, 10, &poll_ms, err,
-	               errsz) < 0 ||
-	    get_number(d, "expected_users", 200, 1, 1000000, 10, &expected, err,
-	               errsz) < 0 ||
-	    get_number(d, "file_mode", 0640, 0, 0777, 8, &fmode, err,
-	               errsz) < 0 ||
-	    get_number(d, "dir_mode", 0750, 0, 0777, 8, &dmode, err, errsz) < 0)
-		return -1;
-	c->last_messages = (int)last;
-	c->poll_interval_ms = (int)poll_ms;
-	c->expected_users = (int)expected;
-	c->file_mode = (mode_t)fmode;
-	c->dir_mode = (mode_t)dmode;
+	const struct { const char *key; long def, min, max; int *out; } ints[] = {
+		{ "last_messages", 20, 0, 10000, &c->last_messages },
+		{ "poll_interval_ms", 100, 10, 60000, &c->poll_interval_ms },
+		{ "expected_users", 200, 1, 1000000, &c->expected_users },
+		{ "max_message_bytes", 4096, 64, 65536, &c->max_message_bytes },
+		{ "max_room_users", 0, 0, 1000000, &c->max_room_users },
+		{ "max_connections_per_address", 0, 0, 100000,
+		  &c->max_connections_per_address },
+	};
+	const struct { const char *key; long def; mode_t *out; } modes[] = {
+		{ "file_mode", 0640, &c->file_mode },
+		{ "dir_mode", 0750, &c->dir_mode },
+	};
+	long v;
+	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+		if (get_number(d, ints[i].key, ints[i].def, ints[i].min,
+		               ints[i].max, 10, &v, err, errsz) < 0)
+			return -1;
+		*ints[i].out = (int)v;
+	}
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+		if (get_number(d, modes[i].key, modes[i].def, 0, 0777, 8, &v,
+		               err, errsz) < 0)
+			return -1;
+		*modes[i].out = (mode_t)v;
+	}
+	c->legacy_client = iniparser_getboolean(d, "global:legacy_client", 1);
 	return 0;
 }
 

@@ -25,10 +25,60 @@ int chat_fail(struct chat *c, const char *what, const char *why)
 	return 1;
 }
 
+/* Log lines go to the browser as they are, but for archived whispers. */
+static int deliver(void *ctx, const char *line, size_t len)
+{
+	struct chat *c = ctx;
+	if (!filter_pass(&c->filter, line, len))
+		return 0;
+	return output_push(&c->output, line, len);
+}
+
+/* How much of the log to read now.  While a rotation is paused the log is
+ * about to be truncated: read all the queue can take, not just what a slow
+ * browser is ready for, so the lines are not lost with the old content. */
+static size_t read_budget(struct chat *c)
+{
+	if (output_has_room(&c->output))
+		return OUTPUT_LOW_WATER;
+	size_t queued = c->output.queue.len;
+	if (!append_paused(c->rooms_fd) ||
+	    queued + OUTPUT_LOW_WATER + FOLLOW_LINE_MAX > OUTPUT_LIMIT)
+		return 0;
+	return OUTPUT_LIMIT - queued - FOLLOW_LINE_MAX - 64 * 1024;
+}
+
+bool chat_catch_up(struct chat *c)
+{
+	size_t budget = c->log_behind ? read_budget(c) : 0;
+	if (budget == 0)
+		return true;
+	int rc = follower_update(&c->follower, budget, deliver, c);
+	if (rc < 0) {
+		fprintf(stderr, "chat_server: cannot follow the room log: %s\n",
+		        strerror(errno));
+		return false;
+	}
+	c->log_behind = rc == 1;
+	return true;
+}
+
+/* While our append waits out a rotation, we keep reading the log and
+ * writing to the browser: the log is about to be truncated. */
+static void keep_following(void *ctx)
+{
+	struct chat *c = ctx;
+	if (!c->following)
+		return; /* still joining: the welcome comes first */
+	c->log_behind = true;
+	chat_catch_up(c);
+	output_flush(&c->output);
+}
+
 int chat_append(struct chat *c)
 {
-	return append_line(c->rooms_fd, c->log_name, c->cfg->file_mode,
-	                   c->line.data, c->line.len);
+	return append_line_waiting(c->rooms_fd, c->log_name, c->cfg->file_mode,
+	                           c->line.data, c->line.len, keep_following, c);
 }
 
 int chat_lock_room(struct chat *c)
@@ -64,3 +114,12 @@ void chat_refuse(struct chat *c)
 	chat_tell(c, message);
 }
 
+
+int chat_read_inbox(struct chat *c)
+{
+	int rc = 0;
+	while (output_has_room(&c->output) &&
+	       (rc = inbox_receive(&c->inbox, &c->received)) == 1)
+		output_push(&c->output, c->received.data, c->received.len);
+	return rc < 0 ? -1 : 0;
+}

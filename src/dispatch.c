@@ -1,5 +1,6 @@
 #include "dispatch.h"
 
+#include <poll.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,11 +9,46 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "elapsed.h"
 #include "format.h"
 #include "parse.h"
 #include "rng.h"
 #include "route.h"
 #include "signalling.h"
+
+#define PRIVATE_WAIT_MS 1000
+
+
+/* MAX_MESSAGE_BYTES bounds what reaches the log or another person, except
+ * WebRTC signalling, which has its own bound. */
+static bool too_long(struct chat *c, size_t len)
+{
+	char message[96];
+	if (len <= (size_t)c->cfg->max_message_bytes)
+		return false;
+	snprintf(message, sizeof message, "message not sent: it is longer than "
+	         "%d bytes", c->cfg->max_message_bytes);
+	chat_tell(c, message);
+	return true;
+}
+
+/* The old browser client takes any line that contains these for a server
+ * line (and puts user list entries into the page as HTML). */
+static bool misleads_old_clients(struct chat *c, const char *text, size_t len)
+{
+	static const char *const server_words[] = { "Userlist: ",
+	                                            "Welcome to the chat room" };
+	if (!c->cfg->legacy_client)
+		return false;
+	for (size_t i = 0; i < 2; i++) {
+		if (memmem(text, len, server_words[i], strlen(server_words[i]))) {
+			chat_tell(c, "message not sent: chat clients would take it "
+			             "for a line from the server");
+			return true;
+		}
+	}
+	return false;
+}
 
 static void run_command_locked(struct chat *c, const char *text, size_t len)
 {
@@ -68,6 +104,31 @@ static void tell_undelivered(struct chat *c, const char *target)
 
 /* Signalling goes to the target alone; a whisper to the target, back to
  * the sender, and to the log as WHISPER_LOG says. */
+/* Hands c->line to a member's inbox, waiting at most PRIVATE_WAIT_MS while
+ * its queue is full and meanwhile taking in our own inbox (it may be
+ * waiting for us just the same). */
+static int send_to_inbox(struct chat *c, int member_fd)
+{
+	int fd = inbox_connect(c->run_fd, member_fd);
+	if (fd < 0)
+		return -1;
+	struct timespec start = elapsed_start();
+	int rc;
+	while ((rc = inbox_try_send(fd, c->line.data, c->line.len)) < 0 &&
+	       errno == EAGAIN) {
+		long left = PRIVATE_WAIT_MS - elapsed_ms(&start);
+		struct pollfd p[2] = { { fd, POLLOUT, 0 }, { c->inbox.fd, POLLIN, 0 } };
+		if (left <= 0 || poll(p, 2, (int)left) < 0 ||
+		    (p[1].revents && chat_read_inbox(c) < 0))
+			break;
+		output_flush(&c->output);
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 static void send_private(struct chat *c, const char *msg, size_t len,
                          const struct route *r)
 {
@@ -77,12 +138,13 @@ static void send_private(struct chat *c, const char *msg, size_t len,
 		chat_tell(c, signalling_error_text(kind));
 		return;
 	}
+	if (kind == SIGNALLING_NONE && too_long(c, len))
+		return;
 	int rc = kind == SIGNALLING_NONE
 	         ? format_message(&c->line, time(NULL), c->presence.name, msg, len)
 	         : format_private(&c->line, time(NULL), c->presence.name,
 	                          r->target, c->relay.data, c->relay.len);
-	if (rc < 0 || inbox_send(c->run_fd, r->member_fd, c->line.data,
-	                         c->line.len) < 0) {
+	if (rc < 0 || send_to_inbox(c, r->member_fd) < 0) {
 		tell_undelivered(c, r->target);
 		return;
 	}
@@ -93,6 +155,17 @@ static void send_private(struct chat *c, const char *msg, size_t len,
 	log_whisper(c, r->target);
 }
 
+static void reap_dead(struct chat *c)
+{
+	bool locked = c->room_lock >= 0;
+	if (!locked && chat_lock_room(c) < 0)
+		return;
+	if (chat_append_userlist(c) < 0)
+		chat_refuse(c);
+	if (!locked)
+		chat_unlock_room(c);
+}
+
 static void send_message_locked(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
@@ -101,12 +174,16 @@ static void send_message_locked(struct chat *c, const char *msg, size_t len)
 		close(r.member_fd);
 		return;
 	}
-	/* "Bob: ..." to a Bob who died unseen: the next user list drops him
-	 * first, so no follower takes this ordinary line for a whisper. */
-	if (errno == ESRCH && c->room_lock >= 0 && chat_append_userlist(c) < 0) {
-		chat_refuse(c);
+	/* "Bob: ..." to a Bob who died unseen (his file is still there, so
+	 * the sender saw him present): dropped like a whisper to one who just
+	 * left, never published; the room learns he is gone. */
+	if (errno == ESRCH) {
+		tell_undelivered(c, r.target);
+		reap_dead(c);
 		return;
 	}
+	if (too_long(c, len))
+		return;
 	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
 	    chat_append(c) < 0)
 		chat_refuse(c);
@@ -129,14 +206,18 @@ static void send_message(struct chat *c, const char *msg, size_t len)
 
 void dispatch_line(struct chat *c, char *text, size_t len)
 {
-	switch (parse_request(text, &len)) {
+	enum request_kind kind = parse_request(text, &len);
+	if (kind != REQUEST_BAD_UTF8 && misleads_old_clients(c, text, len))
+		return;
+	switch (kind) {
 	case REQUEST_EMPTY:
 		return;
 	case REQUEST_BAD_UTF8:
 		chat_tell(c, "message not sent: it is not valid UTF-8 text");
 		return;
 	case REQUEST_COMMAND:
-		run_command(c, text, len);
+		if (!too_long(c, len))
+			run_command(c, text, len);
 		return;
 	case REQUEST_MESSAGE:
 		send_message(c, text, len);

@@ -28,27 +28,36 @@ static bool is_member(const struct filter *f, const char *name, size_t len)
 	return false;
 }
 
+/* True when p[0..n) starts with the string word. */
+static bool starts_with(const char *p, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+	return n >= w && memcmp(p, word, w) == 0;
+}
+
 bool filter_pass(struct filter *f, const char *line, size_t len)
 {
-	if (!f->active || len < CLOCK_LEN || line[0] != '[')
+	if (!f->active || len <= CLOCK_LEN || line[0] != '[')
 		return true;
-	const char *body = line + CLOCK_LEN, *end = line + len - 1;
-	if (strncmp(body, USERLIST, strlen(USERLIST)) == 0) {
-		const char *list = body + strlen(USERLIST);
-		learn_members(f, list, (size_t)(end - list));
+	const char *body = line + CLOCK_LEN;
+	size_t n = len - CLOCK_LEN - (line[len - 1] == '\n');
+	if (starts_with(body, n, USERLIST)) {
+		learn_members(f, body + strlen(USERLIST), n - strlen(USERLIST));
 		return true;
 	}
-	/* "<from>> <target>: " */
-	const char *gt = memchr(body, '>', (size_t)(end - body));
-	if (!gt || gt + 2 >= end || gt[1] != ' ' || memchr(body, ' ', (size_t)(gt - body)))
+	/* "<from>> <target>: ..." with <from> one word */
+	const char *gt = memchr(body, '>', n);
+	if (!gt || memchr(body, ' ', (size_t)(gt - body)))
+		return true;
+	size_t rest = n - (size_t)(gt - body) - 1;
+	if (rest < 3 || gt[1] != ' ')
 		return true;
 	const char *target = gt + 2;
-	const char *word_end = memchr(target, ' ', (size_t)(end - target));
-	if (!word_end)
-		word_end = end;
-	if (word_end - target < 2 || word_end[-1] != ':')
+	const char *space = memchr(target, ' ', rest - 1);
+	size_t word = space ? (size_t)(space - target) : rest - 1;
+	if (word < 2 || target[word - 1] != ':')
 		return true;
-	return f->known && !is_member(f, target, (size_t)(word_end - target - 1));
+	return f->known && !is_member(f, target, word - 1);
 }
 
 void filter_free(struct filter *f)

@@ -13,6 +13,7 @@
 #include "cookie.h"
 #include "dirs.h"
 #include "php_session.h"
+#include "sso.h"
 #include "text.h"
 
 bool session_id_is_valid(const char *id)
@@ -78,8 +79,11 @@ bool identity_from_value(const char *value, size_t len, struct identity *id)
 	const char *colon = memchr(value, ':', len);
 	size_t name_len = colon ? (size_t)(colon - value) : len;
 	char name[4 * NAME_MAX_BYTES];
-	if (name_len == 0 || name_len >= sizeof name || memchr(value, 0, len))
+	if (name_len == 0 || memchr(value, 0, len))
 		return false;
+	/* A long name is cut like any other (identity_clean_name cuts it to
+	 * NAME_MAX_BYTES), not refused. */
+	name_len = utf8_cut(value, name_len, sizeof name - 1);
 	memcpy(name, value, name_len);
 	name[name_len] = '\0';
 	if (!identity_clean_name(name))
@@ -163,6 +167,8 @@ void identity_resolve(const struct chat_config *cfg, const char *cookie_header,
 	char sid[SESSION_ID_MAX + 1];
 	if (cookie_find(cookie_header, cfg->session_cookie, sid, sizeof sid) &&
 	    session_id_is_valid(sid) && identity_from_session(cfg, sid, id))
+		return;
+	if (sso_is_configured(cfg) && sso_identity(cfg, cookie_header, id))
 		return;
 	snprintf(id->name, sizeof id->name, "%s", ANONYMOUS_NAME);
 	snprintf(id->color, sizeof id->color, "%s", COLOR_DEFAULT);

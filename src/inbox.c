@@ -7,11 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#define SEND_WAIT_MS 200
 
 static int inbox_name(int presence_fd, char *out)
 {
@@ -62,34 +59,36 @@ int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd)
 	return 0;
 }
 
-static int connect_to(int fd, int run_dir_fd, int member_fd)
+int inbox_connect(int run_dir_fd, int member_fd)
 {
 	char name[INBOX_NAME_MAX];
 	struct sockaddr_un sa;
-	const struct timeval wait = { 0, SEND_WAIT_MS * 1000 };
-	if (inbox_name(member_fd, name) < 0 || address(run_dir_fd, name, &sa) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait) < 0)
+	if (inbox_name(member_fd, name) < 0 || address(run_dir_fd, name, &sa) < 0)
 		return -1;
-	return connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }
 
-int inbox_send(int run_dir_fd, int member_fd, const char *line, size_t len)
+int inbox_try_send(int fd, const char *line, size_t len)
 {
 	if (len > INBOX_LINE_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	ssize_t n = -1;
-	if (connect_to(fd, run_dir_fd, member_fd) == 0)
-		n = send(fd, line, len, MSG_NOSIGNAL);
-	int saved = errno;
-	close(fd);
+	ssize_t n;
+	do
+		n = send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)len)
 		return 0;
-	errno = n < 0 && saved == EWOULDBLOCK ? EAGAIN : saved;
+	if (n >= 0 || errno == EWOULDBLOCK)
+		errno = EAGAIN;
 	return -1;
 }
 

@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 		.cookie = getenv("HTTP_COOKIE"),
 		.forwarded_for = getenv("HTTP_X_FORWARDED_FOR"),
 		.remote_addr = getenv("REMOTE_ADDR"),
+		.origin = getenv("HTTP_ORIGIN"),
 	};
 	return chat_run(&cfg, &req);
 }

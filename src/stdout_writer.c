@@ -3,8 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "elapsed.h"
 
 int output_init(struct output *o, int fd, size_t limit, size_t low_water)
 {
@@ -46,18 +47,10 @@ bool output_has_room(const struct output *o)
 	return o->queue.len < o->low_water;
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 +
-	       (now.tv_nsec - since->tv_nsec) / 1000000;
-}
 
 void output_drain(struct output *o, int timeout_ms)
 {
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	struct timespec start = elapsed_start();
 	while (output_pending(o)) {
 		long left = timeout_ms - elapsed_ms(&start);
 		struct pollfd p = { .fd = o->fd, .events = POLLOUT };

@@ -208,6 +208,24 @@ class Harness {
         ...Object.entries(config).map(([k, v]) => `${k}=${v}`), ''].join('\n');
     fs.writeFileSync(this.configPath, text);
     this.clients = [];
+    this._deferred = [];
+  }
+
+  /**
+   * Runs fn at cleanup, after every process has exited and before the temp
+   * dir is removed (last registered first): unmounting, for instance.
+   */
+  defer(fn) {
+    this._deferred.push(fn);
+  }
+
+  /**
+   * Appends keys to the [global] section of the generated config, for values
+   * only known once the test runs (a port).  Not for a configText config.
+   */
+  addConfig(keys) {
+    fs.appendFileSync(this.configPath,
+      Object.entries(keys).map(([k, v]) => `${k}=${v}\n`).join(''));
   }
 
   /** A path under BASE_DIR. */
@@ -230,7 +248,8 @@ class Harness {
   /**
    * Starts chat_server.  pathInfo undefined leaves PATH_INFO unset.
    * opts: cookie, xff, env (extra), args, expectCode, label, spawn (extra
-   * spawn options such as uid/gid), config (false: no CHAT_SERVER_CONFIG).
+   * spawn options such as uid/gid), config (false: no CHAT_SERVER_CONFIG),
+   * wrap (argv prefix that execs the server: see umaskWrap).
    */
   spawn(pathInfo, opts = {}) {
     const env = {};
@@ -244,7 +263,10 @@ class Harness {
     if (!fs.existsSync(BIN)) {
       throw new Error(`chat_server binary not found at ${BIN} (set CHAT_SERVER_BIN or run make)`);
     }
-    const child = spawn(BIN, opts.args || [], {
+    // wrap: a command that runs chat_server, e.g. ['prlimit', '--fsize=4096'];
+    // it must exec BIN (its last argument) so the pid stays the server's.
+    const argv = [...(opts.wrap || []), BIN, ...(opts.args || [])];
+    const child = spawn(argv[0], argv.slice(1), {
       env, cwd: this.cwd, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.spawn || {}),
     });
     const label = opts.label || `chat_server#${this.clients.length}(${JSON.stringify(pathInfo)})`;
@@ -330,12 +352,25 @@ class Harness {
       if (c.running) { c.sigkilled = true; c.child.kill('SIGKILL'); }
     }
     await Promise.all(this.clients.map((c) => c.exited));
+    while (this._deferred.length) {
+      const fn = this._deferred.pop();
+      try {
+        await fn();
+      } catch (err) {
+        this.t.diagnostic(`cleanup step failed: ${err.stack || err}`);
+      }
+    }
     if (process.env.CHAT_TEST_KEEP) {
       this.t.diagnostic(`kept ${this.root}`);
     } else {
       fs.rmSync(this.root, { recursive: true, force: true });
     }
   }
+}
+
+/** wrap for Harness.spawn: runs chat_server under `umask mask` (a string). */
+function umaskWrap(mask) {
+  return ['sh', '-c', `umask ${mask} && exec "$0" "$@"`];
 }
 
 /** A node:test test with a fresh Harness and the end-of-test checks. */
@@ -357,5 +392,5 @@ function chatTest(name, opts, fn) {
 
 module.exports = {
   BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
-  Harness, Client, chatTest, norm, phpString, sleep,
+  Harness, Client, chatTest, norm, phpString, sleep, umaskWrap,
 };

@@ -273,6 +273,33 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(lines, WRITERS * LINES);
 }
 
+/* An append that waited for the lock while logrotate renamed the log goes
+ * to the new file under the name, never to the renamed one. */
+static void test_renamed_while_waiting(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(add(f, LOG, "old\n"), 0);
+	int held = openat(f->fd, LOG, O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(held);
+		_exit(append_line(f->fd, LOG, 0640, "new\n", 4) == 0 ? 0 : 1);
+	}
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	int rc = renameat(f->fd, LOG, f->fd, LOG ".1");
+	close(held);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(rc, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_string_equal(content(f, LOG ".1"), "old\n");
+	assert_string_equal(content(f, LOG), "new\n");
+}
+
 /* A rotation's marker makes writers wait until it is removed. */
 static void test_pause_holds_writers(void **state)
 {
@@ -362,6 +389,7 @@ int main(void)
 		T(test_short_write_undone),
 		T(test_write_at_limit_refused),
 		T(test_concurrent_writers),
+		T(test_renamed_while_waiting),
 		T(test_pause_holds_writers),
 		T(test_stale_marker_ignored),
 		T(test_pause_waits_for_inflight),

@@ -5,6 +5,8 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "filter.h"
 
@@ -125,6 +127,55 @@ static void test_uses_len(void **state)
 	filter_free(&f);
 }
 
+/* A copy of the n bytes of s that ends right before an unmapped page: a
+ * read past the line faults instead of passing unnoticed. */
+struct guarded {
+	char *map;
+	size_t size;
+	char *line;
+};
+
+static struct guarded guard(const char *s, size_t n)
+{
+	struct guarded g;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	g.size = 2 * page;
+	g.map = mmap(NULL, g.size, PROT_READ | PROT_WRITE,
+	             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(g.map != MAP_FAILED);
+	assert_int_equal(mprotect(g.map + page, page, PROT_NONE), 0);
+	g.line = g.map + page - n;
+	memcpy(g.line, s, n);
+	return g;
+}
+
+static bool pass_guarded(struct filter *f, const char *s)
+{
+	struct guarded g = guard(s, strlen(s));
+	bool ok = filter_pass(f, g.line, strlen(s));
+	munmap(g.map, g.size);
+	return ok;
+}
+
+/* Room log lines are only read up to their '\n', whatever their shape. */
+static void test_reads_only_the_line(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	assert_true(pass_guarded(&f, "[\n"));
+	assert_true(pass_guarded(&f, "[12:00:00\n"));
+	assert_true(pass_guarded(&f, "[12:00:00] \n"));
+	assert_true(pass_guarded(&f, "[12:00:00] A>\n"));
+	assert_true(pass_guarded(&f, "[12:00:00] A> \n"));
+	assert_true(pass_guarded(&f, "[12:00:00] Userlist: Bob:Gray,\n"));
+	assert_false(pass_guarded(&f, "[12:00:00] A> Bob:\n"));
+	assert_true(pass_guarded(&f, "[12:00:00] A> B:\n"));
+	/* 11 bytes: the clock and a newline, no space after it. */
+	assert_true(pass_guarded(&f, "[12:00:00]\n"));
+	filter_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_user_lists_update_membership),
 		cmocka_unit_test(test_escaped_and_non_ascii_names),
 		cmocka_unit_test(test_uses_len),
+		cmocka_unit_test(test_reads_only_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,8 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -348,6 +352,43 @@ static void test_rename_completes_partial(void **state)
 	expect_new(f, "partial\nnew\n", 2);
 }
 
+/* A writer that holds the log's append lock across the rename finishes its
+ * line in the old file; the follower waits for it before leaving. */
+static void test_rename_waits_for_inflight_append(void **state)
+{
+	struct fixture *f = *state;
+	append(f, LOG, "old\n");
+	open_follower(f, -1);
+	int sync[2];
+	assert_int_equal(pipe(sync), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = openat(f->dir_fd, LOG, O_WRONLY | O_APPEND);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(sync[1], "x", 1) != 1)
+			_exit(1);
+		struct timespec t = { 0, 300 * 1000 * 1000 };
+		nanosleep(&t, NULL);
+		_exit(write(fd, "inflight\n", 9) == 9 ? 0 : 1);
+	}
+	close(sync[1]);
+	char c;
+	ssize_t got = read(sync[0], &c, 1);
+	close(sync[0]);
+	if (got != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("writer did not start");
+	}
+	assert_int_equal(renameat(f->dir_fd, LOG, f->dir_fd, LOG ".1"), 0);
+	append(f, LOG, "new\n");
+	update_all(f);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	expect_new(f, "inflight\nnew\n", 2);
+}
+
 static void test_rename_before_new_file(void **state)
 {
 	struct fixture *f = *state;
@@ -609,6 +650,7 @@ int main(void)
 		T(test_copytruncate_drops_partial),
 		T(test_rename_create),
 		T(test_rename_completes_partial),
+		T(test_rename_waits_for_inflight_append),
 		T(test_rename_before_new_file),
 		T(test_delete_and_recreate),
 		T(test_delete_and_recreate_between_updates),

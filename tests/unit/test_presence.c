@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "presence.h"
@@ -66,11 +67,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Every membership call runs under the room lock, as presence.h asks. */
+static int lock(struct fixture *f, const char *room)
+{
+	int fd = presence_lock_room(f->fd, room, 0640);
+	assert_true(fd >= 0);
+	return fd;
+}
+
 static void claim(struct fixture *f, int i, const char *room, const char *base,
                   const char *color, const char *want)
 {
-	assert_int_equal(presence_claim(&f->p[i], f->fd, 0640, room, base,
-	                                color), 0);
+	int l = lock(f, room);
+	int rc = presence_claim(&f->p[i], f->fd, 0640, room, base, color);
+	presence_unlock_room(l);
+	assert_int_equal(rc, 0);
 	assert_string_equal(f->p[i].name, want);
 	assert_true(f->p[i].file_fd >= 0);
 }
@@ -105,7 +116,10 @@ static const char *file_text(struct fixture *f, const char *name)
 static const char *listing(struct fixture *f, const char *room)
 {
 	static char out[1024];
-	assert_int_equal(presence_list(f->fd, room, &f->list), 0);
+	int l = lock(f, room);
+	int rc = presence_list(f->fd, room, &f->list);
+	presence_unlock_room(l);
+	assert_int_equal(rc, 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < f->list.n; i++) {
 		size_t len = strlen(out);
@@ -362,9 +376,22 @@ static void test_set_color(void **state)
 {
 	struct fixture *f = *state;
 	claim(f, 0, "lobby", "Alice", "red", "Alice");
-	assert_int_equal(presence_set_color(&f->p[0], "#00f"), 0);
+	struct stat before, after;
+	assert_int_equal(fstatat(f->fd, "lobby_Alice", &before, 0), 0);
+	int l = lock(f, "lobby");
+	int rc = presence_set_color(&f->p[0], "#00f");
+	presence_unlock_room(l);
+	assert_int_equal(rc, 0);
 	assert_string_equal(file_text(f, "lobby_Alice"), "#00f\n");
 	assert_string_equal(listing(f, "lobby"), "Alice:#00f,");
+	/* rewritten in place: the inode (the inbox identity) stays */
+	assert_int_equal(fstatat(f->fd, "lobby_Alice", &after, 0), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	/* a longer colour, then a shorter one: no stale tail */
+	assert_int_equal(presence_set_color(&f->p[0], "LightGoldenRodYellow"), 0);
+	assert_string_equal(file_text(f, "lobby_Alice"), "LightGoldenRodYellow\n");
+	assert_int_equal(presence_set_color(&f->p[0], "#00f"), 0);
+	assert_string_equal(file_text(f, "lobby_Alice"), "#00f\n");
 	/* still live: the name stays taken */
 	claim(f, 1, "lobby", "Alice", "red", "Alice1");
 	assert_string_equal(listing(f, "lobby"), "Alice:#00f,Alice1:red,");
@@ -382,16 +409,33 @@ static void test_set_color_after_release(void **state)
 	assert_false(exists(f, "lobby_Alice"));
 }
 
-static void test_list_locked_under_room_lock(void **state)
+/* The room lock is exclusive: a second taker waits for the first. */
+static void test_room_lock_exclusive(void **state)
 {
 	struct fixture *f = *state;
-	claim(f, 0, "lobby", "Alice", "red", "Alice");
-	int lock = presence_lock_room(f->fd, "lobby", 0640);
-	assert_true(lock >= 0);
-	assert_int_equal(presence_list_locked(f->fd, "lobby", &f->list), 0);
-	assert_int_equal(f->list.n, 1);
-	assert_string_equal(f->list.v[0].name, "Alice");
-	presence_unlock_room(lock);
+	int l = lock(f, "lobby");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(l); /* the lock lives as long as any copy of l */
+		int other = presence_lock_room(f->fd, "lobby", 0640);
+		_exit(other >= 0 ? 0 : 1);
+	}
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	int status;
+	pid_t early = waitpid(pid, &status, WNOHANG);
+	presence_unlock_room(l);
+	if (early == 0)
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(early, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* another room's lock is independent */
+	l = lock(f, "lobby");
+	int other = presence_lock_room(f->fd, "other", 0640);
+	assert_true(other >= 0);
+	presence_unlock_room(other);
+	presence_unlock_room(l);
 }
 
 static void test_name_is_valid(void **state)
@@ -435,7 +479,7 @@ static void test_open_member(void **state)
 	close(fd);
 	errno = 0;
 	assert_int_equal(presence_open_member(f->fd, "lobby", "Ghost"), -1);
-	assert_int_equal(errno, ENOENT);
+	assert_int_equal(errno, ESRCH);
 	errno = 0;
 	assert_int_equal(presence_open_member(f->fd, "lobby", "Nobody"), -1);
 	assert_int_equal(errno, ENOENT);
@@ -492,7 +536,7 @@ int main(void)
 		T(test_release_keeps_successor),
 		T(test_set_color),
 		T(test_set_color_after_release),
-		T(test_list_locked_under_room_lock),
+		T(test_room_lock_exclusive),
 		T(test_name_is_valid),
 		T(test_open_member),
 		T(test_open_dir_creates_and_refuses_symlink),

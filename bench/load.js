@@ -1,0 +1,676 @@
+#!/usr/bin/env node
+'use strict';
+// bench/load.js: the benchmark's load client (issue 6).  One scenario per
+// run, against one websocketd on 127.0.0.1, measured from the outside: times
+// on this client's clock, CPU and memory of websocketd's process tree from
+// /proc.  Prints one JSON object on stdout; progress goes to stderr.
+//
+//   node bench/load.js SCENARIO --port=P --variant=V --wsd=PID [options]
+//
+// SCENARIO  join | echo | fanout | burst | memory | private
+// V         chat_server | floor | cat: how a connection shows it is ready
+//           (chat_server's welcome line, floor's "Welcome <room>", the echo
+//           of a probe line for cat) and how lines come back.
+// --wsd     pid of websocketd: its descendants are the measured tree.
+// Options (defaults in DEFAULTS): --room --count --present --n --messages
+// --interval-ms --senders --idle-s --deadline-s --concurrency --drain-s
+// --quiet-ms
+//
+// Everything is bounded: at most MAX_CONNECTIONS sockets, every wait has a
+// timeout, and the whole run ends at --deadline-s (JSON with completed:
+// false).  Exit status 0 when the run completed, 1 when it did not, 2 on a
+// usage error.
+
+const fs = require('node:fs');
+const { performance } = require('node:perf_hooks');
+const WebSocket = require('ws');
+
+const HOST = '127.0.0.1'; // loopback only, whatever the arguments say
+const MAX_CONNECTIONS = 2500;
+const MAX_MESSAGES = 100000;
+const MAX_DEADLINE_S = 1800;
+const READY_TIMEOUT_MS = 30000;
+const TOKEN = '~B';       // "~B<seq>~" marks a measured line
+const DEFAULTS = {
+  room: '', count: 200, present: 0, n: 10, messages: 100, 'interval-ms': 20,
+  senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
+  'drain-s': 20, 'quiet-ms': 300,
+};
+
+// ---------------------------------------------------------------- arguments
+
+function usage(msg) {
+  process.stderr.write(`load.js: ${msg}\nusage: node bench/load.js ` +
+    'join|echo|fanout|burst|memory|private --port=P --variant=chat_server|floor|cat ' +
+    '--wsd=PID [--key=value ...]\n');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { ...DEFAULTS };
+  const pos = [];
+  for (const a of argv) {
+    const m = /^--([a-z-]+)=(.*)$/.exec(a);
+    if (m) o[m[1]] = m[2];
+    else if (a.startsWith('--')) usage(`bad option ${a}`);
+    else pos.push(a);
+  }
+  if (pos.length !== 1) usage('one scenario expected');
+  o.scenario = pos[0];
+  for (const k of ['port', 'wsd', 'count', 'present', 'n', 'messages', 'interval-ms',
+    'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms']) {
+    o[k] = Number(o[k]);
+    if (!Number.isFinite(o[k]) || o[k] < 0) usage(`--${k} must be a number`);
+  }
+  if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private'].includes(o.scenario)) {
+    usage(`unknown scenario ${o.scenario}`);
+  }
+  if (!['chat_server', 'floor', 'cat'].includes(o.variant)) usage('bad --variant');
+  if (!o.port || !o.wsd) usage('--port and --wsd are required');
+  o['deadline-s'] = Math.min(o['deadline-s'], MAX_DEADLINE_S);
+  if (!o.room) o.room = `${o.scenario}-${process.pid}`;
+  if (!/^[A-Za-z0-9-]+$/.test(o.room)) usage('bad --room');
+  return o;
+}
+
+const opt = parseArgs(process.argv.slice(2));
+const URL_BASE = `ws://${HOST}:${opt.port}/`;
+
+// ---------------------------------------------------------------- helpers
+
+const now = () => performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => process.stderr.write(`[load ${opt.variant} ${opt.scenario}] ${a.join(' ')}\n`);
+
+function percentiles(values) {
+  const v = Float64Array.from(values).sort();
+  const at = (p) => (v.length ? v[Math.min(v.length - 1, Math.ceil(p * v.length) - 1)] : null);
+  const r3 = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
+  let sum = 0;
+  for (const x of v) sum += x;
+  return {
+    samples: v.length,
+    p50: r3(at(0.5)), p95: r3(at(0.95)), p99: r3(at(0.99)),
+    max: r3(v.length ? v[v.length - 1] : null),
+    mean: r3(v.length ? sum / v.length : null),
+  };
+}
+
+/** Waits until pred() is true; false on timeout. */
+async function until(pred, timeoutMs, stepMs = 5) {
+  const end = now() + timeoutMs;
+  while (!pred()) {
+    if (now() > end) return false;
+    await sleep(stepMs);
+  }
+  return true;
+}
+
+/** Runs fn over items, at most limit at a time. */
+async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+// ---------------------------------------------------------------- /proc
+
+function readStat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // f[0] is field 3 (state): ppid is field 4, utime 14 ... cstime 17.
+    return { ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]),
+      cutime: Number(f[13]), cstime: Number(f[14]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Every process below root (not root itself). */
+function descendants(root) {
+  const kids = new Map();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const st = readStat(e);
+    if (!st) continue;
+    if (!kids.has(st.ppid)) kids.set(st.ppid, []);
+    kids.get(st.ppid).push(Number(e));
+  }
+  const out = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const k of kids.get(queue.shift()) || []) {
+      out.push(k);
+      queue.push(k);
+    }
+  }
+  return out;
+}
+
+/** CPU time of all threads of pid in ns (schedstat), or null if gone. */
+function cpuNs(pid) {
+  try {
+    let ns = 0;
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'latin1').split(' ')[0]);
+    }
+    return ns;
+  } catch {
+    return null;
+  }
+}
+
+function cpuSnapshot(pids) {
+  const m = new Map();
+  for (const p of pids) m.set(p, cpuNs(p));
+  return m;
+}
+
+/** CPU ns spent between two snapshots by the pids of the first, split by
+ *  a predicate; processes that vanished are counted as lost. */
+function cpuDelta(a, b, filter = () => true) {
+  let ns = 0;
+  let lost = 0;
+  for (const [p, v0] of a) {
+    if (!filter(p)) continue;
+    const v1 = b.get(p);
+    if (v0 === null || v1 === null || v1 === undefined) lost++;
+    else ns += v1 - v0;
+  }
+  return { ns, lost };
+}
+
+const SMAPS_KEYS = ['Rss', 'Pss', 'Pss_Anon', 'Pss_File', 'Pss_Shmem'];
+
+function rollup(pid) {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+    const r = {};
+    for (const k of SMAPS_KEYS) {
+      const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text);
+      r[k] = m ? Number(m[1]) : 0;
+    }
+    return r;
+  } catch {
+    return null;
+  }
+}
+
+function childTicks(pid) {
+  const st = readStat(pid);
+  return st ? st.cutime + st.cstime : null;
+}
+
+const TICK_S = 0.01; // USER_HZ is 100 on Linux
+
+// ---------------------------------------------------------------- members
+
+let lastMessageAt = now();
+let openSockets = 0;
+let totalConnections = 0;
+const members = [];
+let onLine = null; // scenario handler (member, Buffer)
+
+class Member {
+  constructor(room, idx) {
+    this.idx = idx;
+    this.room = room;
+    this.name = null;
+    this.pid = null;
+    this.ready = false;
+    this.lines = 0;
+    this.closed = false;
+  }
+
+  /** Opens the socket; resolves with the ms from open call to ready. */
+  connect() {
+    if (totalConnections >= MAX_CONNECTIONS) {
+      return Promise.reject(new Error(`more than ${MAX_CONNECTIONS} connections`));
+    }
+    totalConnections++;
+    openSockets++;
+    members.push(this);
+    const t0 = now();
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(URL_BASE + this.room, { perMessageDeflate: false });
+      this.ws = ws;
+      const timer = setTimeout(() => fail(new Error('not ready in time')), READY_TIMEOUT_MS);
+      const fail = (err) => {
+        clearTimeout(timer);
+        if (!this.ready) reject(new Error(`member ${this.idx}: ${err.message}`));
+      };
+      ws.on('open', () => {
+        if (opt.variant === 'cat') ws.send('ready-probe');
+      });
+      ws.on('message', (data) => {
+        lastMessageAt = now();
+        this.lines++;
+        if (this.ready) {
+          if (onLine) onLine(this, data);
+          return;
+        }
+        const text = data.toString();
+        this.firstLine = text.slice(0, 300);
+        let m;
+        if (opt.variant === 'chat_server'
+          && (m = /^\[\d\d:\d\d:\d\d\] Welcome to the chat room \S+ (\S+)!$/.exec(text))) {
+          this.name = m[1];
+        } else if (opt.variant === 'floor' && text.startsWith('Welcome ')) {
+          this.name = `m${this.idx}`;
+        } else if (opt.variant === 'cat' && text === 'ready-probe') {
+          this.name = `m${this.idx}`;
+        } else {
+          fail(new Error(`unexpected first line ${JSON.stringify(text.slice(0, 200))}`));
+          return;
+        }
+        this.ready = true;
+        clearTimeout(timer);
+        resolve(now() - t0);
+      });
+      ws.on('error', (err) => fail(err));
+      ws.on('close', (code, reason) => {
+        if (!this.closed) { this.closed = true; openSockets--; }
+        fail(new Error(`closed before ready (code ${code}${reason.length ? ` ${reason}` : ''}${
+          this.firstLine ? `, after ${JSON.stringify(this.firstLine)}` : ''})`));
+      });
+    });
+  }
+
+  close() {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.ws.terminate(); resolve(); }, 5000);
+      this.ws.once('close', () => { clearTimeout(timer); resolve(); });
+      this.ws.close();
+    });
+  }
+}
+
+/** n members join room, concurrency at a time; each gets its pid when
+ *  withPids (found by diffing websocketd's children, so one at a time). */
+async function joinAll(n, room = opt.room, { withPids = false, first = members.length } = {}) {
+  const list = Array.from({ length: n }, (_, i) => new Member(room, first + i));
+  if (withPids) {
+    for (const m of list) {
+      const before = new Set(descendants(opt.wsd));
+      await m.connect();
+      const fresh = descendants(opt.wsd).filter((p) => !before.has(p));
+      m.pid = fresh.length ? fresh[0] : null;
+    }
+  } else {
+    await pool(list, Math.max(1, opt.concurrency), (m) => m.connect());
+  }
+  return list;
+}
+
+/** Waits until no line arrived and the tree used (almost) no CPU for
+ *  quietMs.  Returns the ms waited, or null on timeout. */
+async function waitIdle(quietMs = opt['quiet-ms'], maxMs = 120000) {
+  const t0 = now();
+  for (;;) {
+    const pids = descendants(opt.wsd);
+    const a = cpuSnapshot(pids);
+    const linesBefore = lastMessageAt;
+    await sleep(quietMs);
+    const d = cpuDelta(a, cpuSnapshot(pids));
+    if (linesBefore === lastMessageAt && now() - lastMessageAt >= quietMs && d.ns < 1e6) {
+      return Math.round(now() - t0);
+    }
+    if (now() - t0 > maxMs) return null;
+  }
+}
+
+async function closeAll() {
+  await Promise.all(members.map((m) => m.close()));
+  // The next run starts with an empty tree.
+  const gone = await until(() => descendants(opt.wsd).length === 0, 30000, 50);
+  return gone ? 0 : descendants(opt.wsd).length;
+}
+
+/** Parses "~B<seq>~" out of a line; -1 when absent. */
+function tokenOf(data) {
+  const i = data.indexOf(TOKEN);
+  if (i < 0) return -1;
+  let seq = 0;
+  for (let j = i + 2; j < data.length; j++) {
+    const c = data[j];
+    if (c === 0x7e) return seq;
+    if (c < 0x30 || c > 0x39) return -1;
+    seq = seq * 10 + (c - 0x30);
+  }
+  return -1;
+}
+
+const PAD = 'hello everyone, this is a benchmark line';
+const chatText = (seq) => `${PAD} ${TOKEN}${seq}~`;
+
+/** Per (member, message) receipt times; counts duplicates and strays. */
+class Receipts {
+  constructor(nMembers, nMessages) {
+    this.m = nMessages;
+    this.at = new Float64Array(nMembers * nMessages).fill(NaN);
+    this.sentAt = new Float64Array(nMessages).fill(NaN);
+    this.count = 0;
+    this.dups = 0;
+    this.strays = 0;
+    this.last = 0;
+  }
+
+  record(memberSlot, seq) {
+    if (seq < 0 || seq >= this.m || memberSlot < 0) { this.strays++; return; }
+    const k = memberSlot * this.m + seq;
+    if (Number.isNaN(this.at[k])) {
+      const t = now();
+      this.at[k] = t;
+      this.last = t;
+      this.count++;
+    } else {
+      this.dups++;
+    }
+  }
+
+  latencies() {
+    const out = [];
+    for (let k = 0; k < this.at.length; k++) {
+      const s = this.sentAt[k % this.m];
+      if (!Number.isNaN(this.at[k]) && !Number.isNaN(s)) out.push(this.at[k] - s);
+    }
+    return out;
+  }
+}
+
+function cpuReport(deltaNs, { messages, delivered }) {
+  return {
+    cpu_ms: Math.round(deltaNs / 1e3) / 1e3,
+    cpu_us_per_message: messages ? Math.round(deltaNs / messages) / 1e3 : null,
+    cpu_us_per_delivered: delivered ? Math.round(deltaNs / delivered) / 1e3 : null,
+  };
+}
+
+// ---------------------------------------------------------------- scenarios
+
+/** Serial connects into a room (with `present` idle members in it). */
+async function scenarioJoin() {
+  const present = await joinAll(opt.present);
+  if (present.length) await waitIdle();
+  const pids = descendants(opt.wsd);
+  const cpu0 = cpuSnapshot(pids);
+  const ticks0 = childTicks(opt.wsd);
+  const wsd0 = cpuNs(opt.wsd);
+  const times = [];
+  for (let i = 0; i < opt.count; i++) {
+    const m = new Member(opt.room, members.length);
+    times.push(await m.connect());
+    await m.close();
+  }
+  // Every joined process has quit and been reaped: its CPU is in cutime.
+  const reaped = await until(() => descendants(opt.wsd).length === pids.length, 30000, 20);
+  if (present.length) await waitIdle();
+  const live = cpuDelta(cpu0, cpuSnapshot(pids)).ns;
+  const childNs = (childTicks(opt.wsd) - ticks0) * TICK_S * 1e9;
+  return {
+    completed: reaped && times.length === opt.count,
+    joins: times.length,
+    present: opt.present,
+    join_ms: percentiles(times),
+    cpu_ms_per_join: Math.round((childNs + live) / times.length / 1e3) / 1e3,
+    cpu_note: 'exited processes from websocketd cutime+cstime (10 ms ticks, summed)',
+    websocketd_cpu_ms_per_join: Math.round((cpuNs(opt.wsd) - wsd0) / times.length / 1e3) / 1e3,
+  };
+}
+
+/** One member, messages in series: send, wait for the line back. */
+async function scenarioEcho() {
+  const [m] = await joinAll(1);
+  await waitIdle();
+  const r = new Receipts(1, opt.messages);
+  onLine = (mem, data) => r.record(0, tokenOf(data));
+  const times = [];
+  for (let seq = 0; seq < opt.messages; seq++) {
+    const t0 = now();
+    r.sentAt[seq] = t0;
+    m.ws.send(chatText(seq));
+    if (!(await until(() => !Number.isNaN(r.at[seq]), 10000, 0))) break;
+    times.push(r.at[seq] - t0);
+  }
+  return {
+    completed: r.count === opt.messages,
+    messages: opt.messages,
+    delivered: r.count,
+    delivery_ratio: r.count / opt.messages,
+    echo_ms: percentiles(times),
+  };
+}
+
+/** Sends msgs[i] at t0 + i * interval from the given members. */
+async function steadySend(count, intervalMs, sendOne) {
+  const t0 = now();
+  for (let seq = 0; seq < count; seq++) {
+    const due = t0 + seq * intervalMs;
+    const wait = due - now();
+    if (wait > 1) await sleep(wait - 1);
+    while (now() < due) { /* the last millisecond, spun */ }
+    sendOne(seq);
+  }
+}
+
+/** n members; one sends at a steady rate; latency at every member. */
+async function scenarioFanout() {
+  const tJoin = now();
+  const list = await joinAll(opt.n);
+  const joinS = (now() - tJoin) / 1000;
+  const idleMs = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
+  const pids = descendants(opt.wsd);
+  const r = new Receipts(opt.n, opt.messages);
+  onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
+  const cpu0 = cpuSnapshot(pids);
+  const wsd0 = cpuNs(opt.wsd);
+  const sender = list[0];
+  await steadySend(opt.messages, opt['interval-ms'], (seq) => {
+    r.sentAt[seq] = now();
+    sender.ws.send(chatText(seq));
+  });
+  const expected = opt.n * opt.messages;
+  await until(() => r.count === expected, opt['drain-s'] * 1000, 10);
+  const cpu1 = cpuSnapshot(pids);
+  const d = cpuDelta(cpu0, cpu1);
+  return {
+    completed: r.count === expected,
+    n: opt.n,
+    messages: opt.messages,
+    interval_ms: opt['interval-ms'],
+    setup_s: Math.round(joinS * 10) / 10,
+    settle_ms: idleMs,
+    processes: pids.length,
+    expected,
+    delivered: r.count,
+    duplicates: r.dups,
+    delivery_ratio: r.count / expected,
+    latency_ms: percentiles(r.latencies()),
+    ...cpuReport(d.ns, { messages: opt.messages, delivered: r.count }),
+    lost_processes: d.lost,
+    websocketd_cpu_us_per_delivered: r.count
+      ? Math.round((cpuNs(opt.wsd) - wsd0) / r.count) / 1e3 : null,
+  };
+}
+
+/** `senders` members, each sending `messages` lines as fast as it can. */
+async function scenarioBurst() {
+  const n = opt.senders;
+  const list = await joinAll(n);
+  await waitIdle();
+  const pids = descendants(opt.wsd);
+  const total = n * opt.messages;
+  const r = new Receipts(n, total);
+  onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
+  const cpu0 = cpuSnapshot(pids);
+  const t0 = now();
+  // Round robin over the senders: all of them at once, no pause.
+  for (let i = 0; i < opt.messages; i++) {
+    for (let s = 0; s < n; s++) {
+      const seq = s * opt.messages + i;
+      r.sentAt[seq] = now();
+      list[s].ws.send(chatText(seq));
+    }
+  }
+  const expected = n * total;
+  await until(() => r.count === expected, opt['drain-s'] * 1000, 5);
+  const cpu1 = cpuSnapshot(pids);
+  const d = cpuDelta(cpu0, cpu1);
+  const secs = (r.last - t0) / 1000;
+  return {
+    completed: r.count === expected,
+    senders: n,
+    messages_per_sender: opt.messages,
+    expected,
+    delivered: r.count,
+    duplicates: r.dups,
+    delivery_ratio: r.count / expected,
+    seconds: Math.round(secs * 1000) / 1000,
+    delivered_per_s: secs > 0 ? Math.round(r.count / secs) : null,
+    messages_per_s: secs > 0 ? Math.round(total / secs) : null,
+    latency_ms: percentiles(r.latencies()),
+    ...cpuReport(d.ns, { messages: total, delivered: r.count }),
+    lost_processes: d.lost,
+  };
+}
+
+/** n idle members: PSS of the tree, then its CPU over idle-s seconds. */
+async function scenarioMemory() {
+  await joinAll(opt.n);
+  const settle = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
+  const pids = descendants(opt.wsd);
+  const sum = Object.fromEntries(SMAPS_KEYS.map((k) => [k, 0]));
+  let measured = 0;
+  for (const p of pids) {
+    const r = rollup(p);
+    if (!r) continue;
+    measured++;
+    for (const k of SMAPS_KEYS) sum[k] += r[k];
+  }
+  const per = Object.fromEntries(SMAPS_KEYS.map((k) => [k, Math.round(sum[k] / opt.n * 10) / 10]));
+  const wsdMem = rollup(opt.wsd);
+  const cpu0 = cpuSnapshot(pids);
+  const lines0 = members.reduce((a, m) => a + m.lines, 0);
+  await sleep(opt['idle-s'] * 1000);
+  const d = cpuDelta(cpu0, cpuSnapshot(pids));
+  const lines1 = members.reduce((a, m) => a + m.lines, 0);
+  return {
+    completed: settle !== null && measured === pids.length && d.lost === 0,
+    n: opt.n,
+    settle_ms: settle,
+    processes: pids.length,
+    processes_per_connection: pids.length / opt.n,
+    kib_per_connection: per,
+    websocketd_pss_kib: wsdMem ? wsdMem.Pss : null,
+    idle_s: opt['idle-s'],
+    idle_cpu_ms: Math.round(d.ns / 1e3) / 1e3,
+    idle_lines: lines1 - lines0,
+  };
+}
+
+/** Two members exchange signalling among n; CPU of the bystanders. */
+async function scenarioPrivate() {
+  const [a, b] = await joinAll(2, opt.room, { withPids: true });
+  await joinAll(opt.n - 2);
+  await waitIdle();
+  const pids = descendants(opt.wsd);
+  const r = new Receipts(1, opt.messages);
+  let bystanderLines = 0;
+  let wrongLines = 0;
+  onLine = (mem, data) => {
+    const seq = tokenOf(data);
+    if (seq < 0) return;
+    const target = seq % 2 === 0 ? b : a;
+    if (mem === target) r.record(0, seq);
+    else if (mem === a || mem === b) wrongLines++; // an echo to the sender
+    else bystanderLines++;
+  };
+  const candidate = (seq) => JSON.stringify({
+    candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.7 46154 typ srflx '
+      + 'raddr 10.0.0.7 rport 46154 generation 0',
+    sdpMid: '0', sdpMLineIndex: 0, usernameFragment: `${TOKEN}${seq}~`,
+  });
+  const cpu0 = cpuSnapshot(pids);
+  await steadySend(opt.messages, opt['interval-ms'], (seq) => {
+    const [from, to] = seq % 2 === 0 ? [a, b] : [b, a];
+    r.sentAt[seq] = now();
+    from.ws.send(`${to.name}: ${candidate(seq)}`);
+  });
+  await until(() => r.count === opt.messages, opt['drain-s'] * 1000, 10);
+  await sleep(200); // stragglers to bystanders, if any, are counted too
+  const cpu1 = cpuSnapshot(pids);
+  const pair = new Set([a.pid, b.pid]);
+  const by = cpuDelta(cpu0, cpu1, (p) => !pair.has(p));
+  const two = cpuDelta(cpu0, cpu1, (p) => pair.has(p));
+  const bystanders = pids.length - pair.size;
+  return {
+    completed: r.count === opt.messages && a.pid !== null && b.pid !== null,
+    n: opt.n,
+    messages: opt.messages,
+    delivered: r.count,
+    delivery_ratio: r.count / opt.messages,
+    bystander_lines: bystanderLines,
+    sender_echo_lines: wrongLines,
+    latency_ms: percentiles(r.latencies()),
+    bystanders,
+    bystander_cpu_ms: Math.round(by.ns / 1e3) / 1e3,
+    bystander_cpu_us_per_message: Math.round(by.ns / opt.messages / 1e3 * 1000) / 1000,
+    pair_cpu_us_per_message: Math.round(two.ns / opt.messages / 1e3 * 1000) / 1000,
+    lost_processes: by.lost + two.lost,
+  };
+}
+
+const SCENARIOS = {
+  join: scenarioJoin, echo: scenarioEcho, fanout: scenarioFanout,
+  burst: scenarioBurst, memory: scenarioMemory, private: scenarioPrivate,
+};
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  for (const k of ['n', 'count', 'present', 'senders']) {
+    if (opt[k] > MAX_CONNECTIONS) usage(`--${k} is more than ${MAX_CONNECTIONS}`);
+  }
+  if (opt.messages > MAX_MESSAGES || opt.senders * opt.senders * opt.messages > 20e6) {
+    usage('too many messages');
+  }
+  const head = {
+    variant: opt.variant, scenario: opt.scenario, room: opt.room,
+    started: new Date().toISOString(),
+    options: process.argv.slice(3).filter((a) => !/^--(port|wsd|variant)=/.test(a)).join(' '),
+  };
+  const t0 = now();
+  let result;
+  let finished = false;
+  const deadline = new Promise((resolve) => {
+    setTimeout(() => resolve({ completed: false, error: `deadline of ${opt['deadline-s']} s` }),
+      opt['deadline-s'] * 1000).unref();
+  });
+  try {
+    result = await Promise.race([SCENARIOS[opt.scenario](), deadline]);
+  } catch (err) {
+    result = { completed: false, error: err.message };
+  }
+  finished = true;
+  onLine = null;
+  const left = await Promise.race([closeAll(), sleep(40000).then(() => -1)]);
+  const out = { ...head, ...result, wall_s: Math.round((now() - t0) / 100) / 10,
+    connections: totalConnections, leftover_processes: left };
+  if (left !== 0) out.completed = false;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  log(out.completed ? 'done' : `NOT COMPLETED: ${out.error || 'see JSON'}`, `${out.wall_s} s`);
+  for (const m of members) if (!m.closed) m.ws.terminate();
+  process.exitCode = out.completed && finished ? 0 : 1;
+  setTimeout(() => process.exit(process.exitCode), 100).unref();
+}
+
+main();

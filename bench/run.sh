@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmark suite of issue 6 (`make bench`, `make bench-smoke`).
+#
+#   bench/run.sh full     every scenario at full size, then docs/benchmarks.md
+#                         and bench/fanout.png (bench/summary.js)
+#   bench/run.sh smoke    a few seconds of the same; fails only when a run did
+#                         not complete or a line was not delivered
+#
+# Three websocketd run side by side on free ports of 127.0.0.1, each with a
+# throwaway BASE_DIR: chat_server, bench/floor (the smallest appender plus
+# inotify follower) and cat (the least any websocketd program costs).  The
+# scenarios (bench/load.js) run variant after variant, so the three see the
+# same machine at nearly the same time.  Results: $BUILD/bench/<mode>.jsonl
+# (one JSON object per run) and $BUILD/bench/<mode>-meta.json.
+#
+# Limits: the 2000-member fan-out needs one inotify instance and several
+# descriptors per member.  As root the script raises
+# fs.inotify.max_user_instances (only if lower than needed; set back on exit)
+# and its own `ulimit -n`, and says so; otherwise sizes that do not fit the
+# limits are skipped, and the results say why.
+#
+#   BUILD        build directory (build)
+#   BENCH_KEEP   1: keep the BASE_DIRs and websocketd logs
+#   BENCH_SIZES  fan-out room sizes instead of the default list, e.g. "2 10"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-}
+case $mode in full|smoke) ;; *) echo "usage: bench/run.sh full|smoke" >&2; exit 2 ;; esac
+
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+out=$build/bench
+chat_bin=$build/chat_server
+floor_bin=$out/floor
+results=$out/$mode.jsonl
+meta=$out/$mode-meta.json
+mkdir -p "$out"
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -x "$chat_bin" ] || die "$chat_bin is missing (make all)"
+[ -x "$floor_bin" ] || die "$floor_bin is missing (make $floor_bin)"
+command -v websocketd >/dev/null || die "websocketd is not installed (.ci/install-deps)"
+command -v node >/dev/null || die "node is not installed"
+[ -d node_modules/ws ] || die "node_modules/ws is missing (npm ci)"
+cat_bin=$(command -v cat)
+
+# ------------------------------------------------------------------ plan
+# Fan-out sizes; each has its own message count and steady send interval,
+# so that the machine is never saturated and every size takes seconds.
+if [ -n "${BENCH_SIZES:-}" ]; then
+	read -r -a fanout_sizes <<<"$BENCH_SIZES"
+elif [ "$mode" = full ]; then
+	fanout_sizes=(2 10 50 100 200 500 2000)
+else
+	fanout_sizes=(2 10)
+fi
+largest=${fanout_sizes[-1]}
+
+# ------------------------------------------------------------------ limits
+notes=()
+note() { say "$*"; notes+=("$*"); }
+old_instances=
+restore_limits() {
+	if [ -n "$old_instances" ]; then
+		sysctl -q -w fs.inotify.max_user_instances="$old_instances" >/dev/null &&
+			say "set fs.inotify.max_user_instances back to $old_instances"
+	fi
+}
+
+# Each member is one process with one inotify instance; the three variants
+# never hold their rooms at the same time, but other programs of this user
+# may hold some.
+need_instances=$((largest + 64))
+need_files=$((6 * largest + 1024))  # websocketd: socket + 3 pipes; node: socket
+instances=$(cat /proc/sys/fs/inotify/max_user_instances)
+if [ "$instances" -lt "$need_instances" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		old_instances=$instances
+		sysctl -q -w fs.inotify.max_user_instances="$need_instances" >/dev/null
+		note "running as root: raised fs.inotify.max_user_instances from $instances to $need_instances for this run (set back on exit)"
+	fi
+fi
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need_files" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		ulimit -Hn "$need_files" 2>/dev/null || true
+		if ulimit -n "$need_files" 2>/dev/null; then
+			note "running as root: raised ulimit -n to $need_files for this run's processes"
+		fi
+	elif [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge "$need_files" ]; then
+		ulimit -n "$need_files"
+		note "raised the soft ulimit -n to $need_files"
+	fi
+fi
+instances=$(cat /proc/sys/fs/inotify/max_user_instances)
+files=$(ulimit -n)
+[ "$files" = unlimited ] && files=100000000
+fits() { # a room of $1 members fits the limits?
+	[ $(($1 + 64)) -le "$instances" ] && [ $((6 * $1 + 1024)) -le "$files" ]
+}
+
+# ------------------------------------------------------------------ servers
+base=$(mktemp -d "${TMPDIR:-/tmp}/chat-bench.XXXXXXXX")
+pids=()
+cleanup() {
+	local rc=$?
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	restore_limits
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		say "kept $base"
+	else
+		rm -rf "$base"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	node -e 'const s = require("net").createServer();
+	         s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+listening() {
+	local port=$1
+	for _ in $(seq 1 200); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
+
+declare -A port wsd
+start_server() { # variant program [args...]
+	local v=$1; shift
+	local p
+	p=$(free_port)
+	websocketd --address=127.0.0.1 --port="$p" --loglevel=error \
+		--passenv=PATH,LD_LIBRARY_PATH,CHAT_SERVER_CONFIG "$@" \
+		>"$base/websocketd-$v.log" 2>&1 &
+	pids+=($!)
+	wsd[$v]=$!
+	port[$v]=$p
+	listening "$p" || die "websocketd for $v does not listen on $p (see $base/websocketd-$v.log)"
+}
+
+mkdir -p "$base/chat" "$base/floor"
+# Copies: a rebuild during the run must not change what is measured.
+cp "$chat_bin" "$base/chat_server"
+cp "$floor_bin" "$base/floor-bin"
+chat_bin=$base/chat_server
+floor_bin=$base/floor-bin
+cat >"$base/chat.ini" <<INI
+; Written by bench/run.sh for one benchmark run.
+[global]
+BASE_DIR=$base/chat
+LANG=C.UTF-8
+INI
+export CHAT_SERVER_CONFIG=$base/chat.ini
+start_server chat_server "$chat_bin"
+start_server floor "$floor_bin" "$base/floor"
+start_server cat "$cat_bin"
+say "websocketd: chat_server on ${port[chat_server]}, floor on ${port[floor]}, cat on ${port[cat]}"
+
+# ------------------------------------------------------------------ runs
+: >"$results"
+failed=0
+run() { # scenario "variants" [load.js options...]
+	local scenario=$1 variants=$2; shift 2
+	for v in $variants; do
+		local line rc=0
+		line=$(node bench/load.js "$scenario" --port="${port[$v]}" --variant="$v" \
+			--wsd="${wsd[$v]}" "$@") || rc=$?
+		if [ -z "$line" ]; then
+			line="{\"variant\":\"$v\",\"scenario\":\"$scenario\",\"completed\":false,\"error\":\"load.js exited with $rc and no result\",\"options\":\"$*\"}"
+		fi
+		echo "$line" >>"$results"
+		[ "$rc" -eq 0 ] || failed=$((failed + 1))
+	done
+}
+skip() { # scenario variants reason [options]
+	local scenario=$1 variants=$2 reason=$3; shift 3
+	for v in $variants; do
+		node -e 'console.log(JSON.stringify({variant: process.argv[1], scenario: process.argv[2],
+			skipped: process.argv[3], options: process.argv.slice(4).join(" ")}))' \
+			"$v" "$scenario" "$reason" "$@" >>"$results"
+	done
+	note "skipped $scenario ($*) for $variants: $reason"
+}
+
+all="chat_server floor cat"
+rooms="chat_server floor"   # cat has no room: it only echoes
+
+fanout_opts() { # N -> load.js options for that size
+	local n=$1
+	if [ "$mode" = smoke ]; then
+		echo "--n=$n --messages=20 --interval-ms=5 --drain-s=10 --deadline-s=60 --quiet-ms=100"
+		return
+	fi
+	case $n in
+	2|10|50) echo "--n=$n --messages=200 --interval-ms=20 --deadline-s=120" ;;
+	100)     echo "--n=$n --messages=100 --interval-ms=40 --deadline-s=120" ;;
+	200)     echo "--n=$n --messages=60 --interval-ms=80 --deadline-s=180" ;;
+	500)     echo "--n=$n --messages=40 --interval-ms=200 --deadline-s=300" ;;
+	*)       echo "--n=$n --messages=20 --interval-ms=$((n / 2)) --deadline-s=420 --drain-s=60" ;;
+	esac
+}
+
+start=$(date +%s)
+if [ "$mode" = full ]; then
+	run join "$all" --count=200 --deadline-s=120
+	run join "$rooms" --count=50 --present=100 --deadline-s=120
+	run echo "$all" --messages=200 --deadline-s=60
+	for n in "${fanout_sizes[@]}"; do
+		# shellcheck disable=SC2046
+		if fits "$n"; then
+			run fanout "$rooms" $(fanout_opts "$n")
+		else
+			skip fanout "$rooms" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $(fanout_opts "$n")
+		fi
+	done
+	run burst "$rooms" --senders=10 --messages=1000 --drain-s=60 --deadline-s=120
+	run memory "$all" --n=50 --idle-s=10 --deadline-s=120
+	if fits 500; then
+		run memory "$all" --n=500 --idle-s=10 --deadline-s=300
+	else
+		skip memory "$all" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" --n=500
+	fi
+	run private "$rooms" --n=50 --messages=200 --interval-ms=10 --deadline-s=60
+else
+	run join "$all" --count=10 --deadline-s=30
+	run echo "$all" --messages=10 --deadline-s=30 --quiet-ms=100
+	for n in "${fanout_sizes[@]}"; do
+		# shellcheck disable=SC2046
+		run fanout "$rooms" $(fanout_opts "$n")
+	done
+	run burst "$rooms" --senders=3 --messages=20 --drain-s=10 --deadline-s=30 --quiet-ms=100
+	run memory "$all" --n=5 --idle-s=0.5 --deadline-s=30 --quiet-ms=100
+	run private "$rooms" --n=4 --messages=10 --interval-ms=5 --deadline-s=30 --quiet-ms=100
+fi
+elapsed=$(($(date +%s) - start))
+
+{
+	printf '{"mode":"%s","date":"%s","seconds":%d,"arch":"%s","nproc":%d,' \
+		"$mode" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$elapsed" "$(uname -m)" "$(nproc)"
+	printf '"kernel":"%s","cpu":%s,"node":"%s","websocketd":%s,' \
+		"$(uname -r)" \
+		"$(node -e 'console.log(JSON.stringify((require("os").cpus()[0]||{}).model||"unknown"))')" \
+		"$(node --version)" \
+		"$(websocketd --version 2>&1 | head -1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.trim())))')"
+	printf '"limits":{"inotify_instances":%d,"open_files":"%s"},"notes":%s}\n' \
+		"$instances" "$files" \
+		"$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "${notes[@]+"${notes[@]}"}")"
+} >"$meta"
+say "$mode run took ${elapsed} s; results in $results"
+
+if [ "$mode" = smoke ]; then
+	node bench/summary.js --check "$results"
+	exit
+fi
+
+if ! command -v gnuplot >/dev/null 2>&1; then
+	if [ "$(id -u)" -eq 0 ]; then
+		say "gnuplot is missing: installing gnuplot-nox (apt-get, as root)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gnuplot-nox >&2 ||
+			{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y --no-install-recommends gnuplot-nox >&2; } ||
+			say "could not install gnuplot-nox: no plot this time"
+	else
+		say "gnuplot is missing (apt-get install gnuplot-nox): no plot this time"
+	fi
+fi
+node bench/summary.js --write "$results" "$meta"
+[ "$failed" -eq 0 ] || say "$failed run(s) did not complete; see docs/benchmarks.md"

@@ -1,0 +1,388 @@
+#!/usr/bin/env node
+'use strict';
+// bench/summary.js: what bench/run.sh measured, as a verdict or a page.
+//
+//   node bench/summary.js --check RESULTS.jsonl
+//       One line per run; exit 1 when a run did not complete, a line was
+//       not delivered or was delivered twice.  Never looks at a time.
+//   node bench/summary.js --write RESULTS.jsonl META.json
+//       Writes docs/benchmarks.md (tables of absolute figures and the
+//       ratios chat_server / floor and chat_server / cat) and, with
+//       gnuplot, bench/fanout.png.  The hand-written part of the page,
+//       between the analysis markers, is kept from the page as it was.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
+const PNG = path.join(ROOT, 'bench', 'fanout.png');
+const A_START = '<!-- analysis:start (kept by bench/summary.js) -->';
+const A_END = '<!-- analysis:end -->';
+
+function readRuns(file) {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+function delivered(r) {
+  return r.delivery_ratio === undefined || r.delivery_ratio === 1;
+}
+
+function check(file) {
+  const runs = readRuns(file);
+  let bad = 0;
+  for (const r of runs) {
+    if (r.skipped) {
+      console.log(`skip ${r.scenario} ${r.variant} ${r.options || ''}: ${r.skipped}`);
+      continue;
+    }
+    const ok = r.completed === true && delivered(r) && !r.duplicates;
+    if (!ok) bad++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.scenario} ${r.variant} ${r.options || ''}` +
+      `${r.error ? ` (${r.error})` : ''}` +
+      `${delivered(r) ? '' : ` delivery ratio ${r.delivery_ratio}`}` +
+      `${r.duplicates ? ` ${r.duplicates} duplicates` : ''}`);
+  }
+  if (!runs.length) { console.log('FAIL no runs'); bad++; }
+  console.log(bad ? `bench-smoke: ${bad} run(s) failed` : `bench-smoke: all ${runs.length} runs completed, every line delivered`);
+  return bad;
+}
+
+// ---------------------------------------------------------------- page
+
+const fmt = (x, digits = 2) => {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (typeof x !== 'number') return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(digits);
+};
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null);
+const fmtRatio = (r) => (r === null ? '–' : `${r.toFixed(2)}×`);
+const verdict = (r, limit) => (r === null ? '–' : r <= limit ? 'met' : '**not met**');
+
+function table(head, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+class Results {
+  constructor(runs) { this.runs = runs; }
+
+  get(variant, scenario, pred = () => true) {
+    return this.runs.find((r) => r.variant === variant && r.scenario === scenario && pred(r));
+  }
+
+  all(variant, scenario) {
+    return this.runs.filter((r) => r.variant === variant && r.scenario === scenario);
+  }
+}
+
+/** A status cell for runs that are missing, skipped or incomplete. */
+function status(r) {
+  if (!r) return 'not run';
+  if (r.skipped) return `skipped: ${r.skipped}`;
+  if (!r.completed) return `did not complete${r.error ? `: ${r.error}` : ''}`;
+  return null;
+}
+
+function val(r, get) {
+  if (!r || r.skipped || !r.completed) return null;
+  try { return get(r); } catch { return null; }
+}
+
+function plot(R, sizes) {
+  const dat = path.join(ROOT, 'build', 'bench', 'fanout.dat');
+  const rows = sizes.map((n) => {
+    const cs = R.get('chat_server', 'fanout', (r) => r.n === n);
+    const fl = R.get('floor', 'fanout', (r) => r.n === n);
+    const v = (r, k) => { const x = val(r, (q) => q.latency_ms[k]); return x === null ? 'NaN' : x; };
+    return `${n} ${v(cs, 'p50')} ${v(cs, 'p99')} ${v(fl, 'p50')} ${v(fl, 'p99')}`;
+  });
+  fs.mkdirSync(path.dirname(dat), { recursive: true });
+  fs.writeFileSync(dat, `# n chat_p50 chat_p99 floor_p50 floor_p99 (ms)\n${rows.join('\n')}\n`);
+  const script = `
+set terminal pngcairo size 900,560 font "sans,11"
+set output '${PNG}'
+set title 'Fan-out: send to receipt at every member (same client, same machine)'
+set xlabel 'members in the room'
+set ylabel 'latency (ms)'
+set logscale xy
+set grid
+set key top left
+set xtics (2, 10, 50, 100, 200, 500, 2000)
+set datafile missing 'NaN'
+plot '${dat}' using 1:2 with linespoints lw 2 pt 7 lc rgb '#c0392b' title 'chat\\_server p50', \\
+     '' using 1:3 with linespoints lw 2 pt 5 dt 2 lc rgb '#c0392b' title 'chat\\_server p99', \\
+     '' using 1:4 with linespoints lw 2 pt 7 lc rgb '#2471a3' title 'floor p50', \\
+     '' using 1:5 with linespoints lw 2 pt 5 dt 2 lc rgb '#2471a3' title 'floor p99'
+`;
+  const r = spawnSync('gnuplot', [], { input: script, encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    process.stderr.write(`summary: no plot (gnuplot: ${r.error ? r.error.message : r.stderr})\n`);
+    return false;
+  }
+  return true;
+}
+
+function write(file, metaFile) {
+  const R = new Results(readRuns(file));
+  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+  const out = [];
+  const p = (...l) => out.push(...l);
+  const V = ['chat_server', 'floor', 'cat'];
+  const targets = [];
+
+  p('# Benchmarks', '',
+    'Generated by `make bench` ([bench/run.sh](../bench/run.sh), [bench/load.js](../bench/load.js),',
+    '[bench/summary.js](../bench/summary.js)); the section "What the numbers show" is written',
+    'by hand and kept when the page is generated again.', '',
+    table(['run', ''], [
+      ['date (UTC)', meta.date],
+      ['machine', `${meta.arch}, ${meta.nproc} CPUs (${meta.cpu}), Linux ${meta.kernel}`],
+      ['software', `websocketd ${meta.websocketd}, Node.js ${meta.node}`],
+      ['duration', `${meta.seconds} s`],
+      ['limits', `fs.inotify.max_user_instances ${meta.limits.inotify_instances}, ulimit -n ${meta.limits.open_files}`],
+      ...(meta.notes || []).map((n) => ['note', n]),
+    ]), '',
+    'Three programs run under the same websocketd on 127.0.0.1, each with a throwaway',
+    'BASE_DIR, driven by the same client on the same machine, one after the other for',
+    'every scenario:', '',
+    '- **chat_server**: this project.',
+    '- **floor**: [bench/floor.c](../bench/floor.c), the smallest appender plus inotify',
+    '  follower (no identity, presence, history or rotation): what this architecture,',
+    '  one process per connection and one shared log file, cannot beat.',
+    '- **cat**: websocketd running `cat`, the least any websocketd program costs to',
+    '  join and echo (it has no room, so no fan-out).', '',
+    'Times are on the client\'s clock, from the call that sends (or opens the',
+    'WebSocket) to the message event.  CPU is the run time (`/proc/PID/task/*/schedstat`)',
+    'of every process under websocketd, websocketd itself excluded; processes that',
+    'exited during a join run are counted through websocketd\'s `cutime`+`cstime`.',
+    'Memory is `/proc/PID/smaps_rollup` of every process under websocketd.  A ratio',
+    'is chat_server / floor (or / cat); below 1 chat_server is the cheaper one.', '');
+
+  // ---------------------------------------------------------- join
+  p('## Join', '',
+    'Serial connects: open a WebSocket, wait for the first line (chat_server: its',
+    'welcome; floor: its "Welcome <room>"; cat: the echo of a line sent on open),',
+    'close, next.  "room of 100": the same with 100 idle members in the room.', '');
+  const joinRows = [];
+  const joinOf = (v, present) => R.get(v, 'join', (r) => (r.present || 0) === present);
+  for (const present of [0, 100]) {
+    const rs = V.map((v) => joinOf(v, present));
+    if (rs.every((r) => !r)) continue;
+    const label = present ? ` (room of ${present})` : '';
+    const row = (name, get, unit) => {
+      const xs = rs.map((r) => val(r, get));
+      joinRows.push([`${name}${label}`, ...xs.map((x, i) => (rs[i] && status(rs[i]) ? status(rs[i]) : fmt(x))),
+        fmtRatio(ratio(xs[0], xs[1])), fmtRatio(ratio(xs[0], xs[2])), unit]);
+      return xs;
+    };
+    const p50 = row('join p50', (r) => r.join_ms.p50, 'ms');
+    row('join p95', (r) => r.join_ms.p95, 'ms');
+    row('join max', (r) => r.join_ms.max, 'ms');
+    row('CPU per join', (r) => r.cpu_ms_per_join, 'ms');
+    row('websocketd CPU per join', (r) => r.websocketd_cpu_ms_per_join, 'ms');
+    if (!present) {
+      targets.push(['join p50 vs floor', `${fmt(p50[0])} / ${fmt(p50[1])} ms`, fmtRatio(ratio(p50[0], p50[1])), '≤ 1.5×', verdict(ratio(p50[0], p50[1]), 1.5)]);
+      targets.push(['join p50 vs websocketd+cat', `${fmt(p50[0])} / ${fmt(p50[2])} ms`, fmtRatio(ratio(p50[0], p50[2])), '≤ 2×', verdict(ratio(p50[0], p50[2]), 2)]);
+    }
+  }
+  p(table(['figure', ...V, 'chat/floor', 'chat/cat', 'unit'], joinRows), '');
+
+  // ---------------------------------------------------------- echo
+  const echo = V.map((v) => R.get(v, 'echo'));
+  if (echo.some(Boolean)) {
+    p('## Echo', '',
+      'One connection sends a line and waits for it to come back (chat_server and',
+      'floor: through the room log; cat: straight back), in series.', '');
+    const rows = ['p50', 'p95', 'max'].map((k) => {
+      const xs = echo.map((r) => val(r, (q) => q.echo_ms[k]));
+      return [`echo ${k}`, ...xs.map((x, i) => (echo[i] && status(echo[i])) || fmt(x)),
+        fmtRatio(ratio(xs[0], xs[1])), fmtRatio(ratio(xs[0], xs[2])), 'ms'];
+    });
+    rows.push(['delivery ratio', ...echo.map((r) => (r && status(r)) || fmt(val(r, (q) => q.delivery_ratio), 3)), '', '', '']);
+    p(table(['figure', ...V, 'chat/floor', 'chat/cat', 'unit'], rows), '');
+  }
+
+  // ---------------------------------------------------------- fan-out
+  const sizes = [...new Set(R.runs.filter((r) => r.scenario === 'fanout')
+    .map((r) => r.n ?? Number(/--n=(\d+)/.exec(r.options || '')?.[1])))].filter(Boolean).sort((a, b) => a - b);
+  p('## Fan-out', '',
+    'N members in one room; member 0 sends at a steady rate (interval below); the',
+    'latency is from the send to the receipt at every member, the sender included.',
+    '"setup" is the time for the N members to join (concurrently, 16 at a time).', '');
+  const fanRows = [];
+  let worstP50 = null;
+  let worstP99 = null;
+  let worstCpu = null;
+  const cpuRows = [];
+  for (const n of sizes) {
+    const cs = R.get('chat_server', 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
+    const fl = R.get('floor', 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
+    const g = (r, f) => val(r, f);
+    const c50 = g(cs, (r) => r.latency_ms.p50); const f50 = g(fl, (r) => r.latency_ms.p50);
+    const c99 = g(cs, (r) => r.latency_ms.p99); const f99 = g(fl, (r) => r.latency_ms.p99);
+    const r50 = ratio(c50, f50); const r99 = ratio(c99, f99);
+    if (r50 !== null && (worstP50 === null || r50 > worstP50.r)) worstP50 = { r: r50, n };
+    if (r99 !== null && (worstP99 === null || r99 > worstP99.r)) worstP99 = { r: r99, n };
+    const msgs = (r) => (r && !r.skipped ? `${r.messages ?? '?'} × ${r.interval_ms ?? '?'} ms` : '');
+    const st = (r) => status(r);
+    fanRows.push([n, msgs(cs || fl),
+      st(cs) || `${fmt(c50)} / ${fmt(c99)} / ${fmt(g(cs, (r) => r.latency_ms.max))}`,
+      st(fl) || `${fmt(f50)} / ${fmt(f99)} / ${fmt(g(fl, (r) => r.latency_ms.max))}`,
+      fmtRatio(r50), fmtRatio(r99),
+      `${cs && !cs.skipped ? fmt(cs.delivery_ratio, 3) : '–'} / ${fl && !fl.skipped ? fmt(fl.delivery_ratio, 3) : '–'}`,
+      `${fmt(g(cs, (r) => r.setup_s))} / ${fmt(g(fl, (r) => r.setup_s))}`]);
+    const cc = g(cs, (r) => r.cpu_us_per_delivered); const fc = g(fl, (r) => r.cpu_us_per_delivered);
+    const rc = ratio(cc, fc);
+    if (rc !== null && (worstCpu === null || rc > worstCpu.r)) worstCpu = { r: rc, n };
+    cpuRows.push([`fan-out N=${n}`, fmt(cc), fmt(fc), fmtRatio(rc),
+      `${fmt(g(cs, (r) => r.cpu_us_per_message / 1000))} / ${fmt(g(fl, (r) => r.cpu_us_per_message / 1000))}`,
+      `${fmt(g(cs, (r) => r.websocketd_cpu_us_per_delivered))} / ${fmt(g(fl, (r) => r.websocketd_cpu_us_per_delivered))}`]);
+  }
+  p(table(['N', 'messages × interval', 'chat_server p50 / p99 / max (ms)', 'floor p50 / p99 / max (ms)',
+    'p50 chat/floor', 'p99 chat/floor', 'delivery chat / floor', 'setup s chat / floor'], fanRows), '');
+  const plotted = sizes.length && plot(R, sizes);
+  if (plotted || fs.existsSync(PNG)) {
+    p('![Fan-out latency against room size: chat_server and floor, p50 and p99](../bench/fanout.png)', '');
+  }
+  if (worstP50) targets.push(['fan-out p50, worst N', `N=${worstP50.n}`, fmtRatio(worstP50.r), '≤ 1.3× at every N', verdict(worstP50.r, 1.3)]);
+  if (worstP99) targets.push(['fan-out p99, worst N', `N=${worstP99.n}`, fmtRatio(worstP99.r), '≤ 1.3× at every N', verdict(worstP99.r, 1.3)]);
+  const big = R.get('chat_server', 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === 2000);
+  targets.push(['2000 members in one room', big ? (status(big) || `delivery ratio ${fmt(big.delivery_ratio, 3)}`) : 'not run',
+    '', 'delivery ratio 1', big && big.completed && big.delivery_ratio === 1 ? 'met' : '**not met**']);
+
+  // ---------------------------------------------------------- burst
+  const burst = ['chat_server', 'floor'].map((v) => R.get(v, 'burst'));
+  if (burst.some(Boolean)) {
+    const b0 = burst.find((r) => r && !r.skipped) || {};
+    p('## Burst', '',
+      `${b0.senders ?? '?'} members each send ${b0.messages_per_sender ?? '?'} lines as fast as they can (all`,
+      'queued at once, round robin); every member receives every line.  Rate: delivered',
+      'lines per second from the first send to the last receipt.', '');
+    const row = (name, get, unit) => {
+      const xs = burst.map((r) => val(r, get));
+      return [name, ...xs.map((x, i) => (burst[i] && status(burst[i])) || fmt(x, 3)), fmtRatio(ratio(xs[0], xs[1])), unit];
+    };
+    const rows = [
+      row('delivered lines per second', (r) => r.delivered_per_s, '1/s'),
+      row('sent lines per second', (r) => r.messages_per_s, '1/s'),
+      row('delivery ratio', (r) => r.delivery_ratio, ''),
+      row('latency p50', (r) => r.latency_ms.p50, 'ms'),
+      row('latency p99', (r) => r.latency_ms.p99, 'ms'),
+      row('CPU per delivered line', (r) => r.cpu_us_per_delivered, 'µs'),
+      row('CPU per sent line', (r) => r.cpu_us_per_message, 'µs'),
+    ];
+    p(table(['figure', 'chat_server', 'floor', 'chat/floor', 'unit'], rows), '');
+    const bc = ratio(val(burst[0], (r) => r.cpu_us_per_delivered), val(burst[1], (r) => r.cpu_us_per_delivered));
+    cpuRows.push(['burst', fmt(val(burst[0], (r) => r.cpu_us_per_delivered)), fmt(val(burst[1], (r) => r.cpu_us_per_delivered)), fmtRatio(bc), '', '']);
+    if (bc !== null && (worstCpu === null || bc > worstCpu.r)) worstCpu = { r: bc, n: 'burst' };
+  }
+
+  // ---------------------------------------------------------- memory
+  const memSizes = [...new Set(R.runs.filter((r) => r.scenario === 'memory').map((r) => r.n ?? Number(/--n=(\d+)/.exec(r.options || '')?.[1])))].filter(Boolean).sort((a, b) => a - b);
+  if (memSizes.length) {
+    p('## Memory', '',
+      'N idle members, after the room has gone quiet: the sum over every process',
+      'under websocketd of `smaps_rollup`, divided by N.  Anonymous is heap and stack',
+      '(`Pss_Anon`); file is the shared libraries and the program (`Pss_File`).', '');
+    const rows = [];
+    for (const n of memSizes) {
+      const rs = V.map((v) => R.get(v, 'memory', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n));
+      const row = (name, get, unit, digits = 1) => {
+        const xs = rs.map((r) => val(r, get));
+        rows.push([`${name}, N=${n}`, ...xs.map((x, i) => (rs[i] && status(rs[i])) || fmt(x, digits)),
+          fmtRatio(ratio(xs[0], xs[1])), fmtRatio(ratio(xs[0], xs[2])), unit]);
+        return xs;
+      };
+      row('PSS per connection', (r) => r.kib_per_connection.Pss, 'KiB');
+      const anon = row('anonymous PSS per connection', (r) => r.kib_per_connection.Pss_Anon, 'KiB');
+      row('file PSS per connection', (r) => r.kib_per_connection.Pss_File, 'KiB');
+      row('RSS per connection', (r) => r.kib_per_connection.Rss, 'KiB');
+      row('processes per connection', (r) => r.processes_per_connection, '', 2);
+      row('websocketd PSS per connection', (r) => r.websocketd_pss_kib / n, 'KiB');
+      const ra = ratio(anon[0], anon[1]);
+      targets.push([`anonymous PSS per connection, N=${n}`, `${fmt(anon[0])} / ${fmt(anon[1])} KiB`, fmtRatio(ra), '≤ 1.3×', verdict(ra, 1.3)]);
+    }
+    p(table(['figure', ...V, 'chat/floor', 'chat/cat', 'unit'], rows), '');
+  }
+
+  // ---------------------------------------------------------- CPU
+  p('## CPU', '',
+    'CPU of the process tree under websocketd (websocketd excluded) per delivered',
+    'line (one line reaching one member), while the fan-out and burst runs sent;',
+    'websocketd\'s own CPU is shown apart: it is the same program for all.', '');
+  p(table(['run', 'chat_server µs/delivered', 'floor µs/delivered', 'chat/floor', 'ms per sent message chat / floor', 'websocketd µs/delivered chat / floor'], cpuRows), '');
+  if (worstCpu) targets.push(['CPU per message, worst run', `${worstCpu.n === 'burst' ? 'burst' : `N=${worstCpu.n}`}`, fmtRatio(worstCpu.r), '≤ 1.5×', verdict(worstCpu.r, 1.5)]);
+  const idleRows = [];
+  for (const n of memSizes) {
+    const rs = V.map((v) => R.get(v, 'memory', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n));
+    idleRows.push([`${n} idle members, ${rs.find((r) => r && r.idle_s)?.idle_s ?? '?'} s`,
+      ...rs.map((r) => (r && status(r)) || `${fmt(r.idle_cpu_ms, 3)} ms, ${r.idle_lines} lines`)]);
+    const c = rs[0];
+    if (c && !status(c)) targets.push([`idle room CPU, N=${n}`, `${fmt(c.idle_cpu_ms, 3)} ms in ${c.idle_s} s`, '', '0', c.idle_cpu_ms === 0 ? 'met' : '**not met**']);
+  }
+  if (idleRows.length) p('Idle room: CPU of the whole tree while nobody says anything.', '', table(['room', ...V], idleRows), '');
+
+  // ---------------------------------------------------------- private
+  const priv = ['chat_server', 'floor'].map((v) => R.get(v, 'private'));
+  if (priv.some(Boolean)) {
+    const p0 = priv.find((r) => r && !r.skipped) || {};
+    p('## Private routing', '',
+      `Two members of a room of ${p0.n ?? '?'} exchange ${p0.messages ?? '?'} WebRTC ICE candidates`,
+      '(`<name>: {"candidate":...}`), taking turns.  chat_server routes them to the',
+      'addressee\'s inbox; floor has no private delivery, so they go through the log to',
+      'everyone (what the old program did).  Bystander CPU is the CPU of the other',
+      'members\' processes while the two talk.', '');
+    const row = (name, get, unit) => {
+      const xs = priv.map((r) => val(r, get));
+      return [name, ...xs.map((x, i) => (priv[i] && status(priv[i])) || fmt(x, 3)), fmtRatio(ratio(xs[0], xs[1])), unit];
+    };
+    p(table(['figure', 'chat_server', 'floor', 'chat/floor', 'unit'], [
+      row('delivered to the addressee', (r) => r.delivery_ratio, 'ratio'),
+      row('lines that reached bystanders', (r) => r.bystander_lines, 'lines'),
+      row('bystander CPU, all bystanders', (r) => r.bystander_cpu_ms, 'ms'),
+      row('bystander CPU per signalling line', (r) => r.bystander_cpu_us_per_message, 'µs'),
+      row('CPU of the two per signalling line', (r) => r.pair_cpu_us_per_message, 'µs'),
+      row('latency p50', (r) => r.latency_ms.p50, 'ms'),
+      row('latency p99', (r) => r.latency_ms.p99, 'ms'),
+    ]), '');
+    const c = priv[0];
+    if (c && !status(c)) targets.push(['bystander CPU during signalling', `${fmt(c.bystander_cpu_ms, 3)} ms, ${c.bystander_lines} lines`, '', '0', c.bystander_cpu_ms === 0 && c.bystander_lines === 0 ? 'met' : '**not met**']);
+  }
+
+  // ---------------------------------------------------------- delivery
+  const incomplete = R.runs.filter((r) => !r.skipped && (!r.completed || !delivered(r) || r.duplicates));
+  p('## Delivery', '',
+    incomplete.length
+      ? `${incomplete.length} run(s) did not complete or lost lines:\n\n${incomplete.map((r) => `- ${r.scenario} ${r.variant} \`${r.options || ''}\`: ${r.error || `delivery ratio ${r.delivery_ratio}, ${r.duplicates || 0} duplicates`}`).join('\n')}`
+      : `Every run completed, and every line of every run reached every member it was meant for exactly once (${R.runs.filter((r) => r.delivery_ratio !== undefined).length} runs with a delivery ratio, all 1).`, '');
+
+  // ---------------------------------------------------------- targets, first
+  const head = out.splice(0, out.indexOf('## Join'));
+  const summary = ['## Targets of issue 6', '',
+    table(['target', 'chat_server / baseline', 'ratio', 'target', ''], targets), ''];
+  let analysis = `${A_START}\n## What the numbers show\n\n(not written yet)\n${A_END}`;
+  if (fs.existsSync(DOC)) {
+    const old = fs.readFileSync(DOC, 'utf8');
+    const a = old.indexOf(A_START);
+    const b = old.indexOf(A_END);
+    if (a >= 0 && b > a) analysis = old.slice(a, b + A_END.length);
+  }
+  const text = [...head, ...summary, analysis, '', ...out].join('\n').replace(/\n{3,}/g, '\n\n');
+  fs.mkdirSync(path.dirname(DOC), { recursive: true });
+  fs.writeFileSync(DOC, text.endsWith('\n') ? text : `${text}\n`);
+  process.stderr.write(`summary: wrote ${path.relative(ROOT, DOC)}${plotted ? ` and ${path.relative(ROOT, PNG)}` : ''}\n`);
+}
+
+const [mode, ...files] = process.argv.slice(2);
+if (mode === '--check' && files.length === 1) process.exit(check(files[0]) ? 1 : 0);
+else if (mode === '--write' && files.length === 2) write(files[0], files[1]);
+else {
+  process.stderr.write('usage: summary.js --check RESULTS.jsonl | --write RESULTS.jsonl META.json\n');
+  process.exit(2);
+}

@@ -1,0 +1,39 @@
+/* admission: whether a connection may come in at all.
+ *
+ * - Origin: a browser sends the page's origin with every WebSocket.  A
+ *   foreign site could otherwise open a socket to us carrying the user's
+ *   cookies (cross-site WebSocket hijacking), so when ALLOWED_ORIGINS is set
+ *   only those origins are let in.  A client that sends no Origin is not a
+ *   browser and carries no victim's cookies: it is let in.
+ * - Address: REMOTE_ADDR, or, when REMOTE_ADDR is a proxy listed in
+ *   TRUSTED_PROXIES, the address that proxy put last in X-Forwarded-For
+ *   (walking back through every trusted proxy in the chain).
+ * - Connections per address: each connection holds a flock on one of
+ *   MAX_CONNECTIONS_PER_ADDRESS slot files in RUN_DIR/conn; the kernel
+ *   frees the slot when the process dies, however it dies. */
+#ifndef CHAT_ADMISSION_H
+#define CHAT_ADMISSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ADDRESS_MAX 64 /* canonical text of an IPv4 or IPv6 address */
+
+/* True when allowed (origins separated by spaces or commas) is empty, origin
+ * is NULL, or origin is one of them (scheme and host compared without
+ * regard to case). */
+bool admission_origin_allowed(const char *allowed, const char *origin);
+
+/* Writes the client's address in canonical form to out (ADDRESS_MAX bytes).
+ * Returns false when REMOTE_ADDR is missing or not an address. */
+bool admission_client_address(const char *remote_addr,
+                              const char *forwarded_for,
+                              const char *trusted_proxies, char *out);
+
+/* Takes one of max slots for addr in dir_fd.  Returns the slot's descriptor
+ * (keep it open while connected), or -1 with errno EUSERS when all are
+ * taken. */
+int admission_take_slot(int dir_fd, const char *addr, int max, mode_t mode);
+
+#endif
