@@ -240,7 +240,13 @@ class Member {
     members.push(this);
     const t0 = now();
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(URL_BASE + this.room, { perMessageDeflate: false });
+      // As behind the proxy: every member has an address of its own
+      // (198.18.0.0/15 is set aside for benchmarks), which chat_server
+      // takes from X-Forwarded-For and charges each message to.
+      const ws = new WebSocket(URL_BASE + this.room, {
+        perMessageDeflate: false,
+        headers: { 'X-Forwarded-For': `198.18.${(this.idx >> 8) & 255}.${this.idx & 255}` },
+      });
       this.ws = ws;
       const timer = setTimeout(() => fail(new Error('not ready in time')), READY_TIMEOUT_MS);
       const fail = (err) => {
@@ -330,8 +336,10 @@ async function waitIdle(quietMs = opt['quiet-ms'], maxMs = 120000) {
 
 async function closeAll() {
   await Promise.all(members.map((m) => m.close()));
-  // The next run starts with an empty tree.
-  const gone = await until(() => descendants(opt.wsd).length === 0, 30000, 50);
+  // The next run starts with an empty tree.  Quits of a big room take
+  // their time: each one lists the room under its lock.
+  const gone = await until(() => descendants(opt.wsd).length === 0,
+    Math.max(30000, members.length * 100), 50);
   return gone ? 0 : descendants(opt.wsd).length;
 }
 
@@ -652,8 +660,11 @@ async function main() {
   let result;
   let finished = false;
   const deadline = new Promise((resolve) => {
-    setTimeout(() => resolve({ completed: false, error: `deadline of ${opt['deadline-s']} s` }),
-      opt['deadline-s'] * 1000).unref();
+    setTimeout(() => resolve({
+      completed: false,
+      error: `deadline of ${opt['deadline-s']} s (${members.filter((m) => m.ready).length} ` +
+        `members had joined by then)`,
+    }), opt['deadline-s'] * 1000).unref();
   });
   try {
     result = await Promise.race([SCENARIOS[opt.scenario](), deadline]);
@@ -662,7 +673,8 @@ async function main() {
   }
   finished = true;
   onLine = null;
-  const left = await Promise.race([closeAll(), sleep(40000).then(() => -1)]);
+  const left = await Promise.race([closeAll(),
+    sleep(Math.max(40000, members.length * 100 + 10000)).then(() => -1)]);
   const out = { ...head, ...result, wall_s: Math.round((now() - t0) / 100) / 10,
     connections: totalConnections, leftover_processes: left };
   if (left !== 0) out.completed = false;

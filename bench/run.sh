@@ -158,6 +158,11 @@ cat >"$base/chat.ini" <<INI
 [global]
 BASE_DIR=$base/chat
 LANG=C.UTF-8
+; Every member comes with its own X-Forwarded-For address, as browsers do
+; behind the proxy, so every message is charged to a flood bucket; the
+; limits are set as high as they go so that none is refused.
+FLOOD_RATE=100000
+FLOOD_BURST=1000000
 INI
 export CHAT_SERVER_CONFIG=$base/chat.ini
 start_server chat_server "$chat_bin"
@@ -210,6 +215,7 @@ fanout_opts() { # N -> load.js options for that size
 }
 
 start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$mode" = full ]; then
 	run join "$all" --count=200 --deadline-s=120
 	run join "$rooms" --count=50 --present=100 --deadline-s=120
@@ -243,6 +249,15 @@ else
 fi
 elapsed=$(($(date +%s) - start))
 
+# Every connection has gone: chat_server must have left no presence file
+# and no inbox behind (a stale presence file is harmless, its lock is free,
+# but it says a process did not run its quit).
+stale_users=$(find "$base/chat/users" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l)
+stale_inboxes=$(find "$base/chat/run" -maxdepth 1 -name 'inbox-*' 2>/dev/null | wc -l)
+if [ "$stale_users" -ne 0 ] || [ "$stale_inboxes" -ne 0 ]; then
+	note "after the runs chat_server left $stale_users presence file(s) and $stale_inboxes inbox(es) behind"
+fi
+
 {
 	printf '{"mode":"%s","date":"%s","seconds":%d,"arch":"%s","nproc":%d,' \
 		"$mode" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$elapsed" "$(uname -m)" "$(nproc)"
@@ -251,6 +266,7 @@ elapsed=$(($(date +%s) - start))
 		"$(node -e 'console.log(JSON.stringify((require("os").cpus()[0]||{}).model||"unknown"))')" \
 		"$(node --version)" \
 		"$(websocketd --version 2>&1 | head -1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.trim())))')"
+	printf '"loadavg_start":"%s","loadavg_end":"%s",' "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf '"limits":{"inotify_instances":%d,"open_files":"%s"},"notes":%s}\n' \
 		"$instances" "$files" \
 		"$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "${notes[@]+"${notes[@]}"}")"

@@ -143,7 +143,8 @@ function write(file, metaFile) {
     table(['run', ''], [
       ['date (UTC)', meta.date],
       ['machine', `${meta.arch}, ${meta.nproc} CPUs (${meta.cpu}), Linux ${meta.kernel}`],
-      ['software', `websocketd ${meta.websocketd}, Node.js ${meta.node}`],
+      ['software', `${meta.websocketd.replace(/\s*--\s*$/, '')}, Node.js ${meta.node}`],
+      ['load average', `${meta.loadavg_start} at the start, ${meta.loadavg_end} at the end (other work on the machine shows here)`],
       ['duration', `${meta.seconds} s`],
       ['limits', `fs.inotify.max_user_instances ${meta.limits.inotify_instances}, ulimit -n ${meta.limits.open_files}`],
       ...(meta.notes || []).map((n) => ['note', n]),

@@ -31,6 +31,10 @@ bool admission_client_address(const char *remote_addr,
                               const char *forwarded_for,
                               const char *trusted_proxies, char *out);
 
+/* True for an address of this host (127.0.0.0/8, ::1): a client that
+ * reaches us from here, not through the proxy. */
+bool admission_is_loopback(const char *addr);
+
 /* Takes one of max slots for addr in dir_fd.  Returns the slot's descriptor
  * (keep it open while connected), or -1 with errno EUSERS when all are
  * taken. */

@@ -52,7 +52,10 @@ struct chat_config {
 	                           client would misread as a server line (yes) */
 	char allowed_origins[CONFIG_VALUE_MAX]; /* ALLOWED_ORIGINS: empty = any */
 	char trusted_proxies[CONFIG_VALUE_MAX]; /* TRUSTED_PROXIES: addresses
-	                           whose X-Forwarded-For we believe */
+	                           whose X-Forwarded-For we believe (loopback) */
+	int flood_rate;         /* FLOOD_RATE: points an address may spend per
+	                           second, about one per message (10) */
+	int flood_burst;        /* FLOOD_BURST: points it may run ahead (50) */
 };
 
 /* Where the config is read from: path if given (--config), else

@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "config.h"
 #include "filter.h"
+#include "flood.h"
 #include "follow.h"
 #include "inbox.h"
 #include "presence.h"
@@ -21,6 +22,9 @@
 #include "stdout_writer.h"
 
 #define LOG_SUFFIX ".log"
+/* A client line may carry a WebRTC session description, which runs to tens
+ * of kilobytes. */
+#define INPUT_LINE_MAX (64 * 1024 + 1024)
 #define OUTPUT_LIMIT (2 * 1024 * 1024)
 #define OUTPUT_LOW_WATER (512 * 1024)
 #define QUIT_FLUSH_MS 50
@@ -38,6 +42,8 @@ struct chat {
 	int signal_fd;
 	bool log_behind;  /* the room log may have lines we have not read */
 	bool following;   /* joined: room log lines may go to the browser */
+	bool kicked;      /* flooded past the limit: end the connection */
+	struct flood flood;
 	struct presence presence;
 	struct follower follower;
 	struct filter filter;

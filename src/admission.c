@@ -88,6 +88,12 @@ bool admission_client_address(const char *remote_addr,
 	return true;
 }
 
+bool admission_is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
 int admission_take_slot(int dir_fd, const char *addr, int max, mode_t mode)
 {
 	for (int i = 0; i < max; i++) {

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REOPEN_ATTEMPTS 3
+#define REOPEN_ATTEMPTS 20
 #define PAUSE_POLL_MS 10
 
 bool append_paused(int dir_fd)

@@ -21,10 +21,8 @@
 #include "format.h"
 #include "identity.h"
 
-/* A client line may carry a WebRTC session description, which runs to tens
- * of kilobytes. */
-#define INPUT_LINE_MAX (64 * 1024 + 1024)
 #define FILTER_LOOK_BACK (256 * 1024)
+#define FLOOD_JOIN_COST 3.0
 
 static int open_dirs(struct chat *c)
 {
@@ -184,9 +182,10 @@ static bool read_stdin(struct chat *c)
 	char *text;
 	size_t len;
 	enum input_event ev;
-	while ((ev = input_next(&c->input, &text, &len)) != INPUT_NONE) {
+	while (!c->kicked &&
+	       (ev = input_next(&c->input, &text, &len)) != INPUT_NONE) {
 		if (ev == INPUT_TOO_LONG)
-			chat_tell(c, "message not sent: it is too long");
+			dispatch_too_long(c);
 		else
 			dispatch_line(c, text, len);
 	}
@@ -234,7 +233,7 @@ static bool turn(struct chat *c)
 		drain_inotify(c);
 	if (p[P_STDOUT].revents && output_flush(&c->output) < 0)
 		return false;
-	if (p[P_STDIN].revents && !read_stdin(c))
+	if (p[P_STDIN].revents && (!read_stdin(c) || c->kicked))
 		return false;
 	if (p[P_INBOX].revents && chat_read_inbox(c) < 0)
 		return false;
@@ -252,6 +251,7 @@ static void chat_free(struct chat *c)
 	inbox_close(&c->inbox);
 	follower_close(&c->follower);
 	filter_free(&c->filter);
+	flood_close(&c->flood);
 	input_free(&c->input);
 	output_free(&c->output);
 	buf_free(&c->line);
@@ -273,6 +273,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->req = req;
 	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = c->room_lock = -1;
 	c->slot_fd = -1;
+	c->flood.fd = -1;
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
@@ -306,6 +307,29 @@ static int take_slot(struct chat *c)
 	                 : "cannot count your connections", NULL);
 }
 
+/* Clients on this host are not flood-limited: they did not come through
+ * the proxy (with the default TRUSTED_PROXIES, a browser's address comes
+ * from X-Forwarded-For), so they are the admin's own tools. */
+static int start_flood(struct chat *c)
+{
+	char path[CONFIG_PATH_MAX + 8];
+	if (!c->address[0] || admission_is_loopback(c->address))
+		return 0;
+	snprintf(path, sizeof path, "%s/flood", c->cfg->run_dir);
+	int dir = dirs_open(path, c->cfg->dir_mode, true);
+	int rc = dir < 0 ? -1 : flood_open(&c->flood, dir, c->address,
+	                                   c->cfg->file_mode, c->cfg->flood_rate,
+	                                   c->cfg->flood_burst);
+	if (dir >= 0)
+		close(dir);
+	if (rc < 0)
+		return chat_fail(c, "cannot open the flood counter", strerror(errno));
+	if (flood_charge(&c->flood, FLOOD_JOIN_COST) != FLOOD_OK)
+		return chat_fail(c, "too many messages or connections from your "
+		                 "address; wait a little and try again", NULL);
+	return 0;
+}
+
 /* Everything that can refuse a connection before it touches a file. */
 static int admit(struct chat *c)
 {
@@ -328,7 +352,7 @@ static int start(struct chat *c)
 	if (admit(c))
 		return 1;
 	identity_resolve(c->cfg, c->req->cookie, &id);
-	if (open_dirs(c) || take_slot(c) || start_signals(c) ||
+	if (open_dirs(c) || take_slot(c) || start_flood(c) || start_signals(c) ||
 	    start_follower(c) || join(c, &id))
 		return 1;
 	return 0;

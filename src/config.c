@@ -28,7 +28,8 @@ static const char *const known_keys[] = {
 	"session_cookie", "last_messages", "poll_interval_ms", "expected_users",
 	"file_mode", "dir_mode", "run_dir", "whisper_log",
 	"max_message_bytes", "max_room_users", "max_connections_per_address",
-	"legacy_client", "allowed_origins", "trusted_proxies",
+	"legacy_client", "allowed_origins", "trusted_proxies", "flood_rate",
+	"flood_burst",
 };
 
 const char *config_path(const char *path)
@@ -164,7 +165,7 @@ static int load_strings(const dictionary *d, struct chat_config *c, char *err,
 	               sizeof c->session_cookie, err, errsz) < 0 ||
 	    get_string(d, "allowed_origins", "", c->allowed_origins,
 	               sizeof c->allowed_origins, err, errsz) < 0 ||
-	    get_string(d, "trusted_proxies", "", c->trusted_proxies,
+	    get_string(d, "trusted_proxies", "127.0.0.1 ::1", c->trusted_proxies,
 	               sizeof c->trusted_proxies, err, errsz) < 0)
 		return -1;
 	if (c->base_dir[0] != '/') {
@@ -208,6 +209,8 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
 		{ "max_room_users", 0, 0, 1000000, &c->max_room_users },
 		{ "max_connections_per_address", 0, 0, 100000,
 		  &c->max_connections_per_address },
+		{ "flood_rate", 10, 0, 100000, &c->flood_rate },
+		{ "flood_burst", 50, 0, 1000000, &c->flood_burst },
 	};
 	const struct { const char *key; long def; mode_t *out; } modes[] = {
 		{ "file_mode", 0640, &c->file_mode },
@@ -234,6 +237,7 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
  * the first one so the caller can print a single clear line. */
 static char parse_error[256];
 
+__attribute__((format(printf, 1, 2)))
 static int capture_parse_error(const char *fmt, ...)
 {
 	if (parse_error[0])

@@ -55,8 +55,12 @@ bool chat_catch_up(struct chat *c)
 		return true;
 	int rc = follower_update(&c->follower, budget, deliver, c);
 	if (rc < 0) {
-		fprintf(stderr, "chat_server: cannot follow the room log: %s\n",
-		        strerror(errno));
+		/* Told to the browser too: the connection ends here. */
+		char message[256];
+		snprintf(message, sizeof message, "cannot follow the room log "
+		         "(%s); leaving the room", strerror(errno));
+		fprintf(stderr, "chat_server: %s\n", message);
+		chat_tell(c, message);
 		return false;
 	}
 	c->log_behind = rc == 1;

@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "elapsed.h"
+#include "flood.h"
 #include "format.h"
 #include "parse.h"
 #include "rng.h"
@@ -204,8 +205,46 @@ static void send_message(struct chat *c, const char *msg, size_t len)
 		chat_unlock_room(c);
 }
 
+/* Charges the client's address; false when the line is refused. */
+static bool pay(struct chat *c, double cost)
+{
+	switch (flood_charge(&c->flood, cost)) {
+	case FLOOD_OK:
+		return true;
+	case FLOOD_REFUSE:
+		chat_tell(c, "message not sent: too many messages from your "
+		             "address; slow down");
+		return false;
+	case FLOOD_KICK:
+		chat_tell(c, "disconnected: far too many messages from your "
+		             "address");
+		c->kicked = true;
+		return false;
+	}
+	return true;
+}
+
+/* About a point a message, one more per KiB.  WebRTC signalling ("Bob:
+ * {...}") comes in bursts of candidates and costs a quarter. */
+static double line_cost(const char *text, size_t len)
+{
+	const char *space = memchr(text, ' ', len);
+	bool signalling = space && space > text && space[-1] == ':' &&
+	                  (size_t)(space - text) + 1 < len && space[1] == '{';
+	return signalling ? 0.25 + (double)len / 16384
+	                  : 1.0 + (double)len / 1024;
+}
+
+void dispatch_too_long(struct chat *c)
+{
+	if (pay(c, 5.0))
+		chat_tell(c, "message not sent: it is too long");
+}
+
 void dispatch_line(struct chat *c, char *text, size_t len)
 {
+	if (len > 0 && !pay(c, line_cost(text, len)))
+		return;
 	enum request_kind kind = parse_request(text, &len);
 	if (kind != REQUEST_BAD_UTF8 && misleads_old_clients(c, text, len))
 		return;

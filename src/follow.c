@@ -65,15 +65,20 @@ static void close_current(struct follower *f)
 	f->fd = -1;
 }
 
-/* Remembers the bytes just before offset, read as part of buf (which ends
- * at offset), to recognise the file after a truncation. */
-static void keep_tail(struct follower *f, const char *buf, size_t n)
+/* Remembers the bytes just before offset, to recognise the file after a
+ * truncation: from buf (file bytes [start, start + n)) when they are in
+ * it, else read again. */
+static int keep_tail(struct follower *f, const char *buf, off_t start,
+                     size_t n)
 {
-	size_t k = n < FOLLOW_TAIL ? n : FOLLOW_TAIL;
-	if ((off_t)k > f->offset)
-		k = (size_t)f->offset;
-	memcpy(f->tail, buf + n - k, k);
+	size_t k = f->offset < FOLLOW_TAIL ? (size_t)f->offset : FOLLOW_TAIL;
+	off_t from = f->offset - (off_t)k;
+	if (from >= start && f->offset <= start + (off_t)n)
+		memcpy(f->tail, buf + (from - start), k);
+	else if (pread(f->fd, f->tail, k, from) != (ssize_t)k)
+		return -1;
 	f->tail_len = k;
+	return 0;
 }
 
 /* Puts the follower at offset end without delivering anything. */
@@ -85,8 +90,7 @@ static int seek_end(struct follower *f, off_t end)
 	if (n != end - start)
 		return -1;
 	f->offset = end;
-	keep_tail(f, buf, (size_t)n);
-	return 0;
+	return keep_tail(f, buf, start, (size_t)n);
 }
 
 int follower_open(struct follower *f, int dir_fd, const char *name,
@@ -155,36 +159,43 @@ int follower_rewind_lines(struct follower *f, size_t n)
 	return seek_end(f, start);
 }
 
-/* Hands one complete line (partial prefix + seg) to fn. */
+/* Ends a line: what is held plus seg[0..n), which ends in '\n'.  The
+ * follower's offset only ever moves to the end of a complete line. */
 static int emit(struct follower *f, const char *seg, size_t n,
                 follow_line_fn fn, void *ctx)
 {
-	if (f->skipping) {
-		f->skipping = false;
-		return 0;
-	}
-	if (f->partial.len == 0)
-		return fn(ctx, seg, n);
-	if (buf_append(&f->partial, seg, n) < 0) {
-		buf_clear(&f->partial);
-		return 0; /* over-long: dropped */
-	}
-	int rc = fn(ctx, f->partial.data, f->partial.len);
+	size_t whole = f->partial.len + n;
+	int rc = 0;
+	if (f->skipping)
+		f->skipping = false; /* the end of an over-long line */
+	else if (f->partial.len == 0)
+		rc = fn(ctx, seg, n);
+	else if (buf_append(&f->partial, seg, n) == 0)
+		rc = fn(ctx, f->partial.data, f->partial.len);
+	f->offset += (off_t)whole;
 	buf_clear(&f->partial);
 	return rc;
 }
 
-/* Splits new bytes into lines; a last piece without '\n' waits. */
+/* Holds the start of a line whose end is not read yet.  A line longer than
+ * FOLLOW_LINE_MAX is skipped instead: passed over as it is read. */
+static void hold(struct follower *f, const char *p, size_t n)
+{
+	if (!f->skipping && buf_append(&f->partial, p, n) == 0)
+		return;
+	f->offset += (off_t)(f->partial.len + n);
+	buf_clear(&f->partial);
+	f->skipping = true;
+}
+
+/* Splits bytes read after what is held into lines. */
 static int split(struct follower *f, const char *p, size_t n,
                  follow_line_fn fn, void *ctx)
 {
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		if (!nl) {
-			if (!f->skipping && buf_append(&f->partial, p, n) < 0) {
-				buf_clear(&f->partial);
-				f->skipping = true;
-			}
+			hold(f, p, n);
 			return 0;
 		}
 		size_t len = (size_t)(nl - p) + 1;
@@ -196,50 +207,63 @@ static int split(struct follower *f, const char *p, size_t n,
 	return 0;
 }
 
-/* Reads one chunk after offset.  Returns bytes of new data, 0 at the end,
- * -1 on error; *truncated when the bytes before offset changed. */
-static ssize_t read_chunk(struct follower *f, char *buf, bool *truncated)
+/* Reads the next chunk: after the held part of a line, or, with nothing
+ * held, from the remembered tail before offset, which must be unchanged.
+ * Returns the bytes of new data at *data, 0 at the end, -1 on error;
+ * *truncated when the tail changed. */
+static ssize_t read_chunk(struct follower *f, char *buf, off_t *start,
+                          const char **data, bool *truncated)
 {
-	off_t start = f->offset - (off_t)f->tail_len;
-	ssize_t n = pread(f->fd, buf, CHUNK, start);
+	size_t check = f->partial.len == 0 ? f->tail_len : 0;
+	*start = check ? f->offset - (off_t)check
+	               : f->offset + (off_t)f->partial.len;
+	ssize_t n = pread(f->fd, buf, CHUNK, *start);
 	if (n < 0)
 		return -1;
-	*truncated = (size_t)n < f->tail_len ||
-	             memcmp(buf, f->tail, f->tail_len) != 0;
-	if (*truncated)
-		return 0;
-	return n - (ssize_t)f->tail_len;
+	*truncated = (size_t)n < check || memcmp(buf, f->tail, check) != 0;
+	*data = buf + check;
+	return *truncated ? 0 : n - (ssize_t)check;
 }
 
 /* Delivers from the open file.  Returns 1 when more is waiting, 0 at the
- * end, -1 on error. */
+ * end, -1 on error.  A line still incomplete at the end is read again
+ * next time, from the file: if its writer cut it back (disk full) it is
+ * gone, never half delivered, and a truncation is never mistaken. */
 static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
                  void *ctx)
 {
 	char buf[CHUNK];
 	size_t done = 0;
+	buf_clear(&f->partial);
 	for (;;) {
 		struct stat st;
+		off_t start = 0, before = f->offset;
+		const char *data = buf;
 		if (fstat(f->fd, &st) < 0)
 			return -1;
 		bool truncated = st.st_size < f->offset;
-		ssize_t n = truncated ? 0 : read_chunk(f, buf, &truncated);
+		ssize_t n = truncated ? 0
+		            : read_chunk(f, buf, &start, &data, &truncated);
 		if (n < 0)
 			return -1;
 		if (truncated) {
 			forget_position(f);
 			continue;
 		}
-		if (n == 0)
+		if (n == 0) {
+			buf_clear(&f->partial);
 			return 0;
-		size_t total = f->tail_len + (size_t)n;
-		if (split(f, buf + f->tail_len, (size_t)n, fn, ctx) < 0)
+		}
+		if (split(f, data, (size_t)n, fn, ctx) < 0)
 			return -1;
-		f->offset += n;
-		keep_tail(f, buf, total);
+		if (f->offset != before &&
+		    keep_tail(f, buf, start, (size_t)(data - buf) + (size_t)n) < 0)
+			return -1;
 		done += (size_t)n;
-		if (done >= max_bytes)
+		if (done >= max_bytes) {
+			buf_clear(&f->partial);
 			return 1;
+		}
 	}
 }
 

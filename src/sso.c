@@ -247,8 +247,11 @@ static bool fetch(const struct chat_config *cfg, const char *token,
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	sigemptyset(&ign.sa_mask);
 	bool restore = sigaction(SIGPIPE, &ign, &old) == 0;
-	bool ok = set_options(curl, url, cookie, body, errbuf) &&
-	          perform(curl, errbuf);
+	bool ok = false;
+	if (!set_options(curl, url, cookie, body, errbuf))
+		warn("libcurl refused an option (libcurl 7.85 or later needed)");
+	else
+		ok = perform(curl, errbuf);
 	if (restore)
 		sigaction(SIGPIPE, &old, NULL);
 	curl_easy_cleanup(curl);

@@ -119,10 +119,10 @@ const CREATE_RACE_RE = /^error: (destination \S+ already exists, renaming to \S+
  * Runs logrotate -f once.  Resolves with the create-race complaints when
  * allowed (createRace), else rejects on any complaint or failure.
  */
-function logrotate(h, conf, { createRace = false } = {}) {
+function logrotate(h, conf, { createRace = false, env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(LOGROTATE, ['-f', '-s', path.join(h.root, 'logrotate.state'), conf], {
-      cwd: h.cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: h.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -183,7 +183,6 @@ async function joinAll(h) {
  */
 async function chatWhileRotating(writers, rotate) {
   const TICKS = 200;
-  const perTick = Math.ceil(MESSAGES / TICKS);
   const sent = writers.map(() => 0);
   const start = Date.now();
   let afterLast = null;
@@ -191,7 +190,7 @@ async function chatWhileRotating(writers, rotate) {
     for (let tick = 0; tick < TICKS; tick++) {
       writers.forEach((c, w) => {
         const lines = [];
-        for (; sent[w] < Math.min(MESSAGES, (tick + 1) * perTick); sent[w]++) {
+        for (; sent[w] < Math.floor((MESSAGES * (tick + 1)) / TICKS); sent[w]++) {
           lines.push(msgText(w, sent[w]));
         }
         if (lines.length) c.child.stdin.write(`${lines.join('\n')}\n`);
@@ -285,7 +284,10 @@ function rotationTest(title, { mode, pause, exactFiles, exactLive }) {
     const clients = [...writers, ...readers];
     let rotations = 0;
     const races = [];
+    const log = h.p('rooms', `${ROOM}.log`);
     const { afterLast, elapsed } = await chatWhileRotating(writers, async () => {
+      // nocreate leaves no log until the next append: rotate a log, always.
+      for (const end = Date.now() + DRAIN_MS; !fs.existsSync(log) && Date.now() < end;) await sleep(5);
       races.push(...await logrotate(h, conf, { createRace: mode === 'create' }));
       rotations++;
     });
@@ -361,6 +363,57 @@ rotationTest('logrotate copytruncate, 20 rotations, no pause scripts: loss measu
   { mode: 'copytruncate', pause: false, exactFiles: false, exactLive: false });
 rotationTest('logrotate copytruncate with --pause-appends/--resume-appends: the files keep every line once; live loss measured',
   { mode: 'copytruncate', pause: true, exactFiles: true, exactLive: false });
+
+chatTest('the shipped rule (conf/logrotate.d/chat_server) rotates a busy room: dated copy, every line once', async (h) => {
+  assert.ok(LOGROTATE, 'logrotate is not installed (apt-get install logrotate; .ci/install-deps does)');
+  const rule = fs.readFileSync(path.resolve(__dirname, '../../conf/logrotate.d/chat_server'), 'utf8');
+  // Our temp dirs, our binary; root instead of www-data, who owns them here.
+  const text = rule.replace('/var/lib/chat_server/rooms/*.log', `${h.p('rooms')}/*.log`)
+    .replace(/^(\s*)su www-data www-data$/m, '$1su root root')
+    .replaceAll('/usr/bin/chat_server', BIN);
+  assert.ok(text.includes(`${h.p('rooms')}/*.log {`) && text.includes('su root root') &&
+    text.split(`${BIN} --`).length === 3, `the shipped rule changed shape:\n${rule}`);
+  assert.match(text, /^\s*copytruncate$/m);
+  const conf = path.join(h.root, 'shipped.conf');
+  fs.writeFileSync(conf, text, { mode: 0o644 });
+
+  const N = SANITIZED ? 200 : 500;
+  const CHUNKS = 10;
+  const ws = [];
+  for (let w = 0; w < 3; w++) {
+    ws.push(await h.join(ROOM, { cookie: h.session(`d${w}`, `W${w}:#00000${w}`), label: `W${w}` }));
+  }
+  const reader = await h.join(ROOM, { cookie: h.session('r', 'R0:#000100'), label: 'R0' });
+  let rotation;
+  for (let k = 0; k < CHUNKS; k++) {
+    ws.forEach((c, w) => {
+      const lines = [];
+      for (let s = (k * N) / CHUNKS; s < ((k + 1) * N) / CHUNKS; s++) lines.push(msgText(w, s));
+      c.child.stdin.write(`${lines.join('\n')}\n`);
+    });
+    // The config reaches the scripts through the environment logrotate passes on.
+    if (k === CHUNKS / 2) rotation = logrotate(h, conf, { env: { CHAT_SERVER_CONFIG: h.configPath } });
+    await sleep(SANITIZED ? 200 : 100);
+  }
+  await rotation;
+  ws.forEach((c, w) => c.send(endText(w)));
+  const clients = [...ws, reader];
+  await waitForEnds(clients, ws.length);
+
+  const rooms = fs.readdirSync(h.p('rooms')).sort();
+  assert.equal(rooms.length, 2, `rooms/: ${rooms}`);
+  assert.equal(rooms[0], `${ROOM}.log`);
+  assert.match(rooms[1], /^lobby\.log-\d{8}$/, 'dateext: <room>.log-YYYYMMDD, as the history pages expect');
+  const expected = expectedKeys(ws.length, N);
+  const { msgs, bad } = classify(fileLines(rooms.map((f) => h.p('rooms', f))));
+  assert.deepEqual(bad, []);
+  assert.deepEqual([...counts(msgs)].filter(([, n]) => n > 1), [], 'lines twice in the files');
+  assert.deepEqual([...expected].filter((k) => !msgs.includes(k)), [], 'lines missing from the files');
+  for (const c of clients) {
+    const lost = checkReceived(c, expected);
+    assert.deepEqual(lost, [], `${c.label} lost ${lost.length} lines: ${sample(lost)}`);
+  }
+});
 
 chatTest('log deleted while people chat: readers drain the old file, then follow the new one', async (h) => {
   const N = SANITIZED ? 200 : 500;

@@ -111,7 +111,11 @@ chatTest('two browsers chat through websocketd', { config: { STDERR_PROBE: 1 } }
     await wsdExited;
   }
   assert.match(wsdLog, /STDERR_PROBE/i, 'chat_server stderr does not reach the websocketd log');
+  // Only what chat_server wrote to stderr is ours to judge: websocketd 0.4.1
+  // itself sometimes panics ("runtime error") sending to a socket that just
+  // closed, which is its bug, not a sanitizer report.
+  const ours = wsdLog.split('\n').filter((l) => l.includes('| stderr ')).join('\n');
   for (const bad of BAD_STDERR) {
-    assert.ok(!wsdLog.includes(bad), `websocketd log contains "${bad}":\n${wsdLog}`);
+    assert.ok(!ours.includes(bad), `chat_server stderr contains "${bad}":\n${ours}`);
   }
 });
