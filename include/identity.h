@@ -2,7 +2,8 @@
  *
  * The session id comes from a cookie (SESSION_COOKIE, PHPSESSID by default),
  * the PHP session file sessions/sess_<id> holds username|s:N:"name:color";.
- * Without a valid session the user is Anonymous in Gray.  The id is checked
+ * Without a valid session (and without OpenSSO) the user is Anonymous in
+ * Gray.  The id is checked
  * before it is used as a file name, and the name is cleaned so it can be a
  * file name part and a word in every line format. */
 #ifndef CHAT_IDENTITY_H
@@ -43,8 +44,9 @@ bool identity_name_is_clean(const char *name);
  * unusable (returns false). */
 bool identity_from_value(const char *value, size_t len, struct identity *id);
 
-/* Resolves the connecting user from the Cookie header (may be NULL).
- * Never fails: anything unusable gives Anonymous in Gray. */
+/* Resolves the connecting user from the Cookie header (may be NULL): the
+ * PHP session first, then, when it is configured, OpenSSO (sso.h).  Never
+ * fails: anything unusable gives Anonymous in Gray. */
 void identity_resolve(const struct chat_config *cfg, const char *cookie_header,
                       struct identity *id);
 
