@@ -67,8 +67,11 @@ $(BUILD)/san/%.o: src/%.c | $(BUILD)/san
 $(BUILD)/lib.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/lib.a | $(BUILD)/unit
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib.a $(LDLIBS) -lcmocka
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(BUILD)/lib.a | $(BUILD)/unit
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	  $(UNIT_SUPPORT) $(BUILD)/lib.a $(LDLIBS) -lcmocka
 
 $(BUILD)/obj $(BUILD)/san $(BUILD)/unit:
 	mkdir -p $@

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "buf.h"
 #include "command.h"
 #include "presence.h"
+#include "support/tmpdir.h"
 
 /* A scripted random source: hands out values[] in order. */
 struct fake_rng {
@@ -46,15 +46,6 @@ struct fixture {
 	struct buf result;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -83,7 +74,7 @@ static int teardown(void **state)
 	presence_release(&f->p);
 	close(f->users_fd);
 	buf_free(&f->result);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "support/tmpdir.h"
 
 /* Each test gets its own temporary directory. */
 struct fixture {
@@ -24,15 +24,6 @@ struct fixture {
 	char err[256];
 	struct chat_config cfg;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -53,7 +44,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	fclose(f->warn);
 	free(f->warn_text);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	unsetenv("CHAT_SERVER_CONFIG");
 	return 0;

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 
 #include "buf.h"
 #include "follow.h"
+#include "support/tmpdir.h"
 
 #define LOG "room.log"
 
@@ -50,15 +50,6 @@ static int collect(void *ctx, const char *line, size_t len)
 	return c->stop_after && c->lines >= c->stop_after ? 1 : 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -79,7 +70,7 @@ static int teardown(void **state)
 		follower_close(&f->f);
 	buf_free(&f->c.text);
 	close(f->dir_fd);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

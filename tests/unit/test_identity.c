@@ -5,7 +5,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "config.h"
 #include "identity.h"
 #include "text.h"
+#include "support/tmpdir.h"
 
 /* ---- session_id_is_valid ---- */
 
@@ -323,15 +323,6 @@ struct fixture {
 	struct chat_config cfg;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -355,7 +346,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	close(f->fd);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <poll.h>
@@ -18,6 +17,7 @@
 
 #include "buf.h"
 #include "inbox.h"
+#include "support/tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -27,15 +27,6 @@ struct fixture {
 	struct inbox ib;
 	struct buf out;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int open_file(const char *dir, const char *name)
 {
@@ -81,7 +72,7 @@ static int teardown(void **state)
 	close(f->member_fd);
 	close(f->presence_fd);
 	close(f->run_fd);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

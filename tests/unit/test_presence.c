@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "presence.h"
+#include "support/tmpdir.h"
 
 #define CLAIMS 8
 
@@ -29,15 +29,6 @@ struct fixture {
 	struct presence p[CLAIMS];
 	struct presence_list list;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -62,7 +53,7 @@ static int teardown(void **state)
 		presence_release(&f->p[i]);
 	presence_list_free(&f->list);
 	close(f->fd);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "presence.h"
 #include "route.h"
+#include "support/tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -22,15 +22,6 @@ struct fixture {
 	int fd;              /* the users directory */
 	struct presence bob; /* a live member of lobby, claimed by us */
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Claims name in lobby the way a join does: under the room lock. */
 static void claim(struct fixture *f, struct presence *p, const char *name)
@@ -61,7 +52,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	presence_release(&f->bob);
 	close(f->fd);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
