@@ -41,7 +41,7 @@ BIN      := $(BUILD)/chat_server
 SAN_BIN  := $(BUILD)/san/chat_server
 NODE_TEST := node --test --test-concurrency=1
 
-.PHONY: all check unit integration integration-san install uninstall run clean bench bench-smoke
+.PHONY: all check unit integration integration-san install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
 
 all: $(BIN)
 
@@ -80,7 +80,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-check: unit integration integration-san bench-smoke
+check: fuzz-smoke lint unit integration integration-san bench-smoke
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -131,3 +131,69 @@ bench: all $(BENCH_FLOOR) node_modules/.package-lock.json
 # complete or a line was not delivered, never on a time.
 bench-smoke: all $(BENCH_FLOOR) node_modules/.package-lock.json
 	BUILD=$(BUILD) bench/run.sh smoke
+
+# ---- Fuzzing and static checkers: see docs/security.md ----
+# One libFuzzer target per parser, tests/fuzz/fuzz_<name>.c, built with
+# clang against the library objects (all of src/ but main.c) compiled with
+# ASan and UBSan.  `make fuzz` runs each for FUZZ_SECONDS; `make
+# fuzz-smoke` (in `make check`) for FUZZ_SMOKE_SECONDS on the committed
+# corpus tests/fuzz/corpus/<name>, with a fixed seed.  Crashes land in
+# $(BUILD)/fuzz/crashes.
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SEED    ?= 1
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: src/%.c | $(BUILD)/fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) \
+	  -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/lib.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/lib.a
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) -Wno-missing-prototypes \
+	  $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< \
+	  $(BUILD)/fuzz/lib.a $(LDLIBS)
+
+$(BUILD)/fuzz/obj:
+	mkdir -p $@
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  BUILD=$(BUILD) tests/fuzz/run.sh $(BUILD)/fuzz/fuzz_$$n $$n $(FUZZ_SECONDS); \
+	done
+
+# One rule per target, so `make -j2 fuzz-smoke` runs two at a time.
+fuzz-smoke: $(FUZZ_NAMES:%=fuzz-smoke-%)
+
+fuzz-smoke-%: $(BUILD)/fuzz/fuzz_%
+	@BUILD=$(BUILD) tests/fuzz/run.sh $< $* $(FUZZ_SMOKE_SECONDS) $(FUZZ_SMOKE_SEED)
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BINS:=.d)
+
+# cppcheck and clang-tidy (.clang-tidy says which checks and why); both must
+# be silent.  clang-tidy gets the flags the build uses, one stamp per file.
+CLANG_TIDY ?= clang-tidy
+CPPCHECK   ?= cppcheck
+TIDY_FLAGS := $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS))
+TIDY_STAMPS := $(SRC:src/%.c=$(BUILD)/tidy/%.ok)
+
+lint: $(TIDY_STAMPS)
+	$(CPPCHECK) -q --enable=warning,performance,portability --error-exitcode=1 \
+	  --inline-suppr -Iinclude src
+
+$(BUILD)/tidy/%.ok: src/%.c .clang-tidy $(wildcard include/*.h) | $(BUILD)/tidy
+	@out=$$($(CLANG_TIDY) --quiet $< -- $(TIDY_FLAGS) 2>&1); rc=$$?; \
+	  printf '%s\n' "$$out" | grep -v '^[0-9]* warnings* \(and [0-9]* errors* \)*generated\.$$' \
+	    | grep . ; \
+	  if [ $$rc -ne 0 ]; then echo "clang-tidy: $< has findings" >&2; exit 1; fi
+	@touch $@
+
+$(BUILD)/tidy:
+	mkdir -p $@

@@ -669,7 +669,8 @@ async function main() {
   try {
     result = await Promise.race([SCENARIOS[opt.scenario](), deadline]);
   } catch (err) {
-    result = { completed: false, error: err.message };
+    result = { completed: false,
+      error: `${err.message} (${members.filter((m) => m.ready).length} members had joined by then)` };
   }
   finished = true;
   onLine = null;

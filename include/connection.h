@@ -42,7 +42,8 @@ struct chat {
 	int signal_fd;
 	bool log_behind;  /* the room log may have lines we have not read */
 	bool following;   /* joined: room log lines may go to the browser */
-	bool kicked;      /* flooded past the limit: end the connection */
+	bool announced;   /* our join line is in the log */
+	bool ending;      /* end the connection (flooding, a lost log) */
 	struct flood flood;
 	struct presence presence;
 	struct follower follower;
@@ -51,6 +52,7 @@ struct chat {
 	struct input input;
 	struct output output;
 	struct buf line;   /* the line being formatted */
+	struct buf told;   /* an error line for the sender (chat_tell) */
 	struct buf result; /* a command's result */
 	struct buf relay;  /* signalling as it is passed on */
 	struct buf received; /* a line from our inbox */

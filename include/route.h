@@ -11,16 +11,22 @@
 
 #include "presence.h"
 
+enum route_kind {
+	ROUTE_ROOM,    /* an ordinary message for the room log */
+	ROUTE_PRIVATE, /* for the live member r->target alone */
+	ROUTE_GONE,    /* r->target died without leaving: his file is there */
+};
+
 struct route {
-	int member_fd;  /* the target's presence file, pinned (see presence.h) */
-	char target[PRESENCE_NAME_MAX + 1];
+	int member_fd;  /* the target's presence file, pinned (see presence.h);
+	                   open only for ROUTE_PRIVATE: close it when sent */
+	char target[PRESENCE_NAME_MAX + 1]; /* "" when the first word is not
+	                                       "<name>:" */
 	const char *text;   /* what follows "<target>: " */
 	size_t text_len;
 };
 
-/* Returns 1 for a private message (r->member_fd is open: close it when
- * sent), 0 for the room (r->member_fd is -1). */
-int route_message(const char *msg, size_t len, int users_fd, const char *room,
-                  struct route *r);
+enum route_kind route_message(const char *msg, size_t len, int users_fd,
+                              const char *room, struct route *r);
 
 #endif

@@ -131,6 +131,7 @@ static int join_locked(struct chat *c, const struct identity *id)
 	if (format_join(&c->line, now, c->room, name) < 0 ||
 	    chat_append(c) < 0)
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
+	c->announced = true;
 	if (format_welcome(&c->line, now, c->room, name) < 0 ||
 	    output_push(&c->output, c->line.data, c->line.len) < 0 ||
 	    chat_append_userlist(c) < 0)
@@ -182,7 +183,7 @@ static bool read_stdin(struct chat *c)
 	char *text;
 	size_t len;
 	enum input_event ev;
-	while (!c->kicked &&
+	while (!c->ending &&
 	       (ev = input_next(&c->input, &text, &len)) != INPUT_NONE) {
 		if (ev == INPUT_TOO_LONG)
 			dispatch_too_long(c);
@@ -233,11 +234,11 @@ static bool turn(struct chat *c)
 		drain_inotify(c);
 	if (p[P_STDOUT].revents && output_flush(&c->output) < 0)
 		return false;
-	if (p[P_STDIN].revents && (!read_stdin(c) || c->kicked))
+	if (p[P_STDIN].revents && (!read_stdin(c) || c->ending))
 		return false;
 	if (p[P_INBOX].revents && chat_read_inbox(c) < 0)
 		return false;
-	if (!chat_catch_up(c))
+	if (c->ending || !chat_catch_up(c))
 		return false;
 	return output_flush(&c->output) == 0;
 }
@@ -257,6 +258,7 @@ static void chat_free(struct chat *c)
 	buf_free(&c->line);
 	buf_free(&c->result);
 	buf_free(&c->relay);
+	buf_free(&c->told);
 	buf_free(&c->received);
 	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
 	              c->inotify_fd, c->signal_fd, c->slot_fd };
@@ -283,6 +285,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	buf_init(&c->line, 0);
 	buf_init(&c->result, 0);
 	buf_init(&c->relay, 0);
+	buf_init(&c->told, 0);
 	buf_init(&c->received, 0);
 }
 
@@ -346,14 +349,15 @@ static int admit(struct chat *c)
 	return 0;
 }
 
+/* The identity is looked up only for a connection that passed every
+ * limit: it may cost a request to the OpenSSO service. */
 static int start(struct chat *c)
 {
 	struct identity id;
-	if (admit(c))
+	if (admit(c) || open_dirs(c) || take_slot(c) || start_flood(c))
 		return 1;
 	identity_resolve(c->cfg, c->req->cookie, &id);
-	if (open_dirs(c) || take_slot(c) || start_flood(c) || start_signals(c) ||
-	    start_follower(c) || join(c, &id))
+	if (start_signals(c) || start_follower(c) || join(c, &id))
 		return 1;
 	return 0;
 }
@@ -373,6 +377,8 @@ int chat_run(const struct chat_config *cfg, const struct chat_request *req)
 			;
 		quit(&c);
 		status = 0;
+	} else if (c.announced) {
+		quit(&c); /* the room saw us join: it must see us leave */
 	}
 	chat_free(&c);
 	return status;

@@ -32,6 +32,16 @@ static const char *const known_keys[] = {
 	"flood_burst",
 };
 
+/* Keys are named in messages as they are written in the file: in capitals
+ * (iniparser hands them to us lowered). */
+static void key_upper(const char *key, char *out, size_t outsz)
+{
+	size_t i = 0;
+	for (; key[i] && i + 1 < outsz; i++)
+		out[i] = (char)toupper((unsigned char)key[i]);
+	out[i] = '\0';
+}
+
 const char *config_path(const char *path)
 {
 	if (path && *path)
@@ -64,11 +74,10 @@ static void warn_unknown_keys(const dictionary *d, FILE *warn)
 		const char *key = keys[i] + strlen("global:");
 		if (key_is_known(key))
 			continue;
-		/* iniparser lowers keys; ours are all written in capitals. */
-		fputs("chat_server: warning: unknown key [global] ", warn);
-		for (const char *k = key; *k; k++)
-			fputc(toupper((unsigned char)*k), warn);
-		fputs(" ignored\n", warn);
+		char name[256];
+		key_upper(key, name, sizeof name);
+		fprintf(warn, "chat_server: warning: unknown key [global] %s "
+		              "ignored\n", name);
 	}
 	free(keys);
 }
@@ -82,7 +91,9 @@ static int get_string(const dictionary *d, const char *key, const char *def,
 	snprintf(full, sizeof full, "global:%s", key);
 	const char *v = iniparser_getstring(d, full, def);
 	if (strlen(v) >= outsz) {
-		snprintf(err, errsz, "config key %s is too long", key);
+		char name[64];
+		key_upper(key, name, sizeof name);
+		snprintf(err, errsz, "config key %s is too long", name);
 		return -1;
 	}
 	memcpy(out, v, strlen(v) + 1);
@@ -103,8 +114,10 @@ static int get_number(const dictionary *d, const char *key, long def, long min,
 	errno = 0;
 	long n = strtol(v, &end, base);
 	if (errno || *end || n < min || n > max) {
+		char name[64];
+		key_upper(key, name, sizeof name);
 		snprintf(err, errsz, "config key %s must be a number from %ld to "
-		                     "%ld, not \"%.40s\"", key, min, max, v);
+		                     "%ld, not \"%.40s\"", name, min, max, v);
 		return -1;
 	}
 	*out = n;
@@ -139,8 +152,10 @@ static int dir_key(const dictionary *d, const char *key, const char *base,
 	if (get_string(d, key, def, out, CONFIG_PATH_MAX, err, errsz) < 0)
 		return -1;
 	if (out[0] != '/') {
+		char name[64];
+		key_upper(key, name, sizeof name);
 		snprintf(err, errsz, "config key %s must be an absolute path",
-		         key);
+		         name);
 		return -1;
 	}
 	return 0;
@@ -198,6 +213,34 @@ static int load_dirs(const dictionary *d, struct chat_config *c, char *err,
 	return 0;
 }
 
+/* yes/no, true/false, on/off, 1/0; anything else is an error rather than
+ * a silent default. */
+static int get_flag(const dictionary *d, const char *key, bool def, int *out,
+                    char *err, size_t errsz)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	char full[64], name[64];
+	snprintf(full, sizeof full, "global:%s", key);
+	const char *v = iniparser_getstring(d, full, NULL);
+	*out = def;
+	for (size_t i = 0; v && i < sizeof yes / sizeof *yes; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			*out = 1;
+		else if (strcasecmp(v, no[i]) == 0)
+			*out = 0;
+		else
+			continue;
+		return 0;
+	}
+	if (!v || !*v)
+		return 0;
+	key_upper(key, name, sizeof name);
+	snprintf(err, errsz, "config key %s must be yes or no, not \"%.40s\"",
+	         name, v);
+	return -1;
+}
+
 static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
                         size_t errsz)
 {
@@ -229,8 +272,7 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
 			return -1;
 		*modes[i].out = (mode_t)v;
 	}
-	c->legacy_client = iniparser_getboolean(d, "global:legacy_client", 1);
-	return 0;
+	return get_flag(d, "legacy_client", true, &c->legacy_client, err, errsz);
 }
 
 /* iniparser reports syntax errors through a printf-like callback; we keep

@@ -10,8 +10,9 @@
 
 void chat_tell(struct chat *c, const char *message)
 {
-	if (format_error(&c->line, time(NULL), message) == 0)
-		output_push(&c->output, c->line.data, c->line.len);
+	/* Its own buffer: c->line may be a line being appended right now. */
+	if (format_error(&c->told, time(NULL), message) == 0)
+		output_push(&c->output, c->told.data, c->told.len);
 }
 
 int chat_fail(struct chat *c, const char *what, const char *why)
@@ -72,10 +73,11 @@ bool chat_catch_up(struct chat *c)
 static void keep_following(void *ctx)
 {
 	struct chat *c = ctx;
-	if (!c->following)
-		return; /* still joining: the welcome comes first */
+	if (!c->following || c->ending)
+		return; /* still joining (the welcome comes first), or leaving */
 	c->log_behind = true;
-	chat_catch_up(c);
+	if (!chat_catch_up(c))
+		c->ending = true;
 	output_flush(&c->output);
 }
 

@@ -90,8 +90,12 @@ static void log_whisper(struct chat *c, const char *target)
 		                           target) < 0 ? -1 : chat_append(c);
 	else if (c->cfg->whisper_log == WHISPER_LOG_FULL)
 		rc = chat_append(c); /* the whisper line itself */
-	if (rc < 0)
-		chat_refuse(c);
+	if (rc < 0) {
+		char message[256];
+		snprintf(message, sizeof message, "whisper delivered, but not "
+		         "recorded in the room log: %s", strerror(errno));
+		chat_tell(c, message);
+	}
 }
 
 static void tell_undelivered(struct chat *c, const char *target)
@@ -167,23 +171,39 @@ static void reap_dead(struct chat *c)
 		chat_unlock_room(c);
 }
 
+/* Signalling is never published: to nobody present, it is refused. */
+static bool stray_signalling(struct chat *c, const struct route *r)
+{
+	if (!r->target[0] || signalling_check(r->text, r->text_len, &c->relay)
+	                     == SIGNALLING_NONE)
+		return false;
+	char message[PRESENCE_NAME_MAX + 64];
+	snprintf(message, sizeof message, "signalling not sent: %s is not in "
+	         "the room", r->target);
+	chat_tell(c, message);
+	return true;
+}
+
 static void send_message_locked(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
-	if (route_message(msg, len, c->users_fd, c->room, &r) == 1) {
+	switch (route_message(msg, len, c->users_fd, c->room, &r)) {
+	case ROUTE_PRIVATE:
 		send_private(c, msg, len, &r);
 		close(r.member_fd);
 		return;
-	}
-	/* "Bob: ..." to a Bob who died unseen (his file is still there, so
-	 * the sender saw him present): dropped like a whisper to one who just
-	 * left, never published; the room learns he is gone. */
-	if (errno == ESRCH) {
+	case ROUTE_GONE:
+		/* Bob died unseen (his file is still there, so the sender saw
+		 * him present): dropped like a whisper to one who just left,
+		 * never published; the room learns he is gone. */
+		errno = ESRCH;
 		tell_undelivered(c, r.target);
 		reap_dead(c);
 		return;
+	case ROUTE_ROOM:
+		break;
 	}
-	if (too_long(c, len))
+	if (stray_signalling(c, &r) || too_long(c, len))
 		return;
 	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
 	    chat_append(c) < 0)
@@ -218,7 +238,7 @@ static bool pay(struct chat *c, double cost)
 	case FLOOD_KICK:
 		chat_tell(c, "disconnected: far too many messages from your "
 		             "address");
-		c->kicked = true;
+		c->ending = true;
 		return false;
 	}
 	return true;

@@ -1,8 +1,11 @@
 /* chat_server: one chat connection, started by websocketd per WebSocket.
  * See README.md; the path of a line through the modules:
- *   stdin_reader -> parse -> command | append -> room log
- *   room log -> follow (inotify) -> stdout_writer
- * with config, room, identity and presence beside them. */
+ *   stdin_reader -> parse -> dispatch -> command | append -> room log
+ *                                     -> route -> inbox of one member
+ *   room log -> follow (inotify) -> filter -> stdout_writer
+ *   inbox -> stdout_writer
+ * with config, room, identity, presence, admission and flood beside them,
+ * and chat (the connection's life) holding it together. */
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
@@ -22,7 +25,8 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: chat_server [--config FILE] [--check]\n"
+	fprintf(out, "usage: chat_server [--config FILE] [--check | "
+	             "--pause-appends | --resume-appends]\n"
 	             "  Started by websocketd once per connection; reads the\n"
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
 	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
@@ -34,14 +38,14 @@ static void usage(FILE *out)
 	        SYSCONFDIR);
 }
 
-/* The details (paths) go to the server log; the browser learns only that
- * the server, not the user, is at fault. */
-static int config_failed(const char *err)
+/* The details (paths) go to the server log; a browser (when we serve one)
+ * learns only that the server, not the user, is at fault. */
+static int config_failed(const char *err, bool browser)
 {
 	struct buf line;
 	buf_init(&line, 0);
 	fprintf(stderr, "chat_server: %s\n", err);
-	if (format_error(&line, time(NULL), "the chat server is not configured "
+	if (browser && format_error(&line, time(NULL), "the chat server is not configured "
 	                 "correctly; its administrator will find why in the "
 	                 "server log") == 0)
 		fwrite(line.data, 1, line.len, stdout);
@@ -97,7 +101,7 @@ int main(int argc, char **argv)
 	struct chat_config cfg;
 	char err[512];
 	if (config_load(config_path(path), &cfg, stderr, err, sizeof err) < 0)
-		return config_failed(err);
+		return config_failed(err, mode == 0);
 	set_collation(cfg.lang);
 	if (mode == 'k')
 		return check_run(&cfg, stdout);

@@ -131,6 +131,9 @@ const text1k = (i) => `m${i} ${'x'.repeat(1000)}`;
 chatTest('disk full (ENOSPC): the sender gets an error, no partial line is left, chat goes on when space returns', async (h, t) => {
   if (!mountTmpfs(h, t, h.p('rooms'), '256k')) return;
   const { alice, bob } = await aliceAndBob(h);
+  // Full to the last KiB.  The log's last page still has room: the first
+  // lines fit, then one is written only in part (a short write), which
+  // chat_server must cut back, and the rest fail outright.
   const filler = h.p('rooms', 'filler');
   fillUp(filler);
   const { errors } = await sendAll(alice, 30, text1k);

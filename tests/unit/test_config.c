@@ -230,14 +230,27 @@ static void test_relative_dir_key(void **state)
 {
 	struct fixture *f = *state;
 	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nUSERS_DIR = users\n");
-	expect_failure(f, "users_dir");
+	expect_failure(f, "USERS_DIR");
 }
 
 static void test_non_numeric_last_messages(void **state)
 {
 	struct fixture *f = *state;
 	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nLAST_MESSAGES = twenty\n");
-	expect_failure(f, "last_messages");
+	expect_failure(f, "LAST_MESSAGES");
+}
+
+static void test_legacy_client_flag(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nLEGACY_CLIENT = off\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.legacy_client, 0);
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nLEGACY_CLIENT = On\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.legacy_client, 1);
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\nLEGACY_CLIENT = maybe\n");
+	expect_failure(f, "LEGACY_CLIENT");
 }
 
 static void test_bad_numbers(void **state)
@@ -436,6 +449,7 @@ int main(void)
 		T(test_relative_base_dir),
 		T(test_relative_dir_key),
 		T(test_non_numeric_last_messages),
+		T(test_legacy_client_flag),
 		T(test_bad_numbers),
 		T(test_whisper_log_values),
 		T(test_empty_session_cookie),

@@ -161,12 +161,13 @@ static void test_dead_member(void **state)
 	close(fd);
 	struct route r;
 	errno = 0;
-	assert_int_equal(route(f, "lobby", "Ghost: hi", &r), 0);
+	assert_int_equal(route(f, "lobby", "Ghost: hi", &r), ROUTE_GONE);
 	assert_int_equal(r.member_fd, -1);
 	/* The sender tells a dead member from nobody (see chat.c). */
 	assert_int_equal(errno, ESRCH);
 	/* Asking did not make it look alive. */
-	expect_room(f, "Ghost: hi");
+	assert_int_equal(route(f, "lobby", "Ghost: hi", &r), ROUTE_GONE);
+	assert_int_equal(r.member_fd, -1);
 }
 
 static void test_gone_member(void **state)

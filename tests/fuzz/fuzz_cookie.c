@@ -1,0 +1,33 @@
+/* cookie_find: the Cookie header a browser (or anyone) sends.
+ * Input: "<name>\n<header>"; the first byte also picks the size of the
+ * output buffer, so values that do not fit are exercised. */
+#include "fuzz.h"
+
+#include "cookie.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *f[2];
+	size_t outsz = size ? (size_t)data[0] % 300 + 1 : 1;
+	size_t n = fuzz_fields(data, size, f, 2);
+	const char *name = n == 2 ? f[0] : "PHPSESSID";
+	const char *header = f[n - 1];
+	char *out = malloc(outsz);
+	if (!out)
+		abort();
+	if (cookie_find(header, name, out, outsz)) {
+		size_t len = strnlen(out, outsz);
+		FUZZ_CHECK(len < outsz);
+		/* The value is part of the header (unquoted at most). */
+		FUZZ_CHECK(len == 0 || strstr(header, out) != NULL);
+		FUZZ_CHECK(strchr(out, ';') == NULL);
+	}
+	/* The real call sites: the session cookie and the SSO token. */
+	char sid[257], token[1025];
+	(void)cookie_find(header, "PHPSESSID", sid, sizeof sid);
+	(void)cookie_find(header, "iPlanetDirectoryPro", token, sizeof token);
+	FUZZ_CHECK(!cookie_find(NULL, name, sid, sizeof sid));
+	free(out);
+	fuzz_free_fields(f, n);
+	return 0;
+}
