@@ -14,7 +14,8 @@ BUILD   ?= build
 INIPARSER_CFLAGS := $(shell $(PKG_CONFIG) --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
 INIPARSER_LIBS   := $(shell $(PKG_CONFIG) --libs iniparser 2>/dev/null || echo -liniparser)
 DEPS_CFLAGS := $(INIPARSER_CFLAGS) $(shell $(PKG_CONFIG) --cflags jansson libcrypto libcurl)
-DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson libcrypto libcurl)
+# libcurl is not linked: src/sso.c loads it when OpenSSO is used.
+DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson libcrypto) -ldl
 
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \

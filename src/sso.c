@@ -1,5 +1,6 @@
 #include "sso.h"
 
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,7 +176,43 @@ bool sso_parse_attributes(const char *body, size_t len, struct identity *id)
 	       identity_from_value(value, (size_t)n, id);
 }
 
-/* ---- the request ---- */
+/* ---- the request ----
+ *
+ * libcurl is loaded only here, when a request is about to be made: linked
+ * in, it and the thirty libraries it needs would be loaded and relocated by
+ * every chat process at start, for a feature most sites leave off. */
+
+#define CURL_LIBRARY "libcurl.so.4"
+
+struct curl_api {
+	void *lib;
+	CURL *(*init)(void);
+	CURLcode (*setopt)(CURL *, CURLoption, ...);
+	CURLcode (*perform)(CURL *);
+	CURLcode (*getinfo)(CURL *, CURLINFO, ...);
+	void (*cleanup)(CURL *);
+	const char *(*strerror)(CURLcode);
+};
+
+/* POSIX's way to take a function from dlsym without a cast warning. */
+#define CURL_FN(api, field, symbol) \
+	(*(void **)&(api)->field = dlsym((api)->lib, symbol)) != NULL
+
+static bool curl_load(struct curl_api *api)
+{
+	api->lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (api->lib && CURL_FN(api, init, "curl_easy_init") &&
+	    CURL_FN(api, setopt, "curl_easy_setopt") &&
+	    CURL_FN(api, perform, "curl_easy_perform") &&
+	    CURL_FN(api, getinfo, "curl_easy_getinfo") &&
+	    CURL_FN(api, cleanup, "curl_easy_cleanup") &&
+	    CURL_FN(api, strerror, "curl_easy_strerror"))
+		return true;
+	warn("cannot load " CURL_LIBRARY " (install libcurl4)");
+	if (api->lib)
+		dlclose(api->lib);
+	return false;
+}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -184,38 +221,41 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return buf_append(userdata, data, n) == 0 ? n : 0;
 }
 
-static bool set_options(CURL *curl, const char *url, const char *cookie,
-                        struct buf *body, char *errbuf)
+static bool set_options(const struct curl_api *api, CURL *curl,
+                        const char *url, const char *cookie, struct buf *body,
+                        char *errbuf)
 {
-	return curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, SSO_TIMEOUT_MS) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
-	                        (curl_off_t)SSO_BODY_MAX) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_COOKIE, cookie) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_USERAGENT, "chat_server") == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-	       curl_easy_setopt(curl, CURLOPT_WRITEDATA, body) == CURLE_OK;
+	CURLcode (*set)(CURL *, CURLoption, ...) = api->setopt;
+	return set(curl, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
+	       set(curl, CURLOPT_URL, url) == CURLE_OK &&
+	       set(curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	       set(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	       set(curl, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+	       set(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	       set(curl, CURLOPT_TIMEOUT_MS, (long)SSO_TIMEOUT_MS) == CURLE_OK &&
+	       set(curl, CURLOPT_MAXFILESIZE_LARGE,
+	           (curl_off_t)SSO_BODY_MAX) == CURLE_OK &&
+	       set(curl, CURLOPT_COOKIE, cookie) == CURLE_OK &&
+	       set(curl, CURLOPT_USERAGENT, "chat_server") == CURLE_OK &&
+	       set(curl, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+	       set(curl, CURLOPT_WRITEDATA, body) == CURLE_OK;
 }
 
 /* Runs the request; true for an HTTP 200 answer, read whole. */
-static bool perform(CURL *curl, const char *errbuf)
+static bool perform(const struct curl_api *api, CURL *curl,
+                    const char *errbuf)
 {
-	CURLcode rc = curl_easy_perform(curl);
+	CURLcode rc = api->perform(curl);
 	if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED) {
 		warn("the answer is larger than 64 KiB");
 		return false;
 	}
 	if (rc != CURLE_OK) {
-		warn(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		warn(errbuf[0] ? errbuf : api->strerror(rc));
 		return false;
 	}
 	long status = 0;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	api->getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 200)
 		return true;
 	/* 401 and 403 are how OpenSSO says the token is not (or no longer)
@@ -237,9 +277,13 @@ static bool fetch(const struct chat_config *cfg, const char *token,
 	if (!sso_request_url(cfg->auth_webservice_url, token, url, sizeof url))
 		return false;
 	snprintf(cookie, sizeof cookie, "%s=%s", cfg->auth_cookiename, token);
-	CURL *curl = curl_easy_init();
+	struct curl_api api;
+	if (!curl_load(&api))
+		return false;
+	CURL *curl = api.init();
 	if (!curl) {
 		warn("cannot set up libcurl");
+		dlclose(api.lib);
 		return false;
 	}
 	/* Before the chat loop SIGPIPE is not ignored yet; a TLS write to a
@@ -248,13 +292,14 @@ static bool fetch(const struct chat_config *cfg, const char *token,
 	sigemptyset(&ign.sa_mask);
 	bool restore = sigaction(SIGPIPE, &ign, &old) == 0;
 	bool ok = false;
-	if (!set_options(curl, url, cookie, body, errbuf))
+	if (!set_options(&api, curl, url, cookie, body, errbuf))
 		warn("libcurl refused an option (libcurl 7.85 or later needed)");
 	else
-		ok = perform(curl, errbuf);
+		ok = perform(&api, curl, errbuf);
 	if (restore)
 		sigaction(SIGPIPE, &old, NULL);
-	curl_easy_cleanup(curl);
+	api.cleanup(curl);
+	dlclose(api.lib);
 	return ok;
 }
 
