@@ -19,15 +19,17 @@ static void learn_members(struct filter *f, const char *list, size_t len)
 	           buf_append(&f->members, list, len) == 0;
 }
 
-/* True when ",<name>:" occurs in the member list. */
+/* True when ",<name>:" occurs in the member list.  Lengths, not string
+ * functions: a log line may carry any byte, NUL included. */
 static bool is_member(const struct filter *f, const char *name, size_t len)
 {
-	for (const char *p = f->members.data; (p = strchr(p, ',')); p++)
-		if (strncmp(p + 1, name, len) == 0 && p[1 + len] == ':')
+	const char *list = f->members.data, *end = list + f->members.len;
+	for (const char *p = list; p + len + 2 <= end; p++)
+		if (p[0] == ',' && memcmp(p + 1, name, len) == 0 &&
+		    p[1 + len] == ':')
 			return true;
 	return false;
 }
-
 /* True when p[0..n) starts with the string word. */
 static bool starts_with(const char *p, size_t n, const char *word)
 {

@@ -90,7 +90,7 @@ bool identity_from_value(const char *value, size_t len, struct identity *id)
 		return false;
 	memcpy(id->name, name, strlen(name) + 1); /* cleaned: it fits */
 
-	size_t color_len = colon ? len - name_len - 1 : 0;
+	size_t color_len = colon ? len - (size_t)(colon - value) - 1 : 0;
 	snprintf(id->color, sizeof id->color, "%s", COLOR_DEFAULT);
 	if (colon && color_len <= COLOR_MAX) {
 		char color[COLOR_MAX + 1];

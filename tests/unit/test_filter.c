@@ -157,6 +157,21 @@ static bool pass_guarded(struct filter *f, const char *s)
 	return ok;
 }
 
+/* A NUL inside the target word of a log line (found by the fuzzer: the
+ * member list was compared as strings, past its end). */
+static void test_nul_in_target(void **state)
+{
+	(void)state;
+	static const char line[] = "[12:00:01] Alice> xx\0yy: hi\n";
+	struct filter f;
+	filter_init(&f, true);
+	assert_true(pass_guarded(&f, "[12:00:00] Userlist: xx:Gray,\n"));
+	struct guarded g = guard(line, sizeof line - 1);
+	assert_true(filter_pass(&f, g.line, sizeof line - 1));
+	munmap(g.map, g.size);
+	filter_free(&f);
+}
+
 /* Room log lines are only read up to their '\n', whatever their shape. */
 static void test_reads_only_the_line(void **state)
 {
@@ -186,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_escaped_and_non_ascii_names),
 		cmocka_unit_test(test_uses_len),
 		cmocka_unit_test(test_reads_only_the_line),
+		cmocka_unit_test(test_nul_in_target),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

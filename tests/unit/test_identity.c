@@ -248,6 +248,27 @@ static struct identity from_value_ok(const char *value)
 	return id;
 }
 
+/* A name longer than the name buffer is cut, and its colour is still the
+ * text after the colon (found by the fuzzer: the colour was read from past
+ * the value's end). */
+static void test_value_long_name_keeps_color(void **state)
+{
+	(void)state;
+	char value[400];
+	size_t n = 300;
+	char *copy;
+	memset(value, 'a', n);
+	memcpy(value + n, ":#f00", 5);
+	copy = malloc(n + 5); /* exactly sized: ASan sees any read past it */
+	assert_non_null(copy);
+	memcpy(copy, value, n + 5);
+	struct identity id;
+	assert_true(identity_from_value(copy, n + 5, &id));
+	free(copy);
+	assert_int_equal(strlen(id.name), NAME_MAX_BYTES);
+	assert_string_equal(id.color, "#f00");
+}
+
 static void test_value_name_and_color(void **state)
 {
 	(void)state;
@@ -586,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_clean_cut_utf8_boundary),
 		cmocka_unit_test(test_clean_then_cut),
 		cmocka_unit_test(test_value_name_and_color),
+		cmocka_unit_test(test_value_long_name_keeps_color),
 		cmocka_unit_test(test_value_default_color),
 		cmocka_unit_test(test_value_name_cleaned),
 		cmocka_unit_test(test_value_unusable),
