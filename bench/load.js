@@ -218,6 +218,7 @@ let openSockets = 0;
 let totalConnections = 0;
 const members = [];
 let onLine = null; // scenario handler (member, Buffer)
+let stopping = false; // the run is over (deadline or failure): no new sockets
 
 class Member {
   constructor(room, idx) {
@@ -232,6 +233,7 @@ class Member {
 
   /** Opens the socket; resolves with the ms from open call to ready. */
   connect() {
+    if (stopping) return Promise.reject(new Error('the run is over'));
     if (totalConnections >= MAX_CONNECTIONS) {
       return Promise.reject(new Error(`more than ${MAX_CONNECTIONS} connections`));
     }
@@ -673,6 +675,7 @@ async function main() {
       error: `${err.message} (${members.filter((m) => m.ready).length} members had joined by then)` };
   }
   finished = true;
+  stopping = true; // a scenario still running after its deadline adds no one
   onLine = null;
   const left = await Promise.race([closeAll(),
     sleep(Math.max(40000, members.length * 100 + 10000)).then(() => -1)]);

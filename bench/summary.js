@@ -230,7 +230,8 @@ function write(file, metaFile) {
     const r50 = ratio(c50, f50); const r99 = ratio(c99, f99);
     if (r50 !== null && (worstP50 === null || r50 > worstP50.r)) worstP50 = { r: r50, n };
     if (r99 !== null && (worstP99 === null || r99 > worstP99.r)) worstP99 = { r: r99, n };
-    const msgs = (r) => (r && !r.skipped ? `${r.messages ?? '?'} × ${r.interval_ms ?? '?'} ms` : '');
+    const fromOptions = (r, k) => (new RegExp(`--${k}=(\\d+)`).exec(r.options || '') || [])[1] ?? '?';
+    const msgs = (r) => (r ? `${r.messages ?? fromOptions(r, 'messages')} × ${r.interval_ms ?? fromOptions(r, 'interval-ms')} ms` : '');
     const st = (r) => status(r);
     fanRows.push([n, msgs(cs || fl),
       st(cs) || `${fmt(c50)} / ${fmt(c99)} / ${fmt(g(cs, (r) => r.latency_ms.max))}`,
@@ -305,7 +306,6 @@ function write(file, metaFile) {
       row('file PSS per connection', (r) => r.kib_per_connection.Pss_File, 'KiB');
       row('RSS per connection', (r) => r.kib_per_connection.Rss, 'KiB');
       row('processes per connection', (r) => r.processes_per_connection, '', 2);
-      row('websocketd PSS per connection', (r) => r.websocketd_pss_kib / n, 'KiB');
       const ra = ratio(anon[0], anon[1]);
       targets.push([`anonymous PSS per connection, N=${n}`, `${fmt(anon[0])} / ${fmt(anon[1])} KiB`, fmtRatio(ra), '≤ 1.3×', verdict(ra, 1.3)]);
     }

@@ -12,6 +12,7 @@
 #define CHAT_INBOX_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -24,9 +25,11 @@ struct inbox {
 	char name[INBOX_NAME_MAX];  /* socket file name inside RUN_DIR */
 };
 
-/* Binds the inbox of the connection whose presence file is presence_fd.
- * Returns 0 or -1. */
-int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd);
+/* Binds the inbox of the connection whose presence file is presence_fd,
+ * with mode (the owner always may write: sending needs it).  Returns 0 or
+ * -1. */
+int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd,
+               mode_t mode);
 
 /* Opens a socket connected to the inbox of the connection whose presence
  * file is member_fd.  Returns it, or -1 with errno ENOENT or ECONNREFUSED

@@ -101,7 +101,9 @@ int append_line_waiting(int dir_fd, const char *name, mode_t mode,
 	int saved = errno;
 	/* We hold the lock: whatever got past end is ours alone to cut. */
 	if (n >= 0 && (size_t)n < len) {
-		saved = ENOSPC;
+		/* Writing the rest tells why it did not fit (ENOSPC, EFBIG). */
+		ssize_t more = write(fd, line + n, len - (size_t)n);
+		saved = more < 0 ? errno : ENOSPC;
 		if (end < 0 || ftruncate(fd, end) < 0)
 			saved = EIO;
 	}

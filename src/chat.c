@@ -122,7 +122,8 @@ static int join_locked(struct chat *c, const struct identity *id)
 	                   c->room, id->name, id->color) < 0)
 		return chat_fail(c, "cannot enter the room", strerror(errno));
 	const char *name = c->presence.name;
-	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd) < 0)
+	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
+	               c->cfg->file_mode) < 0)
 		return chat_fail(c, "cannot open the private inbox", strerror(errno));
 	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
 	                   c->req->forwarded_for, name) < 0)

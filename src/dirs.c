@@ -34,12 +34,25 @@ static int make_path(const char *path, mode_t mode)
  * is refused (ELOOP); the directories above it are the admin's choice. */
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
+/* Linux says ENOTDIR for a symlink under O_NOFOLLOW|O_DIRECTORY; say what
+ * it is. */
+static int refused(const char *path)
+{
+	struct stat st;
+	if (errno == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	return -1;
+}
+
 int dirs_open(const char *path, mode_t mode, bool create)
 {
 	int fd = open(path, DIR_FLAGS);
-	if (fd >= 0 || !create || errno != ENOENT)
+	if (fd >= 0)
 		return fd;
+	if (!create || errno != ENOENT)
+		return refused(path);
 	if (make_path(path, mode) < 0)
 		return -1;
-	return open(path, DIR_FLAGS);
+	fd = open(path, DIR_FLAGS);
+	return fd >= 0 ? fd : refused(path);
 }

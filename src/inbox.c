@@ -35,7 +35,8 @@ static int address(int dir_fd, const char *name, struct sockaddr_un *sa)
 	return 0;
 }
 
-int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd)
+int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd,
+               mode_t mode)
 {
 	struct sockaddr_un sa;
 	const int on = 1;
@@ -51,7 +52,9 @@ int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd)
 	if (ib->fd < 0)
 		return -1;
 	if (setsockopt(ib->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 ||
-	    bind(ib->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	    bind(ib->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    fchmodat(run_dir_fd, ib->name, mode | S_IWUSR, 0) < 0) {
+		unlinkat(run_dir_fd, ib->name, 0);
 		close(ib->fd);
 		ib->fd = -1;
 		return -1;

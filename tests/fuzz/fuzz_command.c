@@ -1,9 +1,9 @@
 /* A client line as dispatch.c handles it: parse_request (UTF-8 check,
  * control characters stripped), then command_run for "/..." (/dice with a
  * deterministic source, /color on a real presence file, unknown commands),
- * or route_message for a message ("Alice: ..." reaches the one member,
- * and its text goes through signalling_check).  The presence lives in a
- * temporary directory made once per run. */
+ * or route_message for a message ("Alice: ..." reaches the one member;
+ * the text after any "<name>: " goes through signalling_check).  The
+ * presence lives in a temporary directory made once per run. */
 #include "fuzz.h"
 
 #include <fcntl.h>
@@ -90,13 +90,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (kind == REQUEST_MESSAGE) {
 		struct route r;
-		if (route_message(line, len, users_fd, ROOM, &r) == 1) {
-			FUZZ_CHECK(strcmp(r.target, "Alice") == 0);
-			FUZZ_CHECK(r.text >= line && r.text + r.text_len <= line + len);
+		enum route_kind where = route_message(line, len, users_fd, ROOM, &r);
+		FUZZ_CHECK(where == ROUTE_ROOM || where == ROUTE_PRIVATE ||
+		           where == ROUTE_GONE);
+		FUZZ_CHECK((where == ROUTE_PRIVATE) == (r.member_fd >= 0));
+		if (r.target[0]) {
+			/* "<target>: text": the text lies inside the line. */
+			FUZZ_CHECK(strlen(r.target) <= PRESENCE_NAME_MAX);
+			FUZZ_CHECK(r.text >= line && r.text_len <= len &&
+			           r.text + r.text_len == line + len);
 			(void)signalling_check(r.text, r.text_len, &out);
+		}
+		if (where == ROUTE_PRIVATE) {
+			FUZZ_CHECK(strcmp(r.target, "Alice") == 0);
 			close(r.member_fd);
 		} else {
-			FUZZ_CHECK(r.member_fd == -1);
 			FUZZ_CHECK(format_message(&out, 0, presence.name, line,
 			                          len) == 0);
 			/* One line, whatever the client sent. */

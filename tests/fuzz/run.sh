@@ -1,5 +1,7 @@
 #!/bin/sh
-# Runs one libFuzzer target for a bounded time on its committed corpus.
+# Runs one libFuzzer target: first on its committed reproducers
+# (tests/fuzz/crashes/NAME-*, inputs that once failed), then for a bounded
+# time on its committed corpus.
 #   tests/fuzz/run.sh BIN NAME SECONDS [SEED]
 # New inputs go to $BUILD/fuzz/corpus/NAME (the committed corpus in
 # tests/fuzz/corpus/NAME is only read), a crash to
@@ -14,6 +16,15 @@ crashes=$build/fuzz/crashes
 log=$build/fuzz/$name.log
 mkdir -p "$work" "$crashes" "tests/fuzz/corpus/$name"
 status=0
+set -- tests/fuzz/crashes/"$name"-*
+if [ -e "$1" ]; then
+	"$bin" -runs=1 "$@" >"$log" 2>&1 || status=$?
+	if [ "$status" -ne 0 ]; then
+		echo "fuzz $name: a committed reproducer fails (exit $status); log: $log" >&2
+		grep -E 'Running:|ERROR|SUMMARY|property failed|#[0-9] ' "$log" | head -n 20 >&2
+		exit 1
+	fi
+fi
 # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: a leak or a
 # runaway allocation is a failure too.
 "$bin" -max_total_time="$seconds" -seed="$seed" -timeout=10 \

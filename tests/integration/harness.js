@@ -162,6 +162,24 @@ class Client {
     this.child.stdin.write(`${line}\n`);
   }
 
+  /** Writes bytes (a Buffer, any content) and a newline, as one line. */
+  sendBytes(bytes) {
+    this.child.stdin.write(Buffer.concat([bytes, Buffer.from('\n')]));
+  }
+
+  /** A field of /proc/PID/status as a number ("VmHWM" gives kB). */
+  procStatus(field) {
+    const text = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const m = text.match(new RegExp(`^${field}:\\s*(\\d+)`, 'm'));
+    if (!m) throw new Error(`no ${field} in /proc/${this.pid}/status`);
+    return Number(m[1]);
+  }
+
+  /** How many file descriptors the process has open. */
+  fdCount() {
+    return fs.readdirSync(`/proc/${this.pid}/fd`).length;
+  }
+
   /** Ends stdin and waits for the exit; returns the exit code. */
   async close(timeoutMs = 2 * WAIT_MS) {
     this.child.stdin.end();

@@ -58,7 +58,7 @@ static int setup(void **state)
 	f->member_fd = open_file(f->dir, "lobby_Bob");
 	f->ib.fd = -1;
 	buf_init(&f->out, 0);
-	assert_int_equal(inbox_open(&f->ib, f->run_fd, f->presence_fd), 0);
+	assert_int_equal(inbox_open(&f->ib, f->run_fd, f->presence_fd, 0640), 0);
 	assert_true(f->ib.fd >= 0);
 	*state = f;
 	return 0;
@@ -191,7 +191,7 @@ static void test_rebound_name_not_reached(void **state)
 	struct fixture *f = *state;
 	int fd = connect_member(f);
 	inbox_close(&f->ib);
-	assert_int_equal(inbox_open(&f->ib, f->run_fd, f->presence_fd), 0);
+	assert_int_equal(inbox_open(&f->ib, f->run_fd, f->presence_fd, 0640), 0);
 	errno = 0;
 	assert_int_equal(inbox_try_send(fd, "late\n", 5), -1);
 	assert_int_equal(errno, ECONNREFUSED);
@@ -211,7 +211,7 @@ static void test_other_presence_file_other_inbox(void **state)
 	expect_nothing(f);
 
 	struct inbox ib2 = { .fd = -1 };
-	assert_int_equal(inbox_open(&ib2, f->run_fd, later), 0);
+	assert_int_equal(inbox_open(&ib2, f->run_fd, later, 0640), 0);
 	assert_string_not_equal(ib2.name, f->ib.name);
 	int two = inbox_connect(f->run_fd, later);
 	assert_true(two >= 0);
@@ -301,7 +301,7 @@ static void test_long_run_dir(void **state)
 	path[n + 150] = '\0';
 	int run = open_dir(path);
 	struct inbox ib = { .fd = -1 };
-	assert_int_equal(inbox_open(&ib, run, f->presence_fd), 0);
+	assert_int_equal(inbox_open(&ib, run, f->presence_fd, 0640), 0);
 	int fd = inbox_connect(run, f->member_fd);
 	assert_true(fd >= 0);
 	assert_int_equal(inbox_try_send(fd, "far\n", 4), 0);
@@ -319,7 +319,7 @@ static void test_stale_socket_replaced(void **state)
 	struct fixture *f = *state;
 	close(f->ib.fd); /* died without unbinding */
 	f->ib.fd = -1;
-	assert_int_equal(inbox_open(&f->ib, f->run_fd, f->presence_fd), 0);
+	assert_int_equal(inbox_open(&f->ib, f->run_fd, f->presence_fd, 0640), 0);
 	send_ok(f, "new\n");
 	expect_line(f, "new\n");
 }
