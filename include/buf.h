@@ -23,6 +23,11 @@ void buf_init(struct buf *b, size_t limit);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 
+/* Appends n bytes left for the caller to fill, and returns where they
+ * start; NULL (errno ENOMEM or EMSGSIZE) leaves the buffer unchanged.  The
+ * caller may lower len afterwards if it filled fewer. */
+void *buf_grow(struct buf *b, size_t n);
+
 /* Drops the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 

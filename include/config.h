@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define CONFIG_PATH_MAX 1024
-#define CONFIG_VALUE_MAX 1024
+#define CONFIG_PATH_MAX 512
+#define CONFIG_VALUE_MAX 512
 
 /* What the room log records about a whisper (WHISPER_LOG). */
 enum whisper_log {

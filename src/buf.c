@@ -33,18 +33,27 @@ static int buf_reserve(struct buf *b, size_t need)
 	return 0;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+void *buf_grow(struct buf *b, size_t n)
 {
 	if (n > SIZE_MAX - b->len - 1 || (b->limit && b->len + n > b->limit)) {
 		errno = EMSGSIZE;
-		return -1;
+		return NULL;
 	}
 	if (buf_reserve(b, b->len + n + 1) < 0)
-		return -1;
-	if (n)
-		memcpy(b->data + b->len, p, n);
+		return NULL;
+	char *p = b->data + b->len;
 	b->len += n;
 	b->data[b->len] = '\0';
+	return p;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	char *to = buf_grow(b, n);
+	if (!to)
+		return -1;
+	if (n)
+		memcpy(to, p, n);
 	return 0;
 }
 

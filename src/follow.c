@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHUNK (16 * 1024)
+#define CHUNK 4096
 #define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 

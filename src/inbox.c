@@ -113,26 +113,55 @@ static bool is_one_line(const char *p, size_t n)
 	return n > 0 && p[n - 1] == '\n' && !memchr(p, '\n', n - 1);
 }
 
-int inbox_receive(struct inbox *ib, struct buf *out)
+/* The size of the next datagram, without taking it; 0 when none waits. */
+static ssize_t next_size(int fd)
 {
-	char data[INBOX_LINE_MAX + 1];
+	ssize_t n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	return n == 0 ? 1 : n; /* an empty datagram is taken, then dropped */
+}
+
+/* Takes the next datagram into out, which is made just large enough: a
+ * stack buffer for the largest line would stay in every process's memory
+ * once touched.  Returns 1 with a line from our user, 0 when the datagram
+ * was dropped, -1 on error. */
+static int take_datagram(int fd, size_t size, struct buf *out)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} control;
+	buf_clear(out);
+	char *data = size <= INBOX_LINE_MAX ? buf_grow(out, size) : NULL;
+	char sink;
+	struct iovec iov = { data ? data : &sink, data ? size : 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	                      .msg_control = control.buf,
+	                      .msg_controllen = sizeof control.buf };
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	bool ok = data && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+	          sent_by_us(&msg) && is_one_line(data, (size_t)n);
+	if (!ok) {
+		buf_clear(out);
+		return 0;
+	}
+	out->len = (size_t)n;
+	out->data[n] = '\0';
+	return 1;
+}
+
+int inbox_receive(struct inbox *ib, struct buf *out)
+{
 	for (;;) {
-		struct iovec iov = { data, sizeof data };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		                      .msg_control = control.buf,
-		                      .msg_controllen = sizeof control.buf };
-		ssize_t n = recvmsg(ib->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		if (!(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && sent_by_us(&msg) &&
-		    is_one_line(data, (size_t)n)) {
-			buf_clear(out);
-			return buf_append(out, data, (size_t)n) < 0 ? -1 : 1;
-		}
+		ssize_t size = next_size(ib->fd);
+		if (size <= 0)
+			return (int)size;
+		int rc = take_datagram(ib->fd, (size_t)size, out);
+		if (rc != 0)
+			return rc;
 	}
 }
 
