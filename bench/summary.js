@@ -113,6 +113,7 @@ set ylabel 'latency (ms)'
 set logscale xy
 set grid
 set key top left
+set xrange [1.6:2600]
 set xtics (2, 10, 50, 100, 200, 500, 2000)
 set datafile missing 'NaN'
 plot '${dat}' using 1:2 with linespoints lw 2 pt 7 lc rgb '#c0392b' title 'chat\\_server p50', \\

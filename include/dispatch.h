@@ -12,10 +12,10 @@
 
 #include "connection.h"
 
-/* Acts on one client line (without its newline); line is cleaned in place.
+/* Acts on one client line (text, without its newline), cleaned in place.
  * Every line is charged to the client's address (flood.h) first; a client
  * far over its limit is marked c->ending. */
-void dispatch_line(struct chat *c, char *line, size_t len);
+void dispatch_line(struct chat *c, char *text, size_t len);
 
 /* A line too long to read was dropped: tell the client, charge for it. */
 void dispatch_too_long(struct chat *c);

@@ -17,16 +17,19 @@
 #define WEBSOCKETD_FDS_PER_USER 4
 #define SYSCTL_HINT "see conf/sysctl.d/60-chat_server.conf"
 
+/* A number the kernel shows in /proc, or -1. */
 static long read_number(const char *path)
 {
+	char text[32];
 	FILE *f = fopen(path, "re");
-	long n = -1;
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	if (!f)
+		return -1;
+	bool got = fgets(text, sizeof text, f) != NULL;
+	fclose(f);
+	char *end;
+	errno = 0;
+	long n = got ? strtol(text, &end, 10) : -1;
+	return got && !errno && end != text && n >= 0 ? n : -1;
 }
 
 /* inotify instances among the open files of one process. */
