@@ -34,7 +34,7 @@ const TOKEN = '~B';       // "~B<seq>~" marks a measured line
 const DEFAULTS = {
   room: '', count: 200, present: 0, n: 10, messages: 100, 'interval-ms': 20,
   senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
-  'drain-s': 20, 'quiet-ms': 300,
+  'drain-s': 20, 'quiet-ms': 300, round: 1,
 };
 
 // ---------------------------------------------------------------- arguments
@@ -58,7 +58,7 @@ function parseArgs(argv) {
   if (pos.length !== 1) usage('one scenario expected');
   o.scenario = pos[0];
   for (const k of ['port', 'wsd', 'count', 'present', 'n', 'messages', 'interval-ms',
-    'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms']) {
+    'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms', 'round']) {
     o[k] = Number(o[k]);
     if (!Number.isFinite(o[k]) || o[k] < 0) usage(`--${k} must be a number`);
   }
@@ -94,6 +94,12 @@ function percentiles(values) {
     max: r3(v.length ? v[v.length - 1] : null),
     mean: r3(v.length ? sum / v.length : null),
   };
+}
+
+/** The samples themselves (ms, to the µs), so that rounds of a run can be
+ *  merged (bench/summary.js) into one distribution. */
+function raw(values) {
+  return Array.from(values, (x) => Math.round(x * 1000) / 1000);
 }
 
 /** Waits until pred() is true; false on timeout. */
@@ -431,6 +437,9 @@ async function scenarioJoin() {
     joins: times.length,
     present: opt.present,
     join_ms: percentiles(times),
+    join_samples: raw(times),
+    cpu_ns: Math.round(childNs + live),
+    websocketd_cpu_ns: cpuNs(opt.wsd) - wsd0,
     cpu_ms_per_join: Math.round((childNs + live) / times.length / 1e3) / 1e3,
     cpu_note: 'exited processes from websocketd cutime+cstime (10 ms ticks, summed)',
     websocketd_cpu_ms_per_join: Math.round((cpuNs(opt.wsd) - wsd0) / times.length / 1e3) / 1e3,
@@ -457,6 +466,7 @@ async function scenarioEcho() {
     delivered: r.count,
     delivery_ratio: r.count / opt.messages,
     echo_ms: percentiles(times),
+    echo_samples: raw(times),
   };
 }
 
@@ -505,6 +515,9 @@ async function scenarioFanout() {
     duplicates: r.dups,
     delivery_ratio: r.count / expected,
     latency_ms: percentiles(r.latencies()),
+    latency_samples: raw(r.latencies()),
+    cpu_ns: d.ns,
+    websocketd_cpu_ns: cpuNs(opt.wsd) - wsd0,
     ...cpuReport(d.ns, { messages: opt.messages, delivered: r.count }),
     lost_processes: d.lost,
     websocketd_cpu_us_per_delivered: r.count
@@ -548,6 +561,7 @@ async function scenarioBurst() {
     delivered_per_s: secs > 0 ? Math.round(r.count / secs) : null,
     messages_per_s: secs > 0 ? Math.round(total / secs) : null,
     latency_ms: percentiles(r.latencies()),
+    cpu_ns: d.ns,
     ...cpuReport(d.ns, { messages: total, delivered: r.count }),
     lost_processes: d.lost,
   };
@@ -654,9 +668,9 @@ async function main() {
     usage('too many messages');
   }
   const head = {
-    variant: opt.variant, scenario: opt.scenario, room: opt.room,
+    variant: opt.variant, scenario: opt.scenario, room: opt.room, round: opt.round,
     started: new Date().toISOString(),
-    options: process.argv.slice(3).filter((a) => !/^--(port|wsd|variant)=/.test(a)).join(' '),
+    options: process.argv.slice(3).filter((a) => !/^--(port|wsd|variant|round)=/.test(a)).join(' '),
   };
   const t0 = now();
   let result;

@@ -186,6 +186,13 @@ run() { # scenario "variants" [load.js options...]
 		[ "$rc" -eq 0 ] || failed=$((failed + 1))
 	done
 }
+# Rounds of a run: the variants take turns between them, so that a busy
+# moment of the machine (other work, a slow disk) falls on all of them
+# alike; bench/summary.js pools the rounds.
+rounds() { # count scenario "variants" [load.js options...]
+	local count=$1; shift
+	for r in $(seq 1 "$count"); do run "$@" --round="$r"; done
+}
 skip() { # scenario variants reason [options]
 	local scenario=$1 variants=$2 reason=$3; shift 3
 	for v in $variants; do
@@ -205,10 +212,10 @@ fanout_opts() { # N -> load.js options for that size
 		echo "--n=$n --messages=20 --interval-ms=5 --drain-s=10 --deadline-s=60 --quiet-ms=100"
 		return
 	fi
-	case $n in
-	2|10|50) echo "--n=$n --messages=200 --interval-ms=20 --deadline-s=120" ;;
-	100)     echo "--n=$n --messages=100 --interval-ms=40 --deadline-s=120" ;;
-	200)     echo "--n=$n --messages=60 --interval-ms=80 --deadline-s=180" ;;
+	case $n in  # per round; rooms up to 200 run two rounds
+	2|10|50) echo "--n=$n --messages=100 --interval-ms=20 --deadline-s=120" ;;
+	100)     echo "--n=$n --messages=50 --interval-ms=40 --deadline-s=120" ;;
+	200)     echo "--n=$n --messages=30 --interval-ms=80 --deadline-s=180" ;;
 	500)     echo "--n=$n --messages=40 --interval-ms=200 --deadline-s=300" ;;
 	# chat_server takes minutes to fill a room this big (see
 	# docs/benchmarks.md); the deadline keeps the suite near 15 minutes.
@@ -219,18 +226,18 @@ fanout_opts() { # N -> load.js options for that size
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$mode" = full ]; then
-	run join "$all" --count=200 --deadline-s=120
-	run join "$rooms" --count=50 --present=100 --deadline-s=120
-	run echo "$all" --messages=200 --deadline-s=60
+	rounds 4 join "$all" --count=50 --deadline-s=120
+	rounds 2 join "$rooms" --count=25 --present=100 --deadline-s=120
+	rounds 2 echo "$all" --messages=100 --deadline-s=60
 	for n in "${fanout_sizes[@]}"; do
 		# shellcheck disable=SC2046
 		if fits "$n"; then
-			run fanout "$rooms" $(fanout_opts "$n")
+			rounds "$([ "$n" -le 200 ] && echo 2 || echo 1)" fanout "$rooms" $(fanout_opts "$n")
 		else
 			skip fanout "$rooms" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $(fanout_opts "$n")
 		fi
 	done
-	run burst "$rooms" --senders=10 --messages=1000 --drain-s=60 --deadline-s=120
+	rounds 2 burst "$rooms" --senders=10 --messages=500 --drain-s=60 --deadline-s=120
 	run memory "$all" --n=50 --idle-s=10 --deadline-s=120
 	if fits 500; then
 		run memory "$all" --n=500 --idle-s=10 --deadline-s=300

@@ -49,6 +49,75 @@ function check(file) {
   return bad;
 }
 
+// ---------------------------------------------------------------- rounds
+
+function percentiles(values) {
+  const v = Float64Array.from(values).sort();
+  const at = (q) => (v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)] : null);
+  let sum = 0;
+  for (const x of v) sum += x;
+  return { samples: v.length, p50: at(0.5), p95: at(0.95), p99: at(0.99),
+    max: v.length ? v[v.length - 1] : null, mean: v.length ? sum / v.length : null };
+}
+
+const sum = (rs, k) => rs.reduce((a, r) => a + (r[k] || 0), 0);
+
+/** One result per variant, scenario and options: the rounds of a run (the
+ *  variants took turns between them) pooled, samples and all. */
+function mergeRounds(runs) {
+  const groups = new Map();
+  for (const r of runs) {
+    const key = `${r.variant}|${r.scenario}|${r.options || ''}|${r.skipped ? 'skip' : ''}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r);
+  }
+  const out = [];
+  for (const rs of groups.values()) {
+    const ok = rs.filter((r) => r.completed);
+    const m = { ...(ok[0] || rs[0]), rounds: rs.length };
+    const bad = rs.filter((r) => !r.skipped && !r.completed);
+    if (bad.length) {
+      m.completed = false;
+      m.error = [...new Set(bad.map((r) => r.error || 'did not complete'))].join('; ');
+      if (bad.length < rs.length) m.error += ` (${bad.length} of ${rs.length} rounds)`;
+    }
+    if (rs.length === 1 || !ok.length || m.skipped) { out.push(m); continue; }
+    const pool = (k) => ok.flatMap((r) => r[k] || []);
+    if (m.scenario === 'join') {
+      m.join_ms = percentiles(pool('join_samples'));
+      m.joins = sum(ok, 'joins');
+      m.cpu_ms_per_join = sum(ok, 'cpu_ns') / m.joins / 1e6;
+      m.websocketd_cpu_ms_per_join = sum(ok, 'websocketd_cpu_ns') / m.joins / 1e6;
+    } else if (m.scenario === 'echo') {
+      m.echo_ms = percentiles(pool('echo_samples'));
+      m.messages = sum(ok, 'messages');
+      m.delivered = sum(ok, 'delivered');
+      m.delivery_ratio = m.delivered / m.messages;
+    } else if (m.scenario === 'fanout') {
+      m.latency_ms = percentiles(pool('latency_samples'));
+      for (const k of ['messages', 'expected', 'delivered', 'duplicates']) m[k] = sum(ok, k);
+      m.delivery_ratio = m.delivered / m.expected;
+      m.cpu_us_per_delivered = sum(ok, 'cpu_ns') / m.delivered / 1e3;
+      m.cpu_us_per_message = sum(ok, 'cpu_ns') / m.messages / 1e3;
+      m.websocketd_cpu_us_per_delivered = sum(ok, 'websocketd_cpu_ns') / m.delivered / 1e3;
+      m.setup_s = sum(ok, 'setup_s') / ok.length;
+    } else if (m.scenario === 'burst') {
+      for (const k of ['expected', 'delivered', 'duplicates', 'seconds']) m[k] = sum(ok, k);
+      m.messages_per_sender = sum(ok, 'messages_per_sender');
+      m.delivery_ratio = m.delivered / m.expected;
+      m.delivered_per_s = m.delivered / m.seconds;
+      m.messages_per_s = m.delivered_per_s / m.senders;
+      m.cpu_us_per_delivered = sum(ok, 'cpu_ns') / m.delivered / 1e3;
+      m.cpu_us_per_message = m.cpu_us_per_delivered * m.senders;
+      // Latencies of a burst are queueing times: the mean of the rounds.
+      m.latency_ms = { p50: sum(ok.map((r) => r.latency_ms), 'p50') / ok.length,
+        p99: sum(ok.map((r) => r.latency_ms), 'p99') / ok.length };
+    }
+    out.push(m);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- page
 
 const fmt = (x, digits = 2) => {
@@ -130,7 +199,7 @@ plot '${dat}' using 1:2 with linespoints lw 2 pt 7 lc rgb '#c0392b' title 'chat\
 }
 
 function write(file, metaFile) {
-  const R = new Results(readRuns(file));
+  const R = new Results(mergeRounds(readRuns(file)));
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
   const out = [];
   const p = (...l) => out.push(...l);
@@ -159,6 +228,10 @@ function write(file, metaFile) {
     '  one process per connection and one shared log file, cannot beat.',
     '- **cat**: websocketd running `cat`, the least any websocketd program costs to',
     '  join and echo (it has no room, so no fan-out).', '',
+    'Each run is repeated in rounds, the three taking turns between rounds, so that',
+    'a busy moment of the machine falls on all of them alike; the rounds are pooled',
+    '(all samples together).  The machine is shared: the load average above shows how',
+    'busy it was, and p99 and max values move from run to run by tens of percent.', '',
     'Times are on the client\'s clock, from the call that sends (or opens the',
     'WebSocket) to the message event.  CPU is the run time (`/proc/PID/task/*/schedstat`)',
     'of every process under websocketd, websocketd itself excluded; processes that',
@@ -232,7 +305,7 @@ function write(file, metaFile) {
     if (r50 !== null && (worstP50 === null || r50 > worstP50.r)) worstP50 = { r: r50, n };
     if (r99 !== null && (worstP99 === null || r99 > worstP99.r)) worstP99 = { r: r99, n };
     const fromOptions = (r, k) => (new RegExp(`--${k}=(\\d+)`).exec(r.options || '') || [])[1] ?? '?';
-    const msgs = (r) => (r ? `${r.messages ?? fromOptions(r, 'messages')} × ${r.interval_ms ?? fromOptions(r, 'interval-ms')} ms` : '');
+    const msgs = (r) => (r ? `${r.messages ?? fromOptions(r, 'messages')} × ${r.interval_ms ?? fromOptions(r, 'interval-ms')} ms${r.rounds > 1 ? ` (${r.rounds} rounds)` : ''}` : '');
     const st = (r) => status(r);
     fanRows.push([n, msgs(cs || fl),
       st(cs) || `${fmt(c50)} / ${fmt(c99)} / ${fmt(g(cs, (r) => r.latency_ms.max))}`,
@@ -264,7 +337,7 @@ function write(file, metaFile) {
   if (burst.some(Boolean)) {
     const b0 = burst.find((r) => r && !r.skipped) || {};
     p('## Burst', '',
-      `${b0.senders ?? '?'} members each send ${b0.messages_per_sender ?? '?'} lines as fast as they can (all`,
+      `${b0.senders ?? '?'} members each send ${b0.messages_per_sender ?? '?'} lines as fast as they can${b0.rounds > 1 ? ` (over ${b0.rounds} rounds)` : ''} (all`,
       'queued at once, round robin); every member receives every line.  Rate: delivered',
       'lines per second from the first send to the last receipt.', '');
     const row = (name, get, unit) => {

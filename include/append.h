@@ -40,10 +40,23 @@ int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
  * writer can keep reading the log it is about to see truncated. */
 typedef void (*append_wait_fn)(void *ctx);
 
-/* append_line, calling wait(ctx) while it waits. */
-int append_line_waiting(int dir_fd, const char *name, mode_t mode,
-                        const char *line, size_t len, append_wait_fn wait,
-                        void *ctx);
+struct append_options {
+	append_wait_fn wait; /* called while waiting; may be NULL */
+	void *ctx;
+	/* The log existed before (we are a member of its room).  Then a
+	 * missing log means logrotate (create mode) is between its rename
+	 * and its create: wait for that, at most APPEND_RECREATE_WAIT_MS,
+	 * instead of creating the file under its feet (logrotate would move
+	 * ours aside, and the lines in it out of everyone's sight). */
+	bool log_existed;
+};
+
+#define APPEND_RECREATE_WAIT_MS 100
+
+/* append_line with options. */
+int append_line_with(int dir_fd, const char *name, mode_t mode,
+                     const char *line, size_t len,
+                     const struct append_options *opt);
 
 /* --pause-appends: creates the marker in dir_fd, then waits until no
  * append to any "*.log" there is in flight.  Returns 0 or -1. */

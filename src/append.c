@@ -21,13 +21,9 @@ bool append_paused(int dir_fd)
 	return time(NULL) - st.st_mtime < APPEND_PAUSE_STALE_S;
 }
 
-struct waiter {
-	append_wait_fn fn;
-	void *ctx;
-};
-
 /* Takes the exclusive append lock, waiting out a rotation (bounded). */
-static int lock_for_append(int fd, int dir_fd, const struct waiter *w)
+static int lock_for_append(int fd, int dir_fd,
+                           const struct append_options *opt)
 {
 	const struct timespec step = { 0, PAUSE_POLL_MS * 1000000L };
 	for (int waited = 0;; waited += PAUSE_POLL_MS) {
@@ -38,8 +34,8 @@ static int lock_for_append(int fd, int dir_fd, const struct waiter *w)
 			return 0;
 		flock(fd, LOCK_UN);
 		nanosleep(&step, NULL);
-		if (w->fn)
-			w->fn(w->ctx);
+		if (opt->wait)
+			opt->wait(opt->ctx);
 	}
 }
 
@@ -53,15 +49,35 @@ static bool still_named(int fd, int dir_fd, const char *name)
 }
 
 /* Opens the log locked for appending.  Returns fd, or -1. */
+/* O_NONBLOCK: a FIFO planted under the log's name must not hang us (and
+ * is refused by the caller). */
+#define OPEN_FLAGS (O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+
+/* Opens the log, creating it unless it existed before and may be coming
+ * back (see append_options). */
+static int open_log(int dir_fd, const char *name, mode_t mode,
+                    const struct append_options *opt)
+{
+	const struct timespec step = { 0, PAUSE_POLL_MS * 1000000L };
+	int fd = openat(dir_fd, name, OPEN_FLAGS);
+	for (int waited = 0; fd < 0 && errno == ENOENT && opt->log_existed &&
+	                     waited < APPEND_RECREATE_WAIT_MS;
+	     waited += PAUSE_POLL_MS) {
+		nanosleep(&step, NULL);
+		if (opt->wait)
+			opt->wait(opt->ctx);
+		fd = openat(dir_fd, name, OPEN_FLAGS);
+	}
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(dir_fd, name, OPEN_FLAGS | O_CREAT, mode);
+	return fd;
+}
+
 static int open_locked(int dir_fd, const char *name, mode_t mode,
-                       const struct waiter *w)
+                       const struct append_options *opt)
 {
 	for (int i = 0; i < REOPEN_ATTEMPTS; i++) {
-		/* O_NONBLOCK: a FIFO planted under the log's name must not
-		 * hang us (and is refused below). */
-		int fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT |
-		                                  O_NOFOLLOW | O_CLOEXEC |
-		                                  O_NONBLOCK, mode);
+		int fd = open_log(dir_fd, name, mode, opt);
 		if (fd < 0)
 			return -1;
 		struct stat st;
@@ -70,7 +86,7 @@ static int open_locked(int dir_fd, const char *name, mode_t mode,
 			errno = EINVAL;
 			return -1;
 		}
-		if (lock_for_append(fd, dir_fd, w) == 0 &&
+		if (lock_for_append(fd, dir_fd, opt) == 0 &&
 		    still_named(fd, dir_fd, name))
 			return fd;
 		close(fd);
@@ -82,15 +98,15 @@ static int open_locked(int dir_fd, const char *name, mode_t mode,
 int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
                 size_t len)
 {
-	return append_line_waiting(dir_fd, name, mode, line, len, NULL, NULL);
+	const struct append_options none = { NULL, NULL, false };
+	return append_line_with(dir_fd, name, mode, line, len, &none);
 }
 
-int append_line_waiting(int dir_fd, const char *name, mode_t mode,
-                        const char *line, size_t len, append_wait_fn wait,
-                        void *ctx)
+int append_line_with(int dir_fd, const char *name, mode_t mode,
+                     const char *line, size_t len,
+                     const struct append_options *opt)
 {
-	const struct waiter w = { wait, ctx };
-	int fd = open_locked(dir_fd, name, mode, &w);
+	int fd = open_locked(dir_fd, name, mode, opt);
 	if (fd < 0)
 		return -1;
 	off_t end = lseek(fd, 0, SEEK_END);

@@ -83,8 +83,9 @@ static void keep_following(void *ctx)
 
 int chat_append(struct chat *c)
 {
-	return append_line_waiting(c->rooms_fd, c->log_name, c->cfg->file_mode,
-	                           c->line.data, c->line.len, keep_following, c);
+	const struct append_options opt = { keep_following, c, c->announced };
+	return append_line_with(c->rooms_fd, c->log_name, c->cfg->file_mode,
+	                        c->line.data, c->line.len, &opt);
 }
 
 int chat_lock_room(struct chat *c)
