@@ -7,6 +7,7 @@
 #define CHAT_DIRS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Opens the directory at path, creating it (and missing parents) with mode
@@ -14,5 +15,13 @@
  * says ENOTDIR or ELOOP).
  * Returns a descriptor (O_DIRECTORY|O_CLOEXEC) or -1 with errno set. */
 int dirs_open(const char *path, mode_t mode, bool create);
+
+/* Opens name inside dir_fd as a regular file: O_NOFOLLOW (a symlink is
+ * refused, ELOOP), O_NONBLOCK (a FIFO cannot hang us) and anything but a
+ * regular file refused (EINVAL).  flags are O_RDONLY or O_WRONLY and the
+ * like, with O_CREAT taking mode.  On success *st (may be NULL) describes
+ * the file.  Returns the descriptor or -1. */
+int dirs_open_file(int dir_fd, const char *name, int flags, mode_t mode,
+                   struct stat *st);
 
 #endif

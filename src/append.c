@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dirs.h"
+
 #define REOPEN_ATTEMPTS 20
 #define PAUSE_POLL_MS 10
 
@@ -49,9 +51,7 @@ static bool still_named(int fd, int dir_fd, const char *name)
 }
 
 /* Opens the log locked for appending.  Returns fd, or -1. */
-/* O_NONBLOCK: a FIFO planted under the log's name must not hang us (and
- * is refused by the caller). */
-#define OPEN_FLAGS (O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+#define OPEN_FLAGS (O_WRONLY | O_APPEND)
 
 /* Opens the log, creating it unless it existed before and may be coming
  * back (see append_options). */
@@ -59,17 +59,17 @@ static int open_log(int dir_fd, const char *name, mode_t mode,
                     const struct append_options *opt)
 {
 	const struct timespec step = { 0, PAUSE_POLL_MS * 1000000L };
-	int fd = openat(dir_fd, name, OPEN_FLAGS);
+	int fd = dirs_open_file(dir_fd, name, OPEN_FLAGS, 0, NULL);
 	for (int waited = 0; fd < 0 && errno == ENOENT && opt->log_existed &&
 	                     waited < APPEND_RECREATE_WAIT_MS;
 	     waited += PAUSE_POLL_MS) {
 		nanosleep(&step, NULL);
 		if (opt->wait)
 			opt->wait(opt->ctx);
-		fd = openat(dir_fd, name, OPEN_FLAGS);
+		fd = dirs_open_file(dir_fd, name, OPEN_FLAGS, 0, NULL);
 	}
 	if (fd < 0 && errno == ENOENT)
-		fd = openat(dir_fd, name, OPEN_FLAGS | O_CREAT, mode);
+		fd = dirs_open_file(dir_fd, name, OPEN_FLAGS | O_CREAT, mode, NULL);
 	return fd;
 }
 
@@ -80,12 +80,6 @@ static int open_locked(int dir_fd, const char *name, mode_t mode,
 		int fd = open_log(dir_fd, name, mode, opt);
 		if (fd < 0)
 			return -1;
-		struct stat st;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
 		if (lock_for_append(fd, dir_fd, opt) == 0 &&
 		    still_named(fd, dir_fd, name))
 			return fd;

@@ -56,3 +56,21 @@ int dirs_open(const char *path, mode_t mode, bool create)
 	fd = open(path, DIR_FLAGS);
 	return fd >= 0 ? fd : refused(path);
 }
+
+int dirs_open_file(int dir_fd, const char *name, int flags, mode_t mode,
+                   struct stat *st)
+{
+	struct stat own;
+	int fd = openat(dir_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	                mode);
+	if (fd < 0)
+		return -1;
+	if (!st)
+		st = &own;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dirs.h"
+
 #define CHUNK 4096
 #define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
@@ -33,18 +35,11 @@ static void forget_position(struct follower *f)
  * is not an error: fd stays -1 until it appears. */
 static int open_current(struct follower *f)
 {
-	f->fd = openat(f->dir_fd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	                                       O_NONBLOCK);
+	struct stat st;
+	f->fd = dirs_open_file(f->dir_fd, f->name, O_RDONLY, 0, &st);
 	forget_position(f);
 	if (f->fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	struct stat st;
-	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(f->fd);
-		f->fd = -1;
-		errno = EINVAL;
-		return -1;
-	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	if (f->inotify_fd >= 0) {

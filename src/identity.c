@@ -121,14 +121,12 @@ static int read_session(int dir_fd, const char *sid, struct buf *out)
 {
 	char name[SESSION_ID_MAX + 8];
 	snprintf(name, sizeof name, "sess_%s", sid);
-	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	                                  O_NONBLOCK);
+	struct stat st;
+	int fd = dirs_open_file(dir_fd, name, O_RDONLY, 0, &st);
 	if (fd < 0)
 		return -1;
-	struct stat st;
 	int rc = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size <= SESSION_FILE_MAX) {
+	if (st.st_size <= SESSION_FILE_MAX) {
 		lock_shared_briefly(fd);
 		char chunk[4096];
 		ssize_t n;

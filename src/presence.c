@@ -87,20 +87,16 @@ static void read_color(int fd, char *color)
  * not (a dead member's file is removed).  Needs the room lock. */
 static int probe_member(int dir_fd, const char *file, struct presence_entry *e)
 {
-	int fd = openat(dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	                                  O_NONBLOCK);
+	int fd = dirs_open_file(dir_fd, file, O_RDONLY, 0, NULL);
 	if (fd < 0)
 		return 0;
-	struct stat st;
 	int live = 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-			/* Nobody holds it: its owner died without cleaning up. */
-			unlinkat(dir_fd, file, 0);
-		} else if (errno == EWOULDBLOCK) {
-			read_color(fd, e->color);
-			live = 1;
-		}
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		/* Nobody holds it: its owner died without cleaning up. */
+		unlinkat(dir_fd, file, 0);
+	} else if (errno == EWOULDBLOCK) {
+		read_color(fd, e->color);
+		live = 1;
 	}
 	close(fd);
 	return live;
@@ -113,17 +109,12 @@ int presence_open_member(int dir_fd, const char *room, const char *name)
 		errno = ENOENT;
 		return -1;
 	}
-	int fd = openat(dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	                                  O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	/* Held by its owner means alive; a free lock means a dead member. */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = ENOENT;
+	int fd = dirs_open_file(dir_fd, file, O_RDONLY, 0, NULL);
+	if (fd < 0) {
+		errno = ENOENT; /* missing, or not a presence file at all */
 		return -1;
 	}
+	/* Held by its owner means alive; a free lock means a dead member. */
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
 		close(fd);
 		errno = ESRCH;
