@@ -225,6 +225,7 @@ let totalConnections = 0;
 const members = [];
 let onLine = null; // scenario handler (member, Buffer)
 let stopping = false; // the run is over (deadline or failure): no new sockets
+let phase = 'starting'; // what a run that ran out of time was doing
 
 class Member {
   constructor(room, idx) {
@@ -485,9 +486,12 @@ async function steadySend(count, intervalMs, sendOne) {
 /** n members; one sends at a steady rate; latency at every member. */
 async function scenarioFanout() {
   const tJoin = now();
+  phase = 'joining';
   const list = await joinAll(opt.n);
   const joinS = (now() - tJoin) / 1000;
+  phase = `all joined after ${Math.round(joinS)} s, waiting for the room to go quiet`;
   const idleMs = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
+  phase = `quiet after ${Math.round((now() - tJoin) / 1000)} s, sending`;
   const pids = descendants(opt.wsd);
   const r = new Receipts(opt.n, opt.messages);
   onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
@@ -499,6 +503,7 @@ async function scenarioFanout() {
     sender.ws.send(chatText(seq));
   });
   const expected = opt.n * opt.messages;
+  phase = `sent after ${Math.round((now() - tJoin) / 1000)} s, waiting for deliveries`;
   await until(() => r.count === expected, opt['drain-s'] * 1000, 10);
   const cpu1 = cpuSnapshot(pids);
   const d = cpuDelta(cpu0, cpu1);
@@ -679,7 +684,7 @@ async function main() {
     setTimeout(() => resolve({
       completed: false,
       error: `deadline of ${opt['deadline-s']} s (${members.filter((m) => m.ready).length} ` +
-        `members had joined by then)`,
+        `members had joined by then; ${phase})`,
     }), opt['deadline-s'] * 1000).unref();
   });
   try {

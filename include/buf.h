@@ -34,6 +34,10 @@ void buf_consume(struct buf *b, size_t n);
 /* Empties the buffer but keeps its storage. */
 void buf_clear(struct buf *b);
 
+/* Releases the storage of an empty buffer that has grown past keep bytes,
+ * so one long line does not hold memory for the life of the process. */
+void buf_shrink(struct buf *b, size_t keep);
+
 /* Releases the storage; the buffer is empty and reusable afterwards. */
 void buf_free(struct buf *b);
 

@@ -80,6 +80,12 @@ void buf_clear(struct buf *b)
 		b->data[0] = '\0';
 }
 
+void buf_shrink(struct buf *b, size_t keep)
+{
+	if (b->len == 0 && b->cap > keep)
+		buf_free(b);
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);

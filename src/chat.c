@@ -194,13 +194,17 @@ static bool read_stdin(struct chat *c)
 	return n > 0;
 }
 
-/* inotify events only say "look again": the follower re-reads the file's
- * state itself, so the events are read and dropped. */
+/* inotify events mostly say "look again": the follower re-reads the file
+ * itself; it only needs to know whether its name may have moved. */
 static void drain_inotify(struct chat *c)
 {
-	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	while (read(c->inotify_fd, events, sizeof events) > 0)
-		;
+	char events[4096];
+	ssize_t n;
+	do {
+		n = read(c->inotify_fd, events, sizeof events);
+		if (n > 0)
+			follower_notice(&c->follower, events, (size_t)n);
+	} while (n == (ssize_t)sizeof events); /* full: there may be more */
 	c->log_behind = true;
 }
 

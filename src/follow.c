@@ -97,6 +97,7 @@ int follower_open(struct follower *f, int dir_fd, const char *name,
 	f->wd = -1;
 	f->dir_wd = -1;
 	f->inotify_fd = inotify_fd;
+	f->recheck_name = true;
 	buf_init(&f->partial, FOLLOW_LINE_MAX);
 	if (strlen(name) >= sizeof f->name) {
 		errno = ENAMETOOLONG;
@@ -231,14 +232,12 @@ static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
 	size_t done = 0;
 	buf_clear(&f->partial);
 	for (;;) {
-		struct stat st;
 		off_t start = 0, before = f->offset;
 		const char *data = buf;
-		if (fstat(f->fd, &st) < 0)
-			return -1;
-		bool truncated = st.st_size < f->offset;
-		ssize_t n = truncated ? 0
-		            : read_chunk(f, buf, &start, &data, &truncated);
+		bool truncated;
+		/* No fstat: a file shorter than our offset fails the tail
+		 * check too (it returns fewer bytes than the tail). */
+		ssize_t n = read_chunk(f, buf, &start, &data, &truncated);
 		if (n < 0)
 			return -1;
 		if (truncated) {
@@ -247,14 +246,21 @@ static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
 		}
 		if (n == 0) {
 			buf_clear(&f->partial);
+			buf_shrink(&f->partial, CHUNK);
 			return 0;
 		}
+		size_t got = (size_t)(data - buf) + (size_t)n;
 		if (split(f, data, (size_t)n, fn, ctx) < 0)
 			return -1;
-		if (f->offset != before &&
-		    keep_tail(f, buf, start, (size_t)(data - buf) + (size_t)n) < 0)
+		if (f->offset != before && keep_tail(f, buf, start, got) < 0)
 			return -1;
 		done += (size_t)n;
+		/* A short read was the end of the file: no read to learn it. */
+		if (got < CHUNK) {
+			buf_clear(&f->partial);
+			buf_shrink(&f->partial, CHUNK);
+			return 0;
+		}
 		if (done >= max_bytes) {
 			buf_clear(&f->partial);
 			return 1;
@@ -271,6 +277,32 @@ static bool replaced(const struct follower *f)
 	return st.st_dev != f->dev || st.st_ino != f->ino;
 }
 
+/* True when an event may mean that our name now leads to another file.
+ * name is the event's NUL-padded name of len bytes. */
+static bool name_event(const struct follower *f, uint32_t mask, int wd,
+                       const char *name, size_t len)
+{
+	if (mask & IN_Q_OVERFLOW)
+		return true;
+	if (wd == f->wd)
+		return mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB | IN_IGNORED);
+	size_t ours = strlen(f->name);
+	return wd == f->dir_wd && strnlen(name, len) == ours &&
+	       memcmp(name, f->name, ours) == 0;
+}
+
+void follower_notice(struct follower *f, const char *events, size_t len)
+{
+	struct inotify_event ev;
+	for (size_t at = 0; at + sizeof ev <= len; at += sizeof ev + ev.len) {
+		memcpy(&ev, events + at, sizeof ev); /* events may be unaligned */
+		if (ev.len > len - at - sizeof ev)
+			break;
+		f->recheck_name |= name_event(f, ev.mask, ev.wd,
+		                              events + at + sizeof ev, ev.len);
+	}
+}
+
 int follower_update(struct follower *f, size_t max_bytes, follow_line_fn fn,
                     void *ctx)
 {
@@ -282,7 +314,8 @@ int follower_update(struct follower *f, size_t max_bytes, follow_line_fn fn,
 	 * (writers hold the log's flock while they write, then find the name
 	 * gone and write to the new file): nothing written to the old file is
 	 * missed when we leave it. */
-	bool moved = replaced(f);
+	bool moved = (f->inotify_fd < 0 || f->recheck_name) && replaced(f);
+	f->recheck_name = false;
 	if (moved) {
 		while (flock(f->fd, LOCK_SH) < 0 && errno == EINTR)
 			;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,16 @@ static int rotation(const struct chat_config *cfg, bool pause)
 	return rc < 0 ? 1 : 0;
 }
 
+/* Every connection is a process of its own, so memory a burst needed
+ * (a long user list, a history of long lines) should go back to the
+ * system, not stay in the heap for the connection's life: large blocks
+ * are mapped on their own and unmapped when freed. */
+static void tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -97,6 +108,7 @@ int main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
+	tune_malloc();
 	tzset();
 	struct chat_config cfg;
 	char err[512];

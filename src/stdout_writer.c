@@ -7,6 +7,10 @@
 
 #include "elapsed.h"
 
+/* A queue that grew past this for a burst gives the memory back once
+ * empty. */
+#define OUTPUT_KEEP (16 * 1024)
+
 int output_init(struct output *o, int fd, size_t limit, size_t low_water)
 {
 	o->fd = fd;
@@ -34,6 +38,7 @@ int output_flush(struct output *o)
 		}
 		buf_consume(&o->queue, (size_t)n);
 	}
+	buf_shrink(&o->queue, OUTPUT_KEEP);
 	return 0;
 }
 
