@@ -1,6 +1,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,11 @@ void buf_clear(struct buf *b)
 
 void buf_shrink(struct buf *b, size_t keep)
 {
-	if (b->len == 0 && b->cap > keep)
-		buf_free(b);
+	if (b->len > 0 || b->cap <= keep)
+		return;
+	buf_free(b);
+	/* Freed in the middle of the heap, the pages would stay ours. */
+	malloc_trim(0);
 }
 
 void buf_free(struct buf *b)

@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -110,6 +111,9 @@ int chat_append_userlist(struct chat *c)
 	if (rc == 0)
 		rc = chat_append(c);
 	presence_list_free(&list);
+	/* A big room's listing is among the largest things a process
+	 * allocates; hand the pages back. */
+	malloc_trim(0);
 	return rc;
 }
 

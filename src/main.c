@@ -82,8 +82,8 @@ static int rotation(const struct chat_config *cfg, bool pause)
  * are mapped on their own and unmapped when freed. */
 static void tune_malloc(void)
 {
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 8 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024);
 }
 
 int main(int argc, char **argv)
