@@ -124,7 +124,7 @@ $(BENCH_FLOOR): bench/floor.c | $(BUILD)/bench
 $(BUILD)/bench:
 	mkdir -p $@
 
-# The full suite (about 15 minutes on 2 cores): writes docs/benchmarks.md
+# The full suite (8 to 10 minutes on 2 cores): writes docs/benchmarks.md
 # and bench/fanout.png; installs gnuplot-nox when run as root without it.
 bench: all $(BENCH_FLOOR) node_modules/.package-lock.json
 	BUILD=$(BUILD) bench/run.sh full

@@ -225,6 +225,7 @@ fanout_opts() { # N -> load.js options for that size
 
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [ "$mode" = full ]; then
 	rounds 4 join "$all" --count=50 --deadline-s=120
 	rounds 2 join "$rooms" --count=25 --present=100 --deadline-s=120
@@ -275,7 +276,7 @@ fi
 		"$(node -e 'console.log(JSON.stringify((require("os").cpus()[0]||{}).model||"unknown"))')" \
 		"$(node --version)" \
 		"$(websocketd --version 2>&1 | head -1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.trim())))')"
-	printf '"loadavg_start":"%s","loadavg_end":"%s",' "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf '"commit":"%s","loadavg_start":"%s","loadavg_end":"%s",' "$commit" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf '"limits":{"inotify_instances":%d,"open_files":"%s"},"notes":%s}\n' \
 		"$instances" "$files" \
 		"$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "${notes[@]+"${notes[@]}"}")"

@@ -212,6 +212,7 @@ function write(file, metaFile) {
     'by hand and kept when the page is generated again.', '',
     table(['run', ''], [
       ['date (UTC)', meta.date],
+      ['source', `commit ${meta.commit || 'unknown'} ("-dirty": with uncommitted changes)`],
       ['machine', `${meta.arch}, ${meta.nproc} CPUs (${meta.cpu}), Linux ${meta.kernel}`],
       ['software', `${meta.websocketd.replace(/\s*--\s*$/, '')}, Node.js ${meta.node}`],
       ['load average', `${meta.loadavg_start} at the start, ${meta.loadavg_end} at the end (other work on the machine shows here)`],

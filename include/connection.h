@@ -85,6 +85,9 @@ bool chat_catch_up(struct chat *c);
  * room.  Returns 0 or -1. */
 int chat_read_inbox(struct chat *c);
 
+/* Removes the inbox of a member found dead (a presence_dead_fn). */
+void chat_remove_dead_inbox(void *ctx, int member_fd);
+
 /* Appends a fresh user list line.  Needs the room lock. */
 int chat_append_userlist(struct chat *c);
 

@@ -48,6 +48,10 @@ int inbox_try_send(int fd, const char *line, size_t len);
  * nothing is waiting, -1 on error. */
 int inbox_receive(struct inbox *ib, struct buf *out);
 
+/* Removes the inbox of a member who died without closing it (member_fd:
+ * its presence file, still open). */
+void inbox_remove_dead(int run_dir_fd, int member_fd);
+
 /* Unbinds and closes.  Safe to call twice. */
 void inbox_close(struct inbox *ib);
 

@@ -39,6 +39,10 @@ struct presence_list {
 	size_t cap;
 };
 
+/* Called with the open file of each dead member that a listing removes,
+ * so its owner's other traces (its inbox) can go with it. */
+typedef void (*presence_dead_fn)(void *ctx, int member_fd);
+
 /* This process's own claim. */
 struct presence {
 	int dir_fd;   /* the users directory */
@@ -46,13 +50,16 @@ struct presence {
 	mode_t mode;
 	char room[ROOM_NAME_MAX + 1];
 	char name[PRESENCE_NAME_MAX + 1]; /* the final name, numbered if needed */
+	presence_dead_fn on_dead; /* set by the owner before claiming, or NULL */
+	void *dead_ctx;
 };
 
 /* Opens the users directory (created with dir_mode if missing).  Returns the
  * descriptor or -1. */
 int presence_open_dir(const char *users_dir, mode_t dir_mode);
 
-/* Claims a name in room for base_name: base_name itself when free, else
+/* Claims a name in room for base_name (p's on_dead and dead_ctx must be
+ * set, NULL for none: start from a zeroed struct): base_name itself when free, else
  * base_name followed by one more than the highest number in use.  p->name
  * gets the final name.  Returns 0 or -1 (errno set). */
 int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
@@ -65,6 +72,11 @@ void presence_unlock_room(int lock_fd);
 /* Lists the live members of room in name order (strcoll), removing the files
  * of dead processes.  out is emptied first.  Returns 0 or -1. */
 int presence_list(int dir_fd, const char *room, struct presence_list *out);
+
+/* presence_list, calling on_dead(ctx, fd) for each dead member removed. */
+int presence_list_reaping(int dir_fd, const char *room,
+                          struct presence_list *out, presence_dead_fn on_dead,
+                          void *ctx);
 
 /* True when name could be a member's name: what a claim can produce. */
 bool presence_name_is_valid(const char *name);

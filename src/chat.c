@@ -107,7 +107,8 @@ static bool room_is_full(struct chat *c)
 	struct presence_list list = { 0 };
 	if (c->cfg->max_room_users == 0)
 		return false;
-	bool full = presence_list(c->users_fd, c->room, &list) == 0 &&
+	bool full = presence_list_reaping(c->users_fd, c->room, &list,
+	                                  chat_remove_dead_inbox, c) == 0 &&
 	            list.n >= (size_t)c->cfg->max_room_users;
 	presence_list_free(&list);
 	return full;
@@ -285,6 +286,9 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
 	c->presence.file_fd = -1;
+	/* A member who died unseen leaves an inbox socket behind as well. */
+	c->presence.on_dead = chat_remove_dead_inbox;
+	c->presence.dead_ctx = c;
 	c->follower.fd = c->follower.wd = c->follower.dir_wd = -1;
 	input_init(&c->input, 0, INPUT_LINE_MAX);
 	buf_init(&c->line, 0);

@@ -102,10 +102,17 @@ void chat_unlock_room(struct chat *c)
 	c->room_lock = -1;
 }
 
+void chat_remove_dead_inbox(void *ctx, int member_fd)
+{
+	struct chat *c = ctx;
+	inbox_remove_dead(c->run_fd, member_fd);
+}
+
 int chat_append_userlist(struct chat *c)
 {
 	struct presence_list list = { 0 };
-	int rc = presence_list(c->users_fd, c->room, &list);
+	int rc = presence_list_reaping(c->users_fd, c->room, &list,
+	                               chat_remove_dead_inbox, c);
 	if (rc == 0)
 		rc = format_userlist(&c->line, time(NULL), list.v, list.n);
 	if (rc == 0)

@@ -165,6 +165,13 @@ int inbox_receive(struct inbox *ib, struct buf *out)
 	}
 }
 
+void inbox_remove_dead(int run_dir_fd, int member_fd)
+{
+	char name[INBOX_NAME_MAX];
+	if (inbox_name(member_fd, name) == 0)
+		unlinkat(run_dir_fd, name, 0);
+}
+
 void inbox_close(struct inbox *ib)
 {
 	if (ib->fd < 0)

@@ -85,7 +85,13 @@ static void read_color(int fd, char *color)
 
 /* Returns 1 when file belongs to a live process (colour read into e), 0 when
  * not (a dead member's file is removed).  Needs the room lock. */
-static int probe_member(int dir_fd, const char *file, struct presence_entry *e)
+struct reaper {
+	presence_dead_fn fn;
+	void *ctx;
+};
+
+static int probe_member(int dir_fd, const char *file, struct presence_entry *e,
+                        const struct reaper *r)
 {
 	int fd = dirs_open_file(dir_fd, file, O_RDONLY, 0, NULL);
 	if (fd < 0)
@@ -94,6 +100,8 @@ static int probe_member(int dir_fd, const char *file, struct presence_entry *e)
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		/* Nobody holds it: its owner died without cleaning up. */
 		unlinkat(dir_fd, file, 0);
+		if (r->fn)
+			r->fn(r->ctx, fd);
 	} else if (errno == EWOULDBLOCK) {
 		read_color(fd, e->color);
 		live = 1;
@@ -146,6 +154,14 @@ static int by_name(const void *a, const void *b)
 
 int presence_list(int dir_fd, const char *room, struct presence_list *out)
 {
+	return presence_list_reaping(dir_fd, room, out, NULL, NULL);
+}
+
+int presence_list_reaping(int dir_fd, const char *room,
+                          struct presence_list *out, presence_dead_fn on_dead,
+                          void *ctx)
+{
+	const struct reaper r = { on_dead, ctx };
 	out->n = 0;
 	int fd = dup(dir_fd);
 	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
@@ -163,7 +179,7 @@ int presence_list(int dir_fd, const char *room, struct presence_list *out)
 		if (!name)
 			continue;
 		snprintf(e.name, sizeof e.name, "%s", name);
-		if (probe_member(dir_fd, d->d_name, &e) == 1)
+		if (probe_member(dir_fd, d->d_name, &e, &r) == 1)
 			rc = list_push(out, &e);
 	}
 	closedir(dir);
@@ -257,7 +273,8 @@ static int link_free_name(struct presence *p, const char *tmp,
 static int claim_locked(struct presence *p, const char *base, const char *color)
 {
 	struct presence_list l = { 0 };
-	if (presence_list(p->dir_fd, p->room, &l) < 0)
+	if (presence_list_reaping(p->dir_fd, p->room, &l, p->on_dead,
+	                          p->dead_ctx) < 0)
 		return -1;
 	unsigned long number = next_number(&l, base);
 	presence_list_free(&l);

@@ -113,3 +113,21 @@ chatTest('a SIGKILLed user is not listed and its presence file goes', async (h) 
   const bob2 = await h.join('lobby', { cookie: h.session('b', 'Bob:#00f') });
   assert.equal(bob2.name, 'Bob');
 });
+
+chatTest("a SIGKILLed user's inbox socket goes with its presence file", async (h) => {
+  const inboxes = () => fs.readdirSync(h.p('run')).filter((n) => n.startsWith('inbox-')).sort();
+  const alice = await h.join('lobby', { cookie: h.session('a', 'Alice:#ff0000') });
+  const before = inboxes();
+  const bob = await h.join('lobby', { cookie: h.session('b', 'Bob:#00f') });
+  await alice.waitFor('T Userlist: Alice:#ff0000,Bob:#00f,');
+  const bobs = inboxes().filter((n) => !before.includes(n));
+  assert.equal(bobs.length, 1, `Bob's inbox among ${inboxes()}`);
+  bob.kill('SIGKILL');
+  await bob.exited;
+  assert.ok(inboxes().includes(bobs[0]), 'a killed process cannot remove its socket');
+  const carol = await h.join('lobby', { cookie: h.session('c', 'Carol:#0a0') });
+  await carol.waitFor('T Userlist: Alice:#ff0000,Carol:#0a0,');
+  // Alice's and Carol's (Carol's may even reuse the number of Bob's freed
+  // inode, and so his socket's name): Bob's is gone.
+  assert.equal(inboxes().length, 2, `left behind: ${inboxes()}`);
+});

@@ -252,7 +252,7 @@ static void test_killed_member_vanishes(void **state)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct presence p;
+		struct presence p = { 0 };
 		char ok = presence_claim(&p, f->fd, 0640, "lobby", "Dead",
 		                         "red") == 0 ? 'y' : 'n';
 		if (write(pipefd[1], &ok, 1) != 1)

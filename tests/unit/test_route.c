@@ -183,7 +183,7 @@ static void test_bad_names(void **state)
 {
 	struct fixture *f = *state;
 	/* A live file reachable through "..": a whisper must not find it. */
-	struct presence other;
+	struct presence other = { 0 };
 	claim(f, &other, "x");
 	expect_room(f, "../x: hi");
 	expect_room(f, "../users/lobby_x: hi");
