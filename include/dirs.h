@@ -6,6 +6,7 @@
 #ifndef CHAT_DIRS_H
 #define CHAT_DIRS_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -23,5 +24,9 @@ int dirs_open(const char *path, mode_t mode, bool create);
  * the file.  Returns the descriptor or -1. */
 int dirs_open_file(int dir_fd, const char *name, int flags, mode_t mode,
                    struct stat *st);
+
+/* A listing of the directory dir_fd from its start, on a descriptor of its
+ * own (closedir leaves dir_fd open).  NULL on error. */
+DIR *dirs_list(int dir_fd);
 
 #endif

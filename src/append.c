@@ -152,13 +152,9 @@ int append_pause(int dir_fd, mode_t mode)
 		return -1;
 	}
 	close(marker);
-	int fd = dup(dir_fd);
-	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	DIR *dir = dirs_list(dir_fd);
+	if (!dir)
 		return -1;
-	}
 	struct dirent *d;
 	while ((d = readdir(dir)))
 		if (is_log(d->d_name))

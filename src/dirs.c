@@ -74,3 +74,16 @@ int dirs_open_file(int dir_fd, const char *name, int flags, mode_t mode,
 	}
 	return fd;
 }
+
+DIR *dirs_list(int dir_fd)
+{
+	int fd = dup(dir_fd);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(dir); /* the dup shares its offset with dir_fd */
+	return dir;
+}

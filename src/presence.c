@@ -163,14 +163,9 @@ int presence_list_reaping(int dir_fd, const char *room,
 {
 	const struct reaper r = { on_dead, ctx };
 	out->n = 0;
-	int fd = dup(dir_fd);
-	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	DIR *dir = dirs_list(dir_fd);
+	if (!dir)
 		return -1;
-	}
-	rewinddir(dir);
 	int rc = 0;
 	struct dirent *d;
 	while (rc == 0 && (d = readdir(dir))) {
