@@ -9,6 +9,8 @@
 #include "append.h"
 #include "format.h"
 
+#define TRIM_AFTER_MEMBERS 64
+
 void chat_tell(struct chat *c, const char *message)
 {
 	/* Its own buffer: c->line may be a line being appended right now. */
@@ -117,10 +119,12 @@ int chat_append_userlist(struct chat *c)
 		rc = format_userlist(&c->line, time(NULL), list.v, list.n);
 	if (rc == 0)
 		rc = chat_append(c);
+	bool big = list.cap > TRIM_AFTER_MEMBERS;
 	presence_list_free(&list);
 	/* A big room's listing is among the largest things a process
-	 * allocates; hand the pages back. */
-	malloc_trim(0);
+	 * allocates; hand the pages back (a small one is not worth it). */
+	if (big)
+		malloc_trim(0);
 	return rc;
 }
 
