@@ -589,10 +589,14 @@ chatTest('a 2 MiB line in the room log (a huge user list, junk) costs a member n
 
   // The follower skips a line past 256 KiB as it reads it: a member holds
   // far less than the line.  (The bound per connection: docs/security.md.)
+  // Under AddressSanitizer every freed block waits in its quarantine and
+  // every block has redzones, so the same work peaks higher: the bound that
+  // matters is the normal build's.
+  const bound = SANITIZED ? 2048 : 1024;
   const base = peak(ref);
   for (const c of [alice, bob]) {
     const grown = peak(c) - base;
     t.diagnostic(`VmHWM ${c.label} ${peak(c)} KiB, clean-room member ${base} KiB`);
-    assert.ok(grown < 1024, `${c.label}: VmHWM ${peak(c)} KiB, ${grown} KiB over a member of a clean room`);
+    assert.ok(grown < bound, `${c.label}: VmHWM ${peak(c)} KiB, ${grown} KiB over a member of a clean room`);
   }
 });
