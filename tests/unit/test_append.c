@@ -32,8 +32,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_append.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_append"));
 	f->fd = open(f->dir, O_RDONLY | O_DIRECTORY);
 	assert_true(f->fd >= 0);
 	*state = f;

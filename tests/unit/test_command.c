@@ -50,8 +50,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_command.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_command"));
 	char users[128];
 	snprintf(users, sizeof users, "%s/users", f->dir);
 	f->users_fd = presence_open_dir(users, 0750);

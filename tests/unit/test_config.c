@@ -29,8 +29,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_config.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_config"));
 	snprintf(f->path, sizeof f->path, "%s/chat.ini", f->dir);
 	f->warn = open_memstream(&f->warn_text, &f->warn_len);
 	assert_non_null(f->warn);

@@ -54,8 +54,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_follow.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_follow"));
 	f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY);
 	assert_true(f->dir_fd >= 0);
 	buf_init(&f->c.text, 0);

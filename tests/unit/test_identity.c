@@ -348,8 +348,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_identity.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_identity"));
 	snprintf(f->sessions, sizeof f->sessions, "%s/sessions", f->dir);
 	assert_int_equal(mkdir(f->sessions, 0700), 0);
 	f->fd = open(f->sessions, O_RDONLY | O_DIRECTORY);

@@ -49,8 +49,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_inbox.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_inbox"));
 	char run[128];
 	snprintf(run, sizeof run, "%s/run", f->dir);
 	f->run_fd = open_dir(run);

@@ -34,8 +34,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_presence.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_presence"));
 	snprintf(f->users, sizeof f->users, "%s/a/users", f->dir);
 	umask(022);
 	f->fd = presence_open_dir(f->users, 0750);

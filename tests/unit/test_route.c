@@ -37,8 +37,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_route.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_route"));
 	snprintf(f->users, sizeof f->users, "%s/users", f->dir);
 	f->fd = presence_open_dir(f->users, 0750);
 	assert_true(f->fd >= 0);

@@ -2,6 +2,13 @@
 #ifndef CHAT_TEST_TMPDIR_H
 #define CHAT_TEST_TMPDIR_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Makes a new directory /tmp/<name>.XXXXXX and writes its path to dir
+ * (size bytes).  Returns false on failure. */
+bool tmpdir_make(char *dir, size_t size, const char *name);
+
 /* Removes dir and everything below it (symlinks are removed, never
  * followed). */
 void tmpdir_remove(const char *dir);
