@@ -4,9 +4,10 @@
  * under an exclusive flock on the log, so lines from any number of writers
  * never interleave, a short write (disk full) can be cut back exactly, and
  * a follower can wait for in-flight appends before it leaves a renamed log.
- * The file is opened for every line (relative to its directory, O_NOFOLLOW)
- * and checked to still be the file under its name once locked, so nothing
- * is written to a log that logrotate has renamed away.
+ * The file is opened relative to its directory (O_NOFOLLOW) and checked,
+ * once locked, to still be the file under its name, so nothing is written
+ * to a log that logrotate has renamed away; a writer that watches the
+ * directory skips the checks while nothing changed (struct append_seen).
  *
  * Rotation by copytruncate loses lines appended between logrotate's copy
  * and its truncate.  To close that window, logrotate's prerotate script runs
@@ -40,15 +41,38 @@ int append_line(int dir_fd, const char *name, mode_t mode, const char *line,
  * writer can keep reading the log it is about to see truncated. */
 typedef void (*append_wait_fn)(void *ctx);
 
+/* Reports, with the append lock held, how many changes of names in the
+ * log's directory the caller has seen so far (an inotify watch on the
+ * directory: creations, renames, removals).  Returns false when the caller
+ * cannot know (no inotify); then every line is checked. */
+typedef bool (*append_changes_fn)(void *ctx, unsigned long *count);
+
+/* What a writer that watches the log's directory remembers between lines.
+ * A line normally costs a path lookup and three checks once the log is
+ * open and locked: is it a regular file, is a rotation pausing appends, is
+ * it still the file under the name?  All three can only change through a
+ * name in the directory: logrotate renames or removes the log,
+ * --pause-appends creates its marker.  So while the writer's count of
+ * directory changes stands where it stood at the last full check, a line
+ * costs the open, the lock, the write and the close.  The log is not kept
+ * open between lines: a descriptor open for writing would stop an admin
+ * from remounting the filesystem read-only. */
+struct append_seen {
+	bool valid;          /* a full check succeeded at count */
+	unsigned long count; /* the caller's change count at that check */
+};
+
 struct append_options {
 	append_wait_fn wait; /* called while waiting; may be NULL */
-	void *ctx;
+	void *ctx;           /* for wait and changes */
 	/* The log existed before (we are a member of its room).  Then a
 	 * missing log means logrotate (create mode) is between its rename
 	 * and its create: wait for that, at most APPEND_RECREATE_WAIT_MS,
 	 * instead of creating the file under its feet (logrotate would move
 	 * ours aside, and the lines in it out of everyone's sight). */
 	bool log_existed;
+	struct append_seen *seen;  /* NULL, or kept by the caller across lines */
+	append_changes_fn changes; /* with seen; NULL: check every line */
 };
 
 #define APPEND_RECREATE_WAIT_MS 100

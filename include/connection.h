@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "admission.h"
+#include "append.h"
 #include "buf.h"
 #include "chat.h"
 #include "config.h"
@@ -39,6 +40,7 @@ struct chat {
 	int slot_fd;      /* our connection slot for our address, or -1 */
 	char address[ADDRESS_MAX]; /* the client's address, "" if unknown */
 	int inotify_fd;   /* -1: following by polling */
+	struct append_seen log_seen; /* our appends' last check of the log */
 	int signal_fd;
 	bool log_behind;  /* the room log may have lines we have not read */
 	bool following;   /* joined: room log lines may go to the browser */
@@ -67,6 +69,9 @@ void chat_refuse(struct chat *c);
 /* A problem that ends the connection before it joined: one line to the
  * browser, one to stderr.  Returns 1, the exit status. */
 int chat_fail(struct chat *c, const char *what, const char *why);
+
+/* Reads what inotify has for us (without waiting) and tells the follower. */
+void chat_read_events(struct chat *c);
 
 /* Appends c->line to the room log.  Returns 0 or -1. */
 int chat_append(struct chat *c);

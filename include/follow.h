@@ -42,6 +42,10 @@ struct follower {
 	int dir_wd;                 /* watch for the name reappearing */
 	bool recheck_name;          /* an event said the name may lead to
 	                               another file now */
+	unsigned long dir_changes;  /* directory events seen (creations,
+	                               renames, removals; a lost event counts):
+	                               while it stands still, no name in the
+	                               directory has changed */
 };
 
 /* Opens name inside dir_fd (which must exist) and watches it with

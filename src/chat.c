@@ -195,20 +195,6 @@ static bool read_stdin(struct chat *c)
 	return n > 0;
 }
 
-/* inotify events mostly say "look again": the follower re-reads the file
- * itself; it only needs to know whether its name may have moved. */
-static void drain_inotify(struct chat *c)
-{
-	char events[4096];
-	ssize_t n;
-	do {
-		n = read(c->inotify_fd, events, sizeof events);
-		if (n > 0)
-			follower_notice(&c->follower, events, (size_t)n);
-	} while (n == (ssize_t)sizeof events); /* full: there may be more */
-	c->log_behind = true;
-}
-
 enum { P_SIGNAL, P_STDIN, P_STDOUT, P_INOTIFY, P_INBOX, P_COUNT };
 
 static int poll_timeout(const struct chat *c)
@@ -237,7 +223,7 @@ static bool turn(struct chat *c)
 	if (n == 0 && c->inotify_fd < 0)
 		c->log_behind = true;
 	if (p[P_INOTIFY].revents)
-		drain_inotify(c);
+		chat_read_events(c);
 	if (p[P_STDOUT].revents && output_flush(&c->output) < 0)
 		return false;
 	if (p[P_STDIN].revents && (!read_stdin(c) || c->ending))

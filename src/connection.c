@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "append.h"
 #include "format.h"
@@ -84,9 +85,42 @@ static void keep_following(void *ctx)
 	output_flush(&c->output);
 }
 
+/* inotify events mostly say "look again": the follower re-reads the file
+ * itself; it only needs to know whether names may have changed. */
+void chat_read_events(struct chat *c)
+{
+	char events[4096];
+	ssize_t n;
+	do {
+		n = read(c->inotify_fd, events, sizeof events);
+		if (n > 0) {
+			follower_notice(&c->follower, events, (size_t)n);
+			c->log_behind = true;
+		}
+	} while (n == (ssize_t)sizeof events); /* full: there may be more */
+}
+
+/* The follower's watch on the rooms directory sees every rename, removal
+ * and pause marker that our appends must know of. */
+static bool log_dir_changes(void *ctx, unsigned long *count)
+{
+	struct chat *c = ctx;
+	if (c->inotify_fd < 0)
+		return false;
+	chat_read_events(c);
+	*count = c->follower.dir_changes;
+	return true;
+}
+
 int chat_append(struct chat *c)
 {
-	const struct append_options opt = { keep_following, c, c->announced };
+	const struct append_options opt = {
+		.wait = keep_following,
+		.ctx = c,
+		.log_existed = c->announced,
+		.seen = &c->log_seen,
+		.changes = log_dir_changes,
+	};
 	return append_line_with(c->rooms_fd, c->log_name, c->cfg->file_mode,
 	                        c->line.data, c->line.len, &opt);
 }

@@ -13,7 +13,10 @@
 
 #define CHUNK 4096
 #define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
-#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+/* Every way a name in the directory can change, so that a writer of the
+ * file can trust its open descriptor while none of them happened. */
+#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
+                    IN_ONLYDIR)
 
 /* inotify watches paths; /proc/self/fd/N names exactly the inode we hold. */
 static int watch_fd(int inotify_fd, int fd, uint32_t mask)
@@ -300,6 +303,8 @@ void follower_notice(struct follower *f, const char *events, size_t len)
 			break;
 		f->recheck_name |= name_event(f, ev.mask, ev.wd,
 		                              events + at + sizeof ev, ev.len);
+		if (ev.wd == f->dir_wd || (ev.mask & IN_Q_OVERFLOW))
+			f->dir_changes++;
 	}
 }
 

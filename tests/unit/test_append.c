@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -362,12 +363,187 @@ static void test_pause_waits_for_inflight(void **state)
 	assert_int_equal(append_resume(f->fd), 0); /* no marker: fine */
 }
 
+
+/* A writer that keeps the log open (struct append_log) and learns of
+ * changes in the directory the way chat_server does: from inotify. */
+struct watcher {
+	int inotify_fd;
+	unsigned long changes;
+	int waits;        /* calls of the wait callback */
+	int dir_fd;       /* resumes appends after 3 waits, when >= 0 */
+};
+
+static bool count_changes(void *ctx, unsigned long *count)
+{
+	struct watcher *w = ctx;
+	char events[4096];
+	ssize_t n;
+	while ((n = read(w->inotify_fd, events, sizeof events)) > 0) {
+		const struct inotify_event *ev;
+		for (char *p = events; p < events + n; p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			w->changes++;
+		}
+	}
+	*count = w->changes;
+	return true;
+}
+
+static void resume_soon(void *ctx)
+{
+	struct watcher *w = ctx;
+	if (++w->waits == 3 && w->dir_fd >= 0)
+		append_resume(w->dir_fd);
+}
+
+static void watch_dir(struct fixture *f, struct watcher *w)
+{
+	w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(w->inotify_fd >= 0);
+	assert_true(inotify_add_watch(w->inotify_fd, f->dir, IN_CREATE |
+	                              IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE) >= 0);
+	w->dir_fd = -1;
+}
+
+static int add_seen(struct fixture *f, struct append_seen *seen,
+                    struct watcher *w, const char *line)
+{
+	const struct append_options opt = {
+		.wait = resume_soon, .ctx = w, .seen = seen,
+		.changes = w && w->inotify_fd >= 0 ? count_changes : NULL,
+	};
+	return append_line_with(f->fd, LOG, 0640, line, strlen(line), &opt);
+}
+
+/* The lowest free descriptor number: it moves if one is left open. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+static void test_seen_lines_whole_and_closed(void **state)
+{
+	struct fixture *f = *state;
+	struct watcher w = { 0 };
+	watch_dir(f, &w);
+	struct append_seen seen = { 0 };
+	int free_fd = lowest_free_fd();
+	assert_int_equal(add_seen(f, &seen, &w, "one\n"), 0);
+	assert_true(seen.valid);
+	assert_int_equal(add_seen(f, &seen, &w, "two\n"), 0);
+	assert_int_equal(lowest_free_fd(), free_fd);
+	assert_string_equal(content(f, LOG), "one\ntwo\n");
+	close(w.inotify_fd);
+}
+
+/* logrotate's rename shows in the directory: the next line goes to the
+ * new file under the name, not to the archive. */
+static void test_seen_follows_rename(void **state)
+{
+	struct fixture *f = *state;
+	struct watcher w = { 0 };
+	watch_dir(f, &w);
+	struct append_seen seen = { 0 };
+	assert_int_equal(add_seen(f, &seen, &w, "old\n"), 0);
+	assert_int_equal(renameat(f->fd, LOG, f->fd, LOG ".1"), 0);
+	assert_int_equal(add_seen(f, &seen, &w, "new\n"), 0);
+	assert_string_equal(content(f, LOG ".1"), "old\n");
+	assert_string_equal(content(f, LOG), "new\n");
+	close(w.inotify_fd);
+}
+
+/* The count is what the writer trusts: with no change reported, a pause
+ * marker goes unseen (the reason a line is cheap)... */
+static void test_seen_trusts_the_count(void **state)
+{
+	struct fixture *f = *state;
+	struct watcher w = { 0 };
+	watch_dir(f, &w);
+	struct append_seen seen = { 0 };
+	assert_int_equal(add_seen(f, &seen, &w, "a\n"), 0);
+	int blind = inotify_init1(IN_NONBLOCK); /* events go nowhere now */
+	assert_true(blind >= 0);
+	int seeing = w.inotify_fd;
+	w.inotify_fd = blind;
+	assert_int_equal(append_pause(f->fd, 0640), 0);
+	assert_int_equal(add_seen(f, &seen, &w, "b\n"), 0);
+	assert_int_equal(w.waits, 0);
+	/* ...and once it is reported, the writer waits for the resume. */
+	w.inotify_fd = seeing;
+	w.dir_fd = f->fd;
+	assert_int_equal(add_seen(f, &seen, &w, "c\n"), 0);
+	assert_true(w.waits >= 3);
+	assert_string_equal(content(f, LOG), "a\nb\nc\n");
+	close(blind);
+	close(seeing);
+}
+
+/* Without a count (no inotify), every line is checked in full. */
+static void test_seen_checked_without_count(void **state)
+{
+	struct fixture *f = *state;
+	struct watcher w = { .inotify_fd = -1, .dir_fd = -1 };
+	struct append_seen seen = { 0 };
+	assert_int_equal(add_seen(f, &seen, &w, "before\n"), 0);
+	assert_false(seen.valid);
+	assert_int_equal(append_pause(f->fd, 0640), 0);
+	w.dir_fd = f->fd;
+	assert_int_equal(add_seen(f, &seen, &w, "after\n"), 0);
+	assert_true(w.waits >= 3);
+	assert_string_equal(content(f, LOG), "before\nafter\n");
+}
+
+/* A symlink planted at the name is a change in the directory: refused. */
+static void test_seen_refuses_planted_symlink(void **state)
+{
+	struct fixture *f = *state;
+	struct watcher w = { 0 };
+	watch_dir(f, &w);
+	struct append_seen seen = { 0 };
+	assert_int_equal(add_seen(f, &seen, &w, "a\n"), 0);
+	assert_int_equal(renameat(f->fd, LOG, f->fd, "target"), 0);
+	assert_int_equal(symlinkat("target", f->fd, LOG), 0);
+	assert_int_equal(add_seen(f, &seen, &w, "b\n"), -1);
+	assert_string_equal(content(f, "target"), "a\n");
+	close(w.inotify_fd);
+}
+
+/* A short write is cut back on the fast way as well. */
+static void test_seen_short_write_undone(void **state)
+{
+	struct fixture *f = *state;
+	struct watcher w = { 0 };
+	watch_dir(f, &w);
+	struct append_seen seen = { 0 };
+	assert_int_equal(add_seen(f, &seen, &w, "0123456789\n"), 0);
+	assert_true(seen.valid);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old = limit_file_size(11 + 5);
+	int rc = add_seen(f, &seen, &w, "this line does not fit\n");
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, -1);
+	assert_string_equal(content(f, LOG), "0123456789\n");
+	assert_int_equal(add_seen(f, &seen, &w, "next\n"), 0);
+	assert_string_equal(content(f, LOG), "0123456789\nnext\n");
+	close(w.inotify_fd);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_creates_with_mode),
+		T(test_seen_lines_whole_and_closed),
+		T(test_seen_follows_rename),
+		T(test_seen_trusts_the_count),
+		T(test_seen_checked_without_count),
+		T(test_seen_refuses_planted_symlink),
+		T(test_seen_short_write_undone),
 		T(test_existing_mode_kept),
 		T(test_lines_appended_whole),
 		T(test_appends_to_existing),

@@ -629,6 +629,41 @@ static void test_inotify_after_rename(void **state)
 	close(in);
 }
 
+
+/* Appends to the file change no name: the count stands still.  Every way
+ * a name changes (the marker of a pause, logrotate's rename and removal)
+ * moves it. */
+static void test_dir_changes_counted(void **state)
+{
+	struct fixture *f = *state;
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	append(f, LOG, "old\n");
+	open_follower(f, in);
+	notice_events(f, in);
+	unsigned long before = f->f.dir_changes;
+	append(f, LOG, "more\n");
+	assert_true(readable_within(in, 3000));
+	notice_events(f, in);
+	assert_int_equal(f->f.dir_changes, before);
+	int marker = openat(f->dir_fd, ".rotating", O_WRONLY | O_CREAT, 0600);
+	assert_true(marker >= 0);
+	close(marker);
+	notice_events(f, in);
+	assert_true(f->f.dir_changes > before);
+	before = f->f.dir_changes;
+	assert_int_equal(renameat(f->dir_fd, LOG, f->dir_fd, LOG ".1"), 0);
+	notice_events(f, in);
+	assert_true(f->f.dir_changes > before);
+	before = f->f.dir_changes;
+	assert_int_equal(unlinkat(f->dir_fd, LOG ".1", 0), 0);
+	notice_events(f, in);
+	assert_true(f->f.dir_changes > before);
+	follower_close(&f->f);
+	f->open = false;
+	close(in);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -665,6 +700,7 @@ int main(void)
 		T(test_inotify_append),
 		T(test_inotify_file_created),
 		T(test_inotify_after_rename),
+		T(test_dir_changes_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
