@@ -16,7 +16,17 @@ INIPARSER_LIBS   := $(shell $(PKG_CONFIG) --libs iniparser 2>/dev/null || echo -
 DEPS_CFLAGS := $(INIPARSER_CFLAGS) $(shell $(PKG_CONFIG) --cflags jansson libcrypto libcurl)
 # libcurl and libcrypto are not linked: src/sso.c and src/rng.c load them
 # when they are first needed (see there why).
+# iniparser and jansson are linked statically by default: every connection
+# is a process, and each shared library costs it relocated, unshared pages
+# (docs/benchmarks.md).  The price is a rebuild when Debian fixes either
+# library; STATIC_DEPS=no links them as shared libraries instead.
+STATIC_DEPS ?= yes
+ifeq ($(STATIC_DEPS),yes)
+DEPS_LIBS   := -Wl,-Bstatic $(INIPARSER_LIBS) \
+               $(shell $(PKG_CONFIG) --static --libs jansson) -Wl,-Bdynamic -ldl
+else
 DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson) -ldl
+endif
 
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \

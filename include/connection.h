@@ -93,7 +93,15 @@ int chat_read_inbox(struct chat *c);
 /* Removes the inbox of a member found dead (a presence_dead_fn). */
 void chat_remove_dead_inbox(void *ctx, int member_fd);
 
-/* Appends a fresh user list line.  Needs the room lock. */
+/* Lists the room's live members (removing what the dead left).  Needs the
+ * room lock.  Returns 0 or -1; free the listing with chat_free_listing. */
+int chat_list_room(struct chat *c, struct presence_list *members);
+void chat_free_listing(struct presence_list *members);
+
+/* Appends the user list line of members.  Needs the room lock. */
+int chat_append_members(struct chat *c, const struct presence_list *members);
+
+/* Lists the room and appends its user list.  Needs the room lock. */
 int chat_append_userlist(struct chat *c);
 
 #endif

@@ -65,6 +65,14 @@ int presence_open_dir(const char *users_dir, mode_t dir_mode);
 int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
                    const char *room, const char *base_name, const char *color);
 
+/* presence_claim for a caller that has just listed the room under the
+ * same lock (for MAX_ROOM_USERS, and for the user list it writes next):
+ * members is that listing, and gets the claimed entry in its place, so the
+ * room is listed once per join. */
+int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
+                          const char *room, const char *base_name,
+                          const char *color, struct presence_list *members);
+
 /* Takes the room lock (blocking) and returns its descriptor, or -1. */
 int presence_lock_room(int dir_fd, const char *room, mode_t mode);
 void presence_unlock_room(int lock_fd);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -101,26 +102,29 @@ static int learn(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
-/* MAX_ROOM_USERS: counted under the room lock, so a full room stays full. */
-static bool room_is_full(struct chat *c)
+/* The welcome is what the browser waits for: it goes out at once, before
+ * the user list and the history are written and read. */
+static int welcome(struct chat *c, time_t now)
 {
-	struct presence_list list = { 0 };
-	if (c->cfg->max_room_users == 0)
-		return false;
-	bool full = presence_list_reaping(c->users_fd, c->room, &list,
-	                                  chat_remove_dead_inbox, c) == 0 &&
-	            list.n >= (size_t)c->cfg->max_room_users;
-	presence_list_free(&list);
-	return full;
+	if (format_welcome(&c->line, now, c->room, c->presence.name) < 0 ||
+	    output_push(&c->output, c->line.data, c->line.len) < 0)
+		return -1;
+	output_flush(&c->output); /* a gone browser shows in the loop */
+	return 0;
 }
 
-static int join_locked(struct chat *c, const struct identity *id)
+/* members: the room as listed under the room lock; the user list we write
+ * is that listing with us in it. */
+static int join_listed(struct chat *c, const struct identity *id,
+                       struct presence_list *members)
 {
 	time_t now = time(NULL);
-	if (room_is_full(c))
+	/* MAX_ROOM_USERS: counted under the room lock, so a full room stays
+	 * full. */
+	if (c->cfg->max_room_users && members->n >= (size_t)c->cfg->max_room_users)
 		return chat_fail(c, "the room is full; try again later", NULL);
-	if (presence_claim(&c->presence, c->users_fd, c->cfg->file_mode,
-	                   c->room, id->name, id->color) < 0)
+	if (presence_claim_listed(&c->presence, c->users_fd, c->cfg->file_mode,
+	                          c->room, id->name, id->color, members) < 0)
 		return chat_fail(c, "cannot enter the room", strerror(errno));
 	const char *name = c->presence.name;
 	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
@@ -134,9 +138,7 @@ static int join_locked(struct chat *c, const struct identity *id)
 	    chat_append(c) < 0)
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
 	c->announced = true;
-	if (format_welcome(&c->line, now, c->room, name) < 0 ||
-	    output_push(&c->output, c->line.data, c->line.len) < 0 ||
-	    chat_append_userlist(c) < 0)
+	if (welcome(c, now) < 0 || chat_append_members(c, members) < 0)
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
 	c->log_behind = true;
 	if (follower_rewind_lines(&c->follower,
@@ -147,6 +149,16 @@ static int join_locked(struct chat *c, const struct identity *id)
 		return chat_fail(c, "cannot read the room log", strerror(errno));
 	c->following = true;
 	return 0;
+}
+
+static int join_locked(struct chat *c, const struct identity *id)
+{
+	struct presence_list members = { 0 };
+	int rc = chat_list_room(c, &members) < 0
+	         ? chat_fail(c, "cannot list the room", strerror(errno))
+	         : join_listed(c, id, &members);
+	chat_free_listing(&members);
+	return rc;
 }
 
 static int join(struct chat *c, const struct identity *id)
@@ -368,6 +380,7 @@ int chat_run(const struct chat_config *cfg, const struct chat_request *req)
 		fprintf(stderr, "chat_server: cannot set up stdout: %s\n",
 		        strerror(errno));
 	else if (start(&c) == 0) {
+		malloc_trim(0);
 		while (turn(&c))
 			;
 		quit(&c);

@@ -144,21 +144,36 @@ void chat_remove_dead_inbox(void *ctx, int member_fd)
 	inbox_remove_dead(c->run_fd, member_fd);
 }
 
-int chat_append_userlist(struct chat *c)
+int chat_list_room(struct chat *c, struct presence_list *members)
 {
-	struct presence_list list = { 0 };
-	int rc = presence_list_reaping(c->users_fd, c->room, &list,
-	                               chat_remove_dead_inbox, c);
-	if (rc == 0)
-		rc = format_userlist(&c->line, time(NULL), list.v, list.n);
-	if (rc == 0)
-		rc = chat_append(c);
-	bool big = list.cap > TRIM_AFTER_MEMBERS;
-	presence_list_free(&list);
+	return presence_list_reaping(c->users_fd, c->room, members,
+	                             chat_remove_dead_inbox, c);
+}
+
+void chat_free_listing(struct presence_list *members)
+{
+	bool big = members->cap > TRIM_AFTER_MEMBERS;
+	presence_list_free(members);
 	/* A big room's listing is among the largest things a process
 	 * allocates; hand the pages back (a small one is not worth it). */
 	if (big)
 		malloc_trim(0);
+}
+
+int chat_append_members(struct chat *c, const struct presence_list *members)
+{
+	if (format_userlist(&c->line, time(NULL), members->v, members->n) < 0)
+		return -1;
+	return chat_append(c);
+}
+
+int chat_append_userlist(struct chat *c)
+{
+	struct presence_list members = { 0 };
+	int rc = chat_list_room(c, &members);
+	if (rc == 0)
+		rc = chat_append_members(c, &members);
+	chat_free_listing(&members);
 	return rc;
 }
 

@@ -58,6 +58,14 @@ static int config_failed(const char *err, bool browser)
  * collation of LANG from the config, else of the environment. */
 static void set_collation(const char *lang)
 {
+	/* C.UTF-8 collates by code point, which for UTF-8 is byte order: the
+	 * order of the "C" locale every process starts in.  Loading it anyway
+	 * would cost a dozen system calls per connection. */
+	static const char *const byte_order[] = { "C", "POSIX", "C.UTF-8",
+	                                          "C.utf8" };
+	for (size_t i = 0; i < sizeof byte_order / sizeof *byte_order; i++)
+		if (strcmp(lang, byte_order[i]) == 0)
+			return;
 	if (!(*lang && setlocale(LC_COLLATE, lang)) && !setlocale(LC_COLLATE, ""))
 		setlocale(LC_COLLATE, "C");
 }
@@ -83,7 +91,8 @@ static int rotation(const struct chat_config *cfg, bool pause)
 static void tune_malloc(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 8 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 32 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024);
+	mallopt(M_TOP_PAD, 0);
 }
 
 int main(int argc, char **argv)

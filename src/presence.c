@@ -131,16 +131,24 @@ int presence_open_member(int dir_fd, const char *room, const char *name)
 	return fd;
 }
 
+/* Makes room for one more entry. */
+static int list_reserve(struct presence_list *l)
+{
+	if (l->n < l->cap)
+		return 0;
+	size_t cap = l->cap ? l->cap * 2 : 16;
+	struct presence_entry *v = realloc(l->v, cap * sizeof *v);
+	if (!v)
+		return -1;
+	l->v = v;
+	l->cap = cap;
+	return 0;
+}
+
 static int list_push(struct presence_list *l, const struct presence_entry *e)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct presence_entry *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (list_reserve(l) < 0)
+		return -1;
 	l->v[l->n++] = *e;
 	return 0;
 }
@@ -265,26 +273,39 @@ static int link_free_name(struct presence *p, const char *tmp,
 	return -1;
 }
 
-static int claim_locked(struct presence *p, const char *base, const char *color)
+/* Adds our new entry to the listing (room reserved), in its place. */
+static void list_insert(struct presence_list *l, const struct presence *p,
+                        const char *color)
 {
-	struct presence_list l = { 0 };
-	if (presence_list_reaping(p->dir_fd, p->room, &l, p->on_dead,
-	                          p->dead_ctx) < 0)
-		return -1;
-	unsigned long number = next_number(&l, base);
-	presence_list_free(&l);
+	struct presence_entry *e = &l->v[l->n++];
+	snprintf(e->name, sizeof e->name, "%s", p->name);
+	snprintf(e->color, sizeof e->color, "%s", color_is_valid(color)
+	                                           ? color : COLOR_DEFAULT);
+	qsort(l->v, l->n, sizeof *l->v, by_name);
+}
 
+int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
+                          const char *room, const char *base_name,
+                          const char *color, struct presence_list *members)
+{
+	p->dir_fd = dir_fd;
+	p->file_fd = -1;
+	p->mode = file_mode;
+	snprintf(p->room, sizeof p->room, "%s", room);
+	p->name[0] = '\0';
 	char tmp[FILE_NAME_MAX];
 	temp_name(tmp, p->room);
-	int fd = write_temp(p->dir_fd, p->mode, tmp, color);
+	int fd = list_reserve(members) < 0
+	         ? -1 : write_temp(p->dir_fd, p->mode, tmp, color);
 	if (fd < 0)
 		return -1;
-	int rc = link_free_name(p, tmp, base, number);
+	int rc = link_free_name(p, tmp, base_name, next_number(members, base_name));
 	unlinkat(p->dir_fd, tmp, 0);
 	if (rc < 0) {
 		close(fd);
 		return -1;
 	}
+	list_insert(members, p, color);
 	p->file_fd = fd;
 	return 0;
 }
@@ -292,12 +313,14 @@ static int claim_locked(struct presence *p, const char *base, const char *color)
 int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
                    const char *room, const char *base_name, const char *color)
 {
-	p->dir_fd = dir_fd;
-	p->file_fd = -1;
-	p->mode = file_mode;
-	snprintf(p->room, sizeof p->room, "%s", room);
-	p->name[0] = '\0';
-	return claim_locked(p, base_name, color);
+	struct presence_list members = { 0 };
+	int rc = presence_list_reaping(dir_fd, room, &members, p->on_dead,
+	                               p->dead_ctx);
+	if (rc == 0)
+		rc = presence_claim_listed(p, dir_fd, file_mode, room, base_name,
+		                           color, &members);
+	presence_list_free(&members);
+	return rc;
 }
 
 int presence_set_color(struct presence *p, const char *color)

@@ -501,12 +501,40 @@ static void test_open_dir_creates_and_refuses_symlink(void **state)
 	assert_true(errno == ELOOP || errno == ENOTDIR);
 }
 
+
+/* A join lists the room once: the claim numbers from that listing and
+ * adds itself, so the listing is the user list, the same as a new one. */
+static void test_claim_listed_adds_itself(void **state)
+{
+	struct fixture *f = *state;
+	claim(f, 0, "lobby", "Bob", "blue", "Bob");
+	claim(f, 1, "lobby", "Ann", "red", "Ann");
+	int l = lock(f, "lobby");
+	struct presence_list members = { 0 };
+	assert_int_equal(presence_list(f->fd, "lobby", &members), 0);
+	assert_int_equal(members.n, 2);
+	assert_int_equal(presence_claim_listed(&f->p[2], f->fd, 0640, "lobby",
+	                                       "Ann", "#00ff00", &members), 0);
+	presence_unlock_room(l);
+	assert_string_equal(f->p[2].name, "Ann1");
+	assert_int_equal(members.n, 3);
+	const char *want[][2] = { { "Ann", "red" }, { "Ann1", "#00ff00" },
+	                          { "Bob", "blue" } };
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(members.v[i].name, want[i][0]);
+		assert_string_equal(members.v[i].color, want[i][1]);
+	}
+	presence_list_free(&members);
+	assert_string_equal(listing(f, "lobby"), "Ann:red,Ann1:#00ff00,Bob:blue,");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_claim_writes_file),
+		T(test_claim_listed_adds_itself),
 		T(test_claim_leaves_no_temp_files),
 		T(test_duplicate_names_numbered),
 		T(test_number_after_highest),
