@@ -279,7 +279,6 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->req = req;
 	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = c->room_lock = -1;
 	c->slot_fd = -1;
-	c->flood.fd = -1;
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
