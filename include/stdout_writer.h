@@ -13,11 +13,12 @@
 
 struct output {
 	int fd;
-	struct buf queue;
+	struct buf queue; /* bytes not yet written, in order */
 	size_t low_water; /* read more of the log only below this many bytes */
 };
 
-/* Makes fd non-blocking and sets up a queue of at most limit bytes. */
+/* Makes fd non-blocking and sets up a queue of at most limit bytes not yet
+ * written; low_water counts the same bytes. */
 int output_init(struct output *o, int fd, size_t limit, size_t low_water);
 
 /* Queues one whole line.  Returns 0, or -1 (EMSGSIZE: queue full). */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,15 @@ void buf_init(struct buf *b, size_t limit)
 {
 	b->data = NULL;
 	b->len = 0;
+	b->base = NULL;
 	b->cap = 0;
 	b->limit = limit;
+}
+
+/* Bytes consumed in front of data and not yet reclaimed. */
+static size_t buf_head(const struct buf *b)
+{
+	return b->data ? (size_t)(b->data - b->base) : 0;
 }
 
 static int buf_reserve(struct buf *b, size_t need)
@@ -26,12 +34,34 @@ static int buf_reserve(struct buf *b, size_t need)
 		}
 		cap *= 2;
 	}
-	char *p = realloc(b->data, cap);
+	size_t head = buf_head(b);
+	char *p = realloc(b->base, cap);
 	if (!p)
 		return -1;
-	b->data = p;
+	b->base = p;
+	b->data = p + head;
 	b->cap = cap;
 	return 0;
+}
+
+/* Whether the held bytes should move to the front before n more go in
+ * (buf.h, at buf_grow, says when that pays). */
+static bool buf_should_compact(const struct buf *b, size_t n)
+{
+	size_t head = buf_head(b);
+	if (head == 0)
+		return false;
+	if (b->len <= head)
+		return true;
+	/* head + len + n + 1 > cap, written so that it cannot wrap. */
+	return n >= b->cap - head - b->len;
+}
+
+/* Moves the held bytes, and the byte after them, to the front. */
+static void buf_compact(struct buf *b)
+{
+	memmove(b->base, b->data, b->len + 1);
+	b->data = b->base;
 }
 
 void *buf_grow(struct buf *b, size_t n)
@@ -40,8 +70,13 @@ void *buf_grow(struct buf *b, size_t n)
 		errno = EMSGSIZE;
 		return NULL;
 	}
-	if (buf_reserve(b, b->len + n + 1) < 0)
+	bool compact = buf_should_compact(b, n);
+	/* Reserve first: a failed allocation leaves the buffer as it was. */
+	size_t head = compact ? 0 : buf_head(b);
+	if (buf_reserve(b, head + b->len + n + 1) < 0)
 		return NULL;
+	if (compact)
+		buf_compact(b);
 	char *p = b->data + b->len;
 	b->len += n;
 	b->data[b->len] = '\0';
@@ -69,7 +104,7 @@ void buf_consume(struct buf *b, size_t n)
 		buf_clear(b);
 		return;
 	}
-	memmove(b->data, b->data + n, b->len - n);
+	b->data += n;
 	b->len -= n;
 	b->data[b->len] = '\0';
 }
@@ -77,6 +112,7 @@ void buf_consume(struct buf *b, size_t n)
 void buf_clear(struct buf *b)
 {
 	b->len = 0;
+	b->data = b->base;
 	if (b->data)
 		b->data[0] = '\0';
 }
@@ -92,6 +128,6 @@ void buf_shrink(struct buf *b, size_t keep)
 
 void buf_free(struct buf *b)
 {
-	free(b->data);
+	free(b->base);
 	buf_init(b, b->limit);
 }

@@ -36,6 +36,8 @@ int output_flush(struct output *o)
 				continue;
 			return errno == EAGAIN ? 0 : -1;
 		}
+		/* Steps past what went out without moving the rest: a
+		 * big queue through a small pipe is not copied per write. */
 		buf_consume(&o->queue, (size_t)n);
 	}
 	buf_shrink(&o->queue, OUTPUT_KEEP);

@@ -287,6 +287,61 @@ static void test_bytes_kept(void **state)
 	expect_log(f, "L[  \\back\\slash\t \xc5\xbd\r]");
 }
 
+static void test_lines_taken_in_place(void **state)
+{
+	struct fixture *f = *state;
+	input_init(&f->in, f->rd, 100);
+	feed_str(f, "a\nbb\nccc\n");
+	assert_true(input_fill(&f->in) > 0);
+	char *a, *b, *c;
+	size_t len;
+	assert_int_equal(input_next(&f->in, &a, &len), INPUT_LINE);
+	assert_int_equal(input_next(&f->in, &b, &len), INPUT_LINE);
+	assert_int_equal(input_next(&f->in, &c, &len), INPUT_LINE);
+	/* Taking a line does not move the lines after it. */
+	assert_ptr_equal(b, a + 2);
+	assert_ptr_equal(c, a + 5);
+	assert_string_equal(c, "ccc");
+}
+
+/* Lines of every length up to max_line, cut anywhere by 4 KiB reads. */
+static void test_many_lines_over_many_reads(void **state)
+{
+	struct fixture *f = *state;
+	const size_t max_line = 300;
+	input_init(&f->in, f->rd, max_line);
+	/* A bug that waits for more must fail the test, not hang it. */
+	int flags = fcntl(f->rd, F_GETFL);
+	assert_int_equal(fcntl(f->rd, F_SETFL, flags | O_NONBLOCK), 0);
+	struct buf want;
+	buf_init(&want, 0);
+	char line[301];
+	size_t i = 0;
+	for (int batch = 0; batch < 40; batch++) {
+		size_t fed = 0;
+		for (; fed < 16 * 1024; i++) {
+			size_t len = (i * 53) % (max_line + 1);
+			memset(line, 'a' + (int)(i % 26), len);
+			line[len] = '\n';
+			feed(f, line, len + 1);
+			fed += len + 1;
+			assert_int_equal(buf_append(&want, "L[", 2), 0);
+			assert_int_equal(buf_append(&want, line, len), 0);
+			assert_int_equal(buf_append(&want, "]", 1), 0);
+		}
+		while (f->log.len < want.len) {
+			fill_and_take(f);
+			/* No larger an allocation than one line and one read
+			 * ever needed. */
+			assert_true(f->in.pending.cap <
+			            2 * (max_line + READ_CHUNK + 2));
+		}
+	}
+	assert_int_equal(f->log.len, want.len);
+	assert_memory_equal(f->log.data, want.data, want.len);
+	buf_free(&want);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -307,6 +362,8 @@ int main(void)
 		T(test_fill_returns_bytes),
 		T(test_fill_error),
 		T(test_bytes_kept),
+		T(test_lines_taken_in_place),
+		T(test_many_lines_over_many_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
