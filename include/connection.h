@@ -17,6 +17,7 @@
 #include "flood.h"
 #include "follow.h"
 #include "inbox.h"
+#include "loop.h"
 #include "presence.h"
 #include "room.h"
 #include "stdin_reader.h"
@@ -42,6 +43,7 @@ struct chat {
 	int inotify_fd;   /* -1: following by polling */
 	struct append_seen log_seen; /* our appends' last check of the log */
 	int signal_fd;
+	struct loop loop; /* what the connection waits for */
 	bool log_behind;  /* the room log may have lines we have not read */
 	bool following;   /* joined: room log lines may go to the browser */
 	bool announced;   /* our join line is in the log */

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -21,6 +21,7 @@
 #include "dispatch.h"
 #include "format.h"
 #include "identity.h"
+#include "loop.h"
 
 #define FILTER_LOOK_BACK (256 * 1024)
 #define FLOOD_JOIN_COST 3.0
@@ -207,44 +208,67 @@ static bool read_stdin(struct chat *c)
 	return n > 0;
 }
 
-enum { P_SIGNAL, P_STDIN, P_STDOUT, P_INOTIFY, P_INBOX, P_COUNT };
-
-static int poll_timeout(const struct chat *c)
+static int wait_timeout(const struct chat *c)
 {
 	if (c->log_behind && output_has_room(&c->output))
 		return 0;
 	return c->inotify_fd < 0 ? c->cfg->poll_interval_ms : -1;
 }
 
+/* What we can take in depends on the room left in the output queue. */
+static int want(struct chat *c)
+{
+	struct loop *l = &c->loop;
+	uint32_t in = output_has_room(&c->output) ? EPOLLIN : 0;
+	uint32_t out = output_pending(&c->output) ? EPOLLOUT : 0;
+	return loop_want(l, LOOP_SIGNAL, EPOLLIN) || loop_want(l, LOOP_STDIN, in) ||
+	       loop_want(l, LOOP_STDOUT, out) ||
+	       loop_want(l, LOOP_INOTIFY, EPOLLIN) || loop_want(l, LOOP_INBOX, in)
+	       ? -1 : 0;
+}
+
 /* One turn of the loop.  Returns false when the connection is over. */
 static bool turn(struct chat *c)
 {
-	struct pollfd p[P_COUNT] = {
-		[P_SIGNAL] = { c->signal_fd, POLLIN, 0 },
-		[P_STDIN] = { output_has_room(&c->output) ? 0 : -1, POLLIN, 0 },
-		[P_STDOUT] = { output_pending(&c->output) ? 1 : -1, POLLOUT, 0 },
-		[P_INOTIFY] = { c->inotify_fd, POLLIN, 0 },
-		[P_INBOX] = { output_has_room(&c->output) ? c->inbox.fd : -1,
-		              POLLIN, 0 },
-	};
-	int n = poll(p, P_COUNT, poll_timeout(c));
+	bool ready[LOOP_SOURCES];
+	if (want(c) < 0) {
+		fprintf(stderr, "chat_server: cannot wait for input: %s\n",
+		        strerror(errno));
+		return false;
+	}
+	int n = loop_wait(&c->loop, wait_timeout(c), ready);
 	if (n < 0)
 		return errno == EINTR;
-	if (p[P_SIGNAL].revents)
+	if (ready[LOOP_SIGNAL])
 		return false;
 	if (n == 0 && c->inotify_fd < 0)
 		c->log_behind = true;
-	if (p[P_INOTIFY].revents)
+	if (ready[LOOP_INOTIFY])
 		chat_read_events(c);
-	if (p[P_STDOUT].revents && output_flush(&c->output) < 0)
+	if (ready[LOOP_STDOUT] && output_flush(&c->output) < 0)
 		return false;
-	if (p[P_STDIN].revents && (!read_stdin(c) || c->ending))
+	if (ready[LOOP_STDIN] && (!read_stdin(c) || c->ending))
 		return false;
-	if (p[P_INBOX].revents && chat_read_inbox(c) < 0)
+	if (ready[LOOP_INBOX] && chat_read_inbox(c) < 0)
 		return false;
 	if (c->ending || !chat_catch_up(c))
 		return false;
 	return output_flush(&c->output) == 0;
+}
+
+/* The descriptors the loop waits on, once they all exist. */
+static int start_loop(struct chat *c)
+{
+	struct loop *l = &c->loop;
+	if (loop_open(l) < 0 || loop_set_fd(l, LOOP_SIGNAL, c->signal_fd) < 0 ||
+	    loop_set_fd(l, LOOP_STDIN, 0) < 0 || loop_set_fd(l, LOOP_STDOUT, 1) < 0 ||
+	    loop_set_fd(l, LOOP_INOTIFY, c->inotify_fd) < 0 ||
+	    loop_set_fd(l, LOOP_INBOX, c->inbox.fd) < 0) {
+		fprintf(stderr, "chat_server: cannot set up waiting: %s\n",
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void chat_free(struct chat *c)
@@ -254,6 +278,7 @@ static void chat_free(struct chat *c)
 		chat_unlock_room(c);
 	}
 	inbox_close(&c->inbox);
+	loop_close(&c->loop);
 	follower_close(&c->follower);
 	filter_free(&c->filter);
 	flood_close(&c->flood);
@@ -282,6 +307,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
+	c->loop.epoll_fd = -1;
 	c->presence.file_fd = -1;
 	/* A member who died unseen leaves an inbox socket behind as well. */
 	c->presence.on_dead = chat_remove_dead_inbox;
@@ -380,10 +406,10 @@ int chat_run(const struct chat_config *cfg, const struct chat_request *req)
 		        strerror(errno));
 	else if (start(&c) == 0) {
 		malloc_trim(0);
-		while (turn(&c))
+		status = start_loop(&c) == 0 ? 0 : 1;
+		while (status == 0 && turn(&c))
 			;
 		quit(&c);
-		status = 0;
 	} else if (c.announced) {
 		quit(&c); /* the room saw us join: it must see us leave */
 	}
