@@ -60,7 +60,12 @@ struct chat {
 	struct buf result; /* a command's result */
 	struct buf relay;  /* signalling as it is passed on */
 	struct buf received; /* a line from our inbox */
+	struct buf batch;  /* room messages waiting to be appended together */
 };
+
+/* Room messages that came in one read from stdin (a paste, a burst) are
+ * appended with one open, lock and write; at most this much at once. */
+#define APPEND_BATCH_MAX (64 * 1024)
 
 /* Tells the sender alone; nothing is logged. */
 void chat_tell(struct chat *c, const char *message);
@@ -77,6 +82,18 @@ void chat_read_events(struct chat *c);
 
 /* Appends c->line to the room log.  Returns 0 or -1. */
 int chat_append(struct chat *c);
+
+/* Appends c->line to the room log with the other messages of the same
+ * read from stdin, at the latest when chat_append_batch is called; right
+ * away under the room lock, whose holder needs the line in the log now.
+ * Returns 0 or -1. */
+int chat_append_soon(struct chat *c);
+
+/* Appends the waiting messages.  Call it before acting on anything that
+ * is not a room message, and after each read from stdin.  A message that
+ * cannot be appended is refused to the sender, one by one, as if each had
+ * been appended alone. */
+void chat_append_batch(struct chat *c);
 
 /* Joins, quits and colour changes run whole under the room lock, together
  * with the log lines they write: the log then tells the membership in the

@@ -205,6 +205,7 @@ static bool read_stdin(struct chat *c)
 		else
 			dispatch_line(c, text, len);
 	}
+	chat_append_batch(c);
 	return n > 0;
 }
 
@@ -289,6 +290,7 @@ static void chat_free(struct chat *c)
 	buf_free(&c->relay);
 	buf_free(&c->told);
 	buf_free(&c->received);
+	buf_free(&c->batch);
 	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
 	              c->inotify_fd, c->signal_fd, c->slot_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
@@ -319,6 +321,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	buf_init(&c->relay, 0);
 	buf_init(&c->told, 0);
 	buf_init(&c->received, 0);
+	buf_init(&c->batch, 0);
 }
 
 /* One connection slot per connection of an address, when they are

@@ -112,7 +112,7 @@ static bool log_dir_changes(void *ctx, unsigned long *count)
 	return true;
 }
 
-int chat_append(struct chat *c)
+static int append_bytes(struct chat *c, const char *data, size_t len)
 {
 	const struct append_options opt = {
 		.wait = keep_following,
@@ -122,7 +122,47 @@ int chat_append(struct chat *c)
 		.changes = log_dir_changes,
 	};
 	return append_line_with(c->rooms_fd, c->log_name, c->cfg->file_mode,
-	                        c->line.data, c->line.len, &opt);
+	                        data, len, &opt);
+}
+
+int chat_append(struct chat *c)
+{
+	return append_bytes(c, c->line.data, c->line.len);
+}
+
+int chat_append_soon(struct chat *c)
+{
+	bool now = c->room_lock >= 0;
+	if (now || c->batch.len + c->line.len > APPEND_BATCH_MAX)
+		chat_append_batch(c);
+	if (!now && buf_append(&c->batch, c->line.data, c->line.len) == 0)
+		return 0;
+	chat_append_batch(c); /* keep the order, should buf_append fail */
+	return chat_append(c);
+}
+
+/* The batch failed as a whole (and left nothing): each line on its own
+ * tells its sender whether it got in. */
+static void append_one_by_one(struct chat *c)
+{
+	const char *p = c->batch.data, *end = p + c->batch.len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (append_bytes(c, p, n) < 0)
+			chat_refuse(c);
+		p += n;
+	}
+}
+
+void chat_append_batch(struct chat *c)
+{
+	if (c->batch.len == 0)
+		return;
+	if (append_bytes(c, c->batch.data, c->batch.len) < 0)
+		append_one_by_one(c);
+	buf_clear(&c->batch);
+	buf_shrink(&c->batch, 4096);
 }
 
 int chat_lock_room(struct chat *c)

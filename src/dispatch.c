@@ -187,7 +187,10 @@ static bool stray_signalling(struct chat *c, const struct route *r)
 static void send_message_locked(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
-	switch (route_message(msg, len, c->users_fd, c->room, &r)) {
+	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
+	if (kind != ROUTE_ROOM)
+		chat_append_batch(c); /* what was said before goes first */
+	switch (kind) {
 	case ROUTE_PRIVATE:
 		send_private(c, msg, len, &r);
 		close(r.member_fd);
@@ -206,7 +209,7 @@ static void send_message_locked(struct chat *c, const char *msg, size_t len)
 	if (stray_signalling(c, &r) || too_long(c, len))
 		return;
 	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
-	    chat_append(c) < 0)
+	    chat_append_soon(c) < 0)
 		chat_refuse(c);
 }
 
@@ -275,6 +278,7 @@ void dispatch_line(struct chat *c, char *text, size_t len)
 		chat_tell(c, "message not sent: it is not valid UTF-8 text");
 		return;
 	case REQUEST_COMMAND:
+		chat_append_batch(c); /* what was said before goes first */
 		if (!too_long(c, len))
 			run_command(c, text, len);
 		return;
