@@ -11,6 +11,11 @@
 
 #include "buf.h"
 
+/* Once empty, a queue that grew past this gives its memory back: one
+ * burst (a big room's user lists) must not stay resident for the life of
+ * the connection. */
+#define OUTPUT_KEEP (4 * 1024)
+
 struct output {
 	int fd;
 	struct buf queue; /* bytes not yet written, in order */

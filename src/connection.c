@@ -11,6 +11,7 @@
 #include "format.h"
 
 #define TRIM_AFTER_MEMBERS 64
+#define LINE_KEEP (8 * 1024)
 
 void chat_tell(struct chat *c, const char *message)
 {
@@ -204,7 +205,12 @@ int chat_append_members(struct chat *c, const struct presence_list *members)
 {
 	if (format_userlist(&c->line, time(NULL), members->v, members->n) < 0)
 		return -1;
-	return chat_append(c);
+	int rc = chat_append(c);
+	/* A big room's user list is the longest line we ever format: its
+	 * buffer goes, rather than stay for the life of the connection. */
+	buf_clear(&c->line);
+	buf_shrink(&c->line, LINE_KEEP);
+	return rc;
 }
 
 int chat_append_userlist(struct chat *c)

@@ -19,21 +19,25 @@ void input_init(struct input *in, int fd, size_t max_line)
 
 long input_fill(struct input *in)
 {
-	char chunk[READ_CHUNK];
 	buf_consume(&in->pending, in->taken);
 	in->taken = 0;
+	/* A long line (a WebRTC offer) must not keep its buffer for the life
+	 * of the connection. */
+	buf_shrink(&in->pending, READ_CHUNK * 2);
+	char *room = buf_grow(&in->pending, READ_CHUNK);
+	if (!room)
+		return -1;
 	ssize_t n;
 	do
-		n = read(in->fd, chunk, sizeof chunk);
+		n = read(in->fd, room, READ_CHUNK);
 	while (n < 0 && errno == EINTR);
+	/* Only the bytes read stay. */
+	in->pending.len -= READ_CHUNK - (size_t)(n > 0 ? n : 0);
+	in->pending.data[in->pending.len] = '\0';
 	if (n < 0)
 		return -1;
-	if (n == 0) {
+	if (n == 0)
 		in->eof = true;
-		return 0;
-	}
-	if (buf_append(&in->pending, chunk, (size_t)n) < 0)
-		return -1;
 	return n;
 }
 

@@ -7,10 +7,6 @@
 
 #include "elapsed.h"
 
-/* A queue that grew past this for a burst gives the memory back once
- * empty. */
-#define OUTPUT_KEEP (16 * 1024)
-
 int output_init(struct output *o, int fd, size_t limit, size_t low_water)
 {
 	o->fd = fd;

@@ -342,12 +342,35 @@ static void test_many_lines_over_many_reads(void **state)
 	buf_free(&want);
 }
 
+
+/* One long line (a WebRTC offer) does not keep its buffer afterwards. */
+static void test_long_line_buffer_released(void **state)
+{
+	struct fixture *f = *state;
+	input_init(&f->in, f->rd, 64 * 1024);
+	static char big[40 * 1024];
+	memset(big, 'o', sizeof big - 1);
+	big[sizeof big - 1] = '\n';
+	for (size_t at = 0; at < sizeof big; at += READ_CHUNK) {
+		size_t n = sizeof big - at < READ_CHUNK ? sizeof big - at : READ_CHUNK;
+		feed(f, big + at, n);
+		fill_and_take(f);
+	}
+	assert_true(f->in.pending.cap >= sizeof big);
+	feed_str(f, "short\n");
+	assert_int_equal(fill_and_take(f), 1);
+	assert_true(f->in.pending.cap <= 3 * READ_CHUNK);
+	assert_int_equal(f->log.len, 2 + (sizeof big - 1) + 1 + 8);
+	assert_string_equal(f->log.data + f->log.len - 8, "L[short]");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_lines_in_one_read),
+		T(test_long_line_buffer_released),
 		T(test_split_across_reads),
 		T(test_line_returned_is_writable),
 		T(test_exactly_max_line),

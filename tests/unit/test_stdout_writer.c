@@ -18,8 +18,7 @@
 #include "buf.h"
 #include "stdout_writer.h"
 
-/* What chat_server keeps after a burst (OUTPUT_KEEP in stdout_writer.c). */
-#define KEEP (16 * 1024)
+#define KEEP OUTPUT_KEEP
 
 struct fixture {
 	int rd, wr;       /* the pipe; -1 once closed */
