@@ -24,38 +24,14 @@
 
 #define LOG "room.log"
 
-struct fixture {
-	char dir[64];
-	int fd; /* the directory */
-};
 
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_append"));
-	f->fd = open(f->dir, O_RDONLY | O_DIRECTORY);
-	assert_true(f->fd >= 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	close(f->fd);
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-static int add(struct fixture *f, const char *name, const char *line)
+static int add(struct tmpdir *f, const char *name, const char *line)
 {
 	return append_line(f->fd, name, 0640, line, strlen(line));
 }
 
 /* The whole file (static storage). */
-static const char *content(struct fixture *f, const char *name)
+static const char *content(struct tmpdir *f, const char *name)
 {
 	static char text[64 * 1024];
 	int fd = openat(f->fd, name, O_RDONLY);
@@ -67,7 +43,7 @@ static const char *content(struct fixture *f, const char *name)
 	return text;
 }
 
-static bool exists(struct fixture *f, const char *name)
+static bool exists(struct tmpdir *f, const char *name)
 {
 	struct stat st;
 	return fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -82,7 +58,7 @@ static double now(void)
 
 static void test_creates_with_mode(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	mode_t old = umask(0);
 	int rc = append_line(f->fd, LOG, 0604, "a\n", 2);
 	umask(old);
@@ -96,7 +72,7 @@ static void test_creates_with_mode(void **state)
 
 static void test_existing_mode_kept(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	mode_t old = umask(0);
 	assert_int_equal(append_line(f->fd, LOG, 0600, "a\n", 2), 0);
 	assert_int_equal(append_line(f->fd, LOG, 0666, "b\n", 2), 0);
@@ -108,7 +84,7 @@ static void test_existing_mode_kept(void **state)
 
 static void test_lines_appended_whole(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(add(f, LOG, "[10:00:00] Alice joined the lobby\n"), 0);
 	assert_int_equal(add(f, LOG, "[10:00:01] Alice> hi\n"), 0);
 	assert_int_equal(add(f, LOG, "\n"), 0);
@@ -122,7 +98,7 @@ static void test_lines_appended_whole(void **state)
 
 static void test_appends_to_existing(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	int fd = openat(f->fd, LOG, O_WRONLY | O_CREAT, 0640);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "old\n", 4), 4);
@@ -133,7 +109,7 @@ static void test_appends_to_existing(void **state)
 
 static void test_symlink_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(add(f, "target", "t\n"), 0);
 	assert_int_equal(symlinkat("target", f->fd, LOG), 0);
 	errno = 0;
@@ -144,7 +120,7 @@ static void test_symlink_refused(void **state)
 
 static void test_dangling_symlink_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(symlinkat("created-through-link", f->fd, LOG), 0);
 	assert_int_equal(add(f, LOG, "evil\n"), -1);
 	assert_false(exists(f, "created-through-link"));
@@ -152,7 +128,7 @@ static void test_dangling_symlink_refused(void **state)
 
 static void test_fifo_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(mkfifoat(f->fd, LOG, 0600), 0);
 	double t = now();
 	assert_int_equal(add(f, LOG, "x\n"), -1);
@@ -161,7 +137,7 @@ static void test_fifo_refused(void **state)
 
 static void test_fifo_with_reader_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(mkfifoat(f->fd, LOG, 0600), 0);
 	int rd = openat(f->fd, LOG, O_RDONLY | O_NONBLOCK);
 	assert_true(rd >= 0);
@@ -173,7 +149,7 @@ static void test_fifo_with_reader_refused(void **state)
 
 static void test_directory_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(mkdirat(f->fd, LOG, 0700), 0);
 	assert_int_equal(add(f, LOG, "x\n"), -1);
 }
@@ -191,7 +167,7 @@ static struct rlimit limit_file_size(rlim_t bytes)
 
 static void test_short_write_undone(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	static const char old_text[] = "0123456789\n";
 	assert_int_equal(add(f, LOG, old_text), 0);
 	signal(SIGXFSZ, SIG_IGN);
@@ -211,7 +187,7 @@ static void test_short_write_undone(void **state)
 
 static void test_write_at_limit_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	static const char old_text[] = "0123456789\n";
 	assert_int_equal(add(f, LOG, old_text), 0);
 	signal(SIGXFSZ, SIG_IGN);
@@ -226,7 +202,7 @@ static void test_write_at_limit_refused(void **state)
 /* Writers in several processes: every line arrives whole. */
 static void test_concurrent_writers(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	enum { WRITERS = 4, LINES = 200 };
 	pid_t pids[WRITERS];
 	for (int w = 0; w < WRITERS; w++) {
@@ -268,7 +244,7 @@ static void test_concurrent_writers(void **state)
  * to the new file under the name, never to the renamed one. */
 static void test_renamed_while_waiting(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(add(f, LOG, "old\n"), 0);
 	int held = openat(f->fd, LOG, O_RDONLY);
 	assert_true(held >= 0);
@@ -294,7 +270,7 @@ static void test_renamed_while_waiting(void **state)
 /* A rotation's marker makes writers wait until it is removed. */
 static void test_pause_holds_writers(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(add(f, LOG, "before\n"), 0);
 	assert_int_equal(append_pause(f->fd, 0640), 0);
 	assert_true(exists(f, APPEND_PAUSE_NAME));
@@ -321,7 +297,7 @@ static void test_pause_holds_writers(void **state)
 
 static void test_stale_marker_ignored(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	int fd = openat(f->fd, APPEND_PAUSE_NAME, O_WRONLY | O_CREAT, 0640);
 	assert_true(fd >= 0);
 	struct timespec old[2] = {
@@ -339,7 +315,7 @@ static void test_stale_marker_ignored(void **state)
 /* --pause-appends waits for an append that holds the log's lock. */
 static void test_pause_waits_for_inflight(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	assert_int_equal(add(f, LOG, "x\n"), 0);
 	int held = openat(f->fd, LOG, O_RDONLY);
 	assert_true(held >= 0);
@@ -396,7 +372,7 @@ static void resume_soon(void *ctx)
 		append_resume(w->dir_fd);
 }
 
-static void watch_dir(struct fixture *f, struct watcher *w)
+static void watch_dir(struct tmpdir *f, struct watcher *w)
 {
 	w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	assert_true(w->inotify_fd >= 0);
@@ -405,7 +381,7 @@ static void watch_dir(struct fixture *f, struct watcher *w)
 	w->dir_fd = -1;
 }
 
-static int add_seen(struct fixture *f, struct append_seen *seen,
+static int add_seen(struct tmpdir *f, struct append_seen *seen,
                     struct watcher *w, const char *line)
 {
 	const struct append_options opt = {
@@ -426,7 +402,7 @@ static int lowest_free_fd(void)
 
 static void test_seen_lines_whole_and_closed(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	struct watcher w = { 0 };
 	watch_dir(f, &w);
 	struct append_seen seen = { 0 };
@@ -443,7 +419,7 @@ static void test_seen_lines_whole_and_closed(void **state)
  * new file under the name, not to the archive. */
 static void test_seen_follows_rename(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	struct watcher w = { 0 };
 	watch_dir(f, &w);
 	struct append_seen seen = { 0 };
@@ -459,7 +435,7 @@ static void test_seen_follows_rename(void **state)
  * marker goes unseen (the reason a line is cheap)... */
 static void test_seen_trusts_the_count(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	struct watcher w = { 0 };
 	watch_dir(f, &w);
 	struct append_seen seen = { 0 };
@@ -484,7 +460,7 @@ static void test_seen_trusts_the_count(void **state)
 /* Without a count (no inotify), every line is checked in full. */
 static void test_seen_checked_without_count(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	struct watcher w = { .inotify_fd = -1, .dir_fd = -1 };
 	struct append_seen seen = { 0 };
 	assert_int_equal(add_seen(f, &seen, &w, "before\n"), 0);
@@ -499,7 +475,7 @@ static void test_seen_checked_without_count(void **state)
 /* A symlink planted at the name is a change in the directory: refused. */
 static void test_seen_refuses_planted_symlink(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	struct watcher w = { 0 };
 	watch_dir(f, &w);
 	struct append_seen seen = { 0 };
@@ -514,7 +490,7 @@ static void test_seen_refuses_planted_symlink(void **state)
 /* A short write is cut back on the fast way as well. */
 static void test_seen_short_write_undone(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	struct watcher w = { 0 };
 	watch_dir(f, &w);
 	struct append_seen seen = { 0 };
@@ -532,7 +508,7 @@ static void test_seen_short_write_undone(void **state)
 	close(w.inotify_fd);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
 {

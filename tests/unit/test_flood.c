@@ -23,32 +23,8 @@
 /* Any time will do, as long as the tests give it and not the clock. */
 #define T0 (1000 * SECOND)
 
-struct fixture {
-	char dir[64];
-	int fd; /* the directory */
-};
 
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	assert_true(tmpdir_make(f->dir, sizeof f->dir, "test_flood"));
-	f->fd = open(f->dir, O_RDONLY | O_DIRECTORY);
-	assert_true(f->fd >= 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	close(f->fd);
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-static void open_bucket(struct fixture *fx, struct flood *fl)
+static void open_bucket(struct tmpdir *fx, struct flood *fl)
 {
 	assert_int_equal(flood_open(fl, fx->fd, ADDR, 0640, RATE, BURST), 0);
 }
@@ -62,7 +38,7 @@ static enum flood_verdict charge_n(struct flood *fl, int n, uint64_t now)
 	return v;
 }
 
-static void write_file(struct fixture *fx, const void *data, size_t len)
+static void write_file(struct tmpdir *fx, const void *data, size_t len)
 {
 	int fd = openat(fx->fd, ADDR, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	assert_true(fd >= 0);
@@ -70,7 +46,7 @@ static void write_file(struct fixture *fx, const void *data, size_t len)
 	close(fd);
 }
 
-static off_t file_size(struct fixture *fx)
+static off_t file_size(struct tmpdir *fx)
 {
 	struct stat st;
 	assert_int_equal(fstatat(fx->fd, ADDR, &st, AT_SYMLINK_NOFOLLOW), 0);
@@ -86,7 +62,7 @@ static void assert_fresh(struct flood *fl, uint64_t now)
 
 static void test_inactive(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	assert_int_equal(flood_open(&fl, fx->fd, ADDR, 0640, 0, BURST), 0);
 	assert_int_equal(flood_charge_at(&fl, 1e9, T0), FLOOD_OK);
@@ -101,7 +77,7 @@ static void test_inactive(void **state)
 
 static void test_creates_with_mode(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	mode_t old = umask(0);
 	int rc = flood_open(&fl, fx->fd, ADDR, 0604, RATE, BURST);
@@ -117,7 +93,7 @@ static void test_creates_with_mode(void **state)
 
 static void test_ok_under_burst(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	for (int i = 0; i < BURST; i++)
@@ -128,7 +104,7 @@ static void test_ok_under_burst(void **state)
 /* Refused lines still count: they bring the kick nearer. */
 static void test_refuse_past_burst(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	assert_int_equal(charge_n(&fl, BURST, T0), FLOOD_OK);
@@ -141,7 +117,7 @@ static void test_refuse_past_burst(void **state)
 
 static void test_kick_past_factor(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	assert_int_equal(flood_charge_at(&fl, BURST * FLOOD_KICK_FACTOR, T0),
@@ -156,7 +132,7 @@ static void test_kick_past_factor(void **state)
 
 static void test_leaks_over_time(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	assert_int_equal(charge_n(&fl, BURST, T0), FLOOD_OK);
@@ -177,7 +153,7 @@ static void test_leaks_over_time(void **state)
  * ((FLOOD_KICK_FACTOR + 1) x FLOOD_BURST, 15 s at RATE) has leaked. */
 static void test_capped(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	assert_int_equal(charge_n(&fl, 10000, T0), FLOOD_KICK);
@@ -191,7 +167,7 @@ static void test_capped(void **state)
 
 static void test_bad_costs_free(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	assert_int_equal(flood_charge_at(&fl, -1e9, T0), FLOOD_OK);
@@ -203,7 +179,7 @@ static void test_bad_costs_free(void **state)
 /* Two connections of one address: one score. */
 static void test_shared_between_connections(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood a, b;
 	open_bucket(fx, &a);
 	open_bucket(fx, &b);
@@ -228,7 +204,7 @@ static void test_shared_between_connections(void **state)
 /* Processes charging at once lose no charge: exactly the burst. */
 static void test_concurrent_processes(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	/* Made before: the first connections to a new file may race to reset
 	 * it (flood.c), which is not what this counts. */
@@ -260,7 +236,7 @@ static void test_concurrent_processes(void **state)
 
 static void test_short_garbage_reset(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	write_file(fx, "abc", 3);
 	struct flood fl;
 	open_bucket(fx, &fl);
@@ -272,7 +248,7 @@ static void test_short_garbage_reset(void **state)
 /* The older format: a double score and a double time, 16 bytes. */
 static void test_old_format_reset(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	double old[2] = { 1e6, 1e9 };
 	write_file(fx, old, sizeof old);
 	struct flood fl;
@@ -288,7 +264,7 @@ static void test_old_format_reset(void **state)
 /* A longer file is never cut (others may have it mapped). */
 static void test_long_garbage_reset(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	char junk[4096];
 	memset(junk, 0xff, sizeof junk);
 	write_file(fx, junk, sizeof junk);
@@ -303,7 +279,7 @@ static void test_long_garbage_reset(void **state)
  * address no longer than the cap. */
 static void test_far_future_capped(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	flood_close(&fl);
@@ -320,7 +296,7 @@ static void test_far_future_capped(void **state)
 
 static void test_symlink_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	assert_int_equal(symlinkat("target", fx->fd, ADDR), 0);
 	struct flood fl;
 	errno = 0;
@@ -336,7 +312,7 @@ static void test_symlink_refused(void **state)
 
 static void test_fifo_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	assert_int_equal(mkfifoat(fx->fd, ADDR, 0640), 0);
 	struct flood fl;
 	errno = 0;
@@ -347,7 +323,7 @@ static void test_fifo_refused(void **state)
 
 static void test_directory_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	assert_int_equal(mkdirat(fx->fd, ADDR, 0750), 0);
 	struct flood fl;
 	assert_int_equal(flood_open(&fl, fx->fd, ADDR, 0640, RATE, BURST), -1);
@@ -357,7 +333,7 @@ static void test_directory_refused(void **state)
 /* The real clock: a fresh bucket takes a join at once. */
 static void test_charge_reads_clock(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir *fx = *state;
 	struct flood fl;
 	open_bucket(fx, &fl);
 	assert_int_equal(flood_charge(&fl, 3.0), FLOOD_OK);
@@ -365,7 +341,7 @@ static void test_charge_reads_clock(void **state)
 	flood_close(&fl);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
 {

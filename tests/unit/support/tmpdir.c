@@ -1,8 +1,10 @@
 #include "tmpdir.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
                         struct FTW *ftw)
@@ -22,4 +24,27 @@ bool tmpdir_make(char *dir, size_t size, const char *name)
 {
 	int n = snprintf(dir, size, "/tmp/%s.XXXXXX", name);
 	return n > 0 && (size_t)n < size && mkdtemp(dir) != NULL;
+}
+
+int tmpdir_setup(void **state)
+{
+	struct tmpdir *t = calloc(1, sizeof *t);
+	if (!t)
+		return -1;
+	t->fd = -1;
+	if (tmpdir_make(t->dir, sizeof t->dir, "chat_unit"))
+		t->fd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*state = t;
+	return t->fd >= 0 ? 0 : -1;
+}
+
+int tmpdir_teardown(void **state)
+{
+	struct tmpdir *t = *state;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->dir[0])
+		tmpdir_remove(t->dir);
+	free(t);
+	return 0;
 }

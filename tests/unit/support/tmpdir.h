@@ -13,4 +13,16 @@ bool tmpdir_make(char *dir, size_t size, const char *name);
  * followed). */
 void tmpdir_remove(const char *dir);
 
+/* The whole fixture of suites that need nothing but a directory: a
+ * scratch directory, open. */
+struct tmpdir {
+	char dir[64];
+	int fd;
+};
+
+/* cmocka setup and teardown of a struct tmpdir in *state.  Setup returns
+ * -1 (the tests of the group fail) when the directory cannot be made. */
+int tmpdir_setup(void **state);
+int tmpdir_teardown(void **state);
+
 #endif
