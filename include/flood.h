@@ -22,8 +22,9 @@
  *
  * Nothing frees a bucket: the file outlives its connections, which is what
  * lets a new connection inherit its address's score, and there is one per
- * address ever seen.  RUN_DIR belongs on tmpfs, which a reboot empties (a
- * monotonic time is meaningless after one). */
+ * address ever seen.  RUN_DIR belongs on tmpfs, which a reboot empties; a
+ * bucket kept from an earlier boot (its monotonic time is meaningless now)
+ * counts as empty. */
 #ifndef CHAT_FLOOD_H
 #define CHAT_FLOOD_H
 

@@ -102,16 +102,16 @@ int flood_open(struct flood *f, int dir_fd, const char *addr, mode_t mode,
 }
 
 /* The new empty_at after adding step to the bucket that was empty_at.
- * One in the past is an empty bucket; one beyond limit (written by a
- * connection with a larger FLOOD_BURST, or left by an earlier boot) counts
- * as full, so no value can hold an address longer than the horizon and no
- * race between connections can empty a bucket. */
+ * One in the past is an empty bucket.  So is one beyond limit: no
+ * connection with our settings writes past its own limit, and ours is at
+ * least as late as any of theirs (the clock only goes forward), so such a
+ * time was left by an earlier boot (CLOCK_MONOTONIC starts again at 0) or
+ * a larger FLOOD_BURST.  Taking it for a full bucket would shut out every
+ * returning client after a reboot. */
 static uint64_t advance(uint64_t empty_at, uint64_t now, uint64_t step,
                         uint64_t limit)
 {
-	uint64_t from = empty_at < now ? now : empty_at;
-	if (from > limit)
-		from = limit;
+	uint64_t from = empty_at < now || empty_at > limit ? now : empty_at;
 	return step >= limit - from ? limit : from + step;
 }
 
