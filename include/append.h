@@ -82,6 +82,15 @@ int append_line_with(int dir_fd, const char *name, mode_t mode,
                      const char *line, size_t len,
                      const struct append_options *opt);
 
+/* Appends several whole lines (data[0..len) ends in '\n') with one write.
+ * Returns how many bytes went in: len, or fewer with errno saying why the
+ * rest did not.  What went in is always whole lines: a short write keeps
+ * the lines it completed, which followers may already have delivered, and
+ * cuts back only the line it broke. */
+size_t append_lines_with(int dir_fd, const char *name, mode_t mode,
+                         const char *data, size_t len,
+                         const struct append_options *opt);
+
 /* --pause-appends: creates the marker in dir_fd, then waits until no
  * append to any "*.log" there is in flight.  Returns 0 or -1. */
 int append_pause(int dir_fd, mode_t mode);

@@ -57,7 +57,9 @@ int follower_open(struct follower *f, int dir_fd, const char *name,
 
 /* Moves the follower back to the start of the last n complete lines of the
  * file as it is now, so that the next updates deliver them (the history a
- * joining user sees) and then whatever follows.  Returns 0 or -1. */
+ * joining user sees) and then whatever follows.  If more than n lines were
+ * appended since the follower last stood still, it goes back to where it
+ * stood instead: no line appended since is skipped.  Returns 0 or -1. */
 int follower_rewind_lines(struct follower *f, size_t n);
 
 /* Hands fn the complete lines within the max_bytes before the follower's

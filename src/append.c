@@ -138,43 +138,65 @@ static int lock_log(int dir_fd, const char *name, mode_t mode,
 	return fd;
 }
 
-/* Writes the whole line or nothing; the append lock is held. */
-static int write_locked(int fd, const char *line, size_t len)
+/* The length of the whole lines at the start of data[0..n). */
+static size_t whole_lines(const char *data, size_t n)
+{
+	const char *nl = memrchr(data, '\n', n);
+	return nl ? (size_t)(nl - data) + 1 : 0;
+}
+
+/* Writes data (whole lines) with the append lock held.  Returns the bytes
+ * that stay in the log: len, or fewer with errno saying why.  Only whole
+ * lines stay: a short write is cut back to its last complete line. */
+static size_t write_locked(int fd, const char *data, size_t len)
 {
 	ssize_t n;
 	do
-		n = write(fd, line, len);
+		n = write(fd, data, len);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0 && (size_t)n == len)
+	if (n < 0)
 		return 0;
-	int saved = errno;
-	if (n >= 0) {
+	size_t done = (size_t)n;
+	int saved = ENOSPC;
+	if (done < len) {
 		/* Writing the rest tells why it did not fit (ENOSPC, EFBIG). */
-		ssize_t more = write(fd, line + n, len - (size_t)n);
+		ssize_t more = write(fd, data + done, len - done);
 		saved = more < 0 ? errno : ENOSPC;
-		/* We hold the lock: the bytes at the end are ours alone to cut. */
-		off_t ours = (off_t)n + (more > 0 ? more : 0);
-		struct stat st;
-		if (fstat(fd, &st) < 0 || st.st_size < ours ||
-		    ftruncate(fd, st.st_size - ours) < 0)
-			saved = EIO;
+		done += more > 0 ? (size_t)more : 0;
 	}
+	if (done == len)
+		return len;
+	/* We hold the lock: the bytes at the end are ours alone to cut. */
+	size_t kept = whole_lines(data, done);
+	off_t cut = (off_t)(done - kept);
+	struct stat st;
+	if (cut > 0 && (fstat(fd, &st) < 0 || st.st_size < cut ||
+	                ftruncate(fd, st.st_size - cut) < 0))
+		saved = EIO;
 	errno = saved;
-	return -1;
+	return kept;
+}
+
+size_t append_lines_with(int dir_fd, const char *name, mode_t mode,
+                         const char *data, size_t len,
+                         const struct append_options *opt)
+{
+	int fd = lock_log(dir_fd, name, mode, opt);
+	if (fd < 0)
+		return 0;
+	size_t kept = write_locked(fd, data, len);
+	int saved = errno;
+	close(fd); /* and with it the lock */
+	errno = saved;
+	return kept;
 }
 
 int append_line_with(int dir_fd, const char *name, mode_t mode,
                      const char *line, size_t len,
                      const struct append_options *opt)
 {
-	int fd = lock_log(dir_fd, name, mode, opt);
-	if (fd < 0)
-		return -1;
-	int rc = write_locked(fd, line, len);
-	int saved = errno;
-	close(fd); /* and with it the lock */
-	errno = saved;
-	return rc;
+	return append_lines_with(dir_fd, name, mode, line, len, opt) == len
+	       ? 0 : -1;
 }
 
 static bool is_log(const char *name)

@@ -113,7 +113,7 @@ static bool log_dir_changes(void *ctx, unsigned long *count)
 	return true;
 }
 
-static int append_bytes(struct chat *c, const char *data, size_t len)
+static size_t append_bytes(struct chat *c, const char *data, size_t len)
 {
 	const struct append_options opt = {
 		.wait = keep_following,
@@ -122,13 +122,13 @@ static int append_bytes(struct chat *c, const char *data, size_t len)
 		.seen = &c->log_seen,
 		.changes = log_dir_changes,
 	};
-	return append_line_with(c->rooms_fd, c->log_name, c->cfg->file_mode,
-	                        data, len, &opt);
+	return append_lines_with(c->rooms_fd, c->log_name, c->cfg->file_mode,
+	                         data, len, &opt);
 }
 
 int chat_append(struct chat *c)
 {
-	return append_bytes(c, c->line.data, c->line.len);
+	return append_bytes(c, c->line.data, c->line.len) == c->line.len ? 0 : -1;
 }
 
 int chat_append_soon(struct chat *c)
@@ -142,15 +142,14 @@ int chat_append_soon(struct chat *c)
 	return chat_append(c);
 }
 
-/* The batch failed as a whole (and left nothing): each line on its own
- * tells its sender whether it got in. */
-static void append_one_by_one(struct chat *c)
+/* What did not go in with the batch: each line on its own, so each tells
+ * its sender whether it got in. */
+static void append_one_by_one(struct chat *c, const char *p, const char *end)
 {
-	const char *p = c->batch.data, *end = p + c->batch.len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		if (append_bytes(c, p, n) < 0)
+		if (append_bytes(c, p, n) != n)
 			chat_refuse(c);
 		p += n;
 	}
@@ -160,8 +159,8 @@ void chat_append_batch(struct chat *c)
 {
 	if (c->batch.len == 0)
 		return;
-	if (append_bytes(c, c->batch.data, c->batch.len) < 0)
-		append_one_by_one(c);
+	size_t kept = append_bytes(c, c->batch.data, c->batch.len);
+	append_one_by_one(c, c->batch.data + kept, c->batch.data + c->batch.len);
 	buf_clear(&c->batch);
 	buf_shrink(&c->batch, 4096);
 }

@@ -153,6 +153,14 @@ int follower_rewind_lines(struct follower *f, size_t n)
 	off_t start = end < 0 ? -1 : line_start_before(f->fd, end, n + 1);
 	if (start < 0)
 		return -1;
+	/* Never past the line we stood in: what others appended while we
+	 * joined is delivered too, however many lines it was. */
+	off_t stood = f->offset <= st.st_size
+	              ? line_start_before(f->fd, f->offset, 1) : start;
+	if (stood < 0)
+		return -1;
+	if (stood < start)
+		start = stood;
 	buf_clear(&f->partial);
 	f->skipping = false;
 	return seek_end(f, start);

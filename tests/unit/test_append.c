@@ -508,6 +508,31 @@ static void test_seen_short_write_undone(void **state)
 	close(w.inotify_fd);
 }
 
+
+/* Several lines in one write: a short write keeps the lines it completed
+ * (followers may have delivered them) and cuts back only the broken one. */
+static void test_lines_short_write_keeps_whole_lines(void **state)
+{
+	struct tmpdir *f = *state;
+	static const char lines[] = "first line\nsecond line\nthird line\n";
+	const struct append_options none = { 0 };
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old = limit_file_size(11 + 5); /* inside the second */
+	errno = 0;
+	size_t kept = append_lines_with(f->fd, LOG, 0640, lines,
+	                                sizeof lines - 1, &none);
+	int err = errno;
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(kept, 11);
+	assert_int_equal(err, EFBIG);
+	assert_string_equal(content(f, LOG), "first line\n");
+	assert_int_equal(append_lines_with(f->fd, LOG, 0640, lines + kept,
+	                                   sizeof lines - 1 - kept, &none),
+	                 sizeof lines - 1 - kept);
+	assert_string_equal(content(f, LOG), lines);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
@@ -529,6 +554,7 @@ int main(void)
 		T(test_fifo_with_reader_refused),
 		T(test_directory_refused),
 		T(test_short_write_undone),
+		T(test_lines_short_write_keeps_whole_lines),
 		T(test_write_at_limit_refused),
 		T(test_concurrent_writers),
 		T(test_renamed_while_waiting),

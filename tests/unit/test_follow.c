@@ -664,6 +664,32 @@ static void test_dir_changes_counted(void **state)
 	close(in);
 }
 
+
+/* History while others talk: a joiner opens the follower, then appends
+ * its join line; more than n lines may land in between.  None is lost. */
+static void test_rewind_keeps_lines_since_open(void **state)
+{
+	struct fixture *f = *state;
+	append(f, LOG, "o1\no2\no3\no4\n");
+	open_follower(f, -1);
+	append(f, LOG, "n1\nn2\nn3\nn4\nn5\n");
+	assert_int_equal(follower_rewind_lines(&f->f, 3), 0);
+	update_all(f);
+	expect_new(f, "n1\nn2\nn3\nn4\nn5\n", 5);
+}
+
+/* ...while the usual case still gets the last n lines. */
+static void test_rewind_reaches_before_open(void **state)
+{
+	struct fixture *f = *state;
+	append(f, LOG, "o1\no2\no3\no4\n");
+	open_follower(f, -1);
+	append(f, LOG, "n1\n");
+	assert_int_equal(follower_rewind_lines(&f->f, 3), 0);
+	update_all(f);
+	expect_new(f, "o3\no4\nn1\n", 3);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -672,6 +698,8 @@ int main(void)
 		T(test_starts_at_end),
 		T(test_partial_line_held),
 		T(test_rewind_lines),
+		T(test_rewind_keeps_lines_since_open),
+		T(test_rewind_reaches_before_open),
 		T(test_rewind_with_partial_tail),
 		T(test_rewind_more_than_file),
 		T(test_rewind_zero),
