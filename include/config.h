@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* The longest values accepted (terminating NUL included): a longer one is
+ * refused, never silently cut.  The strings themselves are stored at their
+ * own length; callers size buffers built from them with these limits. */
 #define CONFIG_PATH_MAX 512
 #define CONFIG_VALUE_MAX 512
 
@@ -20,23 +23,30 @@ enum whisper_log {
 	WHISPER_LOG_FULL,   /* the whisper line itself, for archives */
 };
 
+/* Every connection is a process that keeps its config for its whole life,
+ * so the strings are not kept in fixed arrays: each field points into one
+ * block, sized to the values, that the config owns.  In a loaded config a
+ * key left out reads as its default, "" where it has none; never NULL. */
 struct chat_config {
+	char *strings; /* the block the string fields point into (config.c's
+	                  pack_strings lists them: a new one goes there too) */
+
 	/* Legacy keys (names kept as the old program spelled them). */
-	char base_dir[CONFIG_PATH_MAX];         /* BASE_DIR, required */
-	char lang[CONFIG_VALUE_MAX];            /* LANG: collation of user lists */
-	char ice_server_dns[CONFIG_VALUE_MAX];  /* ICE_SERVER_DNS, for the pages */
-	char websocketd_server_url[CONFIG_VALUE_MAX]; /* WEBSOCKETD_SERVER_URL */
-	char auth_webservice_url[CONFIG_VALUE_MAX];   /* AUTHENTIZATION_WEBSERVICE_URL */
-	char auth_cookiename[CONFIG_VALUE_MAX];       /* AUTHENTIZATION_COOKIENAME */
+	const char *base_dir;              /* BASE_DIR, required */
+	const char *lang;                  /* LANG: collation of user lists */
+	const char *ice_server_dns;        /* ICE_SERVER_DNS, for the pages */
+	const char *websocketd_server_url; /* WEBSOCKETD_SERVER_URL */
+	const char *auth_webservice_url;   /* AUTHENTIZATION_WEBSERVICE_URL */
+	const char *auth_cookiename;       /* AUTHENTIZATION_COOKIENAME */
 
 	/* Directories: each defaults to BASE_DIR/<name>. */
-	char rooms_dir[CONFIG_PATH_MAX];    /* ROOMS_DIR */
-	char users_dir[CONFIG_PATH_MAX];    /* USERS_DIR */
-	char sessions_dir[CONFIG_PATH_MAX]; /* SESSIONS_DIR */
-	char log_dir[CONFIG_PATH_MAX];      /* LOG_DIR */
-	char run_dir[CONFIG_PATH_MAX];      /* RUN_DIR: inbox sockets */
+	const char *rooms_dir;    /* ROOMS_DIR */
+	const char *users_dir;    /* USERS_DIR */
+	const char *sessions_dir; /* SESSIONS_DIR */
+	const char *log_dir;      /* LOG_DIR */
+	const char *run_dir;      /* RUN_DIR: inbox sockets */
 
-	char session_cookie[CONFIG_VALUE_MAX]; /* SESSION_COOKIE (PHPSESSID) */
+	const char *session_cookie; /* SESSION_COOKIE (PHPSESSID) */
 	int last_messages;    /* LAST_MESSAGES: lines replayed on join (20) */
 	int poll_interval_ms; /* POLL_INTERVAL_MS: follower period without inotify (100) */
 	int expected_users;   /* EXPECTED_USERS: what --check plans for (200) */
@@ -50,8 +60,8 @@ struct chat_config {
 	int max_connections_per_address; /* MAX_CONNECTIONS_PER_ADDRESS (0) */
 	int legacy_client;      /* LEGACY_CLIENT: refuse what the old browser
 	                           client would misread as a server line (yes) */
-	char allowed_origins[CONFIG_VALUE_MAX]; /* ALLOWED_ORIGINS: empty = any */
-	char trusted_proxies[CONFIG_VALUE_MAX]; /* TRUSTED_PROXIES: addresses
+	const char *allowed_origins; /* ALLOWED_ORIGINS: empty = any */
+	const char *trusted_proxies; /* TRUSTED_PROXIES: addresses
 	                           whose X-Forwarded-For we believe (loopback) */
 	int flood_rate;         /* FLOOD_RATE: points an address may spend per
 	                           second, about one per message (10) */
@@ -62,9 +72,15 @@ struct chat_config {
  * $CHAT_SERVER_CONFIG, else the compiled-in default. */
 const char *config_path(const char *path);
 
-/* Loads path into cfg.  Warnings (unknown keys) go to warn.  Returns 0, or -1
- * with a one-line reason (no newline) in err. */
+/* Loads path into cfg, which must not hold a loaded config (config_free it
+ * first).  Warnings (unknown keys) go to warn.  Returns 0, or -1 with a
+ * one-line reason (no newline) in err and cfg left empty as by config_free.
+ * Nothing in cfg points into the parsed file once it returns. */
 int config_load(const char *path, struct chat_config *cfg, FILE *warn,
                 char *err, size_t errsz);
+
+/* Releases what config_load allocated and leaves cfg empty: every number
+ * zero, every pointer NULL.  Safe after a failed load and safe twice. */
+void config_free(struct chat_config *cfg);
 
 #endif

@@ -82,10 +82,11 @@ static void warn_unknown_keys(const dictionary *d, FILE *warn)
 	free(keys);
 }
 
-/* Copies a string value; a value that does not fit is an error, never a
- * silently shortened path. */
+/* Points out at a string value, which stays in the dictionary (or is def)
+ * until pack_strings copies it; a value of outsz bytes or more is an error,
+ * never a silently shortened path. */
 static int get_string(const dictionary *d, const char *key, const char *def,
-                      char *out, size_t outsz, char *err, size_t errsz)
+                      const char **out, size_t outsz, char *err, size_t errsz)
 {
 	char full[64];
 	snprintf(full, sizeof full, "global:%s", key);
@@ -96,7 +97,7 @@ static int get_string(const dictionary *d, const char *key, const char *def,
 		snprintf(err, errsz, "config key %s is too long", name);
 		return -1;
 	}
-	memcpy(out, v, strlen(v) + 1);
+	*out = v;
 	return 0;
 }
 
@@ -140,18 +141,26 @@ static int load_whisper_log(const dictionary *d, struct chat_config *c,
 	return -1;
 }
 
-static int dir_key(const dictionary *d, const char *key, const char *base,
-                   const char *sub, char *out, char *err, size_t errsz)
+/* A directory left out defaults to BASE_DIR/<sub>.  The default is added to
+ * the dictionary, so that like every other value it outlives this frame
+ * until pack_strings copies it. */
+static int dir_key(dictionary *d, const char *key, const char *base,
+                   const char *sub, const char **out, char *err, size_t errsz)
 {
-	char def[CONFIG_PATH_MAX];
+	char def[CONFIG_PATH_MAX], full[64];
 	int n = snprintf(def, sizeof def, "%s/%s", base, sub);
 	if (n < 0 || (size_t)n >= sizeof def) {
 		snprintf(err, errsz, "BASE_DIR is too long");
 		return -1;
 	}
-	if (get_string(d, key, def, out, CONFIG_PATH_MAX, err, errsz) < 0)
+	snprintf(full, sizeof full, "global:%s", key);
+	if (!iniparser_find_entry(d, full) && iniparser_set(d, full, def) != 0) {
+		snprintf(err, errsz, "out of memory reading the config");
 		return -1;
-	if (out[0] != '/') {
+	}
+	if (get_string(d, key, "", out, CONFIG_PATH_MAX, err, errsz) < 0)
+		return -1;
+	if ((*out)[0] != '/') {
 		char name[64];
 		key_upper(key, name, sizeof name);
 		snprintf(err, errsz, "config key %s must be an absolute path",
@@ -164,24 +173,25 @@ static int dir_key(const dictionary *d, const char *key, const char *base,
 static int load_strings(const dictionary *d, struct chat_config *c, char *err,
                         size_t errsz)
 {
-	if (get_string(d, "base_dir", "", c->base_dir, sizeof c->base_dir, err,
+	if (get_string(d, "base_dir", "", &c->base_dir, CONFIG_PATH_MAX, err,
 	               errsz) < 0 ||
-	    get_string(d, "lang", "", c->lang, sizeof c->lang, err, errsz) < 0 ||
-	    get_string(d, "ice_server_dns", "", c->ice_server_dns,
-	               sizeof c->ice_server_dns, err, errsz) < 0 ||
-	    get_string(d, "websocketd_server_url", "", c->websocketd_server_url,
-	               sizeof c->websocketd_server_url, err, errsz) < 0 ||
+	    get_string(d, "lang", "", &c->lang, CONFIG_VALUE_MAX, err,
+	               errsz) < 0 ||
+	    get_string(d, "ice_server_dns", "", &c->ice_server_dns,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
+	    get_string(d, "websocketd_server_url", "", &c->websocketd_server_url,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
 	    get_string(d, "authentization_webservice_url", "",
-	               c->auth_webservice_url, sizeof c->auth_webservice_url,
-	               err, errsz) < 0 ||
-	    get_string(d, "authentization_cookiename", "", c->auth_cookiename,
-	               sizeof c->auth_cookiename, err, errsz) < 0 ||
-	    get_string(d, "session_cookie", "PHPSESSID", c->session_cookie,
-	               sizeof c->session_cookie, err, errsz) < 0 ||
-	    get_string(d, "allowed_origins", "", c->allowed_origins,
-	               sizeof c->allowed_origins, err, errsz) < 0 ||
-	    get_string(d, "trusted_proxies", "127.0.0.1 ::1", c->trusted_proxies,
-	               sizeof c->trusted_proxies, err, errsz) < 0)
+	               &c->auth_webservice_url, CONFIG_VALUE_MAX, err,
+	               errsz) < 0 ||
+	    get_string(d, "authentization_cookiename", "", &c->auth_cookiename,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
+	    get_string(d, "session_cookie", "PHPSESSID", &c->session_cookie,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
+	    get_string(d, "allowed_origins", "", &c->allowed_origins,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
+	    get_string(d, "trusted_proxies", "127.0.0.1 ::1", &c->trusted_proxies,
+	               CONFIG_VALUE_MAX, err, errsz) < 0)
 		return -1;
 	if (c->base_dir[0] != '/') {
 		snprintf(err, errsz, c->base_dir[0]
@@ -196,18 +206,18 @@ static int load_strings(const dictionary *d, struct chat_config *c, char *err,
 	return 0;
 }
 
-static int load_dirs(const dictionary *d, struct chat_config *c, char *err,
+static int load_dirs(dictionary *d, struct chat_config *c, char *err,
                      size_t errsz)
 {
-	if (dir_key(d, "rooms_dir", c->base_dir, "rooms", c->rooms_dir, err,
+	if (dir_key(d, "rooms_dir", c->base_dir, "rooms", &c->rooms_dir, err,
 	            errsz) < 0 ||
-	    dir_key(d, "users_dir", c->base_dir, "users", c->users_dir, err,
+	    dir_key(d, "users_dir", c->base_dir, "users", &c->users_dir, err,
 	            errsz) < 0 ||
-	    dir_key(d, "sessions_dir", c->base_dir, "sessions", c->sessions_dir,
+	    dir_key(d, "sessions_dir", c->base_dir, "sessions", &c->sessions_dir,
 	            err, errsz) < 0 ||
-	    dir_key(d, "log_dir", c->base_dir, "log", c->log_dir, err,
+	    dir_key(d, "log_dir", c->base_dir, "log", &c->log_dir, err,
 	            errsz) < 0 ||
-	    dir_key(d, "run_dir", c->base_dir, "run", c->run_dir, err,
+	    dir_key(d, "run_dir", c->base_dir, "run", &c->run_dir, err,
 	            errsz) < 0)
 		return -1;
 	return 0;
@@ -275,6 +285,37 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
 	return get_flag(d, "legacy_client", true, &c->legacy_client, err, errsz);
 }
 
+/* The string fields point into the dictionary (or at literal defaults),
+ * which is freed once the file is read: copy them all into one block the
+ * config owns, each at its own length. */
+static int pack_strings(struct chat_config *c, char *err, size_t errsz)
+{
+	const char **fields[] = {
+		&c->base_dir, &c->lang, &c->ice_server_dns,
+		&c->websocketd_server_url, &c->auth_webservice_url,
+		&c->auth_cookiename, &c->rooms_dir, &c->users_dir,
+		&c->sessions_dir, &c->log_dir, &c->run_dir, &c->session_cookie,
+		&c->allowed_origins, &c->trusted_proxies,
+	};
+	const size_t n = sizeof fields / sizeof *fields;
+	size_t size = 0;
+	for (size_t i = 0; i < n; i++)
+		size += strlen(*fields[i]) + 1;
+	char *p = malloc(size);
+	if (!p) {
+		snprintf(err, errsz, "out of memory reading the config");
+		return -1;
+	}
+	c->strings = p;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(*fields[i]) + 1;
+		memcpy(p, *fields[i], len);
+		*fields[i] = p;
+		p += len;
+	}
+	return 0;
+}
+
 /* iniparser reports syntax errors through a printf-like callback; we keep
  * the first one so the caller can print a single clear line. */
 static char parse_error[256];
@@ -328,10 +369,19 @@ int config_load(const char *path, struct chat_config *cfg, FILE *warn,
 	if (load_strings(d, cfg, err, errsz) == 0 &&
 	    load_dirs(d, cfg, err, errsz) == 0 &&
 	    load_numbers(d, cfg, err, errsz) == 0 &&
-	    load_whisper_log(d, cfg, err, errsz) == 0)
+	    load_whisper_log(d, cfg, err, errsz) == 0 &&
+	    pack_strings(cfg, err, errsz) == 0)
 		rc = 0;
 	if (rc == 0)
 		warn_unknown_keys(d, warn);
 	iniparser_freedict(d);
+	if (rc < 0)
+		config_free(cfg); /* its fields may point into d */
 	return rc;
+}
+
+void config_free(struct chat_config *cfg)
+{
+	free(cfg->strings);
+	memset(cfg, 0, sizeof *cfg);
 }

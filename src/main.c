@@ -95,6 +95,24 @@ static void tune_malloc(void)
 	mallopt(M_TOP_PAD, 0);
 }
 
+/* What the process was started for, once the config is loaded. */
+static int run(const struct chat_config *cfg, int mode)
+{
+	set_collation(cfg->lang);
+	if (mode == 'k')
+		return check_run(cfg, stdout);
+	if (mode == 'p' || mode == 'r')
+		return rotation(cfg, mode == 'p');
+	const struct chat_request req = {
+		.path_info = getenv("PATH_INFO"),
+		.cookie = getenv("HTTP_COOKIE"),
+		.forwarded_for = getenv("HTTP_X_FORWARDED_FOR"),
+		.remote_addr = getenv("REMOTE_ADDR"),
+		.origin = getenv("HTTP_ORIGIN"),
+	};
+	return chat_run(cfg, &req);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -121,19 +139,8 @@ int main(int argc, char **argv)
 	tzset();
 	struct chat_config cfg;
 	char err[512];
-	if (config_load(config_path(path), &cfg, stderr, err, sizeof err) < 0)
-		return config_failed(err, mode == 0);
-	set_collation(cfg.lang);
-	if (mode == 'k')
-		return check_run(&cfg, stdout);
-	if (mode == 'p' || mode == 'r')
-		return rotation(&cfg, mode == 'p');
-	const struct chat_request req = {
-		.path_info = getenv("PATH_INFO"),
-		.cookie = getenv("HTTP_COOKIE"),
-		.forwarded_for = getenv("HTTP_X_FORWARDED_FOR"),
-		.remote_addr = getenv("REMOTE_ADDR"),
-		.origin = getenv("HTTP_ORIGIN"),
-	};
-	return chat_run(&cfg, &req);
+	int rc = config_load(config_path(path), &cfg, stderr, err, sizeof err) < 0
+	         ? config_failed(err, mode == 0) : run(&cfg, mode);
+	config_free(&cfg);
+	return rc;
 }

@@ -23,6 +23,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Reads every string of a loaded config to its end, so that ASan reports
+ * one still pointing into the freed dictionary. */
+static void check_strings(const struct chat_config *c)
+{
+	const char *all[] = {
+		c->base_dir, c->lang, c->ice_server_dns,
+		c->websocketd_server_url, c->auth_webservice_url,
+		c->auth_cookiename, c->rooms_dir, c->users_dir,
+		c->sessions_dir, c->log_dir, c->run_dir, c->session_cookie,
+		c->allowed_origins, c->trusted_proxies,
+	};
+	const size_t max = CONFIG_PATH_MAX > CONFIG_VALUE_MAX ? CONFIG_PATH_MAX
+	                                                      : CONFIG_VALUE_MAX;
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		FUZZ_CHECK(all[i] && strlen(all[i]) < max);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (ftruncate(fd, 0) < 0 ||
@@ -34,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(err, 'x', sizeof err);
 	if (config_load(path, cfg, devnull, err, sizeof err) == 0) {
+		check_strings(cfg);
 		FUZZ_CHECK(cfg->base_dir[0] == '/');
 		FUZZ_CHECK(cfg->rooms_dir[0] == '/' && cfg->users_dir[0] == '/' &&
 		           cfg->sessions_dir[0] == '/' && cfg->log_dir[0] == '/' &&
@@ -53,7 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* One line, terminated, for the server log. */
 		FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL);
 		FUZZ_CHECK(strchr(err, '\n') == NULL);
+		FUZZ_CHECK(cfg->strings == NULL && cfg->base_dir == NULL);
 	}
+	config_free(cfg);
 	free(cfg);
 	return 0;
 }

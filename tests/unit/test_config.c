@@ -41,6 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	config_free(&f->cfg);
 	fclose(f->warn);
 	free(f->warn_text);
 	tmpdir_remove(f->dir);
@@ -64,8 +65,10 @@ static const char *warnings(struct fixture *f)
 	return f->warn_text ? f->warn_text : "";
 }
 
+/* Loads into f->cfg, releasing what an earlier load of the test left. */
 static int load(struct fixture *f)
 {
+	config_free(&f->cfg);
 	f->err[0] = '\0';
 	return config_load(f->path, &f->cfg, f->warn, f->err, sizeof f->err);
 }
@@ -307,6 +310,7 @@ static void test_too_long_value(void **state)
 	write_ini(f, text);
 	/* iniparser may refuse the long line itself; either way it fails. */
 	expect_failure(f, NULL);
+	assert_null(f->cfg.base_dir);
 }
 
 static void test_unknown_key_warns(void **state)
@@ -404,7 +408,10 @@ static void test_sample_config(void **state)
 	write_ini(f, text);
 	assert_int_equal(load(f), 0);
 	assert_string_equal(warnings(f), "");
+	/* plain takes the loaded strings over; the next load must not free
+	 * them. */
 	struct chat_config plain = f->cfg;
+	memset(&f->cfg, 0, sizeof f->cfg);
 	/* uncomment ";KEY=value" lines */
 	int keys = 0;
 	for (char *p = text; (p = strstr(p, "\n;")); p++)
@@ -429,6 +436,203 @@ static void test_sample_config(void **state)
 	assert_int_equal(plain.file_mode, f->cfg.file_mode);
 	assert_int_equal(plain.dir_mode, f->cfg.dir_mode);
 	assert_int_equal(plain.whisper_log, f->cfg.whisper_log);
+	config_free(&plain);
+}
+
+/* Every string field of c, for tests that must see all of them. */
+static void string_fields(const struct chat_config *c, const char *out[14])
+{
+	const char *all[] = {
+		c->base_dir, c->lang, c->ice_server_dns,
+		c->websocketd_server_url, c->auth_webservice_url,
+		c->auth_cookiename, c->rooms_dir, c->users_dir,
+		c->sessions_dir, c->log_dir, c->run_dir, c->session_cookie,
+		c->allowed_origins, c->trusted_proxies,
+	};
+	assert_int_equal(sizeof all / sizeof *all, 14);
+	memcpy(out, all, sizeof all);
+}
+
+/* The parsed file is freed before config_load returns: every string must
+ * be a copy inside the block the config owns, not a pointer into
+ * iniparser's storage (which a later allocation could reuse). */
+static void expect_strings_owned(const struct chat_config *c)
+{
+	const char *fields[14];
+	string_fields(c, fields);
+	size_t size = 0;
+	for (size_t i = 0; i < 14; i++) {
+		assert_non_null(fields[i]);
+		size += strlen(fields[i]) + 1;
+	}
+	assert_non_null(c->strings);
+	for (size_t i = 0; i < 14; i++)
+		if (fields[i] < c->strings ||
+		    fields[i] + strlen(fields[i]) >= c->strings + size)
+			fail_msg("string field %zu is outside the config's block", i);
+}
+
+/* What every connection keeps for its whole life. */
+static void test_config_is_small(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct chat_config) <= 256);
+}
+
+static void test_strings_survive_the_dictionary(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\n"
+	             "BASE_DIR = /srv/chat\n"
+	             "LANG = cs_CZ.UTF-8\n"
+	             "ICE_SERVER_DNS = stun.example.org\n"
+	             "WEBSOCKETD_SERVER_URL = wss://example.org/chat/rooms/\n"
+	             "AUTHENTIZATION_WEBSERVICE_URL = https://sso.example.org/id\n"
+	             "AUTHENTIZATION_COOKIENAME = iPlanetDirectoryPro\n"
+	             "ROOMS_DIR = /var/lib/chat/r\n"
+	             "USERS_DIR = /run/chat/u\n"
+	             "SESSIONS_DIR = /var/lib/php/sessions\n"
+	             "LOG_DIR = /var/log/chat\n"
+	             "RUN_DIR = /run/chat\n"
+	             "SESSION_COOKIE = CHATSID\n"
+	             "ALLOWED_ORIGINS = https://example.org\n"
+	             "TRUSTED_PROXIES = 10.0.0.1\n");
+	assert_int_equal(load(f), 0);
+	expect_strings_owned(&f->cfg);
+	/* Allocations that may reuse what the dictionary held. */
+	void *junk[64];
+	for (size_t i = 0; i < 64; i++) {
+		junk[i] = malloc(32 + i);
+		assert_non_null(junk[i]);
+		memset(junk[i], '#', 32 + i);
+	}
+	const struct chat_config *c = &f->cfg;
+	assert_string_equal(c->base_dir, "/srv/chat");
+	assert_string_equal(c->lang, "cs_CZ.UTF-8");
+	assert_string_equal(c->ice_server_dns, "stun.example.org");
+	assert_string_equal(c->websocketd_server_url,
+	                    "wss://example.org/chat/rooms/");
+	assert_string_equal(c->auth_webservice_url, "https://sso.example.org/id");
+	assert_string_equal(c->auth_cookiename, "iPlanetDirectoryPro");
+	assert_string_equal(c->rooms_dir, "/var/lib/chat/r");
+	assert_string_equal(c->users_dir, "/run/chat/u");
+	assert_string_equal(c->sessions_dir, "/var/lib/php/sessions");
+	assert_string_equal(c->log_dir, "/var/log/chat");
+	assert_string_equal(c->run_dir, "/run/chat");
+	assert_string_equal(c->session_cookie, "CHATSID");
+	assert_string_equal(c->allowed_origins, "https://example.org");
+	assert_string_equal(c->trusted_proxies, "10.0.0.1");
+	for (size_t i = 0; i < 64; i++)
+		free(junk[i]);
+}
+
+/* Defaults, literal or built from BASE_DIR, are copied like the rest;
+ * unset keys are "", never NULL. */
+static void test_default_strings_owned(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\n");
+	assert_int_equal(load(f), 0);
+	expect_strings_owned(&f->cfg);
+	assert_string_equal(f->cfg.rooms_dir, "/srv/chat/rooms");
+	assert_string_equal(f->cfg.run_dir, "/srv/chat/run");
+	assert_string_equal(f->cfg.session_cookie, "PHPSESSID");
+	assert_string_equal(f->cfg.trusted_proxies, "127.0.0.1 ::1");
+	assert_string_equal(f->cfg.allowed_origins, "");
+	assert_string_equal(f->cfg.lang, "");
+}
+
+/* A failed load leaves nothing to release and nothing pointing into the
+ * freed dictionary, whichever step failed; config_free stays safe. */
+static void test_free_after_failed_load(void **state)
+{
+	static const char *const bad[] = {
+		"[global]\nLANG = C\n",                          /* strings */
+		"[global]\nBASE_DIR = /b\nLOG_DIR = log\n",      /* dirs */
+		"[global]\nBASE_DIR = /b\nFLOOD_RATE = x\n",     /* numbers */
+		"[global]\nBASE_DIR = /b\nWHISPER_LOG = all\n",  /* last step */
+	};
+	struct fixture *f = *state;
+	expect_failure(f, f->path); /* no file */
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		write_ini(f, bad[i]);
+		expect_failure(f, NULL);
+		assert_null(f->cfg.strings);
+		assert_null(f->cfg.base_dir);
+		assert_null(f->cfg.rooms_dir);
+		assert_null(f->cfg.trusted_proxies);
+		config_free(&f->cfg);
+		config_free(&f->cfg);
+	}
+}
+
+static void test_load_again_after_free(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /first\nLANG = C\n");
+	assert_int_equal(config_load(f->path, &f->cfg, f->warn, f->err,
+	                             sizeof f->err), 0);
+	assert_string_equal(f->cfg.users_dir, "/first/users");
+	config_free(&f->cfg);
+	assert_null(f->cfg.strings);
+	write_ini(f, "[global]\nBASE_DIR = /second/place\n");
+	assert_int_equal(config_load(f->path, &f->cfg, f->warn, f->err,
+	                             sizeof f->err), 0);
+	expect_strings_owned(&f->cfg);
+	assert_string_equal(f->cfg.users_dir, "/second/place/users");
+	assert_string_equal(f->cfg.lang, "");
+	config_free(&f->cfg);
+	/* and after a failed load */
+	write_ini(f, "[global]\nBASE_DIR = relative\n");
+	assert_int_equal(config_load(f->path, &f->cfg, f->warn, f->err,
+	                             sizeof f->err), -1);
+	config_free(&f->cfg);
+	write_ini(f, "[global]\nBASE_DIR = /third\n");
+	assert_int_equal(config_load(f->path, &f->cfg, f->warn, f->err,
+	                             sizeof f->err), 0);
+	assert_string_equal(f->cfg.log_dir, "/third/log");
+}
+
+/* "[global]\n<key> = <prefix><n - strlen(prefix) letters>\n" */
+static void write_long(struct fixture *f, const char *key, const char *prefix,
+                       size_t n)
+{
+	static char text[CONFIG_VALUE_MAX + 128];
+	int head = snprintf(text, sizeof text, "[global]\nBASE_DIR = /b\n"
+	                    "%s = %s", key, prefix);
+	assert_true(head > 0 && (size_t)head + n < sizeof text);
+	memset(text + head, 'a', n - strlen(prefix));
+	memcpy(text + head + n - strlen(prefix), "\n", 2);
+	write_ini(f, text);
+}
+
+/* The limits are what they were with fixed arrays: one byte short of the
+ * limit is taken whole, the limit itself is refused with the same words. */
+static void test_length_limits(void **state)
+{
+	struct fixture *f = *state;
+	write_long(f, "LANG", "", CONFIG_VALUE_MAX - 1);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(strlen(f->cfg.lang), CONFIG_VALUE_MAX - 1);
+	write_long(f, "LANG", "", CONFIG_VALUE_MAX);
+	assert_int_equal(load(f), -1);
+	assert_string_equal(f->err, "config key LANG is too long");
+
+	write_long(f, "ROOMS_DIR", "/", CONFIG_PATH_MAX - 1);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(strlen(f->cfg.rooms_dir), CONFIG_PATH_MAX - 1);
+	write_long(f, "ROOMS_DIR", "/", CONFIG_PATH_MAX);
+	assert_int_equal(load(f), -1);
+	assert_string_equal(f->err, "config key ROOMS_DIR is too long");
+
+	/* BASE_DIR fits, but BASE_DIR/rooms would not. */
+	static char text[CONFIG_PATH_MAX + 64];
+	int n = snprintf(text, sizeof text, "[global]\nBASE_DIR = /");
+	memset(text + n, 'a', CONFIG_PATH_MAX - 2);
+	memcpy(text + n + CONFIG_PATH_MAX - 2, "\n", 2);
+	write_ini(f, text);
+	assert_int_equal(load(f), -1);
+	assert_string_equal(f->err, "BASE_DIR is too long");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -461,6 +665,12 @@ int main(void)
 		T(test_path_default),
 		T(test_load_through_environment),
 		T(test_sample_config),
+		T(test_config_is_small),
+		T(test_strings_survive_the_dictionary),
+		T(test_default_strings_owned),
+		T(test_free_after_failed_load),
+		T(test_load_again_after_free),
+		T(test_length_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

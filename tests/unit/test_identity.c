@@ -353,11 +353,12 @@ static int setup(void **state)
 	assert_int_equal(mkdir(f->sessions, 0700), 0);
 	f->fd = open(f->sessions, O_RDONLY | O_DIRECTORY);
 	assert_true(f->fd >= 0);
-	snprintf(f->cfg.base_dir, sizeof f->cfg.base_dir, "%s", f->dir);
-	snprintf(f->cfg.sessions_dir, sizeof f->cfg.sessions_dir, "%s",
-	         f->sessions);
-	snprintf(f->cfg.session_cookie, sizeof f->cfg.session_cookie,
-	         "PHPSESSID");
+	/* What identity_resolve reads; OpenSSO left unset (""). */
+	f->cfg.base_dir = f->dir;
+	f->cfg.sessions_dir = f->sessions;
+	f->cfg.session_cookie = "PHPSESSID";
+	f->cfg.auth_webservice_url = "";
+	f->cfg.auth_cookiename = "";
 	*state = f;
 	return 0;
 }
@@ -467,8 +468,9 @@ static void test_resolve_missing_file(void **state)
 static void test_resolve_missing_sessions_dir(void **state)
 {
 	struct fixture *f = *state;
-	snprintf(f->cfg.sessions_dir, sizeof f->cfg.sessions_dir,
-	         "%s/nowhere", f->dir);
+	char nowhere[128];
+	snprintf(nowhere, sizeof nowhere, "%s/nowhere", f->dir);
+	f->cfg.sessions_dir = nowhere;
 	expect_anonymous(f, "PHPSESSID=abc");
 }
 
@@ -546,7 +548,7 @@ static void test_resolve_unusable_value(void **state)
 static void test_resolve_custom_cookie(void **state)
 {
 	struct fixture *f = *state;
-	snprintf(f->cfg.session_cookie, sizeof f->cfg.session_cookie, "CHATSID");
+	f->cfg.session_cookie = "CHATSID";
 	put_session(f, "abc", "Php:#111");
 	put_session(f, "def", "Chat:#222");
 	expect_user(f, "PHPSESSID=abc; CHATSID=def", "Chat", "#222");

@@ -337,31 +337,31 @@ static void test_request_url_fits(void **state)
 static void test_not_configured(void **state)
 {
 	(void)state;
-	struct chat_config cfg;
+	/* Unset keys read as "", as config_load leaves them. */
+	struct chat_config cfg = { .auth_webservice_url = "",
+	                           .auth_cookiename = "" };
 	struct identity id;
-	memset(&cfg, 0, sizeof cfg);
 	assert_false(sso_is_configured(&cfg));
 	assert_false(sso_identity(&cfg, "iPlanetDirectoryPro=AQIC", &id));
-	snprintf(cfg.auth_cookiename, sizeof cfg.auth_cookiename, "iPlanetDirectoryPro");
+	cfg.auth_cookiename = "iPlanetDirectoryPro";
 	assert_false(sso_is_configured(&cfg));
-	cfg.auth_cookiename[0] = '\0';
-	snprintf(cfg.auth_webservice_url, sizeof cfg.auth_webservice_url,
-	         "http://127.0.0.1:9/opensso/identity/attributes");
+	cfg.auth_cookiename = "";
+	cfg.auth_webservice_url = "http://127.0.0.1:9/opensso/identity/attributes";
 	assert_false(sso_is_configured(&cfg));
-	snprintf(cfg.auth_cookiename, sizeof cfg.auth_cookiename, "iPlanetDirectoryPro");
+	cfg.auth_cookiename = "iPlanetDirectoryPro";
 	assert_true(sso_is_configured(&cfg));
 }
 
 static void test_no_usable_cookie(void **state)
 {
 	(void)state;
-	struct chat_config cfg;
-	struct identity id;
-	memset(&cfg, 0, sizeof cfg);
 	/* Port 9 (discard) would refuse; these never get that far. */
-	snprintf(cfg.auth_webservice_url, sizeof cfg.auth_webservice_url,
-	         "http://127.0.0.1:9/opensso/identity/attributes");
-	snprintf(cfg.auth_cookiename, sizeof cfg.auth_cookiename, "iPlanetDirectoryPro");
+	const struct chat_config cfg = {
+		.auth_webservice_url =
+			"http://127.0.0.1:9/opensso/identity/attributes",
+		.auth_cookiename = "iPlanetDirectoryPro",
+	};
+	struct identity id;
 	assert_false(sso_identity(&cfg, NULL, &id));
 	assert_false(sso_identity(&cfg, "", &id));
 	assert_false(sso_identity(&cfg, "PHPSESSID=abc", &id));
