@@ -82,6 +82,15 @@ static void warn_unknown_keys(const dictionary *d, FILE *warn)
 	free(keys);
 }
 
+/* The value of full ("global:key"), or def.  A section named like a key
+ * ("[global:lang]") is an entry without a value: iniparser gives NULL. */
+static const char *value_of(const dictionary *d, const char *full,
+                            const char *def)
+{
+	const char *v = iniparser_getstring(d, full, def);
+	return v ? v : def;
+}
+
 /* Points out at a string value, which stays in the dictionary (or is def)
  * until pack_strings copies it; a value of outsz bytes or more is an error,
  * never a silently shortened path. */
@@ -90,7 +99,7 @@ static int get_string(const dictionary *d, const char *key, const char *def,
 {
 	char full[64];
 	snprintf(full, sizeof full, "global:%s", key);
-	const char *v = iniparser_getstring(d, full, def);
+	const char *v = value_of(d, full, def);
 	if (strlen(v) >= outsz) {
 		char name[64];
 		key_upper(key, name, sizeof name);
@@ -106,7 +115,7 @@ static int get_number(const dictionary *d, const char *key, long def, long min,
 {
 	char full[64];
 	snprintf(full, sizeof full, "global:%s", key);
-	const char *v = iniparser_getstring(d, full, NULL);
+	const char *v = value_of(d, full, NULL);
 	if (!v || !*v) {
 		*out = def;
 		return 0;
@@ -129,7 +138,7 @@ static int load_whisper_log(const dictionary *d, struct chat_config *c,
                             char *err, size_t errsz)
 {
 	static const char *const names[] = { "none", "notice", "full" };
-	const char *v = iniparser_getstring(d, "global:whisper_log", "none");
+	const char *v = value_of(d, "global:whisper_log", "none");
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		if (strcasecmp(v, names[i]) == 0) {
 			c->whisper_log = (enum whisper_log)i;
@@ -154,7 +163,7 @@ static int dir_key(dictionary *d, const char *key, const char *base,
 		return -1;
 	}
 	snprintf(full, sizeof full, "global:%s", key);
-	if (!iniparser_find_entry(d, full) && iniparser_set(d, full, def) != 0) {
+	if (!value_of(d, full, NULL) && iniparser_set(d, full, def) != 0) {
 		snprintf(err, errsz, "out of memory reading the config");
 		return -1;
 	}
@@ -232,7 +241,7 @@ static int get_flag(const dictionary *d, const char *key, bool def, int *out,
 	static const char *const no[] = { "no", "false", "off", "0" };
 	char full[64], name[64];
 	snprintf(full, sizeof full, "global:%s", key);
-	const char *v = iniparser_getstring(d, full, NULL);
+	const char *v = value_of(d, full, NULL);
 	*out = def;
 	for (size_t i = 0; v && i < sizeof yes / sizeof *yes; i++) {
 		if (strcasecmp(v, yes[i]) == 0)

@@ -111,6 +111,23 @@ static void test_defaults(void **state)
 	assert_string_equal(warnings(f), "");
 }
 
+/* "[global:lang]" is a section, but iniparser files it where the key LANG
+ * would be, without a value: it reads as an unset key, never a crash. */
+static void test_section_named_like_a_key(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /srv/chat\n[global:lang]\n"
+	             "[global:rooms_dir]\n[global:whisper_log]\n"
+	             "[global:last_messages]\n[global:legacy_client]\n");
+	assert_int_equal(load(f), 0);
+	const struct chat_config *c = &f->cfg;
+	assert_string_equal(c->lang, "");
+	assert_string_equal(c->rooms_dir, "/srv/chat/rooms");
+	assert_int_equal(c->whisper_log, WHISPER_LOG_NONE);
+	assert_int_equal(c->last_messages, 20);
+	assert_int_equal(c->legacy_client, 1);
+}
+
 static void test_overrides(void **state)
 {
 	struct fixture *f = *state;
@@ -641,6 +658,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_defaults),
+		T(test_section_named_like_a_key),
 		T(test_overrides),
 		T(test_zero_last_messages_and_lower_case_keys),
 		T(test_legacy_keys),
