@@ -131,15 +131,17 @@ static int join_listed(struct chat *c, const struct identity *id,
 	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
 	               c->cfg->file_mode) < 0)
 		return chat_fail(c, "cannot open the private inbox", strerror(errno));
-	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
-	                   c->req->forwarded_for, name) < 0)
-		fprintf(stderr, "chat_server: cannot write the auth log: %s\n",
-		        strerror(errno));
 	if (format_join(&c->line, now, c->room, name) < 0 ||
 	    chat_append(c) < 0)
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
 	c->announced = true;
-	if (welcome(c, now) < 0 || chat_append_members(c, members) < 0)
+	if (welcome(c, now) < 0)
+		return chat_fail(c, "cannot write to the room log", strerror(errno));
+	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
+	                   c->req->forwarded_for, name) < 0)
+		fprintf(stderr, "chat_server: cannot write the auth log: %s\n",
+		        strerror(errno));
+	if (chat_append_members(c, members) < 0)
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
 	c->log_behind = true;
 	if (follower_rewind_lines(&c->follower,
