@@ -57,6 +57,10 @@ void buf_clear(struct buf *b);
  * so one long line does not hold memory for the life of the process. */
 void buf_shrink(struct buf *b, size_t keep);
 
+/* Empties a buffer that held one message and is done with it, releasing
+ * its storage when that message made it grow past keep bytes. */
+void buf_done(struct buf *b, size_t keep);
+
 /* Releases the storage; the buffer is empty and reusable afterwards. */
 void buf_free(struct buf *b);
 

@@ -28,6 +28,10 @@
  * of kilobytes. */
 #define INPUT_LINE_MAX (64 * 1024 + 1024)
 #define OUTPUT_LIMIT (2 * 1024 * 1024)
+/* A buffer holding one message at a time keeps this much between
+ * messages; one that grew for a long one (a WebRTC offer, a big room's
+ * user list) gives the rest back. */
+#define MESSAGE_KEEP (8 * 1024)
 #define OUTPUT_LOW_WATER (512 * 1024)
 #define QUIT_FLUSH_MS 50
 

@@ -126,6 +126,12 @@ void buf_shrink(struct buf *b, size_t keep)
 	malloc_trim(0);
 }
 
+void buf_done(struct buf *b, size_t keep)
+{
+	buf_clear(b);
+	buf_shrink(b, keep);
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->base);

@@ -11,7 +11,6 @@
 #include "format.h"
 
 #define TRIM_AFTER_MEMBERS 64
-#define LINE_KEEP (8 * 1024)
 
 void chat_tell(struct chat *c, const char *message)
 {
@@ -161,8 +160,7 @@ void chat_append_batch(struct chat *c)
 		return;
 	size_t kept = append_bytes(c, c->batch.data, c->batch.len);
 	append_one_by_one(c, c->batch.data + kept, c->batch.data + c->batch.len);
-	buf_clear(&c->batch);
-	buf_shrink(&c->batch, 4096);
+	buf_done(&c->batch, MESSAGE_KEEP);
 }
 
 int chat_lock_room(struct chat *c)
@@ -207,8 +205,7 @@ int chat_append_members(struct chat *c, const struct presence_list *members)
 	int rc = chat_append(c);
 	/* A big room's user list is the longest line we ever format: its
 	 * buffer goes, rather than stay for the life of the connection. */
-	buf_clear(&c->line);
-	buf_shrink(&c->line, LINE_KEEP);
+	buf_done(&c->line, MESSAGE_KEEP);
 	return rc;
 }
 
@@ -237,5 +234,6 @@ int chat_read_inbox(struct chat *c)
 	while (output_has_room(&c->output) &&
 	       (rc = inbox_receive(&c->inbox, &c->received)) == 1)
 		output_push(&c->output, c->received.data, c->received.len);
+	buf_done(&c->received, MESSAGE_KEEP); /* an offer is tens of KiB */
 	return rc < 0 ? -1 : 0;
 }

@@ -256,8 +256,7 @@ static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
 			continue;
 		}
 		if (n == 0) {
-			buf_clear(&f->partial);
-			buf_shrink(&f->partial, CHUNK);
+			buf_done(&f->partial, CHUNK);
 			return 0;
 		}
 		size_t got = (size_t)(data - buf) + (size_t)n;
@@ -268,8 +267,7 @@ static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
 		done += (size_t)n;
 		/* A short read was the end of the file: no read to learn it. */
 		if (got < CHUNK) {
-			buf_clear(&f->partial);
-			buf_shrink(&f->partial, CHUNK);
+			buf_done(&f->partial, CHUNK);
 			return 0;
 		}
 		if (done >= max_bytes) {

@@ -430,10 +430,36 @@ static void test_queue_drained_in_pieces(void **state)
 	buf_free(&q.b);
 }
 
+/* A buffer that held one long message gives its storage back when done;
+ * one that stayed small keeps it for the next message. */
+static void test_done_releases_only_big_storage(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(buf_append(&b, "short", 5), 0);
+	buf_done(&b, 1024);
+	assert_int_equal(b.len, 0);
+	assert_non_null(b.base);
+	assert_true(b.cap <= 1024);
+	static char big[5000];
+	memset(big, 'x', sizeof big);
+	assert_int_equal(buf_append(&b, big, sizeof big), 0);
+	assert_true(b.cap > 1024);
+	buf_done(&b, 1024);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	assert_null(b.base);
+	assert_int_equal(buf_append(&b, "again", 5), 0);
+	assert_string_equal(b.data, "again");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_is_empty),
+		cmocka_unit_test(test_done_releases_only_big_storage),
 		cmocka_unit_test(test_append_and_terminate),
 		cmocka_unit_test(test_append_nothing),
 		cmocka_unit_test(test_binary_bytes),
