@@ -29,6 +29,10 @@ enum signalling_kind {
 	SIGNALLING_TOO_LARGE,   /* over SIGNALLING_MAX_BYTES */
 };
 
+/* True when whisper text[0..len) is meant as signalling (a JSON object),
+ * well formed or not: what signalling_check would not call NONE. */
+bool signalling_is_attempt(const char *text, size_t len);
+
 /* Classifies whisper text[0..len) and, for signalling, writes the text to
  * relay into out (emptied first).  SIGNALLING_NONE leaves out empty. */
 enum signalling_kind signalling_check(const char *text, size_t len,

@@ -122,8 +122,15 @@ static int send_to_inbox(struct chat *c, int member_fd)
 	while ((rc = inbox_try_send(fd, c->line.data, c->line.len)) < 0 &&
 	       errno == EAGAIN) {
 		long left = PRIVATE_WAIT_MS - elapsed_ms(&start);
-		struct pollfd p[2] = { { fd, POLLOUT, 0 }, { c->inbox.fd, POLLIN, 0 } };
-		if (left <= 0 || poll(p, 2, (int)left) < 0 ||
+		/* As the loop does: our inbox only while the browser keeps up
+		 * (else poll would wake at once, again and again), stdout while
+		 * it has lines waiting. */
+		struct pollfd p[3] = {
+			{ fd, POLLOUT, 0 },
+			{ output_has_room(&c->output) ? c->inbox.fd : -1, POLLIN, 0 },
+			{ output_pending(&c->output) ? c->output.fd : -1, POLLOUT, 0 },
+		};
+		if (left <= 0 || poll(p, 3, (int)left) < 0 ||
 		    (p[1].revents && chat_read_inbox(c) < 0))
 			break;
 		output_flush(&c->output);
@@ -149,6 +156,7 @@ static void send_private(struct chat *c, const char *msg, size_t len,
 	         ? format_message(&c->line, time(NULL), c->presence.name, msg, len)
 	         : format_private(&c->line, time(NULL), c->presence.name,
 	                          r->target, c->relay.data, c->relay.len);
+	buf_done(&c->relay, MESSAGE_KEEP);
 	if (rc < 0 || send_to_inbox(c, r->member_fd) < 0) {
 		tell_undelivered(c, r->target);
 		return;
@@ -174,8 +182,7 @@ static void reap_dead(struct chat *c)
 /* Signalling is never published: to nobody present, it is refused. */
 static bool stray_signalling(struct chat *c, const struct route *r)
 {
-	if (!r->target[0] || signalling_check(r->text, r->text_len, &c->relay)
-	                     == SIGNALLING_NONE)
+	if (!r->target[0] || !signalling_is_attempt(r->text, r->text_len))
 		return false;
 	char message[PRESENCE_NAME_MAX + 64];
 	snprintf(message, sizeof message, "signalling not sent: %s is not in "
@@ -253,7 +260,8 @@ static double line_cost(const char *text, size_t len)
 {
 	const char *space = memchr(text, ' ', len);
 	bool signalling = space && space > text && space[-1] == ':' &&
-	                  (size_t)(space - text) + 1 < len && space[1] == '{';
+	                  signalling_is_attempt(space + 1,
+	                                        len - (size_t)(space - text) - 1);
 	return signalling ? 0.25 + (double)len / 16384
 	                  : 1.0 + (double)len / 1024;
 }

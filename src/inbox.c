@@ -54,9 +54,11 @@ int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd,
 	if (setsockopt(ib->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 ||
 	    bind(ib->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
 	    fchmodat(run_dir_fd, ib->name, mode | S_IWUSR, 0) < 0) {
+		int saved = errno; /* not the unlink's ENOENT */
 		unlinkat(run_dir_fd, ib->name, 0);
 		close(ib->fd);
 		ib->fd = -1;
+		errno = saved;
 		return -1;
 	}
 	return 0;

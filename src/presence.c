@@ -83,19 +83,29 @@ static void read_color(int fd, char *color)
 	memcpy(color, shown, strlen(shown) + 1); /* valid colours fit */
 }
 
-/* Returns 1 when file belongs to a live process (colour read into e), 0 when
- * not (a dead member's file is removed).  Needs the room lock. */
+/* Why opening a presence file may fail without anything being wrong: it
+ * went (its owner left), or it is no presence file (a symlink, a FIFO). */
+static bool skipped(int err)
+{
+	return err == ENOENT || err == ELOOP || err == EINVAL;
+}
+
 struct reaper {
 	presence_dead_fn fn;
 	void *ctx;
 };
 
+/* Returns 1 when file belongs to a live process (colour read into e), 0 when
+ * not (a dead member's file is removed, a planted one skipped), -1 when it
+ * cannot be told (no descriptor left, say): a member silently missing from
+ * a listing would be missing from the user list and the room's count.
+ * Needs the room lock. */
 static int probe_member(int dir_fd, const char *file, struct presence_entry *e,
                         const struct reaper *r)
 {
 	int fd = dirs_open_file(dir_fd, file, O_RDONLY, 0, NULL);
 	if (fd < 0)
-		return 0;
+		return skipped(errno) ? 0 : -1;
 	int live = 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		/* Nobody holds it: its owner died without cleaning up. */
@@ -182,7 +192,10 @@ int presence_list_reaping(int dir_fd, const char *room,
 		if (!name)
 			continue;
 		snprintf(e.name, sizeof e.name, "%s", name);
-		if (probe_member(dir_fd, d->d_name, &e, &r) == 1)
+		int live = probe_member(dir_fd, d->d_name, &e, &r);
+		if (live < 0)
+			rc = -1;
+		else if (live)
 			rc = list_push(out, &e);
 	}
 	closedir(dir);

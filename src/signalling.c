@@ -50,11 +50,16 @@ static enum signalling_kind relay_description(json_t *obj, struct buf *out)
 	return rc < 0 ? SIGNALLING_TOO_LARGE : SIGNALLING_DESCRIPTION;
 }
 
+bool signalling_is_attempt(const char *text, size_t len)
+{
+	return len > 0 && text[0] == '{';
+}
+
 enum signalling_kind signalling_check(const char *text, size_t len,
                                       struct buf *out)
 {
 	buf_clear(out);
-	if (len == 0 || text[0] != '{')
+	if (!signalling_is_attempt(text, len))
 		return SIGNALLING_NONE;
 	if (len > SIGNALLING_MAX_BYTES)
 		return SIGNALLING_TOO_LARGE;
