@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -217,16 +218,32 @@ static void wait_for_appends(int dir_fd, const char *name)
 	close(fd);
 }
 
+/* A new marker renamed over the name.  A marker left by a rotation that
+ * died is replaced, never just touched: a touch shows in the directory
+ * only as IN_ATTRIB, which writers that trust their count of directory
+ * changes would not see.  The name is never missing meanwhile. */
+static int put_marker(int dir_fd, mode_t mode)
+{
+	char tmp[sizeof APPEND_PAUSE_NAME + 24];
+	snprintf(tmp, sizeof tmp, "%s.%ld", APPEND_PAUSE_NAME, (long)getpid());
+	unlinkat(dir_fd, tmp, 0); /* left by a dead process with our pid */
+	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	                                 O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (renameat(dir_fd, tmp, dir_fd, APPEND_PAUSE_NAME) == 0)
+		return 0;
+	int saved = errno;
+	unlinkat(dir_fd, tmp, 0);
+	errno = saved;
+	return -1;
+}
+
 int append_pause(int dir_fd, mode_t mode)
 {
-	int marker = openat(dir_fd, APPEND_PAUSE_NAME, O_WRONLY | O_CREAT |
-	                                   O_NOFOLLOW | O_CLOEXEC, mode);
-	if (marker < 0 || futimens(marker, NULL) < 0) {
-		if (marker >= 0)
-			close(marker);
+	if (put_marker(dir_fd, mode) < 0)
 		return -1;
-	}
-	close(marker);
 	DIR *dir = dirs_list(dir_fd);
 	if (!dir)
 		return -1;

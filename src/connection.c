@@ -1,9 +1,11 @@
 #include "connection.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +87,10 @@ static void keep_following(void *ctx)
 	output_flush(&c->output);
 }
 
+/* A read returns whole events only: one that did not fit is still queued,
+ * and the appends' count of directory changes must see them all. */
+#define LARGEST_EVENT (sizeof(struct inotify_event) + NAME_MAX + 1)
+
 /* inotify events mostly say "look again": the follower re-reads the file
  * itself; it only needs to know whether names may have changed. */
 void chat_read_events(struct chat *c)
@@ -97,7 +103,7 @@ void chat_read_events(struct chat *c)
 			follower_notice(&c->follower, events, (size_t)n);
 			c->log_behind = true;
 		}
-	} while (n == (ssize_t)sizeof events); /* full: there may be more */
+	} while (n > (ssize_t)(sizeof events - LARGEST_EVENT));
 }
 
 /* The follower's watch on the rooms directory sees every rename, removal

@@ -533,6 +533,37 @@ static void test_lines_short_write_keeps_whole_lines(void **state)
 	assert_string_equal(content(f, LOG), lines);
 }
 
+
+/* A marker left by a rotation that died (stale, so writers went on) and a
+ * new pause: writers that trust their count must still see it begin. */
+static void test_seen_waits_for_pause_over_stale_marker(void **state)
+{
+	struct tmpdir *f = *state;
+	int fd = openat(f->fd, APPEND_PAUSE_NAME, O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	struct timespec old[2] = {
+		{ time(NULL) - APPEND_PAUSE_STALE_S - 10, 0 },
+		{ time(NULL) - APPEND_PAUSE_STALE_S - 10, 0 },
+	};
+	assert_int_equal(futimens(fd, old), 0);
+	close(fd);
+	struct watcher w = { 0 };
+	watch_dir(f, &w);
+	struct append_seen seen = { 0 };
+	/* The first line creates the log, a change the second one checks. */
+	assert_int_equal(add_seen(f, &seen, &w, "before\n"), 0);
+	assert_int_equal(add_seen(f, &seen, &w, "before\n"), 0);
+	assert_true(seen.valid);
+	assert_int_equal(w.waits, 0);
+	assert_int_equal(append_pause(f->fd, 0640), 0);
+	w.dir_fd = f->fd;
+	assert_int_equal(add_seen(f, &seen, &w, "after\n"), 0);
+	assert_true(w.waits >= 3);
+	assert_false(exists(f, APPEND_PAUSE_NAME));
+	assert_string_equal(content(f, LOG), "before\nbefore\nafter\n");
+	close(w.inotify_fd);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
@@ -542,6 +573,7 @@ int main(void)
 		T(test_seen_lines_whole_and_closed),
 		T(test_seen_follows_rename),
 		T(test_seen_trusts_the_count),
+		T(test_seen_waits_for_pause_over_stale_marker),
 		T(test_seen_checked_without_count),
 		T(test_seen_refuses_planted_symlink),
 		T(test_seen_short_write_undone),
