@@ -267,7 +267,8 @@ class Harness {
    * Starts chat_server.  pathInfo undefined leaves PATH_INFO unset.
    * opts: cookie, xff, env (extra), args, expectCode, label, spawn (extra
    * spawn options such as uid/gid), config (false: no CHAT_SERVER_CONFIG),
-   * wrap (argv prefix that execs the server: see umaskWrap).
+   * wrap (argv prefix that execs the server: see umaskWrap), bin (another
+   * chat_server binary than BIN).
    */
   spawn(pathInfo, opts = {}) {
     const env = {};
@@ -283,7 +284,7 @@ class Harness {
     }
     // wrap: a command that runs chat_server, e.g. ['prlimit', '--fsize=4096'];
     // it must exec BIN (its last argument) so the pid stays the server's.
-    const argv = [...(opts.wrap || []), BIN, ...(opts.args || [])];
+    const argv = [...(opts.wrap || []), opts.bin || BIN, ...(opts.args || [])];
     const child = spawn(argv[0], argv.slice(1), {
       env, cwd: this.cwd, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.spawn || {}),
     });

@@ -75,9 +75,14 @@ chatTest('inotify instances exhausted: two users still chat by polling, one warn
   fs.writeFileSync(src, HOLDER_C);
   const cc = sh('cc', ['-O', '-o', holderBin, src]);
   assert.equal(cc.status, 0, `cannot compile the holder: ${cc.stderr}`);
+  // A copy in the test's own directory: the checkout may sit where only
+  // root can go (a 0700 temporary directory, say).
+  const bin = path.join(h.root, 'chat_server');
+  fs.copyFileSync(BIN, bin);
+  fs.chmodSync(bin, 0o755);
   chownTree(h.root, uid, gid);
   assert.equal(sh('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups',
-    'test', '-x', BIN]).status, 0, `${USER} cannot execute ${BIN}`);
+    'test', '-x', bin]).status, 0, `${USER} cannot execute ${bin}`);
 
   const holder = spawn(holderBin, [], { uid, gid, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -92,7 +97,7 @@ chatTest('inotify instances exhausted: two users still chat by polling, one warn
     });
     assert.match(ready, /^ready \d+$/, `could not exhaust inotify instances for ${USER}: ${ready}`);
 
-    const opts = { spawn: { uid, gid } };
+    const opts = { bin, spawn: { uid, gid } };
     const a = await h.join('lobby', opts);
     const b = await h.join('lobby', opts);
     assert.deepEqual([a.name, b.name], ['Anonymous', 'Anonymous1']);
