@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 'use strict';
 // bench/load.js: the benchmark's load client (issue 6).  One scenario per
-// run, against one websocketd on 127.0.0.1, measured from the outside: times
-// on this client's clock, CPU and memory of websocketd's process tree from
-// /proc.  Prints one JSON object on stdout; progress goes to stderr.
+// run, against one websocketd (or the broadcast server) on 127.0.0.1,
+// measured from the outside: times on this client's clock, CPU and memory
+// of the measured processes from /proc.  Prints one JSON object on stdout;
+// progress goes to stderr.
 //
 //   node bench/load.js SCENARIO --port=P --variant=V --wsd=PID [options]
+//   node bench/load.js SCENARIO --port=P --variant=broadcast --server=PID [options]
 //
 // SCENARIO  join | echo | fanout | burst | memory | private
-// V         chat_server | floor | cat: how a connection shows it is ready
-//           (chat_server's welcome line, floor's "Welcome <room>", the echo
-//           of a probe line for cat) and how lines come back.
-// --wsd     pid of websocketd: its descendants are the measured tree.
+//           (broadcast: echo, fanout, burst and memory)
+// V         chat_server | floor | cat | broadcast: how a connection shows it
+//           is ready (chat_server's welcome line, floor's and broadcast's
+//           "Welcome <room>", the echo of a probe line for cat) and how
+//           lines come back.
+// --wsd     pid of websocketd: its descendants are the measured tree, and
+//           its own CPU is reported apart.
+// --server  pid of bench/broadcast.js, which serves every connection in one
+//           process: that process alone is measured, with no websocketd
+//           (websocketd_cpu_ns is null).
 // Options (defaults in DEFAULTS): --room --count --present --n --messages
 // --interval-ms --senders --idle-s --deadline-s --concurrency --drain-s
 // --quiet-ms
@@ -34,7 +42,7 @@ const TOKEN = '~B';       // "~B<seq>~" marks a measured line
 const DEFAULTS = {
   room: '', count: 200, present: 0, n: 10, messages: 100, 'interval-ms': 20,
   senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
-  'drain-s': 20, 'quiet-ms': 300, round: 1,
+  'drain-s': 20, 'quiet-ms': 300, round: 1, wsd: 0, server: 0,
 };
 
 // ---------------------------------------------------------------- arguments
@@ -42,7 +50,8 @@ const DEFAULTS = {
 function usage(msg) {
   process.stderr.write(`load.js: ${msg}\nusage: node bench/load.js ` +
     'join|echo|fanout|burst|memory|private --port=P --variant=chat_server|floor|cat ' +
-    '--wsd=PID [--key=value ...]\n');
+    '--wsd=PID [--key=value ...]\n       node bench/load.js echo|fanout|burst|memory ' +
+    '--port=P --variant=broadcast --server=PID [--key=value ...]\n');
   process.exit(2);
 }
 
@@ -57,7 +66,7 @@ function parseArgs(argv) {
   }
   if (pos.length !== 1) usage('one scenario expected');
   o.scenario = pos[0];
-  for (const k of ['port', 'wsd', 'count', 'present', 'n', 'messages', 'interval-ms',
+  for (const k of ['port', 'wsd', 'server', 'count', 'present', 'n', 'messages', 'interval-ms',
     'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms', 'round']) {
     o[k] = Number(o[k]);
     if (!Number.isFinite(o[k]) || o[k] < 0) usage(`--${k} must be a number`);
@@ -65,8 +74,15 @@ function parseArgs(argv) {
   if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private'].includes(o.scenario)) {
     usage(`unknown scenario ${o.scenario}`);
   }
-  if (!['chat_server', 'floor', 'cat'].includes(o.variant)) usage('bad --variant');
-  if (!o.port || !o.wsd) usage('--port and --wsd are required');
+  if (!['chat_server', 'floor', 'cat', 'broadcast'].includes(o.variant)) usage('bad --variant');
+  if (o.variant === 'broadcast') {
+    // join counts exited processes and private needs a process per member:
+    // neither means anything for one process that serves all.
+    if (!o.port || !o.server || o.wsd) usage('broadcast: --port and --server (not --wsd) are required');
+    if (['join', 'private'].includes(o.scenario)) usage(`broadcast has no ${o.scenario} scenario`);
+  } else if (!o.port || !o.wsd || o.server) {
+    usage('--port and --wsd (not --server) are required');
+  }
   o['deadline-s'] = Math.min(o['deadline-s'], MAX_DEADLINE_S);
   if (!o.room) o.room = `${o.scenario}-${process.pid}`;
   if (!/^[A-Za-z0-9-]+$/.test(o.room)) usage('bad --room');
@@ -217,6 +233,34 @@ function childTicks(pid) {
 
 const TICK_S = 0.01; // USER_HZ is 100 on Linux
 
+/** The measured processes: websocketd's descendants (a process per
+ *  connection), or the broadcast server alone. */
+function tree() {
+  return opt.server ? [opt.server] : descendants(opt.wsd);
+}
+
+/** websocketd's own CPU ns, or null when there is no websocketd. */
+function wsdCpuNs() {
+  return opt.wsd ? cpuNs(opt.wsd) : null;
+}
+
+const TCP_HELD = new Set(['01', '03', '08']); // ESTABLISHED, SYN_RECV, CLOSE_WAIT
+
+/** What the server still holds for connections: under websocketd, its
+ *  processes; for the broadcast server, which has no process per
+ *  connection, its TCP sockets on the port that it has not closed yet
+ *  (/proc/net/tcp: it listens on 127.0.0.1 only). */
+function held() {
+  if (!opt.server) return descendants(opt.wsd).length;
+  const local = `:${opt.port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const line of fs.readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 3 && f[1].endsWith(local) && TCP_HELD.has(f[3])) n++;
+  }
+  return n;
+}
+
 // ---------------------------------------------------------------- members
 
 let lastMessageAt = now();
@@ -278,7 +322,8 @@ class Member {
         if (opt.variant === 'chat_server'
           && (m = /^\[\d\d:\d\d:\d\d\] Welcome to the chat room \S+ (\S+)!$/.exec(text))) {
           this.name = m[1];
-        } else if (opt.variant === 'floor' && text.startsWith('Welcome ')) {
+        } else if ((opt.variant === 'floor' || opt.variant === 'broadcast')
+          && text.startsWith('Welcome ')) {
           this.name = `m${this.idx}`;
         } else if (opt.variant === 'cat' && text === 'ready-probe') {
           this.name = `m${this.idx}`;
@@ -331,7 +376,7 @@ async function joinAll(n, room = opt.room, { withPids = false, first = members.l
 async function waitIdle(quietMs = opt['quiet-ms'], maxMs = 120000) {
   const t0 = now();
   for (;;) {
-    const pids = descendants(opt.wsd);
+    const pids = tree();
     const a = cpuSnapshot(pids);
     const linesBefore = lastMessageAt;
     await sleep(quietMs);
@@ -345,11 +390,11 @@ async function waitIdle(quietMs = opt['quiet-ms'], maxMs = 120000) {
 
 async function closeAll() {
   await Promise.all(members.map((m) => m.close()));
-  // The next run starts with an empty tree.  Quits of a big room take
-  // their time: each one lists the room under its lock.
-  const gone = await until(() => descendants(opt.wsd).length === 0,
-    Math.max(30000, members.length * 100), 50);
-  return gone ? 0 : descendants(opt.wsd).length;
+  // The next run starts with an empty tree (broadcast: with no connection
+  // left open).  Quits of a big room take their time: each one lists the
+  // room under its lock.
+  const gone = await until(() => held() === 0, Math.max(30000, members.length * 100), 50);
+  return gone ? 0 : held();
 }
 
 /** Parses "~B<seq>~" out of a line; -1 when absent. */
@@ -492,11 +537,11 @@ async function scenarioFanout() {
   phase = `all joined after ${Math.round(joinS)} s, waiting for the room to go quiet`;
   const idleMs = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
   phase = `quiet after ${Math.round((now() - tJoin) / 1000)} s, sending`;
-  const pids = descendants(opt.wsd);
+  const pids = tree();
   const r = new Receipts(opt.n, opt.messages);
   onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
   const cpu0 = cpuSnapshot(pids);
-  const wsd0 = cpuNs(opt.wsd);
+  const wsd0 = wsdCpuNs();
   const sender = list[0];
   await steadySend(opt.messages, opt['interval-ms'], (seq) => {
     r.sentAt[seq] = now();
@@ -507,6 +552,7 @@ async function scenarioFanout() {
   await until(() => r.count === expected, opt['drain-s'] * 1000, 10);
   const cpu1 = cpuSnapshot(pids);
   const d = cpuDelta(cpu0, cpu1);
+  const wsdNs = opt.wsd ? wsdCpuNs() - wsd0 : null;
   return {
     completed: r.count === expected,
     n: opt.n,
@@ -522,11 +568,11 @@ async function scenarioFanout() {
     latency_ms: percentiles(r.latencies()),
     latency_samples: raw(r.latencies()),
     cpu_ns: d.ns,
-    websocketd_cpu_ns: cpuNs(opt.wsd) - wsd0,
+    websocketd_cpu_ns: wsdNs,
     ...cpuReport(d.ns, { messages: opt.messages, delivered: r.count }),
     lost_processes: d.lost,
-    websocketd_cpu_us_per_delivered: r.count
-      ? Math.round((cpuNs(opt.wsd) - wsd0) / r.count) / 1e3 : null,
+    websocketd_cpu_us_per_delivered: r.count && wsdNs !== null
+      ? Math.round(wsdNs / r.count) / 1e3 : null,
   };
 }
 
@@ -535,7 +581,7 @@ async function scenarioBurst() {
   const n = opt.senders;
   const list = await joinAll(n);
   await waitIdle();
-  const pids = descendants(opt.wsd);
+  const pids = tree();
   const total = n * opt.messages;
   const r = new Receipts(n, total);
   onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
@@ -576,7 +622,7 @@ async function scenarioBurst() {
 async function scenarioMemory() {
   await joinAll(opt.n);
   const settle = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
-  const pids = descendants(opt.wsd);
+  const pids = tree();
   const sum = Object.fromEntries(SMAPS_KEYS.map((k) => [k, 0]));
   let measured = 0;
   for (const p of pids) {
@@ -586,7 +632,7 @@ async function scenarioMemory() {
     for (const k of SMAPS_KEYS) sum[k] += r[k];
   }
   const per = Object.fromEntries(SMAPS_KEYS.map((k) => [k, Math.round(sum[k] / opt.n * 10) / 10]));
-  const wsdMem = rollup(opt.wsd);
+  const wsdMem = opt.wsd ? rollup(opt.wsd) : null;
   const cpu0 = cpuSnapshot(pids);
   const lines0 = members.reduce((a, m) => a + m.lines, 0);
   await sleep(opt['idle-s'] * 1000);
@@ -675,7 +721,7 @@ async function main() {
   const head = {
     variant: opt.variant, scenario: opt.scenario, room: opt.room, round: opt.round,
     started: new Date().toISOString(),
-    options: process.argv.slice(3).filter((a) => !/^--(port|wsd|variant|round)=/.test(a)).join(' '),
+    options: process.argv.slice(3).filter((a) => !/^--(port|wsd|server|variant|round)=/.test(a)).join(' '),
   };
   const t0 = now();
   let result;

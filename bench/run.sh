@@ -8,10 +8,13 @@
 #
 # Three websocketd run side by side on free ports of 127.0.0.1, each with a
 # throwaway BASE_DIR: chat_server, bench/floor (the smallest appender plus
-# inotify follower) and cat (the least any websocketd program costs).  The
-# scenarios (bench/load.js) run variant after variant, so the three see the
-# same machine at nearly the same time.  Results: $BUILD/bench/<mode>.jsonl
-# (one JSON object per run) and $BUILD/bench/<mode>-meta.json.
+# inotify follower) and cat (the least any websocketd program costs).  Beside
+# them bench/broadcast.js, a single-process Node `ws` broadcast server, for
+# the fan-out of small rooms only (N <= 50), where issue 6 compares
+# chat_server with it.  The scenarios (bench/load.js) run variant after
+# variant, so all see the same machine at nearly the same time.  Results:
+# $BUILD/bench/<mode>.jsonl (one JSON object per run) and
+# $BUILD/bench/<mode>-meta.json.
 #
 # Limits: the 2000-member fan-out needs one inotify instance and several
 # descriptors per member.  As root the script raises
@@ -133,7 +136,8 @@ listening() {
 	return 1
 }
 
-declare -A port wsd
+# measure[v]: the load.js option that names the measured process(es).
+declare -A port measure
 start_server() { # variant program [args...]
 	local v=$1; shift
 	local p
@@ -142,9 +146,20 @@ start_server() { # variant program [args...]
 		--passenv=PATH,LD_LIBRARY_PATH,CHAT_SERVER_CONFIG "$@" \
 		>"$base/websocketd-$v.log" 2>&1 &
 	pids+=($!)
-	wsd[$v]=$!
+	measure[$v]=--wsd=$!
 	port[$v]=$p
 	listening "$p" || die "websocketd for $v does not listen on $p (see $base/websocketd-$v.log)"
+}
+
+# The single-process baseline: no websocketd, the server is measured alone.
+start_broadcast() {
+	local p
+	p=$(free_port)
+	node bench/broadcast.js "$p" >"$base/broadcast.log" 2>&1 &
+	pids+=($!)
+	measure[broadcast]=--server=$!
+	port[broadcast]=$p
+	listening "$p" || die "bench/broadcast.js does not listen on $p (see $base/broadcast.log)"
 }
 
 mkdir -p "$base/chat" "$base/floor"
@@ -168,7 +183,8 @@ export CHAT_SERVER_CONFIG=$base/chat.ini
 start_server chat_server "$chat_bin"
 start_server floor "$floor_bin" "$base/floor"
 start_server cat "$cat_bin"
-say "websocketd: chat_server on ${port[chat_server]}, floor on ${port[floor]}, cat on ${port[cat]}"
+start_broadcast
+say "websocketd: chat_server on ${port[chat_server]}, floor on ${port[floor]}, cat on ${port[cat]}; bench/broadcast.js on ${port[broadcast]}"
 
 # ------------------------------------------------------------------ runs
 : >"$results"
@@ -178,7 +194,7 @@ run() { # scenario "variants" [load.js options...]
 	for v in $variants; do
 		local line rc=0
 		line=$(node bench/load.js "$scenario" --port="${port[$v]}" --variant="$v" \
-			--wsd="${wsd[$v]}" "$@") || rc=$?
+			"${measure[$v]}" "$@") || rc=$?
 		if [ -z "$line" ]; then
 			line="{\"variant\":\"$v\",\"scenario\":\"$scenario\",\"completed\":false,\"error\":\"load.js exited with $rc and no result\",\"options\":\"$*\"}"
 		fi
@@ -205,6 +221,12 @@ skip() { # scenario variants reason [options]
 
 all="chat_server floor cat"
 rooms="chat_server floor"   # cat has no room: it only echoes
+# The fan-out variants of a room of N: the Node broadcast server only up to
+# 50, the sizes that issue 6 compares (and the bench time stays as it was
+# for the rest).
+fanout_variants() { # N -> variants
+	if [ "$1" -le 50 ]; then echo "$rooms broadcast"; else echo "$rooms"; fi
+}
 
 fanout_opts() { # N -> load.js options for that size
 	local n=$1
@@ -239,9 +261,9 @@ if [ "$mode" = full ]; then
 	for n in "${fanout_sizes[@]}"; do
 		# shellcheck disable=SC2046
 		if fits "$n"; then
-			rounds "$(fanout_rounds "$n")" fanout "$rooms" $(fanout_opts "$n")
+			rounds "$(fanout_rounds "$n")" fanout "$(fanout_variants "$n")" $(fanout_opts "$n")
 		else
-			skip fanout "$rooms" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $(fanout_opts "$n")
+			skip fanout "$(fanout_variants "$n")" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $(fanout_opts "$n")
 		fi
 	done
 	rounds 2 burst "$rooms" --senders=10 --messages=500 --drain-s=60 --deadline-s=120
@@ -257,7 +279,7 @@ else
 	run echo "$all" --messages=10 --deadline-s=30 --quiet-ms=100
 	for n in "${fanout_sizes[@]}"; do
 		# shellcheck disable=SC2046
-		run fanout "$rooms" $(fanout_opts "$n")
+		run fanout "$(fanout_variants "$n")" $(fanout_opts "$n")
 	done
 	run burst "$rooms" --senders=3 --messages=20 --drain-s=10 --deadline-s=30 --quiet-ms=100
 	run memory "$all" --n=5 --idle-s=0.5 --deadline-s=30 --quiet-ms=100

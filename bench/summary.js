@@ -7,7 +7,8 @@
 //       not delivered or was delivered twice.  Never looks at a time.
 //   node bench/summary.js --write RESULTS.jsonl META.json
 //       Writes docs/benchmarks.md (tables of absolute figures and the
-//       ratios chat_server / floor and chat_server / cat) and, with
+//       ratios chat_server / floor and chat_server / cat, and the fan-out
+//       of small rooms against a single-process Node server) and, with
 //       gnuplot, bench/fanout.png.  The hand-written part of the page,
 //       between the analysis markers, is kept from the page as it was.
 
@@ -229,7 +230,10 @@ function write(file, metaFile) {
     '  one process per connection and one shared log file, cannot beat.',
     '- **cat**: websocketd running `cat`, the least any websocketd program costs to',
     '  join and echo (it has no room, so no fan-out).', '',
-    'Each run is repeated in rounds, the three taking turns between rounds, so that',
+    'A fourth, **broadcast** ([bench/broadcast.js](../bench/broadcast.js)), is a',
+    'single-process Node `ws` server without websocketd; it runs only in the fan-out',
+    'of rooms of up to 50 (section "Against a single-process server").', '',
+    'Each run is repeated in rounds, the programs taking turns between rounds, so that',
     'a busy moment of the machine falls on all of them alike; the rounds are pooled',
     '(all samples together).  The machine is shared: the load average above shows how',
     'busy it was, and p99 and max values move from run to run by tens of percent.', '',
@@ -403,6 +407,45 @@ function write(file, metaFile) {
     if (c && !status(c)) targets.push([`idle room CPU, N=${n}`, `${fmt(c.idle_cpu_ms, 3)} ms in ${c.idle_s} s`, '', '0', c.idle_cpu_ms === 0 ? 'met' : '**not met**']);
   }
   if (idleRows.length) p('Idle room: CPU of the whole tree while nobody says anything.', '', table(['room', ...V], idleRows), '');
+
+  // ---------------------------------------------------------- single process
+  const fanOf = (v, n) => R.get(v, 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
+  const bSizes = sizes.filter((n) => fanOf('broadcast', n));
+  if (bSizes.length) {
+    p('## Against a single-process server', '',
+      'The same fan-out runs (section "Fan-out"), taking turns with the others, against',
+      '[bench/broadcast.js](../bench/broadcast.js): one Node process that serves every',
+      'connection with the `ws` package and sends each line to the open sockets of its',
+      'room, with no websocketd.  CPU per delivered line is the whole cost of serving it:',
+      'for chat_server its processes plus websocketd (in brackets), for broadcast its one',
+      'process, every thread of it (`schedstat`), garbage collection included.  A ratio',
+      'below 1: chat_server is the cheaper one.', '');
+    const bRows = [];
+    const bRatio = new Map();
+    for (const n of bSizes) {
+      const cs = fanOf('chat_server', n);
+      const bc = fanOf('broadcast', n);
+      const own = val(cs, (r) => r.cpu_us_per_delivered);
+      const wsd = val(cs, (r) => r.websocketd_cpu_us_per_delivered);
+      const whole = own === null || wsd === null ? null : own + wsd;
+      const bcpu = val(bc, (r) => r.cpu_us_per_delivered);
+      const rc = ratio(whole, bcpu);
+      bRatio.set(n, { rc, whole, bcpu });
+      const lat = (r) => status(r) || `${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p99)}`;
+      bRows.push([n, status(cs) || `${fmt(whole)} (${fmt(own)} + ${fmt(wsd)})`,
+        status(bc) || fmt(bcpu), fmtRatio(rc), lat(cs), lat(bc)]);
+    }
+    p(table(['N', 'chat_server + websocketd µs/delivered', 'broadcast µs/delivered',
+      'chat/broadcast', 'chat_server p50 / p99 (ms)', 'broadcast p50 / p99 (ms)'], bRows), '');
+    // Issue 6: broadcast is the cheaper one in big rooms, chat_server has
+    // to be in small ones: beaten means strictly below 1 at both sizes.
+    const small = [2, 10].map((n) => ({ n, ...(bRatio.get(n) || { rc: null }) }));
+    const worst = small.some((x) => x.rc === null) ? null : Math.max(...small.map((x) => x.rc));
+    targets.push(['beat a single-process Node ws server at N=2 and 10',
+      small.map((x) => `N=${x.n}: ${fmt(x.whole ?? null)} / ${fmt(x.bcpu ?? null)} µs`).join(', '),
+      fmtRatio(worst), '< 1× at N=2 and 10',
+      worst === null ? '–' : worst < 1 ? 'met' : '**not met**']);
+  }
 
   // ---------------------------------------------------------- private
   const priv = ['chat_server', 'floor'].map((v) => R.get(v, 'private'));
