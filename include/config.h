@@ -28,14 +28,12 @@ enum whisper_log {
  * block, sized to the values, that the config owns.  In a loaded config a
  * key left out reads as its default, "" where it has none; never NULL. */
 struct chat_config {
-	char *strings; /* the block the string fields point into (config.c's
-	                  pack_strings lists them: a new one goes there too) */
+	char *strings; /* the block the string fields point into */
 
-	/* Legacy keys (names kept as the old program spelled them). */
+	/* Legacy keys (names kept as the old program spelled them); the pages'
+	 * ICE_SERVER_DNS and WEBSOCKETD_SERVER_URL are accepted, not kept. */
 	const char *base_dir;              /* BASE_DIR, required */
 	const char *lang;                  /* LANG: collation of user lists */
-	const char *ice_server_dns;        /* ICE_SERVER_DNS, for the pages */
-	const char *websocketd_server_url; /* WEBSOCKETD_SERVER_URL */
 	const char *auth_webservice_url;   /* AUTHENTIZATION_WEBSERVICE_URL */
 	const char *auth_cookiename;       /* AUTHENTIZATION_COOKIENAME */
 
@@ -67,6 +65,20 @@ struct chat_config {
 	                           second, about one per message (10) */
 	int flood_burst;        /* FLOOD_BURST: points it may run ahead (50) */
 };
+
+/* Every string field, for what must treat them all alike (config.c copies
+ * them into the block; the tests check them): a new one goes here too. */
+#define CONFIG_STRING_FIELDS(X)                                             \
+	X(base_dir) X(lang) X(auth_webservice_url) X(auth_cookiename)       \
+	X(rooms_dir) X(users_dir) X(sessions_dir) X(log_dir) X(run_dir)     \
+	X(session_cookie) X(allowed_origins) X(trusted_proxies)
+
+/* The default config file, when neither --config nor $CHAT_SERVER_CONFIG
+ * names one. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/websocket_chat_server.ini"
 
 /* Where the config is read from: path if given (--config), else
  * $CHAT_SERVER_CONFIG, else the compiled-in default. */

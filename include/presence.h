@@ -47,19 +47,15 @@ typedef void (*presence_dead_fn)(void *ctx, int member_fd);
 struct presence {
 	int dir_fd;   /* the users directory */
 	int file_fd;  /* our presence file, flocked while we live; -1 if none */
-	mode_t mode;
 	char room[ROOM_NAME_MAX + 1];
 	char name[PRESENCE_NAME_MAX + 1]; /* the final name, numbered if needed */
-	presence_dead_fn on_dead; /* set by the owner before claiming, or NULL */
-	void *dead_ctx;
 };
 
 /* Opens the users directory (created with dir_mode if missing).  Returns the
  * descriptor or -1. */
 int presence_open_dir(const char *users_dir, mode_t dir_mode);
 
-/* Claims a name in room for base_name (p's on_dead and dead_ctx must be
- * set, NULL for none: start from a zeroed struct): base_name itself when free, else
+/* Claims a name in room for base_name: base_name itself when free, else
  * base_name followed by one more than the highest number in use.  p->name
  * gets the final name.  Returns 0 or -1 (errno set). */
 int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,

@@ -53,9 +53,6 @@ static int start_signals(struct chat *c)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	signal(SIGPIPE, SIG_IGN);
-	/* Past RLIMIT_FSIZE a write must fail (and be told), not kill us. */
-	signal(SIGXFSZ, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return chat_fail(c, "cannot block signals", strerror(errno));
 	c->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -313,9 +310,6 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->inotify_fd = c->signal_fd = -1;
 	c->loop.epoll_fd = -1;
 	c->presence.file_fd = -1;
-	/* A member who died unseen leaves an inbox socket behind as well. */
-	c->presence.on_dead = chat_remove_dead_inbox;
-	c->presence.dead_ctx = c;
 	c->follower.fd = c->follower.wd = c->follower.dir_wd = -1;
 	input_init(&c->input, 0, INPUT_LINE_MAX);
 	buf_init(&c->line, 0);
@@ -403,6 +397,11 @@ int chat_run(const struct chat_config *cfg, const struct chat_request *req)
 {
 	/* FILE_MODE and DIR_MODE are the modes we create with, exactly. */
 	umask(0);
+	/* A write must fail and be told, never kill us: to a browser or an
+	 * OpenSSO server that went away (SIGPIPE), past RLIMIT_FSIZE
+	 * (SIGXFSZ).  Set first: the identity lookup may already write. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	struct chat c;
 	chat_init(&c, cfg, req);
 	int status = 1;

@@ -13,12 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
-#define CONFIG_DEFAULT_PATH SYSCONFDIR "/websocket_chat_server.ini"
-
 /* Every key of [global], lower case as iniparser stores them.  Keys read by
  * the PHP pages only are listed too so they are not warned about. */
 static const char *const known_keys[] = {
@@ -186,10 +180,6 @@ static int load_strings(const dictionary *d, struct chat_config *c, char *err,
 	               errsz) < 0 ||
 	    get_string(d, "lang", "", &c->lang, CONFIG_VALUE_MAX, err,
 	               errsz) < 0 ||
-	    get_string(d, "ice_server_dns", "", &c->ice_server_dns,
-	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
-	    get_string(d, "websocketd_server_url", "", &c->websocketd_server_url,
-	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
 	    get_string(d, "authentization_webservice_url", "",
 	               &c->auth_webservice_url, CONFIG_VALUE_MAX, err,
 	               errsz) < 0 ||
@@ -299,13 +289,9 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
  * config owns, each at its own length. */
 static int pack_strings(struct chat_config *c, char *err, size_t errsz)
 {
-	const char **fields[] = {
-		&c->base_dir, &c->lang, &c->ice_server_dns,
-		&c->websocketd_server_url, &c->auth_webservice_url,
-		&c->auth_cookiename, &c->rooms_dir, &c->users_dir,
-		&c->sessions_dir, &c->log_dir, &c->run_dir, &c->session_cookie,
-		&c->allowed_origins, &c->trusted_proxies,
-	};
+#define FIELD_ADDRESS(name) &c->name,
+	const char **fields[] = { CONFIG_STRING_FIELDS(FIELD_ADDRESS) };
+#undef FIELD_ADDRESS
 	const size_t n = sizeof fields / sizeof *fields;
 	size_t size = 0;
 	for (size_t i = 0; i < n; i++)

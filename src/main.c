@@ -31,12 +31,12 @@ static void usage(FILE *out)
 	             "  Started by websocketd once per connection; reads the\n"
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
 	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
-	             "                 else %s/websocket_chat_server.ini)\n"
+	             "                 else %s)\n"
 	             "  --check        report limits and directories, then exit\n"
 	             "  --pause-appends, --resume-appends\n"
 	             "                 logrotate's prerotate and postrotate:\n"
 	             "                 hold chat lines while logs are rotated\n",
-	        SYSCONFDIR);
+	        CONFIG_DEFAULT_PATH);
 }
 
 /* The details (paths) go to the server log; a browser (when we serve one)

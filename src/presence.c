@@ -303,13 +303,12 @@ int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
 {
 	p->dir_fd = dir_fd;
 	p->file_fd = -1;
-	p->mode = file_mode;
 	snprintf(p->room, sizeof p->room, "%s", room);
 	p->name[0] = '\0';
 	char tmp[FILE_NAME_MAX];
 	temp_name(tmp, p->room);
 	int fd = list_reserve(members) < 0
-	         ? -1 : write_temp(p->dir_fd, p->mode, tmp, color);
+	         ? -1 : write_temp(p->dir_fd, file_mode, tmp, color);
 	if (fd < 0)
 		return -1;
 	int rc = link_free_name(p, tmp, base_name, next_number(members, base_name));
@@ -327,8 +326,7 @@ int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
                    const char *room, const char *base_name, const char *color)
 {
 	struct presence_list members = { 0 };
-	int rc = presence_list_reaping(dir_fd, room, &members, p->on_dead,
-	                               p->dead_ctx);
+	int rc = presence_list(dir_fd, room, &members);
 	if (rc == 0)
 		rc = presence_claim_listed(p, dir_fd, file_mode, room, base_name,
 		                           color, &members);

@@ -1,7 +1,6 @@
 #include "sso.h"
 
 #include <dlfcn.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -286,18 +285,11 @@ static bool fetch(const struct chat_config *cfg, const char *token,
 		dlclose(api.lib);
 		return false;
 	}
-	/* Before the chat loop SIGPIPE is not ignored yet; a TLS write to a
-	 * peer that went away must not kill the connection. */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-	sigemptyset(&ign.sa_mask);
-	bool restore = sigaction(SIGPIPE, &ign, &old) == 0;
 	bool ok = false;
 	if (!set_options(&api, curl, url, cookie, body, errbuf))
 		warn("libcurl refused an option (libcurl 7.85 or later needed)");
 	else
 		ok = perform(&api, curl, errbuf);
-	if (restore)
-		sigaction(SIGPIPE, &old, NULL);
 	api.cleanup(curl);
 	dlclose(api.lib);
 	return ok;

@@ -27,13 +27,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  * one still pointing into the freed dictionary. */
 static void check_strings(const struct chat_config *c)
 {
-	const char *all[] = {
-		c->base_dir, c->lang, c->ice_server_dns,
-		c->websocketd_server_url, c->auth_webservice_url,
-		c->auth_cookiename, c->rooms_dir, c->users_dir,
-		c->sessions_dir, c->log_dir, c->run_dir, c->session_cookie,
-		c->allowed_origins, c->trusted_proxies,
-	};
+#define FIELD_VALUE(name) c->name,
+	const char *all[] = { CONFIG_STRING_FIELDS(FIELD_VALUE) };
+#undef FIELD_VALUE
 	const size_t max = CONFIG_PATH_MAX > CONFIG_VALUE_MAX ? CONFIG_PATH_MAX
 	                                                      : CONFIG_VALUE_MAX;
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)

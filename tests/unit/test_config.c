@@ -104,8 +104,6 @@ static void test_defaults(void **state)
 	assert_int_equal(c->dir_mode, 0750);
 	assert_int_equal(c->whisper_log, WHISPER_LOG_NONE);
 	assert_string_equal(c->lang, "");
-	assert_string_equal(c->ice_server_dns, "");
-	assert_string_equal(c->websocketd_server_url, "");
 	assert_string_equal(c->auth_webservice_url, "");
 	assert_string_equal(c->auth_cookiename, "");
 	assert_string_equal(warnings(f), "");
@@ -189,9 +187,6 @@ static void test_legacy_keys(void **state)
 	assert_int_equal(load(f), 0);
 	const struct chat_config *c = &f->cfg;
 	assert_string_equal(c->lang, "en_US.UTF-8");
-	assert_string_equal(c->ice_server_dns, "stun.example.org");
-	assert_string_equal(c->websocketd_server_url,
-	                    "wss://example.org/chat/rooms/");
 	assert_string_equal(c->auth_webservice_url, "https://sso.example.org/id");
 	assert_string_equal(c->auth_cookiename, "iPlanetDirectoryPro");
 	assert_string_equal(warnings(f), "");
@@ -456,17 +451,15 @@ static void test_sample_config(void **state)
 	config_free(&plain);
 }
 
+#define COUNT_FIELD(name) +1
+enum { STRING_FIELDS = 0 CONFIG_STRING_FIELDS(COUNT_FIELD) };
+
 /* Every string field of c, for tests that must see all of them. */
-static void string_fields(const struct chat_config *c, const char *out[14])
+static void string_fields(const struct chat_config *c,
+                          const char *out[STRING_FIELDS])
 {
-	const char *all[] = {
-		c->base_dir, c->lang, c->ice_server_dns,
-		c->websocketd_server_url, c->auth_webservice_url,
-		c->auth_cookiename, c->rooms_dir, c->users_dir,
-		c->sessions_dir, c->log_dir, c->run_dir, c->session_cookie,
-		c->allowed_origins, c->trusted_proxies,
-	};
-	assert_int_equal(sizeof all / sizeof *all, 14);
+#define FIELD_VALUE(name) c->name,
+	const char *all[] = { CONFIG_STRING_FIELDS(FIELD_VALUE) };
 	memcpy(out, all, sizeof all);
 }
 
@@ -475,15 +468,15 @@ static void string_fields(const struct chat_config *c, const char *out[14])
  * iniparser's storage (which a later allocation could reuse). */
 static void expect_strings_owned(const struct chat_config *c)
 {
-	const char *fields[14];
+	const char *fields[STRING_FIELDS];
 	string_fields(c, fields);
 	size_t size = 0;
-	for (size_t i = 0; i < 14; i++) {
+	for (size_t i = 0; i < STRING_FIELDS; i++) {
 		assert_non_null(fields[i]);
 		size += strlen(fields[i]) + 1;
 	}
 	assert_non_null(c->strings);
-	for (size_t i = 0; i < 14; i++)
+	for (size_t i = 0; i < STRING_FIELDS; i++)
 		if (fields[i] < c->strings ||
 		    fields[i] + strlen(fields[i]) >= c->strings + size)
 			fail_msg("string field %zu is outside the config's block", i);
@@ -526,9 +519,6 @@ static void test_strings_survive_the_dictionary(void **state)
 	const struct chat_config *c = &f->cfg;
 	assert_string_equal(c->base_dir, "/srv/chat");
 	assert_string_equal(c->lang, "cs_CZ.UTF-8");
-	assert_string_equal(c->ice_server_dns, "stun.example.org");
-	assert_string_equal(c->websocketd_server_url,
-	                    "wss://example.org/chat/rooms/");
 	assert_string_equal(c->auth_webservice_url, "https://sso.example.org/id");
 	assert_string_equal(c->auth_cookiename, "iPlanetDirectoryPro");
 	assert_string_equal(c->rooms_dir, "/var/lib/chat/r");
