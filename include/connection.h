@@ -7,6 +7,7 @@
 #define CHAT_CONNECTION_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "admission.h"
 #include "append.h"
@@ -45,6 +46,7 @@ struct chat {
 	int slot_fd;      /* our connection slot for our address, or -1 */
 	char address[ADDRESS_MAX]; /* the client's address, "" if unknown */
 	int inotify_fd;   /* -1: following by polling */
+	struct timespec log_looked; /* when polling: the last look at the log */
 	struct append_seen log_seen; /* our appends' last check of the log */
 	int signal_fd;
 	struct loop loop; /* what the connection waits for */

@@ -17,6 +17,11 @@
  * Returns a descriptor (O_DIRECTORY|O_CLOEXEC) or -1 with errno set. */
 int dirs_open(const char *path, mode_t mode, bool create);
 
+/* Opens the directory name inside dir_fd, creating it with mode if it is
+ * missing; a symlink there is refused (ELOOP).  Returns the descriptor or
+ * -1. */
+int dirs_open_at(int dir_fd, const char *name, mode_t mode);
+
 /* Opens name inside dir_fd as a regular file: O_NOFOLLOW (a symlink is
  * refused, ELOOP), O_NONBLOCK (a FIFO cannot hang us) and anything but a
  * regular file refused (EINVAL).  flags are O_RDONLY or O_WRONLY and the

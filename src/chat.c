@@ -19,6 +19,7 @@
 #include "connection.h"
 #include "dirs.h"
 #include "dispatch.h"
+#include "elapsed.h"
 #include "format.h"
 #include "identity.h"
 #include "loop.h"
@@ -133,7 +134,7 @@ static int join_listed(struct chat *c, const struct identity *id,
 		return chat_fail(c, "cannot write to the room log", strerror(errno));
 	c->announced = true;
 	if (welcome(c, now) < 0)
-		return chat_fail(c, "cannot write to the room log", strerror(errno));
+		return chat_fail(c, "cannot send the welcome", strerror(errno));
 	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
 	                   c->req->forwarded_for, name) < 0)
 		fprintf(stderr, "chat_server: cannot write the auth log: %s\n",
@@ -208,11 +209,25 @@ static bool read_stdin(struct chat *c)
 	return n > 0;
 }
 
+/* Without inotify the log is looked at every POLL_INTERVAL_MS, counted
+ * from the last look, however often stdin or the inbox wake us. */
+static void poll_log(struct chat *c)
+{
+	if (c->inotify_fd >= 0 ||
+	    elapsed_ms(&c->log_looked) < c->cfg->poll_interval_ms)
+		return;
+	c->log_behind = true;
+	c->log_looked = elapsed_start();
+}
+
 static int wait_timeout(const struct chat *c)
 {
 	if (c->log_behind && output_has_room(&c->output))
 		return 0;
-	return c->inotify_fd < 0 ? c->cfg->poll_interval_ms : -1;
+	if (c->inotify_fd >= 0)
+		return -1;
+	long left = c->cfg->poll_interval_ms - elapsed_ms(&c->log_looked);
+	return left > 0 ? (int)left : 0;
 }
 
 /* What we can take in depends on the room left in the output queue. */
@@ -221,10 +236,8 @@ static int want(struct chat *c)
 	struct loop *l = &c->loop;
 	uint32_t in = output_has_room(&c->output) ? EPOLLIN : 0;
 	uint32_t out = output_pending(&c->output) ? EPOLLOUT : 0;
-	return loop_want(l, LOOP_SIGNAL, EPOLLIN) || loop_want(l, LOOP_STDIN, in) ||
-	       loop_want(l, LOOP_STDOUT, out) ||
-	       loop_want(l, LOOP_INOTIFY, EPOLLIN) || loop_want(l, LOOP_INBOX, in)
-	       ? -1 : 0;
+	return loop_want(l, LOOP_STDIN, in) || loop_want(l, LOOP_STDOUT, out) ||
+	       loop_want(l, LOOP_INBOX, in) ? -1 : 0;
 }
 
 /* One turn of the loop.  Returns false when the connection is over. */
@@ -241,8 +254,7 @@ static bool turn(struct chat *c)
 		return errno == EINTR;
 	if (ready[LOOP_SIGNAL])
 		return false;
-	if (n == 0 && c->inotify_fd < 0)
-		c->log_behind = true;
+	poll_log(c);
 	if (ready[LOOP_INOTIFY])
 		chat_read_events(c);
 	if (ready[LOOP_STDOUT] && output_flush(&c->output) < 0)
@@ -263,7 +275,9 @@ static int start_loop(struct chat *c)
 	if (loop_open(l) < 0 || loop_set_fd(l, LOOP_SIGNAL, c->signal_fd) < 0 ||
 	    loop_set_fd(l, LOOP_STDIN, 0) < 0 || loop_set_fd(l, LOOP_STDOUT, 1) < 0 ||
 	    loop_set_fd(l, LOOP_INOTIFY, c->inotify_fd) < 0 ||
-	    loop_set_fd(l, LOOP_INBOX, c->inbox.fd) < 0) {
+	    loop_set_fd(l, LOOP_INBOX, c->inbox.fd) < 0 ||
+	    loop_want(l, LOOP_SIGNAL, EPOLLIN) < 0 ||
+	    loop_want(l, LOOP_INOTIFY, EPOLLIN) < 0) {
 		fprintf(stderr, "chat_server: cannot set up waiting: %s\n",
 		        strerror(errno));
 		return -1;
@@ -309,6 +323,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = -1;
 	c->loop.epoll_fd = -1;
+	c->log_looked = elapsed_start();
 	c->presence.file_fd = -1;
 	c->follower.fd = c->follower.wd = c->follower.dir_wd = -1;
 	input_init(&c->input, 0, INPUT_LINE_MAX);
@@ -324,12 +339,10 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
  * counted; a client whose address is unknown is not. */
 static int take_slot(struct chat *c)
 {
-	char path[CONFIG_PATH_MAX + 8];
 	int max = c->cfg->max_connections_per_address;
 	if (max == 0 || !c->address[0])
 		return 0;
-	snprintf(path, sizeof path, "%s/conn", c->cfg->run_dir);
-	int dir = dirs_open(path, c->cfg->dir_mode, true);
+	int dir = dirs_open_at(c->run_fd, "conn", c->cfg->dir_mode);
 	c->slot_fd = dir < 0 ? -1 : admission_take_slot(dir, c->address, max,
 	                                                c->cfg->file_mode);
 	if (dir >= 0)
@@ -346,11 +359,9 @@ static int take_slot(struct chat *c)
  * from X-Forwarded-For), so they are the admin's own tools. */
 static int start_flood(struct chat *c)
 {
-	char path[CONFIG_PATH_MAX + 8];
 	if (!c->address[0] || admission_is_loopback(c->address))
 		return 0;
-	snprintf(path, sizeof path, "%s/flood", c->cfg->run_dir);
-	int dir = dirs_open(path, c->cfg->dir_mode, true);
+	int dir = dirs_open_at(c->run_fd, "flood", c->cfg->dir_mode);
 	int rc = dir < 0 ? -1 : flood_open(&c->flood, dir, c->address,
 	                                   c->cfg->file_mode, c->cfg->flood_rate,
 	                                   c->cfg->flood_burst);

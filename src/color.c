@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The CSS Color Module Level 4 named colours, sorted for bsearch.  Keywords
  * that are not a fixed colour (transparent, currentcolor, system colours)
@@ -39,26 +40,11 @@ static const char *const color_names[] = {
 	"whitesmoke", "yellow", "yellowgreen",
 };
 
-/* ASCII only: strcasecmp follows the locale, and the chat runs under the
- * LANG of the config. */
-static int ascii_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-static int ascii_casecmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int ca = ascii_lower((unsigned char)*a);
-		int cb = ascii_lower((unsigned char)*b);
-		if (ca != cb || ca == '\0')
-			return ca - cb;
-	}
-}
-
+/* strcasecmp is ASCII here: of the locale, only LC_COLLATE is ever set
+ * (main.c), so a Turkish LANG cannot make "I" and "i" differ. */
 static int compare_name(const void *key, const void *elem)
 {
-	return ascii_casecmp(key, *(const char *const *)elem);
+	return strcasecmp(key, *(const char *const *)elem);
 }
 
 static bool is_hex(char c)

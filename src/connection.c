@@ -138,12 +138,13 @@ int chat_append(struct chat *c)
 
 int chat_append_soon(struct chat *c)
 {
-	bool now = c->room_lock >= 0;
-	if (now || c->batch.len + c->line.len > APPEND_BATCH_MAX)
-		chat_append_batch(c);
-	if (!now && buf_append(&c->batch, c->line.data, c->line.len) == 0)
-		return 0;
-	chat_append_batch(c); /* keep the order, should buf_append fail */
+	if (c->room_lock < 0) {
+		if (c->batch.len + c->line.len > APPEND_BATCH_MAX)
+			chat_append_batch(c);
+		if (buf_append(&c->batch, c->line.data, c->line.len) == 0)
+			return 0;
+	}
+	chat_append_batch(c); /* what waits goes first */
 	return chat_append(c);
 }
 

@@ -36,10 +36,12 @@ static int make_path(const char *path, mode_t mode)
 
 /* Linux says ENOTDIR for a symlink under O_NOFOLLOW|O_DIRECTORY; say what
  * it is. */
-static int refused(const char *path)
+static int refused(int dir_fd, const char *path)
 {
 	struct stat st;
-	if (errno == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+	if (errno == ENOTDIR &&
+	    fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
 		errno = ELOOP;
 	return -1;
 }
@@ -50,11 +52,19 @@ int dirs_open(const char *path, mode_t mode, bool create)
 	if (fd >= 0)
 		return fd;
 	if (!create || errno != ENOENT)
-		return refused(path);
+		return refused(AT_FDCWD, path);
 	if (make_path(path, mode) < 0)
 		return -1;
 	fd = open(path, DIR_FLAGS);
-	return fd >= 0 ? fd : refused(path);
+	return fd >= 0 ? fd : refused(AT_FDCWD, path);
+}
+
+int dirs_open_at(int dir_fd, const char *name, mode_t mode)
+{
+	if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+		return -1;
+	int fd = openat(dir_fd, name, DIR_FLAGS);
+	return fd >= 0 ? fd : refused(dir_fd, name);
 }
 
 int dirs_open_file(int dir_fd, const char *name, int flags, mode_t mode,

@@ -147,16 +147,18 @@ int follower_rewind_lines(struct follower *f, size_t n)
 		return 0;
 	if (fstat(f->fd, &st) < 0)
 		return -1;
-	/* The last complete line ends after the last newline; n lines back
-	 * means passing n + 1 newlines from there (the first is its own). */
-	off_t end = line_start_before(f->fd, st.st_size, 1);
-	off_t start = end < 0 ? -1 : line_start_before(f->fd, end, n + 1);
+	/* n complete lines back means passing n + 1 newlines: the first ends
+	 * the last complete line (a partial one after it has none). */
+	off_t start = line_start_before(f->fd, st.st_size, n + 1);
 	if (start < 0)
 		return -1;
 	/* Never past the line we stood in: what others appended while we
-	 * joined is delivered too, however many lines it was. */
-	off_t stood = f->offset <= st.st_size
-	              ? line_start_before(f->fd, f->offset, 1) : start;
+	 * joined is delivered too, however many lines it was.  The kept tail
+	 * tells whether we stood at a line's start without reading again. */
+	off_t stood = start;
+	if (f->offset <= st.st_size)
+		stood = f->tail_len == 0 || f->tail[f->tail_len - 1] == '\n'
+		        ? f->offset : line_start_before(f->fd, f->offset, 1);
 	if (stood < 0)
 		return -1;
 	if (stood < start)
@@ -254,10 +256,6 @@ static int drain(struct follower *f, size_t max_bytes, follow_line_fn fn,
 		if (truncated) {
 			forget_position(f);
 			continue;
-		}
-		if (n == 0) {
-			buf_done(&f->partial, CHUNK);
-			return 0;
 		}
 		size_t got = (size_t)(data - buf) + (size_t)n;
 		if (split(f, data, (size_t)n, fn, ctx) < 0)

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { chatTest, BIN, WAIT_MS } = require('./harness');
+const { chatTest, BIN, WAIT_MS, sleep } = require('./harness');
 
 const USER = 'chattest';
 
@@ -107,6 +107,23 @@ chatTest('inotify instances exhausted: two users still chat by polling, one warn
     b.send('pong from b');
     await a.waitFor('T Anonymous1> pong from b');
     await a.waitFor('T Anonymous> ping from a');
+    // A member that keeps talking still looks at the log: its own lines
+    // wake it more often than the polling interval.
+    let talking = true;
+    const chatter = (async () => {
+      for (let i = 0; i < 100 && talking; i++) {
+        b.send(`chatter ${i}`);
+        await sleep(20);
+      }
+      talking = false;
+    })();
+    await sleep(100);
+    a.send('heard while talking');
+    await b.waitFor('T Anonymous> heard while talking');
+    const stillTalking = talking;
+    talking = false;
+    await chatter;
+    assert.ok(stillTalking, 'b saw the line only once it fell silent');
     assert.equal(await b.close(), 0);
     await a.waitFor('T Anonymous1 quit the lobby');
     assert.equal(await a.close(), 0); // all of stderr is in
