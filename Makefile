@@ -44,8 +44,9 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 SRC      := $(wildcard src/*.c)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
-LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 SAN_OBJ  := $(SRC:src/%.c=$(BUILD)/san/%.o)
+SAN_LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/san/%.o)
+SAN_LIB  := $(BUILD)/san/lib.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
@@ -76,16 +77,24 @@ $(SAN_BIN): $(SAN_OBJ)
 $(BUILD)/san/%.o: src/%.c | $(BUILD)/san
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c -o $@ $<
 
-$(BUILD)/lib.a: $(LIB_OBJ)
+# The unit tests run under AddressSanitizer and UBSan too: several hand
+# a parser input in a buffer of exactly its size, so that a read past it
+# is caught.
+$(SAN_LIB): $(SAN_LIB_OBJ)
 	$(AR) rcs $@ $^
 
-UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
+UNIT_CFLAGS := $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE
+UNIT_SUPPORT := $(patsubst tests/unit/support/%.c,$(BUILD)/unit/support/%.o,\
+                  $(wildcard tests/unit/support/*.c))
 
-$(BUILD)/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(BUILD)/lib.a | $(BUILD)/unit
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< \
-	  $(UNIT_SUPPORT) $(BUILD)/lib.a $(LDLIBS) -lcmocka
+$(BUILD)/unit/support/%.o: tests/unit/support/%.c | $(BUILD)/unit/support
+	$(CC) $(UNIT_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj $(BUILD)/san $(BUILD)/unit:
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(SAN_LIB) | $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT) $(SAN_LIB) \
+	  $(LDLIBS) -lcmocka
+
+$(BUILD)/obj $(BUILD)/san $(BUILD)/unit $(BUILD)/unit/support:
 	mkdir -p $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -122,7 +131,7 @@ run: ; .ci/install-deps && $(MAKE) all && sh tests/dev-server.sh
 clean:
 	rm -rf $(BUILD)
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(UNIT_SUPPORT:.o=.d)
 
 # ---- Benchmarks (issue 6): bench/run.sh, results in docs/benchmarks.md ----
 # bench/floor.c is the baseline: the smallest appender plus inotify follower.
