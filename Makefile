@@ -144,7 +144,7 @@ $(BUILD)/bench:
 	mkdir -p $@
 
 # The full suite (8 to 10 minutes on 2 cores): writes docs/benchmarks.md
-# and bench/fanout.png; installs gnuplot-nox when run as root without it.
+# and bench/fanout.png (gnuplot-nox, which .ci/install-deps installs).
 bench: all $(BENCH_FLOOR) node_modules/.package-lock.json
 	BUILD=$(BUILD) bench/run.sh full
 

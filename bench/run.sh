@@ -316,16 +316,7 @@ if [ "$mode" = smoke ]; then
 	exit
 fi
 
-if ! command -v gnuplot >/dev/null 2>&1; then
-	if [ "$(id -u)" -eq 0 ]; then
-		say "gnuplot is missing: installing gnuplot-nox (apt-get, as root)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gnuplot-nox >&2 ||
-			{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y --no-install-recommends gnuplot-nox >&2; } ||
-			say "could not install gnuplot-nox: no plot this time"
-	else
-		say "gnuplot is missing (apt-get install gnuplot-nox): no plot this time"
-	fi
-fi
+command -v gnuplot >/dev/null 2>&1 ||
+	say "gnuplot is missing (.ci/install-deps installs gnuplot-nox): no plot this time"
 node bench/summary.js --write "$results" "$meta"
 [ "$failed" -eq 0 ] || say "$failed run(s) did not complete; see docs/benchmarks.md"
