@@ -80,10 +80,15 @@ static int open_locked(int dir_fd, const char *name, mode_t mode,
 		int fd = open_log(dir_fd, name, mode, opt);
 		if (fd < 0)
 			return -1;
-		if (lock_for_append(fd, dir_fd, opt) == 0 &&
-		    still_named(fd, dir_fd, name))
+		if (lock_for_append(fd, dir_fd, opt) < 0) {
+			int saved = errno; /* a lock that cannot be had: say why */
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (still_named(fd, dir_fd, name))
 			return fd;
-		close(fd);
+		close(fd); /* renamed away while we waited: the new one */
 	}
 	errno = EAGAIN;
 	return -1;
