@@ -87,6 +87,9 @@ UNIT_CFLAGS := $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE
 UNIT_SUPPORT := $(patsubst tests/unit/support/%.c,$(BUILD)/unit/support/%.o,\
                   $(wildcard tests/unit/support/*.c))
 
+# Built once for every test, not an intermediate make may delete.
+.SECONDARY: $(UNIT_SUPPORT)
+
 $(BUILD)/unit/support/%.o: tests/unit/support/%.c | $(BUILD)/unit/support
 	$(CC) $(UNIT_CFLAGS) -c -o $@ $<
 
