@@ -52,7 +52,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 BIN      := $(BUILD)/chat_server
 SAN_BIN  := $(BUILD)/san/chat_server
-NODE_TEST := node --test --test-concurrency=1
+# One test file at a time, on Node.js 18 and newer (tests/run-integration.js).
+NODE_TEST := node tests/run-integration.js
 
 .PHONY: all check unit integration integration-san install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
 
@@ -129,7 +130,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/chat_server $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
 	rm -rf $(DESTDIR)$(DATADIR)
 
-run: ; .ci/install-deps && $(MAKE) all && sh tests/dev-server.sh
+run: ; .ci/install-deps run && $(MAKE) all && sh tests/dev-server.sh
 
 clean:
 	rm -rf $(BUILD)
