@@ -143,11 +143,13 @@ chatTest('session colour that is not a CSS colour becomes Gray', async (h) => {
   await u.waitFor('T Userlist: Mallory:Gray,');
 });
 
-chatTest('the last PHPSESSID cookie wins', async (h) => {
+// PHP reads the first of two cookies of one name; the chat must agree with
+// the pages on who the user is.
+chatTest('the first PHPSESSID cookie wins, as in PHP', async (h) => {
   h.session('first', 'First:#111');
   h.session('second', 'Second:#222');
   const u = await h.join('lobby', { cookie: 'PHPSESSID=first; other=1; PHPSESSID=second' });
-  assert.equal(u.name, 'Second');
+  assert.equal(u.name, 'First');
 });
 
 chatTest('session cookie name is configurable with SESSION_COOKIE',

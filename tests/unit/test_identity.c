@@ -426,12 +426,14 @@ static void test_resolve_valid(void **state)
 	            "#ff0000");
 }
 
-static void test_resolve_last_cookie_wins(void **state)
+/* PHP takes the first of two cookies of one name: so do we, so that chat
+ * and pages agree on who the user is. */
+static void test_resolve_first_cookie_wins(void **state)
 {
 	struct fixture *f = *state;
 	put_session(f, "one", "One:#111");
 	put_session(f, "two", "Two:#222");
-	expect_user(f, "PHPSESSID=one; PHPSESSID=two", "Two", "#222");
+	expect_user(f, "PHPSESSID=one; PHPSESSID=two", "One", "#111");
 }
 
 static void test_resolve_no_cookie(void **state)
@@ -614,7 +616,7 @@ int main(void)
 		cmocka_unit_test(test_value_unusable),
 		cmocka_unit_test(test_value_uses_len),
 		T(test_resolve_valid),
-		T(test_resolve_last_cookie_wins),
+		T(test_resolve_first_cookie_wins),
 		T(test_resolve_no_cookie),
 		T(test_resolve_invalid_id),
 		T(test_resolve_missing_file),
