@@ -18,6 +18,8 @@ struct chat_request {
 	const char *forwarded_for; /* HTTP_X_FORWARDED_FOR */
 	const char *remote_addr;   /* REMOTE_ADDR */
 	const char *origin;        /* HTTP_ORIGIN */
+	const char *config_file;   /* the config's absolute path, for the
+	                              warden a member may start */
 };
 
 /* Runs the connection on stdin/stdout.  Returns the exit status. */

@@ -15,7 +15,7 @@
 
 enum command_outcome {
 	COMMAND_RESULT,          /* log the result */
-	COMMAND_RESULT_USERLIST, /* log the result, then a fresh user list */
+	COMMAND_RESULT_USERLIST, /* log a fresh user list, then the result */
 	COMMAND_REFUSED,         /* tell the sender result; log nothing */
 	COMMAND_FAILED,          /* internal failure (errno set) */
 };

@@ -42,14 +42,15 @@ struct chat_config {
 	const char *users_dir;    /* USERS_DIR */
 	const char *sessions_dir; /* SESSIONS_DIR */
 	const char *log_dir;      /* LOG_DIR */
-	const char *run_dir;      /* RUN_DIR: inbox sockets */
+	const char *run_dir;      /* RUN_DIR: runtime state; "" = chosen by
+	                             rundir.c (see there) */
 
 	const char *session_cookie; /* SESSION_COOKIE (PHPSESSID) */
 	int last_messages;    /* LAST_MESSAGES: lines replayed on join (20) */
 	int poll_interval_ms; /* POLL_INTERVAL_MS: follower period without inotify (100) */
 	int expected_users;   /* EXPECTED_USERS: what --check plans for (200) */
-	mode_t file_mode;     /* FILE_MODE: logs and presence files (0640) */
-	mode_t dir_mode;      /* DIR_MODE: directories we create (0750) */
+	mode_t file_mode;     /* FILE_MODE: logs, presence, auth log (0644) */
+	mode_t dir_mode;      /* DIR_MODE: data directories we create (0755) */
 	enum whisper_log whisper_log; /* WHISPER_LOG (none) */
 
 	/* Limits against abuse; 0 means no limit where it says so. */
@@ -61,8 +62,8 @@ struct chat_config {
 	const char *allowed_origins; /* ALLOWED_ORIGINS: empty = any */
 	const char *trusted_proxies; /* TRUSTED_PROXIES: addresses
 	                           whose X-Forwarded-For we believe (loopback) */
-	int flood_rate;         /* FLOOD_RATE: points an address may spend per
-	                           second, about one per message (10) */
+	int flood_rate;         /* FLOOD_RATE: points a connection may spend
+	                           per second, about one per message (10) */
 	int flood_burst;        /* FLOOD_BURST: points it may run ahead (50) */
 };
 

@@ -49,11 +49,13 @@ struct chat {
 	struct timespec log_looked; /* when polling: the last look at the log */
 	struct append_seen log_seen; /* our appends' last check of the log */
 	int signal_fd;
+	int warden_fd;    /* pidfd of the warden (warden.h), or -1 */
 	struct loop loop; /* what the connection waits for */
 	bool log_behind;  /* the room log may have lines we have not read */
 	bool following;   /* joined: room log lines may go to the browser */
 	bool announced;   /* our join line is in the log */
 	bool ending;      /* end the connection (flooding, a lost log) */
+	bool gone;        /* the browser went away (stdin EOF) */
 	struct flood flood;
 	struct presence presence;
 	struct follower follower;
@@ -76,11 +78,13 @@ struct chat {
 /* Tells the sender alone; nothing is logged. */
 void chat_tell(struct chat *c, const char *message);
 
-/* Tells the sender that what it sent was not taken, and why (errno). */
+/* Tells the sender that what it sent was not taken; why (errno) goes to
+ * stderr only. */
 void chat_refuse(struct chat *c);
 
-/* A problem that ends the connection before it joined: one line to the
- * browser, one to stderr.  Returns 1, the exit status. */
+/* A problem that ends the connection before it joined: what, to the
+ * browser and stderr; why (details such as strerror or paths, may be
+ * NULL), to stderr only.  Returns 1, the exit status. */
 int chat_fail(struct chat *c, const char *what, const char *why);
 
 /* Reads what inotify has for us (without waiting) and tells the follower. */
@@ -115,11 +119,8 @@ bool chat_catch_up(struct chat *c);
  * room.  Returns 0 or -1. */
 int chat_read_inbox(struct chat *c);
 
-/* Removes the inbox of a member found dead (a presence_dead_fn). */
-void chat_remove_dead_inbox(void *ctx, int member_fd);
-
-/* Lists the room's live members (removing what the dead left).  Needs the
- * room lock.  Returns 0 or -1; free the listing with chat_free_listing. */
+/* Lists the room's live members, removing what the dead left and logging
+ * the quit they could not (reap.h).  Needs the room lock.  Returns 0 or -1; free the listing with chat_free_listing. */
 int chat_list_room(struct chat *c, struct presence_list *members);
 void chat_free_listing(struct presence_list *members);
 

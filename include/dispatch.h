@@ -13,8 +13,10 @@
 #include "connection.h"
 
 /* Acts on one client line (text, without its newline), cleaned in place.
- * Every line is charged to the client's address (flood.h) first; a client
- * far over its limit is marked c->ending. */
+ * Every line is charged to the connection and its address (flood.h)
+ * first; a connection far over its limit is marked c->ending.  Nothing
+ * waits while holding the room lock: a private line waits for a member
+ * that is not reading (at most a second) with the lock let go. */
 void dispatch_line(struct chat *c, char *text, size_t len);
 
 /* A line too long to read was dropped: tell the client, charge for it. */

@@ -23,7 +23,9 @@
 #define FOLLOW_LINE_MAX (256 * 1024)  /* longer log lines are skipped */
 #define FOLLOW_NAME_MAX 256
 
-/* Called with one complete line, '\n' included.  Return 0 to go on. */
+/* Called with one complete line, '\n' included.  Return 0 to go on.  With
+ * report_skips set, also called with line NULL (len 0) where a line longer
+ * than FOLLOW_LINE_MAX went by unread. */
 typedef int (*follow_line_fn)(void *ctx, const char *line, size_t len);
 
 struct follower {
@@ -37,6 +39,7 @@ struct follower {
 	size_t tail_len;
 	struct buf partial;         /* an incomplete last line */
 	bool skipping;              /* discarding an over-long line */
+	bool report_skips;          /* tell follow_line_fn of a skipped line */
 	int inotify_fd;             /* -1 without inotify */
 	int wd;                     /* watch on the open file, -1 if none */
 	int dir_wd;                 /* watch for the name reappearing */

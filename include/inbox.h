@@ -52,6 +52,11 @@ int inbox_receive(struct inbox *ib, struct buf *out);
  * its presence file, still open). */
 void inbox_remove_dead(int run_dir_fd, int member_fd);
 
+/* Removes the inbox sockets in run_dir_fd that no process is bound to any
+ * more and that are at least idle_s seconds old (a member that died
+ * between leaving and closing its inbox).  Returns how many, or -1. */
+int inbox_collect(int run_dir_fd, long idle_s);
+
 /* Unbinds and closes.  Safe to call twice. */
 void inbox_close(struct inbox *ib);
 

@@ -1,7 +1,8 @@
 /* loop: what a connection waits for, and which of it is ready.
  *
- * A connection sleeps on up to five descriptors (signals, stdin, stdout,
- * the inotify of the room log, its private inbox) and wakes for one or two
+ * A connection sleeps on up to six descriptors (signals, stdin, stdout,
+ * the inotify of the room log, its private inbox, the warden's pidfd) and
+ * wakes for one or two
  * of them, thousands of times a minute in a busy room.  poll(2) would ask
  * every descriptor again at every wakeup; epoll keeps the interest in the
  * kernel, so a wakeup costs the same whatever else is watched.  The
@@ -23,6 +24,7 @@ enum loop_source {
 	LOOP_STDOUT,
 	LOOP_INOTIFY,
 	LOOP_INBOX,
+	LOOP_WARDEN, /* a pidfd: the warden ended (warden.h) */
 	LOOP_SOURCES
 };
 

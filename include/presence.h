@@ -3,12 +3,18 @@
  *
  * Liveness is a kernel fact, not a cleanup duty: each process holds a flock
  * on its own presence file for as long as it lives.  A file whose lock can be
- * taken belongs to a dead process; whoever lists the room removes it.  Names
- * are claimed, listed, recoloured and released under an exclusive flock on
- * users/.<room>.lock, so two joins can never get the same name and a lister
- * never removes a file that is being claimed.  A presence file is written
- * under a temporary name and linked into place, so no reader ever sees it
- * empty.
+ * taken belongs to a dead process; whoever lists the room removes it (and
+ * is told, to log the quit the dead member could not).  Names are claimed,
+ * listed, recoloured and released under an exclusive flock on the room
+ * lock, <room>.lock in the run directory, so two joins can never get the
+ * same name and a lister never removes a file that is being claimed.
+ *
+ * users/ holds presence files and nothing else, ever, not even for a
+ * moment: the old PHP room list takes every name in it for a room and a
+ * member.  So a presence file is written unnamed (O_TMPFILE) and linked
+ * into place whole.  The owner keeps it open for writing while it lives:
+ * its close, at exit or at death, is an inotify IN_CLOSE_WRITE on the
+ * file's name in users/, which the warden (warden.h) watches.
  *
  * Every function that reads or changes membership expects the caller to
  * hold the room lock: a join, a quit or a colour change is one locked
@@ -39,9 +45,10 @@ struct presence_list {
 	size_t cap;
 };
 
-/* Called with the open file of each dead member that a listing removes,
- * so its owner's other traces (its inbox) can go with it. */
-typedef void (*presence_dead_fn)(void *ctx, int member_fd);
+/* Called, room lock held, with the open file and the name of each dead
+ * member that a listing removes, so that its quit can be logged and its
+ * other traces (its inbox) go with it. */
+typedef void (*presence_dead_fn)(void *ctx, int member_fd, const char *name);
 
 /* This process's own claim. */
 struct presence {
@@ -69,9 +76,33 @@ int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
                           const char *room, const char *base_name,
                           const char *color, struct presence_list *members);
 
-/* Takes the room lock (blocking) and returns its descriptor, or -1. */
-int presence_lock_room(int dir_fd, const char *room, mode_t mode);
+/* A room lock is held for a join, a quit, a colour change or one archived
+ * whisper: milliseconds, or up to a rotation pause (APPEND_PAUSE_WAIT_MS)
+ * when one falls in.  Waiting longer means something is stuck. */
+#define PRESENCE_LOCK_WAIT_MS 10000
+
+/* Takes the room lock, <room>.lock in lock_dir_fd (the run directory),
+ * waiting at most PRESENCE_LOCK_WAIT_MS, and returns its descriptor, or -1
+ * (errno ETIMEDOUT when it waited that long). */
+int presence_lock_room(int lock_dir_fd, const char *room);
+
+/* presence_lock_room, waiting at most wait_ms. */
+int presence_lock_room_within(int lock_dir_fd, const char *room,
+                              long wait_ms);
 void presence_unlock_room(int lock_fd);
+
+/* Removes the lock files in lock_dir_fd that nobody holds (rooms not in
+ * use), each under its own exclusive lock, so a locker that opened it just
+ * before sees it gone and opens the new one.  Returns how many, or -1. */
+int presence_collect_locks(int lock_dir_fd);
+
+/* The room of a presence file name ("lobby_Ann" -> "lobby"), into room
+ * (ROOM_NAME_MAX + 1 bytes).  False for a name no claim makes. */
+bool presence_room_of(const char *file, char *room);
+
+/* 1 when file in dir_fd is a presence file whose owner is dead, 0 when it
+ * is alive, gone or no presence file, -1 on error. */
+int presence_file_is_dead(int dir_fd, const char *file);
 
 /* Lists the live members of room in name order (strcoll), removing the files
  * of dead processes.  out is emptied first.  Returns 0 or -1. */

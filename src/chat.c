@@ -23,6 +23,8 @@
 #include "format.h"
 #include "identity.h"
 #include "loop.h"
+#include "rundir.h"
+#include "warden.h"
 
 #define FILTER_LOOK_BACK (256 * 1024)
 #define FLOOD_JOIN_COST 3.0
@@ -39,9 +41,10 @@ static int open_dirs(struct chat *c)
 	c->log_fd = dirs_open(cfg->log_dir, cfg->dir_mode, true);
 	if (c->log_fd < 0)
 		return chat_fail(c, "cannot open the log directory", strerror(errno));
-	c->run_fd = dirs_open(cfg->run_dir, cfg->dir_mode, true);
-	if (c->run_fd < 0)
-		return chat_fail(c, "cannot open the run directory", strerror(errno));
+	struct rundir rd;
+	if (rundir_open(cfg->run_dir, c->users_fd, &rd) < 0)
+		return chat_fail(c, "cannot open the run directory", rd.notes);
+	c->run_fd = rd.fd;
 	return 0;
 }
 
@@ -76,19 +79,27 @@ static void use_polling(struct chat *c, const char *limit)
 	        strerror(errno), c->cfg->poll_interval_ms, limit);
 }
 
+static int open_follower(struct chat *c, int inotify_fd)
+{
+	int rc = follower_open(&c->follower, c->rooms_fd, c->log_name,
+	                       inotify_fd);
+	/* The whisper filter must hear of a line too long to read. */
+	c->follower.report_skips = c->filter.active;
+	return rc;
+}
+
 static int start_follower(struct chat *c)
 {
 	c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (c->inotify_fd < 0)
 		use_polling(c, "max_user_instances");
-	if (follower_open(&c->follower, c->rooms_fd, c->log_name,
-	                  c->inotify_fd) == 0)
+	if (open_follower(c, c->inotify_fd) == 0)
 		return 0;
 	if (c->inotify_fd < 0 || errno != ENOSPC)
 		return chat_fail(c, "cannot read the room log", strerror(errno));
 	follower_close(&c->follower);
 	use_polling(c, "max_user_watches");
-	if (follower_open(&c->follower, c->rooms_fd, c->log_name, -1) == 0)
+	if (open_follower(c, -1) == 0)
 		return 0;
 	return chat_fail(c, "cannot read the room log", strerror(errno));
 }
@@ -97,7 +108,10 @@ static int start_follower(struct chat *c)
 static int learn(void *ctx, const char *line, size_t len)
 {
 	struct chat *c = ctx;
-	filter_pass(&c->filter, line, len);
+	if (!line)
+		filter_forget(&c->filter);
+	else
+		filter_pass(&c->filter, line, len);
 	return 0;
 }
 
@@ -127,7 +141,7 @@ static int join_listed(struct chat *c, const struct identity *id,
 		return chat_fail(c, "cannot enter the room", strerror(errno));
 	const char *name = c->presence.name;
 	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
-	               c->cfg->file_mode) < 0)
+	               RUN_FILE_MODE) < 0)
 		return chat_fail(c, "cannot open the private inbox", strerror(errno));
 	if (format_join(&c->line, now, c->room, name) < 0 ||
 	    chat_append(c) < 0)
@@ -165,7 +179,9 @@ static int join_locked(struct chat *c, const struct identity *id)
 static int join(struct chat *c, const struct identity *id)
 {
 	if (chat_lock_room(c) < 0)
-		return chat_fail(c, "cannot lock the room", strerror(errno));
+		return chat_fail(c, errno == ETIMEDOUT || errno == EAGAIN
+		                 ? "the room is busy; try again in a moment"
+		                 : "cannot lock the room", strerror(errno));
 	int rc = join_locked(c, id);
 	chat_unlock_room(c);
 	return rc;
@@ -175,6 +191,9 @@ static int join(struct chat *c, const struct identity *id)
 static void quit(struct chat *c)
 {
 	const char *name = c->presence.name;
+	/* In a storm of disconnects every cycle counts before websocketd's
+	 * SIGKILL: a leaving member reads no more of the room. */
+	c->following = false;
 	if (chat_lock_room(c) < 0)
 		fprintf(stderr, "chat_server: cannot lock the room: %s\n",
 		        strerror(errno));
@@ -188,7 +207,8 @@ static void quit(struct chat *c)
 		fprintf(stderr, "chat_server: cannot log the user list: %s\n",
 		        strerror(errno));
 	chat_unlock_room(c);
-	output_drain(&c->output, QUIT_FLUSH_MS);
+	if (!c->gone)
+		output_drain(&c->output, QUIT_FLUSH_MS);
 }
 
 /* Returns false at end of input. */
@@ -206,6 +226,7 @@ static bool read_stdin(struct chat *c)
 			dispatch_line(c, text, len);
 	}
 	chat_append_batch(c);
+	c->gone = n == 0;
 	return n > 0;
 }
 
@@ -240,6 +261,21 @@ static int want(struct chat *c)
 	       loop_want(l, LOOP_INBOX, in) ? -1 : 0;
 }
 
+/* The warden ended (killed, most likely: it ends by itself only when
+ * nobody is left): start the next, and watch that one. */
+static void replace_warden(struct chat *c)
+{
+	struct loop *l = &c->loop;
+	loop_set_fd(l, LOOP_WARDEN, -1);
+	close(c->warden_fd);
+	c->warden_fd = warden_ensure(c->req->config_file, c->run_fd, c->log_fd,
+	                             c->cfg->file_mode);
+	if (loop_set_fd(l, LOOP_WARDEN, c->warden_fd) < 0 ||
+	    loop_want(l, LOOP_WARDEN, EPOLLIN) < 0)
+		fprintf(stderr, "chat_server: cannot watch the warden: %s\n",
+		        strerror(errno));
+}
+
 /* One turn of the loop.  Returns false when the connection is over. */
 static bool turn(struct chat *c)
 {
@@ -254,6 +290,8 @@ static bool turn(struct chat *c)
 		return errno == EINTR;
 	if (ready[LOOP_SIGNAL])
 		return false;
+	if (ready[LOOP_WARDEN])
+		replace_warden(c);
 	poll_log(c);
 	if (ready[LOOP_INOTIFY])
 		chat_read_events(c);
@@ -276,6 +314,8 @@ static int start_loop(struct chat *c)
 	    loop_set_fd(l, LOOP_STDIN, 0) < 0 || loop_set_fd(l, LOOP_STDOUT, 1) < 0 ||
 	    loop_set_fd(l, LOOP_INOTIFY, c->inotify_fd) < 0 ||
 	    loop_set_fd(l, LOOP_INBOX, c->inbox.fd) < 0 ||
+	    loop_set_fd(l, LOOP_WARDEN, c->warden_fd) < 0 ||
+	    loop_want(l, LOOP_WARDEN, EPOLLIN) < 0 ||
 	    loop_want(l, LOOP_SIGNAL, EPOLLIN) < 0 ||
 	    loop_want(l, LOOP_INOTIFY, EPOLLIN) < 0) {
 		fprintf(stderr, "chat_server: cannot set up waiting: %s\n",
@@ -305,7 +345,7 @@ static void chat_free(struct chat *c)
 	buf_free(&c->received);
 	buf_free(&c->batch);
 	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
-	              c->inotify_fd, c->signal_fd, c->slot_fd };
+	              c->inotify_fd, c->signal_fd, c->slot_fd, c->warden_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -321,7 +361,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->slot_fd = -1;
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
-	c->inotify_fd = c->signal_fd = -1;
+	c->inotify_fd = c->signal_fd = c->warden_fd = -1;
 	c->loop.epoll_fd = -1;
 	c->log_looked = elapsed_start();
 	c->presence.file_fd = -1;
@@ -342,9 +382,9 @@ static int take_slot(struct chat *c)
 	int max = c->cfg->max_connections_per_address;
 	if (max == 0 || !c->address[0])
 		return 0;
-	int dir = dirs_open_at(c->run_fd, "conn", c->cfg->dir_mode);
+	int dir = rundir_sub(c->run_fd, "conn");
 	c->slot_fd = dir < 0 ? -1 : admission_take_slot(dir, c->address, max,
-	                                                c->cfg->file_mode);
+	                                                RUN_FILE_MODE);
 	if (dir >= 0)
 		close(dir);
 	if (c->slot_fd >= 0)
@@ -361,15 +401,18 @@ static int start_flood(struct chat *c)
 {
 	if (!c->address[0] || admission_is_loopback(c->address))
 		return 0;
-	int dir = dirs_open_at(c->run_fd, "flood", c->cfg->dir_mode);
+	int dir = rundir_sub(c->run_fd, "flood");
 	int rc = dir < 0 ? -1 : flood_open(&c->flood, dir, c->address,
-	                                   c->cfg->file_mode, c->cfg->flood_rate,
+	                                   RUN_FILE_MODE, c->cfg->flood_rate,
 	                                   c->cfg->flood_burst);
 	if (dir >= 0)
 		close(dir);
 	if (rc < 0)
 		return chat_fail(c, "cannot open the flood counter", strerror(errno));
-	if (flood_charge(&c->flood, FLOOD_JOIN_COST) != FLOOD_OK)
+	/* A join costs the address, not the connection: a script that
+	 * reconnects for a fresh bucket of its own pays where it cannot
+	 * escape. */
+	if (flood_join(&c->flood, FLOOD_JOIN_COST) != FLOOD_OK)
 		return chat_fail(c, "too many messages or connections from your "
 		                 "address; wait a little and try again", NULL);
 	return 0;
@@ -401,6 +444,9 @@ static int start(struct chat *c)
 	identity_resolve(c->cfg, c->req->cookie, &id);
 	if (start_signals(c) || start_follower(c) || join(c, &id))
 		return 1;
+	/* After the claim: a warden ending now sees us in users/ and stays. */
+	c->warden_fd = warden_ensure(c->req->config_file, c->run_fd, c->log_fd,
+	                             c->cfg->file_mode);
 	return 0;
 }
 

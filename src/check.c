@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dirs.h"
+#include "rundir.h"
+
 /* Each connection is one chat_server process with one inotify instance and
  * at most four watches, and websocketd keeps three pipes plus a socket. */
 #define WATCHES_PER_USER 4
@@ -140,6 +143,51 @@ static bool check_dir(FILE *out, const char *what, const char *path, int need)
 	return ok;
 }
 
+/* Where the runtime state goes and why (rundir.h).  It is found from the
+ * users directory, so it can be told only once that exists. */
+static bool check_run_dir(const struct chat_config *cfg, FILE *out)
+{
+	int users = dirs_open(cfg->users_dir, cfg->dir_mode, false);
+	if (users < 0) {
+		fprintf(out, "ok      run directory: %s%s\n", cfg->run_dir[0]
+		        ? cfg->run_dir : "chosen at the first connection",
+		        cfg->run_dir[0] ? " (RUN_DIR in the config)"
+		        : " (it depends on the users directory, not made yet)");
+		return true;
+	}
+	struct rundir rd;
+	int rc = rundir_open(cfg->run_dir, users, &rd);
+	close(users);
+	if (rc < 0) {
+		fprintf(out, "PROBLEM run directory: none usable (%s); set RUN_DIR "
+		        "to a directory of this user's\n", rd.notes);
+		return false;
+	}
+	close(rd.fd);
+	fprintf(out, "ok      run directory %s: mode 0700, owner uid %ld, %s; "
+	        "chosen because %s%s%s\n", rd.path, (long)geteuid(),
+	        rd.tmpfs ? "tmpfs" : "not tmpfs (works, but costs disk writes)",
+	        rd.why, rd.notes[0] ? "; passed over: " : "", rd.notes);
+	return true;
+}
+
+/* The PHP pages run as the web server's user, which owns the sessions
+ * directory: files made with FILE_MODE must be readable by it. */
+static void check_modes(const struct chat_config *cfg, FILE *out)
+{
+	struct stat st;
+	if (stat(cfg->sessions_dir, &st) < 0 || st.st_uid == geteuid())
+		return;
+	bool by_group = st.st_gid == getegid() && (cfg->file_mode & 0040);
+	if ((cfg->file_mode & 0004) || by_group)
+		return;
+	fprintf(out, "warning FILE_MODE %04o: the web pages run as uid %ld (the "
+	        "owner of %s), which cannot read the room logs and presence "
+	        "files this user makes; use 0644 (the default) unless the pages "
+	        "run as this user\n", (unsigned)cfg->file_mode, (long)st.st_uid,
+	        cfg->sessions_dir);
+}
+
 int check_run(const struct chat_config *cfg, FILE *out)
 {
 	fprintf(out, "chat_server --check: limits for %d expected users "
@@ -150,8 +198,9 @@ int check_run(const struct chat_config *cfg, FILE *out)
 	ok &= check_dir(out, "rooms directory", cfg->rooms_dir, W_OK);
 	ok &= check_dir(out, "users directory", cfg->users_dir, W_OK);
 	ok &= check_dir(out, "log directory", cfg->log_dir, W_OK);
-	ok &= check_dir(out, "run directory", cfg->run_dir, W_OK);
 	ok &= check_dir(out, "sessions directory", cfg->sessions_dir, R_OK);
+	ok &= check_run_dir(cfg, out);
+	check_modes(cfg, out);
 	fprintf(out, "%s\n", ok ? "all checks passed" : "some checks failed");
 	return ok ? 0 : 1;
 }

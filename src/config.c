@@ -216,9 +216,13 @@ static int load_dirs(dictionary *d, struct chat_config *c, char *err,
 	            err, errsz) < 0 ||
 	    dir_key(d, "log_dir", c->base_dir, "log", &c->log_dir, err,
 	            errsz) < 0 ||
-	    dir_key(d, "run_dir", c->base_dir, "run", &c->run_dir, err,
-	            errsz) < 0)
+	    get_string(d, "run_dir", "", &c->run_dir, CONFIG_PATH_MAX, err,
+	               errsz) < 0)
 		return -1;
+	if (c->run_dir[0] && c->run_dir[0] != '/') {
+		snprintf(err, errsz, "config key RUN_DIR must be an absolute path");
+		return -1;
+	}
 	return 0;
 }
 
@@ -265,8 +269,10 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
 		{ "flood_burst", 50, 0, 1000000, &c->flood_burst },
 	};
 	const struct { const char *key; long def; mode_t *out; } modes[] = {
-		{ "file_mode", 0640, &c->file_mode },
-		{ "dir_mode", 0750, &c->dir_mode },
+		/* What the old program's umask gave in practice: the PHP
+		 * pages read these files whichever user runs websocketd. */
+		{ "file_mode", 0644, &c->file_mode },
+		{ "dir_mode", 0755, &c->dir_mode },
 	};
 	long v;
 	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {

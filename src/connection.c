@@ -11,6 +11,7 @@
 
 #include "append.h"
 #include "format.h"
+#include "reap.h"
 
 #define TRIM_AFTER_MEMBERS 64
 
@@ -21,21 +22,27 @@ void chat_tell(struct chat *c, const char *message)
 		output_push(&c->output, c->told.data, c->told.len);
 }
 
+/* The browser learns what failed, never the details (strerror, paths):
+ * they are the server log's. */
 int chat_fail(struct chat *c, const char *what, const char *why)
 {
-	char message[512];
-	snprintf(message, sizeof message, "%s%s%s", what, why ? ": " : "",
-	         why ? why : "");
-	fprintf(stderr, "chat_server: %s\n", message);
-	chat_tell(c, message);
+	fprintf(stderr, "chat_server: %s%s%s\n", what, why ? ": " : "",
+	        why ? why : "");
+	chat_tell(c, what);
 	output_drain(&c->output, QUIT_FLUSH_MS);
 	return 1;
 }
 
-/* Log lines go to the browser as they are, but for archived whispers. */
+/* Log lines go to the browser as they are, but for archived whispers.  A
+ * line too long to read may have been a user list: the filter forgets
+ * who is present until the next one. */
 static int deliver(void *ctx, const char *line, size_t len)
 {
 	struct chat *c = ctx;
+	if (!line) {
+		filter_forget(&c->filter);
+		return 0;
+	}
 	if (!filter_pass(&c->filter, line, len))
 		return 0;
 	return output_push(&c->output, line, len);
@@ -63,11 +70,9 @@ bool chat_catch_up(struct chat *c)
 	int rc = follower_update(&c->follower, budget, deliver, c);
 	if (rc < 0) {
 		/* Told to the browser too: the connection ends here. */
-		char message[256];
-		snprintf(message, sizeof message, "cannot follow the room log "
-		         "(%s); leaving the room", strerror(errno));
-		fprintf(stderr, "chat_server: %s\n", message);
-		chat_tell(c, message);
+		fprintf(stderr, "chat_server: cannot follow the log of %s: %s\n",
+		        c->room, strerror(errno));
+		chat_tell(c, "cannot follow the room log; leaving the room");
 		return false;
 	}
 	c->log_behind = rc == 1;
@@ -172,8 +177,7 @@ void chat_append_batch(struct chat *c)
 
 int chat_lock_room(struct chat *c)
 {
-	c->room_lock = presence_lock_room(c->users_fd, c->room,
-	                                  c->cfg->file_mode);
+	c->room_lock = presence_lock_room(c->run_fd, c->room);
 	return c->room_lock;
 }
 
@@ -183,16 +187,16 @@ void chat_unlock_room(struct chat *c)
 	c->room_lock = -1;
 }
 
-void chat_remove_dead_inbox(void *ctx, int member_fd)
-{
-	struct chat *c = ctx;
-	inbox_remove_dead(c->run_fd, member_fd);
-}
-
 int chat_list_room(struct chat *c, struct presence_list *members)
 {
-	return presence_list_reaping(c->users_fd, c->room, members,
-	                             chat_remove_dead_inbox, c);
+	struct reap r = { .rooms_fd = c->rooms_fd, .run_fd = c->run_fd,
+	                  .room = c->room, .log_name = c->log_name,
+	                  .file_mode = c->cfg->file_mode };
+	buf_init(&r.line, 0);
+	int rc = presence_list_reaping(c->users_fd, c->room, members,
+	                               reap_member, &r);
+	buf_free(&r.line);
+	return rc;
 }
 
 void chat_free_listing(struct presence_list *members)
@@ -228,10 +232,10 @@ int chat_append_userlist(struct chat *c)
 
 void chat_refuse(struct chat *c)
 {
-	char message[256];
-	snprintf(message, sizeof message, "message not sent: %s",
-	         strerror(errno));
-	chat_tell(c, message);
+	fprintf(stderr, "chat_server: a line of %s in %s was not stored: %s\n",
+	        c->presence.name, c->room, strerror(errno));
+	chat_tell(c, "message not sent: the server could not store it; try "
+	             "again later");
 }
 
 

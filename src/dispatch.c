@@ -1,10 +1,11 @@
 #include "dispatch.h"
 
-#include <poll.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,8 +18,8 @@
 #include "route.h"
 #include "signalling.h"
 
+/* How long a private line waits for a member whose queue is full. */
 #define PRIVATE_WAIT_MS 1000
-
 
 /* MAX_MESSAGE_BYTES bounds what reaches the log or another person, except
  * WebRTC signalling, which has its own bound. */
@@ -51,6 +52,24 @@ static bool misleads_old_clients(struct chat *c, const char *text, size_t len)
 	return false;
 }
 
+/* The room lock, or a line telling the sender why not.  The wait for it is
+ * bounded where it is taken (chat_lock_room); nothing that holds it waits
+ * on another connection, so a room that stays locked is a fault. */
+static bool lock_room(struct chat *c)
+{
+	if (chat_lock_room(c) >= 0)
+		return true;
+	if (errno == ETIMEDOUT || errno == EAGAIN)
+		chat_tell(c, "message not sent: the room is busy; try again in a "
+		             "moment");
+	else
+		chat_refuse(c);
+	return false;
+}
+
+/* /color logs the user list with the new colour first, then its result
+ * (legacy contract section 6, as amended).  The list is formatted in
+ * c->line too, so the result is formatted after it is appended. */
 static void run_command_locked(struct chat *c, const char *text, size_t len)
 {
 	const struct command_env env = { &c->presence, rng_uniform, NULL };
@@ -60,23 +79,18 @@ static void run_command_locked(struct chat *c, const char *text, size_t len)
 		return;
 	}
 	if (outcome == COMMAND_FAILED ||
+	    (outcome == COMMAND_RESULT_USERLIST && chat_append_userlist(c) < 0) ||
 	    format_result(&c->line, time(NULL), c->presence.name,
 	                  c->result.data, c->result.len) < 0 ||
-	    chat_append(c) < 0) {
-		chat_refuse(c);
-		return;
-	}
-	if (outcome == COMMAND_RESULT_USERLIST && chat_append_userlist(c) < 0)
+	    chat_append(c) < 0)
 		chat_refuse(c);
 }
 
 /* /color changes membership data, so commands run under the room lock. */
 static void run_command(struct chat *c, const char *text, size_t len)
 {
-	if (chat_lock_room(c) < 0) {
-		chat_refuse(c);
+	if (!lock_room(c))
 		return;
-	}
 	run_command_locked(c, text, len);
 	chat_unlock_room(c);
 }
@@ -91,10 +105,10 @@ static void log_whisper(struct chat *c, const char *target)
 	else if (c->cfg->whisper_log == WHISPER_LOG_FULL)
 		rc = chat_append(c); /* the whisper line itself */
 	if (rc < 0) {
-		char message[256];
-		snprintf(message, sizeof message, "whisper delivered, but not "
-		         "recorded in the room log: %s", strerror(errno));
-		chat_tell(c, message);
+		fprintf(stderr, "chat_server: a whisper of %s in %s was not "
+		        "recorded: %s\n", c->presence.name, c->room,
+		        strerror(errno));
+		chat_tell(c, "whisper delivered, but not recorded in the room log");
 	}
 }
 
@@ -107,65 +121,109 @@ static void tell_undelivered(struct chat *c, const char *target)
 	chat_tell(c, message);
 }
 
-/* Signalling goes to the target alone; a whisper to the target, back to
- * the sender, and to the log as WHISPER_LOG says. */
-/* Hands c->line to a member's inbox, waiting at most PRIVATE_WAIT_MS while
- * its queue is full and meanwhile taking in our own inbox (it may be
- * waiting for us just the same). */
-static int send_to_inbox(struct chat *c, int member_fd)
+/* Closes fd (if open) without losing errno, which says what went wrong. */
+static void close_keeping_errno(int fd)
 {
-	int fd = inbox_connect(c->run_fd, member_fd);
-	if (fd < 0)
-		return -1;
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+}
+
+/* Waits at most ms for sock (a member's inbox) to take a line, meanwhile
+ * taking in our own inbox (its owner may be waiting for us just the same)
+ * as the loop does: only while the browser keeps up (else poll would wake
+ * at once, again and again), and stdout while it has lines waiting.
+ * False when the time is up (errno EAGAIN). */
+static bool wait_writable(struct chat *c, int sock, long ms)
+{
 	struct timespec start = elapsed_start();
-	int rc;
-	while ((rc = inbox_try_send(fd, c->line.data, c->line.len)) < 0 &&
-	       errno == EAGAIN) {
-		long left = PRIVATE_WAIT_MS - elapsed_ms(&start);
-		/* As the loop does: our inbox only while the browser keeps up
-		 * (else poll would wake at once, again and again), stdout while
-		 * it has lines waiting. */
+	for (;;) {
+		long left = ms - elapsed_ms(&start);
 		struct pollfd p[3] = {
-			{ fd, POLLOUT, 0 },
+			{ sock, POLLOUT, 0 },
 			{ output_has_room(&c->output) ? c->inbox.fd : -1, POLLIN, 0 },
 			{ output_pending(&c->output) ? c->output.fd : -1, POLLOUT, 0 },
 		};
 		if (left <= 0 || poll(p, 3, (int)left) < 0 ||
-		    (p[1].revents && chat_read_inbox(c) < 0))
-			break;
+		    (p[1].revents && chat_read_inbox(c) < 0)) {
+			errno = EAGAIN;
+			return false;
+		}
 		output_flush(&c->output);
+		if (p[0].revents)
+			return true; /* room, or an error the send will tell */
 	}
-	int saved = errno;
-	close(fd);
-	errno = saved;
+}
+
+/* Hands c->line to sock, waiting at most ms while the member's queue is
+ * full.  Returns 0, or -1 with errno (EAGAIN: it is not keeping up). */
+static int hand_over(struct chat *c, int sock, long ms)
+{
+	struct timespec start = elapsed_start();
+	int rc;
+	while ((rc = inbox_try_send(sock, c->line.data, c->line.len)) < 0 &&
+	       errno == EAGAIN)
+		if (!wait_writable(c, sock, ms - elapsed_ms(&start)))
+			return -1;
 	return rc;
 }
 
-static void send_private(struct chat *c, const char *msg, size_t len,
-                         const struct route *r)
+/* Formats the private line of r into c->line: a whisper as typed,
+ * signalling re-serialised.  False, the sender told why, when it is not
+ * to be sent; *whisper says which it is. */
+static bool format_private_line(struct chat *c, const char *msg, size_t len,
+                                const struct route *r, bool *whisper)
 {
 	enum signalling_kind kind = signalling_check(r->text, r->text_len,
 	                                             &c->relay);
 	if (kind == SIGNALLING_MALFORMED || kind == SIGNALLING_TOO_LARGE) {
 		chat_tell(c, signalling_error_text(kind));
-		return;
+		return false;
 	}
-	if (kind == SIGNALLING_NONE && too_long(c, len))
-		return;
-	int rc = kind == SIGNALLING_NONE
+	*whisper = kind == SIGNALLING_NONE;
+	if (*whisper && too_long(c, len))
+		return false;
+	int rc = *whisper
 	         ? format_message(&c->line, time(NULL), c->presence.name, msg, len)
 	         : format_private(&c->line, time(NULL), c->presence.name,
 	                          r->target, c->relay.data, c->relay.len);
 	buf_done(&c->relay, MESSAGE_KEEP);
-	if (rc < 0 || send_to_inbox(c, r->member_fd) < 0) {
+	if (rc < 0) {
+		tell_undelivered(c, r->target);
+		return false;
+	}
+	return true;
+}
+
+/* A whisper the target took: the sender's own copy (unless it whispered
+ * to itself: its inbox brought it), and the log as WHISPER_LOG says. */
+static void whisper_taken(struct chat *c, const char *target)
+{
+	if (strcmp(target, c->presence.name) != 0)
+		output_push(&c->output, c->line.data, c->line.len);
+	log_whisper(c, target);
+}
+
+/* Signalling goes to the target alone; a whisper to the target, back to
+ * the sender, and to the log as WHISPER_LOG says (never the whisper line
+ * itself here: see send_archived).  No lock is held, so the target may
+ * take its time, up to PRIVATE_WAIT_MS. */
+static void send_private(struct chat *c, const char *msg, size_t len,
+                         const struct route *r)
+{
+	bool whisper;
+	if (!format_private_line(c, msg, len, r, &whisper))
+		return;
+	int sock = inbox_connect(c->run_fd, r->member_fd);
+	if (sock < 0 || hand_over(c, sock, PRIVATE_WAIT_MS) < 0) {
+		close_keeping_errno(sock);
 		tell_undelivered(c, r->target);
 		return;
 	}
-	if (kind != SIGNALLING_NONE)
-		return;
-	if (strcmp(r->target, c->presence.name) != 0)
-		output_push(&c->output, c->line.data, c->line.len);
-	log_whisper(c, r->target);
+	close(sock);
+	if (whisper)
+		whisper_taken(c, r->target);
 }
 
 static void reap_dead(struct chat *c)
@@ -191,7 +249,29 @@ static bool stray_signalling(struct chat *c, const struct route *r)
 	return true;
 }
 
-static void send_message_locked(struct chat *c, const char *msg, size_t len)
+/* An ordinary message: to the room log, with the others of its read from
+ * stdin (at once when the room lock is held). */
+static void publish(struct chat *c, const char *msg, size_t len,
+                    const struct route *r)
+{
+	if (stray_signalling(c, r) || too_long(c, len))
+		return;
+	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
+	    chat_append_soon(c) < 0)
+		chat_refuse(c);
+}
+
+/* Bob died unseen (his file is still there, so the sender saw him
+ * present): dropped like a whisper to one who just left, never published;
+ * the room learns he is gone. */
+static void drop_for_dead(struct chat *c, const char *target)
+{
+	errno = ESRCH;
+	tell_undelivered(c, target);
+	reap_dead(c);
+}
+
+static void send_routed(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
 	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
@@ -203,39 +283,155 @@ static void send_message_locked(struct chat *c, const char *msg, size_t len)
 		close(r.member_fd);
 		return;
 	case ROUTE_GONE:
-		/* Bob died unseen (his file is still there, so the sender saw
-		 * him present): dropped like a whisper to one who just left,
-		 * never published; the room learns he is gone. */
-		errno = ESRCH;
-		tell_undelivered(c, r.target);
-		reap_dead(c);
+		drop_for_dead(c, r.target);
 		return;
 	case ROUTE_ROOM:
-		break;
-	}
-	if (stray_signalling(c, &r) || too_long(c, len))
+		publish(c, msg, len, &r);
 		return;
-	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
-	    chat_append_soon(c) < 0)
-		chat_refuse(c);
+	}
 }
 
-/* With WHISPER_LOG=full, followers tell a whisper from an ordinary line by
- * the membership the log shows, so deciding and appending must not be
- * split by a join or a quit. */
+/* A whisper waiting for its target, with the room lock let go. */
+struct pending {
+	int sock;      /* connected to the target's inbox */
+	int member_fd; /* the target's presence file, pinned */
+	bool whisper;  /* not signalling */
+	char target[PRESENCE_NAME_MAX + 1];
+};
+
+/* True when a and b are one file. */
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Hands the private line of r to its target if it takes it at once, and
+ * then logs it.  True when the target's queue is full: *p then holds the
+ * connection to it, to wait on. */
+static bool try_private_now(struct chat *c, const char *msg, size_t len,
+                            const struct route *r, struct pending *p)
+{
+	bool whisper;
+	if (!format_private_line(c, msg, len, r, &whisper))
+		return false;
+	int sock = inbox_connect(c->run_fd, r->member_fd);
+	if (sock >= 0 && inbox_try_send(sock, c->line.data, c->line.len) == 0) {
+		close(sock);
+		if (whisper)
+			whisper_taken(c, r->target);
+		return false;
+	}
+	if (sock >= 0 && errno == EAGAIN) {
+		p->sock = sock;
+		p->member_fd = r->member_fd;
+		p->whisper = whisper;
+		snprintf(p->target, sizeof p->target, "%s", r->target);
+		return true;
+	}
+	close_keeping_errno(sock);
+	tell_undelivered(c, r->target);
+	return false;
+}
+
+/* send_archived's first try, room lock held.  True when it must wait for
+ * the target, as *p says. */
+static bool archive_first(struct chat *c, const char *msg, size_t len,
+                          struct pending *p)
+{
+	struct route r;
+	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
+	if (kind == ROUTE_ROOM) {
+		publish(c, msg, len, &r);
+		return false;
+	}
+	chat_append_batch(c); /* what was said before goes first */
+	if (kind == ROUTE_GONE) {
+		drop_for_dead(c, r.target);
+		return false;
+	}
+	bool wait = try_private_now(c, msg, len, &r, p);
+	if (!wait)
+		close(r.member_fd);
+	return wait;
+}
+
+/* send_archived's second and last try, room lock held again, after the
+ * target's queue had room.  Only to the same connection: one who joined
+ * under the target's name meanwhile is someone else, and a whisper to one
+ * who left is not published either. */
+static void archive_again(struct chat *c, const char *msg, size_t len,
+                          const struct pending *p)
+{
+	struct route r;
+	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
+	bool same = kind == ROUTE_PRIVATE && same_file(r.member_fd, p->member_fd);
+	if (kind == ROUTE_PRIVATE)
+		close(r.member_fd);
+	if (kind == ROUTE_GONE) {
+		drop_for_dead(c, p->target);
+		return;
+	}
+	errno = ECONNREFUSED; /* "has left the room" */
+	if (!same || inbox_try_send(p->sock, c->line.data, c->line.len) < 0) {
+		tell_undelivered(c, p->target);
+		return;
+	}
+	if (p->whisper)
+		whisper_taken(c, p->target);
+}
+
+/* WHISPER_LOG=full.  Followers tell a whisper from an ordinary line by the
+ * membership the log shows before it (filter.h), so routing a whisper-
+ * shaped line and appending it (as a message, or as the whisper's archive
+ * copy) must not be split by a join or a quit: both happen under the room
+ * lock.  But nothing waits under it, or one browser that stops reading
+ * would stall every join, quit and whisper of the room: a whisper its
+ * target cannot take at once is waited for (PRIVATE_WAIT_MS at most) with
+ * the lock let go, then tried once more under it; a target still full
+ * gets the sender "is not keeping up", and nothing is logged. */
+static void send_archived(struct chat *c, const char *msg, size_t len)
+{
+	struct pending p = { .sock = -1, .member_fd = -1 };
+	if (!lock_room(c))
+		return;
+	bool wait = archive_first(c, msg, len, &p);
+	chat_unlock_room(c);
+	if (!wait)
+		return;
+	if (!wait_writable(c, p.sock, PRIVATE_WAIT_MS)) {
+		tell_undelivered(c, p.target);
+	} else if (lock_room(c)) {
+		archive_again(c, msg, len, &p);
+		chat_unlock_room(c);
+	}
+	close(p.sock);
+	close(p.member_fd);
+}
+
+/* The lines a WHISPER_LOG=full follower may hide: the first word is
+ * "<name>:" (filter.c), and the rest is no WebRTC signalling, which is
+ * never logged, and so may be routed without the lock. */
+static bool whisper_shaped(const char *msg, size_t len)
+{
+	const char *space = memchr(msg, ' ', len);
+	size_t word = space ? (size_t)(space - msg) : len;
+	if (word < 2 || msg[word - 1] != ':')
+		return false;
+	return !space || !signalling_is_attempt(space + 1, len - word - 1);
+}
+
 static void send_message(struct chat *c, const char *msg, size_t len)
 {
-	bool locked = c->cfg->whisper_log == WHISPER_LOG_FULL;
-	if (locked && chat_lock_room(c) < 0) {
-		chat_refuse(c);
-		return;
-	}
-	send_message_locked(c, msg, len);
-	if (locked)
-		chat_unlock_room(c);
+	if (c->cfg->whisper_log == WHISPER_LOG_FULL && whisper_shaped(msg, len))
+		send_archived(c, msg, len);
+	else
+		send_routed(c, msg, len);
 }
 
-/* Charges the client's address; false when the line is refused. */
+/* Charges the connection and its address (flood.h); false when the line
+ * is refused. */
 static bool pay(struct chat *c, double cost)
 {
 	switch (flood_charge(&c->flood, cost)) {

@@ -9,12 +9,20 @@ void filter_init(struct filter *f, bool active)
 {
 	f->active = active;
 	f->known = false;
-	buf_init(&f->members, 0);
+	/* With the comma learn_members puts in front. */
+	buf_init(&f->members, FILTER_MEMBERS_MAX + 1);
 }
 
+void filter_forget(struct filter *f)
+{
+	f->known = false;
+	buf_clear(&f->members);
+}
+
+/* A list that cannot be kept leaves membership unknown, not stale. */
 static void learn_members(struct filter *f, const char *list, size_t len)
 {
-	buf_clear(&f->members);
+	filter_forget(f);
 	f->known = buf_append(&f->members, ",", 1) == 0 &&
 	           buf_append(&f->members, list, len) == 0;
 }
@@ -59,6 +67,7 @@ bool filter_pass(struct filter *f, const char *line, size_t len)
 	size_t word = space ? (size_t)(space - target) : rest - 1;
 	if (word < 2 || target[word - 1] != ':')
 		return true;
+	/* Fail closed: not knowing who is here, hold it. */
 	return f->known && !is_member(f, target, word - 1);
 }
 

@@ -175,9 +175,11 @@ static int emit(struct follower *f, const char *seg, size_t n,
 {
 	size_t whole = f->partial.len + n;
 	int rc = 0;
-	if (f->skipping)
+	if (f->skipping) {
 		f->skipping = false; /* the end of an over-long line */
-	else if (f->partial.len == 0)
+		if (f->report_skips)
+			rc = fn(ctx, NULL, 0);
+	} else if (f->partial.len == 0)
 		rc = fn(ctx, seg, n);
 	else if (buf_append(&f->partial, seg, n) == 0)
 		rc = fn(ctx, f->partial.data, f->partial.len);
@@ -349,7 +351,7 @@ int follower_look_back(const struct follower *f, size_t max_bytes,
 	if (start > 0 && (start = line_start_before(f->fd, start, 1)) < 0)
 		return -1;
 	char buf[CHUNK];
-	struct follower copy = { .partial = { 0 } };
+	struct follower copy = { .report_skips = f->report_skips };
 	buf_init(&copy.partial, FOLLOW_LINE_MAX);
 	int rc = 0;
 	for (off_t at = start; rc == 0 && at < f->offset;) {

@@ -1,6 +1,8 @@
 #include "inbox.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +10,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "dirs.h"
 
 static int inbox_name(int presence_fd, char *out)
 {
@@ -53,7 +58,7 @@ int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd,
 		return -1;
 	if (setsockopt(ib->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 ||
 	    bind(ib->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    fchmodat(run_dir_fd, ib->name, mode | S_IWUSR, 0) < 0) {
+	    fchmodat(run_dir_fd, ib->name, mode | S_IRUSR | S_IWUSR, 0) < 0) {
 		int saved = errno; /* not the unlink's ENOENT */
 		unlinkat(run_dir_fd, ib->name, 0);
 		close(ib->fd);
@@ -172,6 +177,41 @@ void inbox_remove_dead(int run_dir_fd, int member_fd)
 	char name[INBOX_NAME_MAX];
 	if (inbox_name(member_fd, name) == 0)
 		unlinkat(run_dir_fd, name, 0);
+}
+
+/* Nobody is bound to name: connecting is refused.  The age check keeps a
+ * socket that a new member bound under a reused name just now. */
+static bool abandoned(int run_dir_fd, const char *name, long idle_s)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	if (fstatat(run_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISSOCK(st.st_mode) || time(NULL) - st.st_mtime < idle_s ||
+	    address(run_dir_fd, name, &sa) < 0)
+		return false;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool refused = connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+	               errno == ECONNREFUSED;
+	close(fd);
+	return refused;
+}
+
+int inbox_collect(int run_dir_fd, long idle_s)
+{
+	DIR *dir = dirs_list(run_dir_fd);
+	if (!dir)
+		return -1;
+	int removed = 0;
+	struct dirent *d;
+	while ((d = readdir(dir)))
+		if (strncmp(d->d_name, "inbox-", 6) == 0 &&
+		    abandoned(run_dir_fd, d->d_name, idle_s) &&
+		    unlinkat(run_dir_fd, d->d_name, 0) == 0)
+			removed++;
+	closedir(dir);
+	return removed;
 }
 
 void inbox_close(struct inbox *ib)

@@ -8,6 +8,7 @@
  * and chat (the connection's life) holding it together. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <malloc.h>
 #include <stdbool.h>
@@ -23,19 +24,25 @@
 #include "config.h"
 #include "dirs.h"
 #include "format.h"
+#include "warden.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: chat_server [--config FILE] [--check | "
+	fprintf(out, "usage: chat_server [--config FILE] [--check | --reap | "
 	             "--pause-appends | --resume-appends]\n"
 	             "  Started by websocketd once per connection; reads the\n"
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
 	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
 	             "                 else %s)\n"
 	             "  --check        report limits and directories, then exit\n"
+	             "  --reap         remove the presence of every member whose\n"
+	             "                 process died, logging their quit (for\n"
+	             "                 ExecStartPre= and admins), then exit\n"
 	             "  --pause-appends, --resume-appends\n"
 	             "                 logrotate's prerotate and postrotate:\n"
-	             "                 hold chat lines while logs are rotated\n",
+	             "                 hold chat lines while logs are rotated\n"
+	             "  --warden       watch for members who die (started by\n"
+	             "                 the chat itself; not for use by hand)\n",
 	        CONFIG_DEFAULT_PATH);
 }
 
@@ -96,11 +103,15 @@ static void tune_malloc(void)
 }
 
 /* What the process was started for, once the config is loaded. */
-static int run(const struct chat_config *cfg, int mode)
+static int run(const struct chat_config *cfg, int mode, const char *file)
 {
 	set_collation(cfg->lang);
 	if (mode == 'k')
 		return check_run(cfg, stdout);
+	if (mode == 'x')
+		return warden_reap_once(cfg, stdout);
+	if (mode == 'w')
+		return warden_run(cfg);
 	if (mode == 'p' || mode == 'r')
 		return rotation(cfg, mode == 'p');
 	const struct chat_request req = {
@@ -109,6 +120,7 @@ static int run(const struct chat_config *cfg, int mode)
 		.forwarded_for = getenv("HTTP_X_FORWARDED_FOR"),
 		.remote_addr = getenv("REMOTE_ADDR"),
 		.origin = getenv("HTTP_ORIGIN"),
+		.config_file = file,
 	};
 	return chat_run(cfg, &req);
 }
@@ -120,6 +132,8 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'k' },
 		{ "pause-appends", no_argument, NULL, 'p' },
 		{ "resume-appends", no_argument, NULL, 'r' },
+		{ "reap", no_argument, NULL, 'x' },
+		{ "warden", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -128,7 +142,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt == 'c')
 			path = optarg;
-		else if (opt == 'k' || opt == 'p' || opt == 'r')
+		else if (opt > 0 && strchr("kprxw", opt))
 			mode = opt;
 		else {
 			usage(opt == 'h' ? stdout : stderr);
@@ -138,9 +152,12 @@ int main(int argc, char **argv)
 	tune_malloc();
 	tzset();
 	struct chat_config cfg;
-	char err[512];
-	int rc = config_load(config_path(path), &cfg, stderr, err, sizeof err) < 0
-	         ? config_failed(err, mode == 0) : run(&cfg, mode);
+	char err[512], file[PATH_MAX];
+	/* Absolute, for the warden, which runs from "/". */
+	if (!realpath(config_path(path), file))
+		snprintf(file, sizeof file, "%s", config_path(path));
+	int rc = config_load(file, &cfg, stderr, err, sizeof err) < 0
+	         ? config_failed(err, mode == 0) : run(&cfg, mode, file);
 	config_free(&cfg);
 	return rc;
 }

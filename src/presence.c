@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "dirs.h"
+#include "rundir.h"
 #include "text.h"
 
 #define FILE_NAME_MAX 256
@@ -22,22 +25,109 @@ int presence_open_dir(const char *users_dir, mode_t dir_mode)
 	return dirs_open(users_dir, dir_mode, true);
 }
 
-/* The room lock serialises every change of the room's membership. */
-int presence_lock_room(int dir_fd, const char *room, mode_t mode)
+/* True when fd is still the file under name in dir_fd: a lock taken on a
+ * file that a collector unlinked meanwhile locks nothing anyone else sees. */
+static bool still_named(int dir_fd, const char *name, int fd)
+{
+	struct stat held, named;
+	return fstat(fd, &held) == 0 && held.st_nlink > 0 &&
+	       fstatat(dir_fd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
+/* SIGALRM only interrupts a lock wait (flock returns EINTR); nothing else
+ * in a chat process uses it. */
+static void interrupt_wait(int sig)
+{
+	(void)sig;
+}
+
+/* flock(fd, LOCK_EX) that gives up after wait_ms with ETIMEDOUT: the
+ * waiter sleeps in the kernel, with an interval timer to wake it, never a
+ * loop of tries. */
+static int flock_bounded(int fd, long wait_ms)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -1;
+	struct sigaction wake = { .sa_handler = interrupt_wait }, old_action;
+	struct itimerval timer = { .it_value = { wait_ms / 1000,
+	                                         wait_ms % 1000 * 1000 } };
+	struct itimerval old_timer;
+	sigemptyset(&wake.sa_mask); /* no SA_RESTART: the wait must end */
+	if (sigaction(SIGALRM, &wake, &old_action) < 0 ||
+	    setitimer(ITIMER_REAL, &timer, &old_timer) < 0)
+		return -1;
+	int rc;
+	do
+		rc = flock(fd, LOCK_EX);
+	while (rc < 0 && errno == EINTR && getitimer(ITIMER_REAL, &timer) == 0 &&
+	       (timer.it_value.tv_sec || timer.it_value.tv_usec));
+	int saved = rc < 0 && errno == EINTR ? ETIMEDOUT : errno;
+	setitimer(ITIMER_REAL, &old_timer, NULL);
+	sigaction(SIGALRM, &old_action, NULL);
+	errno = saved;
+	return rc;
+}
+
+/* The room lock serialises every change of the room's membership.  Its
+ * file lives with the runtime state, never in users/: the PHP room list
+ * would show it as a room.  Files of rooms nobody uses any more are
+ * removed by a collector under an exclusive lock, so a lock is good only
+ * once the file is found still in place. */
+int presence_lock_room(int lock_dir_fd, const char *room)
+{
+	return presence_lock_room_within(lock_dir_fd, room, PRESENCE_LOCK_WAIT_MS);
+}
+
+int presence_lock_room_within(int lock_dir_fd, const char *room,
+                              long wait_ms)
 {
 	char name[FILE_NAME_MAX];
-	snprintf(name, sizeof name, ".%s.lock", room);
-	int fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	                mode);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+	snprintf(name, sizeof name, "%s.lock", room);
+	for (int i = 0; i < CLAIM_ATTEMPTS; i++) {
+		int fd = openat(lock_dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+		                                       O_CLOEXEC, RUN_FILE_MODE);
+		if (fd < 0)
+			return -1;
+		if (flock_bounded(fd, wait_ms) < 0) {
+			int saved = errno;
 			close(fd);
+			errno = saved;
 			return -1;
 		}
+		if (still_named(lock_dir_fd, name, fd))
+			return fd;
+		close(fd);
 	}
-	return fd;
+	errno = EAGAIN;
+	return -1;
+}
+
+int presence_collect_locks(int lock_dir_fd)
+{
+	DIR *dir = dirs_list(lock_dir_fd);
+	if (!dir)
+		return -1;
+	int removed = 0;
+	struct dirent *d;
+	while ((d = readdir(dir))) {
+		size_t n = strlen(d->d_name);
+		if (n <= 5 || strcmp(d->d_name + n - 5, ".lock") != 0 ||
+		    d->d_name[0] == '.')
+			continue;
+		int fd = dirs_open_file(lock_dir_fd, d->d_name, O_RDONLY, 0, NULL);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    still_named(lock_dir_fd, d->d_name, fd) &&
+		    unlinkat(lock_dir_fd, d->d_name, 0) == 0)
+			removed++;
+		close(fd);
+	}
+	closedir(dir);
+	return removed;
 }
 
 void presence_unlock_room(int lock_fd)
@@ -108,16 +198,40 @@ static int probe_member(int dir_fd, const char *file, struct presence_entry *e,
 		return skipped(errno) ? 0 : -1;
 	int live = 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		/* Nobody holds it: its owner died without cleaning up. */
-		unlinkat(dir_fd, file, 0);
+		/* Nobody holds it: its owner died without cleaning up.  Its
+		 * quit is logged before the file goes: killed in between, we
+		 * leave the file to the next lister, who finds the quit. */
 		if (r->fn)
-			r->fn(r->ctx, fd);
+			r->fn(r->ctx, fd, e->name);
+		unlinkat(dir_fd, file, 0);
 	} else if (errno == EWOULDBLOCK) {
 		read_color(fd, e->color);
 		live = 1;
 	}
 	close(fd);
 	return live;
+}
+
+bool presence_room_of(const char *file, char *room)
+{
+	const char *sep = strchr(file, '_');
+	size_t len = sep ? (size_t)(sep - file) : 0;
+	if (len == 0 || len > ROOM_NAME_MAX || file[0] == '.')
+		return false;
+	memcpy(room, file, len);
+	room[len] = '\0';
+	return member_name(file, room) != NULL;
+}
+
+int presence_file_is_dead(int dir_fd, const char *file)
+{
+	int fd = dirs_open_file(dir_fd, file, O_RDONLY, 0, NULL);
+	if (fd < 0)
+		return skipped(errno) ? 0 : -1;
+	int dead = flock(fd, LOCK_SH | LOCK_NB) == 0 ? 1
+	           : errno == EWOULDBLOCK ? 0 : -1;
+	close(fd);
+	return dead;
 }
 
 int presence_open_member(int dir_fd, const char *room, const char *name)
@@ -240,34 +354,83 @@ static unsigned long next_number(const struct presence_list *l, const char *base
 	return max + 1;
 }
 
-/* A new locked file holding color, under a temporary name. */
-static int write_temp(int dir_fd, mode_t mode, const char *tmp,
-                      const char *color)
+/* A new file holding color, not yet in the directory: O_TMPFILE, so that
+ * no reader ever sees it empty or under a name that is no member's.
+ * Returns it, or -1 with errno EOPNOTSUPP (and the like) where the
+ * filesystem cannot make one. */
+static int write_unnamed(int dir_fd, mode_t mode, const char *color)
 {
-	unlinkat(dir_fd, tmp, 0); /* a leftover of a dead process with our pid */
-	int fd = openat(dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-	                                 O_CLOEXEC, mode);
+	int fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
 	char line[COLOR_MAX + 2];
 	int len = snprintf(line, sizeof line, "%s\n", color);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 ||
-	    write(fd, line, (size_t)len) != len) {
+	if (write(fd, line, (size_t)len) != len) {
 		close(fd);
-		unlinkat(dir_fd, tmp, 0);
+		errno = EIO;
 		return -1;
 	}
 	return fd;
 }
 
-static void temp_name(char *out, const char *room)
+/* Gives the unnamed file tmp the name file.  /proc/self/fd is the way an
+ * unprivileged process names an O_TMPFILE (AT_EMPTY_PATH needs a
+ * capability). */
+static int link_unnamed(int tmp, int dir_fd, const char *file)
 {
-	snprintf(out, FILE_NAME_MAX, ".%s.%ld.tmp", room, (long)getpid());
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", tmp);
+	return linkat(AT_FDCWD, path, dir_fd, file, AT_SYMLINK_FOLLOW);
 }
 
-/* Links the temp file in as base or base<N>, the first free one. */
-static int link_free_name(struct presence *p, const char *tmp,
-                          const char *base, unsigned long number)
+/* Where O_TMPFILE or /proc is missing: the file is made under its name and
+ * shows empty until the colour is written, which readers take for the
+ * default colour. */
+static int create_named(int dir_fd, const char *file, mode_t mode)
+{
+	return openat(dir_fd, file, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	                                O_CLOEXEC, mode);
+}
+
+/* Our presence file under its name, opened anew for writing and locked.
+ * Opened by name, not kept from O_TMPFILE: when it is closed, by our exit
+ * or by the kernel at our death, inotify reports IN_CLOSE_WRITE with this
+ * name, which is how a dead member is noticed (see warden.h).  The room
+ * lock is held, so no lister looks before the flock is taken. */
+static int open_claimed(int dir_fd, const char *file, const char *color,
+                        bool written)
+{
+	int fd = dirs_open_file(dir_fd, file, O_RDWR, 0, NULL);
+	if (fd < 0)
+		return -1;
+	char line[COLOR_MAX + 2];
+	int len = snprintf(line, sizeof line, "%s\n", color);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    (!written && write(fd, line, (size_t)len) != len)) {
+		close(fd);
+		unlinkat(dir_fd, file, 0);
+		return -1;
+	}
+	return fd;
+}
+
+/* Makes our file under the name file: linked from tmp, or created. */
+static int place(int dir_fd, int tmp, const char *file, mode_t mode)
+{
+	if (tmp >= 0)
+		return link_unnamed(tmp, dir_fd, file);
+	int fd = create_named(dir_fd, file, mode);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Claims base or base<N>, the first free one; p->name gets it.  Returns
+ * the open, locked presence file or -1. */
+static int claim_free_name(struct presence *p, int tmp, mode_t mode,
+                           const char *base, unsigned long number,
+                           const char *color)
 {
 	char file[FILE_NAME_MAX];
 	for (int i = 0; i < CLAIM_ATTEMPTS; i++, number++) {
@@ -277,8 +440,8 @@ static int link_free_name(struct presence *p, const char *tmp,
 			snprintf(p->name, sizeof p->name, "%s", base);
 		if (member_file(file, p->room, p->name) < 0)
 			return -1;
-		if (linkat(p->dir_fd, tmp, p->dir_fd, file, 0) == 0)
-			return 0;
+		if (place(p->dir_fd, tmp, file, mode) == 0)
+			return open_claimed(p->dir_fd, file, color, tmp >= 0);
 		if (errno != EEXIST)
 			return -1;
 	}
@@ -305,18 +468,15 @@ int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
 	p->file_fd = -1;
 	snprintf(p->room, sizeof p->room, "%s", room);
 	p->name[0] = '\0';
-	char tmp[FILE_NAME_MAX];
-	temp_name(tmp, p->room);
-	int fd = list_reserve(members) < 0
-	         ? -1 : write_temp(p->dir_fd, file_mode, tmp, color);
+	if (list_reserve(members) < 0)
+		return -1;
+	int tmp = write_unnamed(dir_fd, file_mode, color);
+	int fd = claim_free_name(p, tmp, file_mode, base_name,
+	                         next_number(members, base_name), color);
+	if (tmp >= 0)
+		close(tmp);
 	if (fd < 0)
 		return -1;
-	int rc = link_free_name(p, tmp, base_name, next_number(members, base_name));
-	unlinkat(p->dir_fd, tmp, 0);
-	if (rc < 0) {
-		close(fd);
-		return -1;
-	}
 	list_insert(members, p, color);
 	p->file_fd = fd;
 	return 0;

@@ -114,18 +114,27 @@ chatTest('/color changes the colour, the presence file and the user list', async
   const a = await alice(h);
   const bob = await h.join('lobby', { cookie: h.session('b', 'Bob:#00f') });
   await a.waitFor('T Userlist: Alice:#ff0000,Bob:#00f,');
+  await bob.waitFor('T Userlist: Alice:#ff0000,Bob:#00f,'); // his history is in
   const n = h.log('lobby').length;
+  const bobFrom = bob.lines.length;
   a.send('/color #00ff00');
-  await bob.waitFor('T Userlist: Alice:#00ff00,Bob:#00f,');
-  assert.deepEqual(h.log('lobby').slice(n), [
-    'T Alice>  Changed color to #00ff00',
+  await bob.waitFor('T Alice>  Changed color to #00ff00', undefined, { from: bobFrom });
+  // The user list with the new colour comes first, then the result (legacy
+  // contract section 6, as amended): in the log, and so to every member.
+  const lines = [
     'T Userlist: Alice:#00ff00,Bob:#00f,',
-  ]);
+    'T Alice>  Changed color to #00ff00',
+  ];
+  assert.deepEqual(h.log('lobby').slice(n), lines);
+  assert.deepEqual(bob.out.slice(bobFrom), lines);
   assert.equal(fs.readFileSync(h.p('users', 'lobby_Alice'), 'utf8'), '#00ff00\n');
 
   await ask(a, '/color red', 'T Alice>  Changed color to red');
-  await ask(a, '/color #abc', 'T Alice>  Changed color to #abc');
-  await a.waitFor('T Userlist: Alice:#abc,Bob:#00f,');
+  const from = a.lines.length;
+  a.send('/color #abc');
+  await a.waitFor('T Alice>  Changed color to #abc', undefined, { from });
+  assert.deepEqual(a.out.slice(from),
+    ['T Userlist: Alice:#abc,Bob:#00f,', 'T Alice>  Changed color to #abc']);
   assert.equal(fs.readFileSync(h.p('users', 'lobby_Alice'), 'utf8'), '#abc\n');
 });
 

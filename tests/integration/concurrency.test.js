@@ -117,6 +117,7 @@ chatTest('a SIGKILLed user is not listed and its presence file goes', async (h) 
 });
 
 chatTest("a SIGKILLed user's inbox socket goes with its presence file", async (h) => {
+  await h.holdWardenLock(); // the next join, not the warden, finds Bob dead
   const inboxes = () => fs.readdirSync(h.p('run')).filter((n) => n.startsWith('inbox-')).sort();
   const alice = await h.join('lobby', { cookie: h.session('a', 'Alice:#ff0000') });
   const before = inboxes();

@@ -14,7 +14,7 @@
 // an unexpected status (0 unless the spawn said otherwise; SIGKILLed ones are
 // exempt).
 
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -223,7 +223,11 @@ class Harness {
     const text = configText !== undefined
       ? configText.replaceAll('{BASE}', this.base)
       : ['[global]', `BASE_DIR=${this.base}`,
-        ...Object.entries(config).map(([k, v]) => `${k}=${v}`), ''].join('\n');
+        // The runtime state, where the tests can look at it (left out, it
+        // would be found under /run, /dev/shm or /tmp: see rundir.h).
+        ...('RUN_DIR' in config ? [] : [`RUN_DIR=${this.p('run')}`]),
+        ...Object.entries(config).filter(([, v]) => v !== null)
+          .map(([k, v]) => `${k}=${v}`), ''].join('\n');
     fs.writeFileSync(this.configPath, text);
     this.clients = [];
     this._deferred = [];
@@ -249,6 +253,61 @@ class Harness {
   /** A path under BASE_DIR. */
   p(...parts) {
     return path.join(this.base, ...parts);
+  }
+
+  /**
+   * Keeps the warden (src/warden.h) from starting, by holding its lock
+   * from outside: for tests of what happens while a dead member's files
+   * are still there, which the warden would remove within milliseconds.
+   */
+  async holdWardenLock() {
+    const run = this.p('run');
+    fs.mkdirSync(run, { recursive: true, mode: 0o700 });
+    const lock = path.join(run, '.warden.lock');
+    const holder = spawn('flock', ['-x', lock, 'sleep', '3600'], { stdio: 'ignore' });
+    const gone = new Promise((resolve) => holder.on('close', resolve));
+    this.defer(async () => { holder.kill('SIGKILL'); await gone; });
+    const end = Date.now() + WAIT_MS;
+    while (spawnSync('flock', ['-n', lock, 'true']).status === 0) {
+      if (Date.now() > end) throw new Error('could not hold the warden lock');
+      await sleep(10);
+    }
+  }
+
+  /** The pids of wardens started for this harness's config. */
+  wardens() {
+    const pids = [];
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      let cmd;
+      try {
+        cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue;
+      }
+      if (cmd.includes('--warden') && cmd.includes(fs.realpathSync(this.configPath))) {
+        pids.push(Number(name));
+      }
+    }
+    return pids;
+  }
+
+  /** Ends this harness's wardens (they outlive members by design). */
+  async stopWardens() {
+    const pids = this.wardens();
+    for (const pid of pids) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+    }
+    // A killed warden is gone, or a zombie of whoever adopted it.
+    const alive = (pid) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const end = Date.now() + WAIT_MS;
+    while (pids.some(alive) && Date.now() < end) await sleep(10);
   }
 
   /** Writes sessions/sess_<id> with the given raw content; returns the cookie. */
@@ -349,6 +408,14 @@ class Harness {
   /** Closes what still runs, then checks stderr and exit codes of all. */
   async finish() {
     await Promise.all(this.clients.filter((c) => c.running).map((c) => c.close()));
+    // The warden (warden.h) writes its stderr there.
+    const wardenLog = this.p('log', 'warden.log');
+    if (fs.existsSync(wardenLog)) {
+      const text = fs.readFileSync(wardenLog, 'utf8');
+      for (const bad of BAD_STDERR) {
+        assert.ok(!text.includes(bad), `the warden's log contains "${bad}":\n${text}`);
+      }
+    }
     for (const c of this.clients) {
       for (const bad of BAD_STDERR) {
         assert.ok(!c.stderr.includes(bad), `${c.label}: stderr contains "${bad}"\n${c.describe()}`);
@@ -371,6 +438,7 @@ class Harness {
       if (c.running) { c.sigkilled = true; c.child.kill('SIGKILL'); }
     }
     await Promise.all(this.clients.map((c) => c.exited));
+    await this.stopWardens();
     while (this._deferred.length) {
       const fn = this._deferred.pop();
       try {
@@ -385,6 +453,13 @@ class Harness {
       fs.rmSync(this.root, { recursive: true, force: true });
     }
   }
+}
+
+/** utime + stime of a process, in clock ticks (/proc/PID/stat 14 and 15). */
+function cpuTicks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** wrap for Harness.spawn: runs chat_server under `umask mask` (a string). */
@@ -411,5 +486,5 @@ function chatTest(name, opts, fn) {
 
 module.exports = {
   BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
-  Harness, Client, chatTest, norm, phpString, sleep, umaskWrap,
+  Harness, Client, chatTest, norm, phpString, sleep, umaskWrap, cpuTicks,
 };

@@ -444,6 +444,7 @@ chatTest('a whisper to someone who has quit is not delivered to a later namesake
 
 /** Bob dies unseen: his presence file and inbox socket stay behind. */
 async function killBob(h) {
+  await h.holdWardenLock(); // else the warden removes Bob's file at once
   const t = await trio(h);
   t.bob.kill('SIGKILL');
   await t.bob.exited;
@@ -493,8 +494,10 @@ chatTest('a whisper to a SIGKILLed member is refused, not published to the room'
   await bob2.waitFor(userlist('Alice', 'Bob', 'Carol'));
   await settle(alice, [alice, carol, bob2]);
   assert.equal(got, 'T Error: Bob has left the room; message not delivered');
-  // Carol may learn that Bob is gone (a new user list), nothing more.
-  assert.deepEqual(between(carol, from[1], m).filter((l) => l !== userlist('Alice', 'Carol')), []);
+  // Carol may learn that Bob is gone (his quit, logged in his place by
+  // whoever finds him dead, and a new user list), nothing more.
+  const gone = ['T Bob quit the lobby', userlist('Alice', 'Carol')];
+  assert.deepEqual(between(carol, from[1], m).filter((l) => !gone.includes(l)), []);
   assertNoSecrets(logBytes(h), 'the room log', ['after kill']);
   assertNoSecrets(carol.bytes, "Carol's stdout", ['after kill']);
   assertNoSecrets(bob2.bytes, "the new Bob's stdout", ['after kill']);
@@ -518,6 +521,61 @@ chatTest('both parties sending bursts of candidates at once all arrive', async (
   assert.deepEqual(between(bob, from[1], m), Array.from({ length: N }, (_, i) => `T Alice> Bob: ${cand(1, i)}`));
   assert.deepEqual(between(alice, from[0], m), Array.from({ length: N }, (_, i) => `T Bob> Alice: ${cand(2, i)}`));
   assert.deepEqual(between(carol, from[2], m), []);
+});
+
+// A browser that stops reading (a laptop lid closed mid-session) fills its
+// connection's queues, then its inbox.  Whispers to it are refused after a
+// bounded wait; that wait must never be spent holding the room lock, which
+// every join, quit and archived whisper needs (WHISPER_LOG=full).  Carol
+// keeps whispering to Zed, so that one whisper after another waits on him,
+// while the others chat, join and quit.
+chatTest('WHISPER_LOG=full: a member who stops reading delays nobody else', { config: { WHISPER_LOG: 'full' } }, async (h) => {
+  const { alice, bob, carol } = await trio(h);
+  const zed = await member(h, 'Zed');
+  const four = userlist('Alice', 'Bob', 'Carol', 'Zed');
+  await Promise.all([alice, bob, carol, zed].map((c) => c.waitFor(four)));
+  zed.child.stdout.pause();
+
+  // Some 1.5 MiB for Zed: his pipe, his queue and his inbox fill up, and
+  // then every further whisper waits for him.  (From this host: no flood
+  // limit.)
+  const NOT_KEEPING_UP = 'T Error: Zed is not keeping up; message not delivered';
+  const pad = 's'.repeat(4000);
+  const whispers = 400;
+  carol.child.stdin.write(Array.from({ length: whispers }, (_, i) => `Zed: ${i} ${pad}\n`).join(''));
+  await carol.waitFor(NOT_KEEPING_UP, 4 * WAIT_MS);
+
+  // Carol still has a long queue of whispers, each waiting up to a second
+  // for Zed.  Meanwhile Bob says 30 lines, each once the last has arrived,
+  // and Dave comes and goes: all of it in the usual wait for one line, not
+  // a whisper's wait for each.
+  const t0 = Date.now();
+  for (let i = 1; i <= 30; i++) {
+    const from = alice.lines.length;
+    bob.send(`still here ${i}`);
+    await alice.waitFor(`T Bob> still here ${i}`, undefined, { from });
+  }
+  const dave = await member(h, 'Dave');
+  await alice.waitFor(userlist('Alice', 'Bob', 'Carol', 'Dave', 'Zed'));
+  assert.equal(await dave.close(), 0);
+  await alice.waitFor('T Dave quit the lobby');
+  await bob.waitFor(four, undefined, { from: bob.out.lastIndexOf('T Dave quit the lobby') });
+  const elapsed = Date.now() - t0;
+  const refused = carol.out.filter((l) => l === NOT_KEEPING_UP).length;
+  h.t.diagnostic(`30 lines, a join and a quit in ${elapsed} ms while Carol's ` +
+    `whispers wait for Zed (${refused} refused so far)`);
+  assert.ok(refused < whispers - 30, 'Carol ran out of whispers: the test proved nothing');
+  assert.ok(elapsed < WAIT_MS, `30 lines, a join and a quit took ${elapsed} ms`);
+  assert.deepEqual(bob.out.filter((l) => l.startsWith('T Error:')), []);
+
+  // Zed reads again: what Carol has left goes through, and nobody but Zed
+  // and Carol saw any of it.
+  zed.child.stdout.resume();
+  const m = await settle(alice, [alice, bob, zed]);
+  assert.ok(!alice.out.some((l) => l.startsWith('T Carol> Zed: ')), alice.describe());
+  assert.ok(!bob.out.some((l) => l.startsWith('T Carol> Zed: ')), bob.describe());
+  assert.ok(zed.out.includes(`T Carol> Zed: 0 ${pad}`));
+  assert.ok(zed.out.includes(m));
 });
 
 /** utime + stime of pid in clock ticks, CPU nanoseconds and voluntary switches. */

@@ -3,35 +3,9 @@
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const WebSocket = require('ws');
-const { chatTest, BIN, BAD_STDERR, PASS_ENV, WAIT_MS, sleep, norm } = require('./harness');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitListening(port, proc, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`websocketd exited with ${proc.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`websocketd is not listening on ${port}`);
-    await sleep(50);
-  }
-}
+const { chatTest, BIN, BAD_STDERR, PASS_ENV, WAIT_MS, norm } = require('./harness');
+const { freePort, waitListening } = require('./wsd');
 
 /** A ws client that collects messages (as normalized lines). */
 function connect(url, headers) {

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -127,6 +128,65 @@ static void test_uses_len(void **state)
 	filter_free(&f);
 }
 
+/* Fail closed: once the filter no longer knows who is present (a line
+ * went by unread, say a user list too long for the follower), every line
+ * of whisper shape is held, members or not, until the next user list. */
+static void test_forget_fails_closed(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	PASSES(&f, "[12:00:00] Userlist: Bob:Gray,\n");
+	PASSES(&f, "[12:00:01] Alice> Zed: hi\n");
+	filter_forget(&f);
+	HELD(&f, "[12:00:02] Alice> Bob: hi\n");
+	HELD(&f, "[12:00:02] Alice> Zed: hi\n");
+	PASSES(&f, "[12:00:02] Alice> hi\n");
+	PASSES(&f, "[12:00:02] Zed joined the lobby\n");
+	PASSES(&f, "[12:00:03] Userlist: Bob:Gray,\n");
+	PASSES(&f, "[12:00:04] Alice> Zed: hi\n");
+	HELD(&f, "[12:00:04] Alice> Bob: hi\n");
+	filter_free(&f);
+}
+
+/* A user list longer than the filter keeps leaves membership unknown, not
+ * as the list before it said. */
+static void test_list_too_long_fails_closed(void **state)
+{
+	(void)state;
+	struct filter f;
+	filter_init(&f, true);
+	PASSES(&f, "[12:00:00] Userlist: Bob:Gray,\n");
+	const char *head = "[12:00:01] Userlist: Zed:Gray,";
+	size_t n = strlen(head) + FILTER_MEMBERS_MAX + 1;
+	char *list = malloc(n + 1);
+	assert_non_null(list);
+	memcpy(list, head, strlen(head));
+	memset(list + strlen(head), 'x', n - strlen(head) - 1);
+	list[n - 1] = '\n';
+	list[n] = '\0';
+	assert_true(filter_pass(&f, list, n)); /* clients need it */
+	free(list);
+	HELD(&f, "[12:00:02] Alice> Zed: hi\n");
+	HELD(&f, "[12:00:02] Alice> Yan: hi\n");
+	HELD(&f, "[12:00:02] Alice> Bob: hi\n");
+	PASSES(&f, "[12:00:02] Alice> hi\n");
+	/* The longest list it keeps is kept. */
+	size_t most = strlen("[12:00:03] Userlist: ") + FILTER_MEMBERS_MAX + 1;
+	list = malloc(most + 1);
+	assert_non_null(list);
+	memset(list, 'y', most);
+	memcpy(list, "[12:00:03] Userlist: Zed:Gray,", 30);
+	list[most - 2] = ',';
+	list[most - 1] = '\n';
+	list[most] = '\0';
+	assert_true(filter_pass(&f, list, most));
+	free(list);
+	HELD(&f, "[12:00:04] Alice> Zed: hi\n");
+	PASSES(&f, "[12:00:04] Alice> Yan: hi\n");
+	filter_free(&f);
+}
+
 /* A copy of the n bytes of s that ends right before an unmapped page: a
  * read past the line faults instead of passing unnoticed. */
 struct guarded {
@@ -202,6 +262,8 @@ int main(void)
 		cmocka_unit_test(test_uses_len),
 		cmocka_unit_test(test_reads_only_the_line),
 		cmocka_unit_test(test_nul_in_target),
+		cmocka_unit_test(test_forget_fails_closed),
+		cmocka_unit_test(test_list_too_long_fails_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

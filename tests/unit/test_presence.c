@@ -26,6 +26,7 @@ struct fixture {
 	char dir[64];
 	char users[128];
 	int fd; /* the users directory */
+	int run_fd; /* where the room locks are: the run directory */
 	struct presence p[CLAIMS];
 	struct presence_list list;
 };
@@ -39,6 +40,8 @@ static int setup(void **state)
 	umask(022);
 	f->fd = presence_open_dir(f->users, 0750);
 	assert_true(f->fd >= 0);
+	f->run_fd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(f->run_fd >= 0);
 	for (int i = 0; i < CLAIMS; i++)
 		f->p[i].file_fd = -1;
 	*state = f;
@@ -52,6 +55,7 @@ static int teardown(void **state)
 		presence_release(&f->p[i]);
 	presence_list_free(&f->list);
 	close(f->fd);
+	close(f->run_fd);
 	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
@@ -60,7 +64,7 @@ static int teardown(void **state)
 /* Every membership call runs under the room lock, as presence.h asks. */
 static int lock(struct fixture *f, const char *room)
 {
-	int fd = presence_lock_room(f->fd, room, 0640);
+	int fd = presence_lock_room(f->run_fd, room);
 	assert_true(fd >= 0);
 	return fd;
 }
@@ -141,9 +145,11 @@ static void test_claim_leaves_no_temp_files(void **state)
 	struct dirent *e;
 	int members = 0;
 	while ((e = readdir(d))) {
-		assert_null(strstr(e->d_name, ".tmp"));
-		if (strncmp(e->d_name, "lobby_", 6) == 0)
-			members++;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		/* nothing but presence files: no lock, no temporary file */
+		assert_int_equal(strncmp(e->d_name, "lobby_", 6), 0);
+		members++;
 	}
 	closedir(d);
 	assert_int_equal(members, 2);
@@ -408,7 +414,7 @@ static void test_room_lock_exclusive(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(l); /* the lock lives as long as any copy of l */
-		int other = presence_lock_room(f->fd, "lobby", 0640);
+		int other = presence_lock_room(f->run_fd, "lobby");
 		_exit(other >= 0 ? 0 : 1);
 	}
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
@@ -422,9 +428,38 @@ static void test_room_lock_exclusive(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* another room's lock is independent */
 	l = lock(f, "lobby");
-	int other = presence_lock_room(f->fd, "other", 0640);
+	int other = presence_lock_room(f->run_fd, "other");
 	assert_true(other >= 0);
 	presence_unlock_room(other);
+	presence_unlock_room(l);
+}
+
+/* A lock held too long (a stuck process) is given up on, with ETIMEDOUT;
+ * the wait sleeps, and a signal of the timer does not outlive it. */
+static void test_room_lock_wait_bounded(void **state)
+{
+	struct fixture *f = *state;
+	int l = lock(f, "lobby");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(l);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int other = presence_lock_room_within(f->run_fd, "lobby", 200);
+		int err = errno;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		          (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		_exit(other < 0 && err == ETIMEDOUT && ms >= 190 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	presence_unlock_room(l);
+	/* free again: taken at once */
+	l = presence_lock_room_within(f->run_fd, "lobby", 200);
+	assert_true(l >= 0);
 	presence_unlock_room(l);
 }
 
@@ -555,6 +590,7 @@ int main(void)
 		T(test_set_color),
 		T(test_set_color_after_release),
 		T(test_room_lock_exclusive),
+		T(test_room_lock_wait_bounded),
 		T(test_name_is_valid),
 		T(test_open_member),
 		T(test_open_dir_creates_and_refuses_symlink),

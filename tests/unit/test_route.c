@@ -20,13 +20,14 @@ struct fixture {
 	char dir[64];
 	char users[128];
 	int fd;              /* the users directory */
+	int lock_fd;         /* where room locks go (the run directory) */
 	struct presence bob; /* a live member of lobby, claimed by us */
 };
 
 /* Claims name in lobby the way a join does: under the room lock. */
 static void claim(struct fixture *f, struct presence *p, const char *name)
 {
-	int lock = presence_lock_room(f->fd, "lobby", 0640);
+	int lock = presence_lock_room(f->lock_fd, "lobby");
 	assert_true(lock >= 0);
 	assert_int_equal(presence_claim(p, f->fd, 0640, "lobby", name, "Gray"), 0);
 	presence_unlock_room(lock);
@@ -41,6 +42,8 @@ static int setup(void **state)
 	snprintf(f->users, sizeof f->users, "%s/users", f->dir);
 	f->fd = presence_open_dir(f->users, 0750);
 	assert_true(f->fd >= 0);
+	f->lock_fd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(f->lock_fd >= 0);
 	claim(f, &f->bob, "Bob");
 	*state = f;
 	return 0;
@@ -51,6 +54,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	presence_release(&f->bob);
 	close(f->fd);
+	close(f->lock_fd);
 	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
