@@ -172,6 +172,8 @@ cat >"$base/chat.ini" <<INI
 ; Written by bench/run.sh for one benchmark run.
 [global]
 BASE_DIR=$base/chat
+; Where the end of the run looks for inboxes left behind.
+RUN_DIR=$base/chat/run
 LANG=C.UTF-8
 ; Every member comes with its own X-Forwarded-For address, as browsers do
 ; behind the proxy, so every message is charged to a flood bucket; the
