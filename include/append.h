@@ -30,6 +30,9 @@
 #define APPEND_PAUSE_WAIT_MS 5000
 #define APPEND_PAUSE_STALE_S 60
 #define APPEND_PAUSE_GRACE_MS 300
+/* An append holds its log's lock for one write; a holder that keeps it
+ * this long is stuck, and the line is refused (ETIMEDOUT). */
+#define APPEND_LOCK_WAIT_MS 5000
 
 /* Appends line[0..len) (which ends in '\n') to name inside dir_fd, creating
  * the file with mode.  A short write is undone so no partial line stays

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dirs.h"
+#include "lockwait.h"
 
 #define REOPEN_ATTEMPTS 20
 #define PAUSE_POLL_MS 10
@@ -30,9 +31,8 @@ static int lock_for_append(int fd, int dir_fd,
 {
 	const struct timespec step = { 0, PAUSE_POLL_MS * 1000000L };
 	for (int waited = 0;; waited += PAUSE_POLL_MS) {
-		while (flock(fd, LOCK_EX) < 0)
-			if (errno != EINTR)
-				return -1;
+		if (lockwait_flock(fd, LOCK_EX, APPEND_LOCK_WAIT_MS) < 0)
+			return -1;
 		if (!append_paused(dir_fd) || waited >= APPEND_PAUSE_WAIT_MS)
 			return 0;
 		flock(fd, LOCK_UN);
@@ -112,9 +112,7 @@ static int open_trusted(int dir_fd, const char *name,
 	                                  O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int rc;
-	while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-		;
+	int rc = lockwait_flock(fd, LOCK_EX, APPEND_LOCK_WAIT_MS);
 	/* Read under the lock: a pause that began before it shows here. */
 	if (rc == 0 && opt->changes(opt->ctx, count) &&
 	    *count == opt->seen->count)
@@ -218,8 +216,7 @@ static void wait_for_appends(int dir_fd, const char *name)
 	                                  O_NONBLOCK);
 	if (fd < 0)
 		return;
-	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-		;
+	lockwait_flock(fd, LOCK_EX, APPEND_LOCK_WAIT_MS); /* then go on anyway */
 	close(fd);
 }
 

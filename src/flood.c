@@ -2,6 +2,7 @@
 
 #include "admission.h"
 #include "dirs.h"
+#include "lockwait.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -100,23 +101,6 @@ static uint64_t ahead_of(uint64_t word, uint64_t now, uint64_t horizon)
 
 /* ---- opening ---- */
 
-/* flock op, waiting at most FLOOD_LOCK_WAIT_MS for a collector to let go. */
-static int lock_bounded(int fd, int op)
-{
-	const struct timespec ms = { 0, 1000000 };
-	for (int waited = 0;; waited++) {
-		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		if (waited >= FLOOD_LOCK_WAIT_MS) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		nanosleep(&ms, NULL);
-	}
-}
-
 /* The bucket file of addr, held with a shared flock.  A collector removes
  * a file only under an exclusive lock, so a file that still has its name
  * once we hold ours stays; one that lost it was collected between our open
@@ -128,7 +112,7 @@ static int open_held(int dir_fd, const char *addr, mode_t mode)
 		int fd = dirs_open_file(dir_fd, addr, O_RDWR | O_CREAT, mode, NULL);
 		if (fd < 0)
 			return -1;
-		if (lock_bounded(fd, LOCK_SH) < 0 || fstat(fd, &st) < 0) {
+		if (lockwait_flock(fd, LOCK_SH, FLOOD_LOCK_WAIT_MS) < 0 || fstat(fd, &st) < 0) {
 			int err = errno;
 			close(fd);
 			errno = err;

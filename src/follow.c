@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "append.h"
 #include "dirs.h"
+#include "lockwait.h"
 
 #define CHUNK 4096
 #define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
@@ -328,9 +330,8 @@ int follower_update(struct follower *f, size_t max_bytes, follow_line_fn fn,
 	bool moved = (f->inotify_fd < 0 || f->recheck_name) && replaced(f);
 	f->recheck_name = false;
 	if (moved) {
-		while (flock(f->fd, LOCK_SH) < 0 && errno == EINTR)
-			;
-		flock(f->fd, LOCK_UN);
+		if (lockwait_flock(f->fd, LOCK_SH, APPEND_LOCK_WAIT_MS) == 0)
+			flock(f->fd, LOCK_UN);
 	}
 	int rc = drain(f, max_bytes, fn, ctx);
 	if (rc != 0 || !moved)

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cookie.h"
 #include "dirs.h"
+#include "lockwait.h"
 #include "php_session.h"
 #include "sso.h"
 #include "text.h"
@@ -108,12 +109,7 @@ bool identity_from_value(const char *value, size_t len, struct identity *id)
  * torn file only parses as no session). */
 static void lock_shared_briefly(int fd)
 {
-	const struct timespec pause = { 0, 10 * 1000 * 1000 };
-	for (int i = 0; i < 100; i++) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
-			return;
-		nanosleep(&pause, NULL);
-	}
+	lockwait_flock(fd, LOCK_SH, 1000);
 }
 
 /* Reads the whole session file, or fails. */

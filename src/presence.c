@@ -7,13 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/file.h>
-#include <sys/time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "dirs.h"
+#include "lockwait.h"
 #include "rundir.h"
 #include "text.h"
 
@@ -33,42 +32,6 @@ static bool still_named(int dir_fd, const char *name, int fd)
 	return fstat(fd, &held) == 0 && held.st_nlink > 0 &&
 	       fstatat(dir_fd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
 	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
-}
-
-/* SIGALRM only interrupts a lock wait (flock returns EINTR); nothing else
- * in a chat process uses it. */
-static void interrupt_wait(int sig)
-{
-	(void)sig;
-}
-
-/* flock(fd, LOCK_EX) that gives up after wait_ms with ETIMEDOUT: the
- * waiter sleeps in the kernel, with an interval timer to wake it, never a
- * loop of tries. */
-static int flock_bounded(int fd, long wait_ms)
-{
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK)
-		return -1;
-	struct sigaction wake = { .sa_handler = interrupt_wait }, old_action;
-	struct itimerval timer = { .it_value = { wait_ms / 1000,
-	                                         wait_ms % 1000 * 1000 } };
-	struct itimerval old_timer;
-	sigemptyset(&wake.sa_mask); /* no SA_RESTART: the wait must end */
-	if (sigaction(SIGALRM, &wake, &old_action) < 0 ||
-	    setitimer(ITIMER_REAL, &timer, &old_timer) < 0)
-		return -1;
-	int rc;
-	do
-		rc = flock(fd, LOCK_EX);
-	while (rc < 0 && errno == EINTR && getitimer(ITIMER_REAL, &timer) == 0 &&
-	       (timer.it_value.tv_sec || timer.it_value.tv_usec));
-	int saved = rc < 0 && errno == EINTR ? ETIMEDOUT : errno;
-	setitimer(ITIMER_REAL, &old_timer, NULL);
-	sigaction(SIGALRM, &old_action, NULL);
-	errno = saved;
-	return rc;
 }
 
 /* The room lock serialises every change of the room's membership.  Its
@@ -91,7 +54,7 @@ int presence_lock_room_within(int lock_dir_fd, const char *room,
 		                                       O_CLOEXEC, RUN_FILE_MODE);
 		if (fd < 0)
 			return -1;
-		if (flock_bounded(fd, wait_ms) < 0) {
+		if (lockwait_flock(fd, LOCK_EX, wait_ms) < 0) {
 			int saved = errno;
 			close(fd);
 			errno = saved;
