@@ -220,26 +220,23 @@ static void wait_for_appends(int dir_fd, const char *name)
 	close(fd);
 }
 
-/* A new marker renamed over the name.  A marker left by a rotation that
- * died is replaced, never just touched: a touch shows in the directory
- * only as IN_ATTRIB, which writers that trust their count of directory
- * changes would not see.  The name is never missing meanwhile. */
+/* A new marker, made anew.  A marker left by a rotation that died is
+ * removed first, never just touched: a touch shows in the directory only
+ * as IN_ATTRIB, which writers that trust their count of directory changes
+ * would not see, while a removal and a creation are both changes they
+ * count.  No temporary name: rooms/ is listed whole by the old history
+ * page.  An append that slips in while the name is missing is waited for
+ * below like any other in flight. */
 static int put_marker(int dir_fd, mode_t mode)
 {
-	char tmp[sizeof APPEND_PAUSE_NAME + 24];
-	snprintf(tmp, sizeof tmp, "%s.%ld", APPEND_PAUSE_NAME, (long)getpid());
-	unlinkat(dir_fd, tmp, 0); /* left by a dead process with our pid */
-	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	                                 O_CLOEXEC, mode);
-	if (fd < 0)
+	if (unlinkat(dir_fd, APPEND_PAUSE_NAME, 0) < 0 && errno != ENOENT)
 		return -1;
-	close(fd);
-	if (renameat(dir_fd, tmp, dir_fd, APPEND_PAUSE_NAME) == 0)
-		return 0;
-	int saved = errno;
-	unlinkat(dir_fd, tmp, 0);
-	errno = saved;
-	return -1;
+	int fd = openat(dir_fd, APPEND_PAUSE_NAME, O_WRONLY | O_CREAT | O_EXCL |
+	                                           O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd >= 0)
+		close(fd);
+	/* EEXIST: another pause made it just now; it is fresh all the same */
+	return fd >= 0 || errno == EEXIST ? 0 : -1;
 }
 
 int append_pause(int dir_fd, mode_t mode)

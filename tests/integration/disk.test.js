@@ -140,7 +140,7 @@ chatTest('disk full (ENOSPC): the sender gets an error, no partial line is left,
   t.diagnostic(`disk full: ${errors.length} of 30 messages refused; first: ${errors[0]}`);
   assert.ok(errors.length > 0, 'no message was refused on a full disk');
   for (const e of errors) assert.match(e, NOT_STORED);
-  assert.match(alice.stderr, /No space left on device/);
+  await alice.waitForStderr(/No space left on device/);
   assert.ok(alice.running && bob.running, 'a process ended on a full disk');
   assertWholeLines(h, text1k);
   // Nobody has seen a refused message; what was delivered, was delivered once.
@@ -166,7 +166,7 @@ chatTest('read-only filesystem: the sender gets an error and stays; after remoun
     t.diagnostic(`read-only: ${errors[0]}`);
     assert.equal(errors.length, 3);
     for (const e of errors) assert.match(e, NOT_STORED);
-    assert.match(alice.stderr, /Read-only file system/);
+    await alice.waitForStderr(/Read-only file system/);
     assert.ok(alice.running && bob.running);
     run('mount', ['-o', 'remount,rw', h.p('rooms')]);
     remounted = true;
@@ -232,7 +232,7 @@ async function assertRefused(h, cookie, reason, detail) {
   assert.equal(errors.length, 1, c.describe());
   assert.match(errors[0], reason);
   assertNoDetails(errors[0], h);
-  if (detail) assert.match(c.stderr, detail);
+  if (detail) await c.waitForStderr(detail);
   return c;
 }
 
@@ -273,7 +273,7 @@ chatTest('symlink planted as the room log while people chat: never written; ever
       const answer = await c.waitFor((l) => l.startsWith('T Error: ') || l.endsWith('> hello'),
         WAIT_MS, { from });
       assert.match(answer, NOT_STORED);
-      assert.match(c.stderr, /symbolic links/);
+      await c.waitForStderr(/symbolic links/);
     } else {
       // Gone: not without a word to the browser.
       assert.ok(c.out.some((l) => l.startsWith('T Error: ')),

@@ -158,6 +158,17 @@ class Client {
     });
   }
 
+  /** Resolves once stderr matches re (it comes on its own pipe, later). */
+  async waitForStderr(re, timeoutMs = WAIT_MS) {
+    const end = Date.now() + timeoutMs;
+    while (!re.test(this.stderr)) {
+      if (Date.now() > end) {
+        throw new Error(`timeout waiting for ${re} on ${this.label}'s stderr\n${this.describe()}`);
+      }
+      await sleep(10);
+    }
+  }
+
   send(line) {
     this.child.stdin.write(`${line}\n`);
   }
@@ -276,38 +287,12 @@ class Harness {
 
   /** The pids of wardens started for this harness's config. */
   wardens() {
-    const pids = [];
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      let cmd;
-      try {
-        cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      } catch {
-        continue;
-      }
-      if (cmd.includes('--warden') && cmd.includes(fs.realpathSync(this.configPath))) {
-        pids.push(Number(name));
-      }
-    }
-    return pids;
+    return wardensOf(this.configPath);
   }
 
   /** Ends this harness's wardens (they outlive members by design). */
   async stopWardens() {
-    const pids = this.wardens();
-    for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
-    }
-    // A killed warden is gone, or a zombie of whoever adopted it.
-    const alive = (pid) => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    const end = Date.now() + WAIT_MS;
-    while (pids.some(alive) && Date.now() < end) await sleep(10);
+    await stopWardens(this.configPath);
   }
 
   /** Writes sessions/sess_<id> with the given raw content; returns the cookie. */
@@ -455,6 +440,41 @@ class Harness {
   }
 }
 
+/** The pids of the wardens (src/warden.h) started for the config at ini. */
+function wardensOf(ini) {
+  const want = fs.realpathSync(ini);
+  const pids = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd;
+    try {
+      cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (cmd.includes('--warden') && cmd.includes(want)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/** Kills the wardens of the config at ini and waits until they are gone. */
+async function stopWardens(ini) {
+  const pids = wardensOf(ini);
+  for (const pid of pids) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+  }
+  // A killed warden is gone, or a zombie of whoever adopted it.
+  const alive = (pid) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const end = Date.now() + WAIT_MS;
+  while (pids.some(alive) && Date.now() < end) await sleep(10);
+}
+
 /** utime + stime of a process, in clock ticks (/proc/PID/stat 14 and 15). */
 function cpuTicks(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -487,4 +507,5 @@ function chatTest(name, opts, fn) {
 module.exports = {
   BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
   Harness, Client, chatTest, norm, phpString, sleep, umaskWrap, cpuTicks,
+  wardensOf, stopWardens,
 };

@@ -63,7 +63,7 @@ chatTest('a paste crossing the file size limit: lines before it logged, each aft
   for (const e of errors) {
     assert.equal(e, 'T Error: message not sent: the server could not store it; try again later');
   }
-  assert.match(alice.stderr, /File too large/);
+  await alice.waitForStderr(/File too large/);
   // The lines that got in are the first ones, whole and in order.
   assert.deepEqual(logged, sent.slice(0, logged.length).map((l) => `T Alice> ${l}`));
   assert.ok(alice.running && bob.running);
