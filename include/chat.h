@@ -18,6 +18,7 @@ struct chat_request {
 	const char *forwarded_for; /* HTTP_X_FORWARDED_FOR */
 	const char *remote_addr;   /* REMOTE_ADDR */
 	const char *origin;        /* HTTP_ORIGIN */
+	const char *query_string;  /* QUERY_STRING: the protocol (decode.h) */
 	const char *config_file;   /* the config's absolute path, for the
 	                              warden a member may start */
 };

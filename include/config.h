@@ -31,8 +31,10 @@ struct chat_config {
 	char *strings; /* the block the string fields point into */
 
 	/* Legacy keys (names kept as the old program spelled them); the pages'
-	 * ICE_SERVER_DNS and WEBSOCKETD_SERVER_URL are accepted, not kept. */
+	 * WEBSOCKETD_SERVER_URL is accepted, not kept. */
 	const char *base_dir;              /* BASE_DIR, required */
+	const char *ice_server_dns;        /* ICE_SERVER_DNS: STUN for the
+	                                      JSON welcome's ice_servers */
 	const char *lang;                  /* LANG: collation of user lists */
 	const char *auth_webservice_url;   /* AUTHENTIZATION_WEBSERVICE_URL */
 	const char *auth_cookiename;       /* AUTHENTIZATION_COOKIENAME */
@@ -70,7 +72,8 @@ struct chat_config {
 /* Every string field, for what must treat them all alike (config.c copies
  * them into the block; the tests check them): a new one goes here too. */
 #define CONFIG_STRING_FIELDS(X)                                             \
-	X(base_dir) X(lang) X(auth_webservice_url) X(auth_cookiename)       \
+	X(base_dir) X(ice_server_dns) X(lang) X(auth_webservice_url)        \
+	X(auth_cookiename)                                                  \
 	X(rooms_dir) X(users_dir) X(sessions_dir) X(log_dir) X(run_dir)     \
 	X(session_cookie) X(allowed_origins) X(trusted_proxies)
 

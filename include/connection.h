@@ -14,12 +14,15 @@
 #include "buf.h"
 #include "chat.h"
 #include "config.h"
+#include "decode.h"
+#include "encode.h"
 #include "filter.h"
 #include "flood.h"
 #include "follow.h"
 #include "inbox.h"
 #include "loop.h"
 #include "presence.h"
+#include "refusal.h"
 #include "room.h"
 #include "stdin_reader.h"
 #include "stdout_writer.h"
@@ -69,23 +72,36 @@ struct chat {
 	struct buf relay;  /* signalling as it is passed on */
 	struct buf received; /* a line from our inbox */
 	struct buf batch;  /* room messages waiting to be appended together */
+	struct encoder encoder; /* what the room says, in our protocol */
+	struct buf encoded; /* a line encoded for the browser */
+	struct buf decoded; /* what decoding a request had to build */
+	off_t history_end; /* the log's size at our join: lines before it are
+	                      the replayed history */
+	bool history_done; /* the end of the history was told */
 };
 
 /* Room messages that came in one read from stdin (a paste, a burst) are
  * appended with one open, lock and write; at most this much at once. */
 #define APPEND_BATCH_MAX (64 * 1024)
 
-/* Tells the sender alone; nothing is logged. */
-void chat_tell(struct chat *c, const char *message);
+/* Tells the sender alone why something was refused (an error line in
+ * its protocol, with the refusal's code); nothing is logged. */
+void chat_tell(struct chat *c, enum refusal why, const char *message);
+
+/* Sends a line of the log or of our inbox to the browser, in its
+ * protocol.  Returns 0 or -1 (the output queue is full). */
+int chat_show(struct chat *c, const char *line, size_t len,
+              bool private_line);
 
 /* Tells the sender that what it sent was not taken; why (errno) goes to
  * stderr only. */
 void chat_refuse(struct chat *c);
 
 /* A problem that ends the connection before it joined: what, to the
- * browser and stderr; why (details such as strerror or paths, may be
- * NULL), to stderr only.  Returns 1, the exit status. */
-int chat_fail(struct chat *c, const char *what, const char *why);
+ * browser (with the code r) and stderr; why (details such as strerror or
+ * paths, may be NULL), to stderr only.  Returns 1, the exit status. */
+int chat_fail(struct chat *c, enum refusal r, const char *what,
+              const char *why);
 
 /* Reads what inotify has for us (without waiting) and tells the follower. */
 void chat_read_events(struct chat *c);

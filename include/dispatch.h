@@ -1,10 +1,12 @@
 /* dispatch: what a client line asks for, and where it goes.
  *
- *   stdin line -> parse -> command (/dice, /color)     -> room log
- *                       -> route: private (whisper)    -> inbox of one member
- *                                 private (signalling) -> inbox of one member
- *                       -> message                     -> room log
- */
+ *   request (decode.h) -> command (/dice, /color)     -> room log
+ *                      -> route: private (whisper)    -> inbox of one member
+ *                                private (signalling) -> inbox of one member
+ *                      -> message                     -> room log
+ *
+ * A legacy line is private when its first word names a member present; a
+ * JSON message never is, a JSON whisper or signal always (or refused). */
 #ifndef CHAT_DISPATCH_H
 #define CHAT_DISPATCH_H
 
@@ -12,7 +14,8 @@
 
 #include "connection.h"
 
-/* Acts on one client line (text, without its newline), cleaned in place.
+/* Acts on one client line (text, without its newline), decoded in the
+ * connection's protocol and cleaned in place.
  * Every line is charged to the connection and its address (flood.h)
  * first; a connection far over its limit is marked c->ending.  Nothing
  * waits while holding the room lock: a private line waits for a member

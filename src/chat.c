@@ -34,16 +34,16 @@ static int open_dirs(struct chat *c)
 	const struct chat_config *cfg = c->cfg;
 	c->rooms_fd = dirs_open(cfg->rooms_dir, cfg->dir_mode, true);
 	if (c->rooms_fd < 0)
-		return chat_fail(c, "cannot open the rooms directory", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot open the rooms directory", strerror(errno));
 	c->users_fd = presence_open_dir(cfg->users_dir, cfg->dir_mode);
 	if (c->users_fd < 0)
-		return chat_fail(c, "cannot open the users directory", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot open the users directory", strerror(errno));
 	c->log_fd = dirs_open(cfg->log_dir, cfg->dir_mode, true);
 	if (c->log_fd < 0)
-		return chat_fail(c, "cannot open the log directory", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot open the log directory", strerror(errno));
 	struct rundir rd;
 	if (rundir_open(cfg->run_dir, c->users_fd, &rd) < 0)
-		return chat_fail(c, "cannot open the run directory", rd.notes);
+		return chat_fail(c, REFUSAL_SERVER, "cannot open the run directory", rd.notes);
 	c->run_fd = rd.fd;
 	return 0;
 }
@@ -58,10 +58,10 @@ static int start_signals(struct chat *c)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return chat_fail(c, "cannot block signals", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot block signals", strerror(errno));
 	c->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (c->signal_fd < 0)
-		return chat_fail(c, "cannot create a signalfd", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot create a signalfd", strerror(errno));
 	return 0;
 }
 
@@ -96,12 +96,12 @@ static int start_follower(struct chat *c)
 	if (open_follower(c, c->inotify_fd) == 0)
 		return 0;
 	if (c->inotify_fd < 0 || errno != ENOSPC)
-		return chat_fail(c, "cannot read the room log", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot read the room log", strerror(errno));
 	follower_close(&c->follower);
 	use_polling(c, "max_user_watches");
 	if (open_follower(c, -1) == 0)
 		return 0;
-	return chat_fail(c, "cannot read the room log", strerror(errno));
+	return chat_fail(c, REFUSAL_SERVER, "cannot read the room log", strerror(errno));
 }
 
 /* The filter learns who was present before the history it will show. */
@@ -117,12 +117,32 @@ static int learn(void *ctx, const char *line, size_t len)
 
 /* The welcome is what the browser waits for: it goes out at once, before
  * the user list and the history are written and read. */
-static int welcome(struct chat *c, time_t now)
+static int welcome(struct chat *c, time_t now, const char *color)
 {
-	if (format_welcome(&c->line, now, c->room, c->presence.name) < 0 ||
+	const struct welcome w = {
+		.room = c->room,
+		.name = c->presence.name,
+		.color = color,
+		.max_message_bytes = c->cfg->max_message_bytes,
+		.ice_server_dns = c->cfg->ice_server_dns,
+	};
+	if (encode_welcome(&c->encoder, now, &w, &c->line) < 0 ||
 	    output_push(&c->output, c->line.data, c->line.len) < 0)
 		return -1;
 	output_flush(&c->output); /* a gone browser shows in the loop */
+	return 0;
+}
+
+/* What the log holds now, ending with our own join and user list, is the
+ * history the browser is replayed; what comes after is live. */
+static int history_end(struct chat *c)
+{
+	/* By name: a log made by our own join is not open in the follower
+	 * yet, which reads it from its start once it is. */
+	struct stat st;
+	if (fstatat(c->rooms_fd, c->log_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	c->history_end = st.st_size;
 	return 0;
 }
 
@@ -135,33 +155,35 @@ static int join_listed(struct chat *c, const struct identity *id,
 	/* MAX_ROOM_USERS: counted under the room lock, so a full room stays
 	 * full. */
 	if (c->cfg->max_room_users && members->n >= (size_t)c->cfg->max_room_users)
-		return chat_fail(c, "the room is full; try again later", NULL);
+		return chat_fail(c, REFUSAL_ROOM_FULL, "the room is full; try again later", NULL);
 	if (presence_claim_listed(&c->presence, c->users_fd, c->cfg->file_mode,
 	                          c->room, id->name, id->color, members) < 0)
-		return chat_fail(c, "cannot enter the room", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot enter the room", strerror(errno));
 	const char *name = c->presence.name;
 	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
 	               RUN_FILE_MODE) < 0)
-		return chat_fail(c, "cannot open the private inbox", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot open the private inbox", strerror(errno));
 	if (format_join(&c->line, now, c->room, name) < 0 ||
 	    chat_append(c) < 0)
-		return chat_fail(c, "cannot write to the room log", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot write to the room log", strerror(errno));
 	c->announced = true;
-	if (welcome(c, now) < 0)
-		return chat_fail(c, "cannot send the welcome", strerror(errno));
+	if (welcome(c, now, color_is_valid(id->color) ? id->color
+	                                              : COLOR_DEFAULT) < 0)
+		return chat_fail(c, REFUSAL_SERVER, "cannot send the welcome", strerror(errno));
 	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
 	                   c->req->forwarded_for, name) < 0)
 		fprintf(stderr, "chat_server: cannot write the auth log: %s\n",
 		        strerror(errno));
 	if (chat_append_members(c, members) < 0)
-		return chat_fail(c, "cannot write to the room log", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot write to the room log", strerror(errno));
 	c->log_behind = true;
 	if (follower_rewind_lines(&c->follower,
 	                          (size_t)c->cfg->last_messages) < 0 ||
+	    history_end(c) < 0 ||
 	    (c->filter.active && follower_look_back(&c->follower,
 	                                            FILTER_LOOK_BACK,
 	                                            learn, c) < 0))
-		return chat_fail(c, "cannot read the room log", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot read the room log", strerror(errno));
 	c->following = true;
 	return 0;
 }
@@ -170,7 +192,7 @@ static int join_locked(struct chat *c, const struct identity *id)
 {
 	struct presence_list members = { 0 };
 	int rc = chat_list_room(c, &members) < 0
-	         ? chat_fail(c, "cannot list the room", strerror(errno))
+	         ? chat_fail(c, REFUSAL_SERVER, "cannot list the room", strerror(errno))
 	         : join_listed(c, id, &members);
 	chat_free_listing(&members);
 	return rc;
@@ -178,10 +200,12 @@ static int join_locked(struct chat *c, const struct identity *id)
 
 static int join(struct chat *c, const struct identity *id)
 {
-	if (chat_lock_room(c) < 0)
-		return chat_fail(c, errno == ETIMEDOUT || errno == EAGAIN
-		                 ? "the room is busy; try again in a moment"
-		                 : "cannot lock the room", strerror(errno));
+	if (chat_lock_room(c) < 0) {
+		bool busy = errno == ETIMEDOUT || errno == EAGAIN;
+		return chat_fail(c, busy ? REFUSAL_BUSY : REFUSAL_SERVER,
+		                 busy ? "the room is busy; try again in a moment"
+		                      : "cannot lock the room", strerror(errno));
+	}
 	int rc = join_locked(c, id);
 	chat_unlock_room(c);
 	return rc;
@@ -344,6 +368,9 @@ static void chat_free(struct chat *c)
 	buf_free(&c->told);
 	buf_free(&c->received);
 	buf_free(&c->batch);
+	buf_free(&c->encoded);
+	buf_free(&c->decoded);
+	encoder_free(&c->encoder);
 	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
 	              c->inotify_fd, c->signal_fd, c->slot_fd, c->warden_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
@@ -373,6 +400,10 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	buf_init(&c->told, 0);
 	buf_init(&c->received, 0);
 	buf_init(&c->batch, 0);
+	buf_init(&c->encoded, 0);
+	buf_init(&c->decoded, 0);
+	encoder_init(&c->encoder, decode_protocol(req->query_string),
+	             cfg->legacy_client);
 }
 
 /* One connection slot per connection of an address, when they are
@@ -389,9 +420,11 @@ static int take_slot(struct chat *c)
 		close(dir);
 	if (c->slot_fd >= 0)
 		return 0;
-	return chat_fail(c, errno == EUSERS ? "too many connections from your "
-	                 "address; close one and try again"
-	                 : "cannot count your connections", NULL);
+	bool full = errno == EUSERS;
+	return chat_fail(c, full ? REFUSAL_TOO_MANY : REFUSAL_SERVER,
+	                 full ? "too many connections from your address; close "
+	                        "one and try again"
+	                      : "cannot count your connections", NULL);
 }
 
 /* Clients on this host are not flood-limited: they did not come through
@@ -408,12 +441,12 @@ static int start_flood(struct chat *c)
 	if (dir >= 0)
 		close(dir);
 	if (rc < 0)
-		return chat_fail(c, "cannot open the flood counter", strerror(errno));
+		return chat_fail(c, REFUSAL_SERVER, "cannot open the flood counter", strerror(errno));
 	/* A join costs the address, not the connection: a script that
 	 * reconnects for a fresh bucket of its own pays where it cannot
 	 * escape. */
 	if (flood_join(&c->flood, FLOOD_JOIN_COST) != FLOOD_OK)
-		return chat_fail(c, "too many messages or connections from your "
+		return chat_fail(c, REFUSAL_FLOOD, "too many messages or connections from your "
 		                 "address; wait a little and try again", NULL);
 	return 0;
 }
@@ -423,9 +456,9 @@ static int admit(struct chat *c)
 {
 	enum room_error err = room_from_path_info(c->req->path_info, c->room);
 	if (err != ROOM_OK)
-		return chat_fail(c, room_error_text(err), NULL);
+		return chat_fail(c, REFUSAL_BAD_ROOM, room_error_text(err), NULL);
 	if (!admission_origin_allowed(c->cfg->allowed_origins, c->req->origin))
-		return chat_fail(c, "connections from this page's origin are not "
+		return chat_fail(c, REFUSAL_ORIGIN, "connections from this page's origin are not "
 		                 "allowed", NULL);
 	if (!admission_client_address(c->req->remote_addr, c->req->forwarded_for,
 	                              c->cfg->trusted_proxies, c->address))

@@ -180,6 +180,8 @@ static int load_strings(const dictionary *d, struct chat_config *c, char *err,
 	               errsz) < 0 ||
 	    get_string(d, "lang", "", &c->lang, CONFIG_VALUE_MAX, err,
 	               errsz) < 0 ||
+	    get_string(d, "ice_server_dns", "", &c->ice_server_dns,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
 	    get_string(d, "authentization_webservice_url", "",
 	               &c->auth_webservice_url, CONFIG_VALUE_MAX, err,
 	               errsz) < 0 ||

@@ -15,20 +15,53 @@
 
 #define TRIM_AFTER_MEMBERS 64
 
-void chat_tell(struct chat *c, const char *message)
+void chat_tell(struct chat *c, enum refusal why, const char *message)
 {
 	/* Its own buffer: c->line may be a line being appended right now. */
-	if (format_error(&c->told, time(NULL), message) == 0)
+	if (encode_error(&c->encoder, time(NULL), why, message, &c->told) == 0)
 		output_push(&c->output, c->told.data, c->told.len);
+}
+
+/* Once the follower has passed what the log held at our join, the
+ * replayed history is over: the JSON protocol says so, once (the legacy
+ * one has no such line). */
+static void end_history(struct chat *c)
+{
+	if (c->history_done || !c->following ||
+	    c->follower.offset < c->history_end)
+		return;
+	c->history_done = true;
+	if (encode_history_end(&c->encoder, time(NULL), &c->encoded) == 0 &&
+	    c->encoded.len)
+		output_push(&c->output, c->encoded.data, c->encoded.len);
+}
+
+int chat_show(struct chat *c, const char *line, size_t len, bool private_line)
+{
+	const struct line_context ctx = {
+		.now = time(NULL),
+		.history = !private_line && c->follower.offset < c->history_end,
+		.private_line = private_line,
+	};
+	const char *data;
+	size_t n;
+	int rc = encode_line(&c->encoder, line, len, &ctx, &c->encoded, &data,
+	                     &n);
+	if (rc <= 0)
+		return rc;
+	rc = output_push(&c->output, data, n);
+	buf_done(&c->encoded, MESSAGE_KEEP);
+	return rc;
 }
 
 /* The browser learns what failed, never the details (strerror, paths):
  * they are the server log's. */
-int chat_fail(struct chat *c, const char *what, const char *why)
+int chat_fail(struct chat *c, enum refusal r, const char *what,
+              const char *why)
 {
 	fprintf(stderr, "chat_server: %s%s%s\n", what, why ? ": " : "",
 	        why ? why : "");
-	chat_tell(c, what);
+	chat_tell(c, r, what);
 	output_drain(&c->output, QUIT_FLUSH_MS);
 	return 1;
 }
@@ -43,9 +76,10 @@ static int deliver(void *ctx, const char *line, size_t len)
 		filter_forget(&c->filter);
 		return 0;
 	}
+	end_history(c); /* at the first line past it */
 	if (!filter_pass(&c->filter, line, len))
 		return 0;
-	return output_push(&c->output, line, len);
+	return chat_show(c, line, len, false);
 }
 
 /* How much of the log to read now.  While a rotation is paused the log is
@@ -65,6 +99,7 @@ static size_t read_budget(struct chat *c)
 bool chat_catch_up(struct chat *c)
 {
 	size_t budget = c->log_behind ? read_budget(c) : 0;
+	end_history(c);
 	if (budget == 0)
 		return true;
 	int rc = follower_update(&c->follower, budget, deliver, c);
@@ -72,10 +107,12 @@ bool chat_catch_up(struct chat *c)
 		/* Told to the browser too: the connection ends here. */
 		fprintf(stderr, "chat_server: cannot follow the log of %s: %s\n",
 		        c->room, strerror(errno));
-		chat_tell(c, "cannot follow the room log; leaving the room");
+		chat_tell(c, REFUSAL_SERVER,
+		          "cannot follow the room log; leaving the room");
 		return false;
 	}
 	c->log_behind = rc == 1;
+	end_history(c);
 	return true;
 }
 
@@ -234,7 +271,8 @@ void chat_refuse(struct chat *c)
 {
 	fprintf(stderr, "chat_server: a line of %s in %s was not stored: %s\n",
 	        c->presence.name, c->room, strerror(errno));
-	chat_tell(c, "message not sent: the server could not store it; try "
+	chat_tell(c, REFUSAL_NOT_STORED, "message not sent: the server could "
+	             "not store it; try "
 	             "again later");
 }
 
@@ -244,7 +282,7 @@ int chat_read_inbox(struct chat *c)
 	int rc = 0;
 	while (output_has_room(&c->output) &&
 	       (rc = inbox_receive(&c->inbox, &c->received)) == 1)
-		output_push(&c->output, c->received.data, c->received.len);
+		chat_show(c, c->received.data, c->received.len, true);
 	buf_done(&c->received, MESSAGE_KEEP); /* an offer is tens of KiB */
 	return rc < 0 ? -1 : 0;
 }

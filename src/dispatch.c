@@ -13,10 +13,18 @@
 #include "elapsed.h"
 #include "flood.h"
 #include "format.h"
-#include "parse.h"
+#include "decode.h"
+#include "request.h"
 #include "rng.h"
 #include "route.h"
 #include "signalling.h"
+
+/* How a chat line may be routed (request.h). */
+enum routing {
+	ROUTING_AUTO,    /* legacy: private when addressed to someone here */
+	ROUTING_ROOM,    /* for the room, whatever it looks like */
+	ROUTING_PRIVATE, /* for its addressee only, or for nobody */
+};
 
 /* How long a private line waits for a member whose queue is full. */
 #define PRIVATE_WAIT_MS 1000
@@ -30,7 +38,7 @@ static bool too_long(struct chat *c, size_t len)
 		return false;
 	snprintf(message, sizeof message, "message not sent: it is longer than "
 	         "%d bytes", c->cfg->max_message_bytes);
-	chat_tell(c, message);
+	chat_tell(c, REFUSAL_TOO_LONG, message);
 	return true;
 }
 
@@ -44,7 +52,7 @@ static bool misleads_old_clients(struct chat *c, const char *text, size_t len)
 		return false;
 	for (size_t i = 0; i < 2; i++) {
 		if (memmem(text, len, server_words[i], strlen(server_words[i]))) {
-			chat_tell(c, "message not sent: chat clients would take it "
+			chat_tell(c, REFUSAL_MISLEADING, "message not sent: chat clients would take it "
 			             "for a line from the server");
 			return true;
 		}
@@ -60,7 +68,7 @@ static bool lock_room(struct chat *c)
 	if (chat_lock_room(c) >= 0)
 		return true;
 	if (errno == ETIMEDOUT || errno == EAGAIN)
-		chat_tell(c, "message not sent: the room is busy; try again in a "
+		chat_tell(c, REFUSAL_BUSY, "message not sent: the room is busy; try again in a "
 		             "moment");
 	else
 		chat_refuse(c);
@@ -75,7 +83,7 @@ static void run_command_locked(struct chat *c, const char *text, size_t len)
 	const struct command_env env = { &c->presence, rng_uniform, NULL };
 	enum command_outcome outcome = command_run(text, len, &env, &c->result);
 	if (outcome == COMMAND_REFUSED) {
-		chat_tell(c, c->result.data);
+		chat_tell(c, REFUSAL_COMMAND, c->result.data);
 		return;
 	}
 	if (outcome == COMMAND_FAILED ||
@@ -108,17 +116,18 @@ static void log_whisper(struct chat *c, const char *target)
 		fprintf(stderr, "chat_server: a whisper of %s in %s was not "
 		        "recorded: %s\n", c->presence.name, c->room,
 		        strerror(errno));
-		chat_tell(c, "whisper delivered, but not recorded in the room log");
+		chat_tell(c, REFUSAL_NOT_RECORDED, "whisper delivered, but not recorded in the room log");
 	}
 }
 
 static void tell_undelivered(struct chat *c, const char *target)
 {
 	char message[PRESENCE_NAME_MAX + 96];
+	bool slow = errno == EAGAIN;
 	snprintf(message, sizeof message, "%s %s", target,
-	         errno == EAGAIN ? "is not keeping up; message not delivered"
-	                         : "has left the room; message not delivered");
-	chat_tell(c, message);
+	         slow ? "is not keeping up; message not delivered"
+	              : "has left the room; message not delivered");
+	chat_tell(c, slow ? REFUSAL_SLOW_TARGET : REFUSAL_LEFT, message);
 }
 
 /* Closes fd (if open) without losing errno, which says what went wrong. */
@@ -178,7 +187,9 @@ static bool format_private_line(struct chat *c, const char *msg, size_t len,
 	enum signalling_kind kind = signalling_check(r->text, r->text_len,
 	                                             &c->relay);
 	if (kind == SIGNALLING_MALFORMED || kind == SIGNALLING_TOO_LARGE) {
-		chat_tell(c, signalling_error_text(kind));
+		chat_tell(c, kind == SIGNALLING_TOO_LARGE ? REFUSAL_SIGNAL_TOO_LARGE
+		                                       : REFUSAL_BAD_SIGNAL,
+		          signalling_error_text(kind));
 		return false;
 	}
 	*whisper = kind == SIGNALLING_NONE;
@@ -201,7 +212,7 @@ static bool format_private_line(struct chat *c, const char *msg, size_t len,
 static void whisper_taken(struct chat *c, const char *target)
 {
 	if (strcmp(target, c->presence.name) != 0)
-		output_push(&c->output, c->line.data, c->line.len);
+		chat_show(c, c->line.data, c->line.len, true);
 	log_whisper(c, target);
 }
 
@@ -245,7 +256,7 @@ static bool stray_signalling(struct chat *c, const struct route *r)
 	char message[PRESENCE_NAME_MAX + 64];
 	snprintf(message, sizeof message, "signalling not sent: %s is not in "
 	         "the room", r->target);
-	chat_tell(c, message);
+	chat_tell(c, REFUSAL_NOT_PRESENT, message);
 	return true;
 }
 
@@ -271,7 +282,28 @@ static void drop_for_dead(struct chat *c, const char *target)
 	reap_dead(c);
 }
 
-static void send_routed(struct chat *c, const char *msg, size_t len)
+/* A line that had to be private goes nowhere when its target is absent:
+ * a JSON client addressed it, and its text is nobody else's. */
+static void tell_absent(struct chat *c, const struct route *r)
+{
+	char message[PRESENCE_NAME_MAX + 64];
+	snprintf(message, sizeof message, "%s is not in the room; message not "
+	         "delivered", r->target);
+	chat_tell(c, REFUSAL_NOT_PRESENT, message);
+}
+
+/* A line for the room, or one that reached an absent name. */
+static void to_room(struct chat *c, const char *msg, size_t len,
+                    const struct route *r, enum routing how)
+{
+	if (how == ROUTING_PRIVATE)
+		tell_absent(c, r);
+	else
+		publish(c, msg, len, r);
+}
+
+static void send_routed(struct chat *c, const char *msg, size_t len,
+                        enum routing how)
 {
 	struct route r;
 	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
@@ -286,7 +318,7 @@ static void send_routed(struct chat *c, const char *msg, size_t len)
 		drop_for_dead(c, r.target);
 		return;
 	case ROUTE_ROOM:
-		publish(c, msg, len, &r);
+		to_room(c, msg, len, &r, how);
 		return;
 	}
 }
@@ -338,12 +370,12 @@ static bool try_private_now(struct chat *c, const char *msg, size_t len,
 /* send_archived's first try, room lock held.  True when it must wait for
  * the target, as *p says. */
 static bool archive_first(struct chat *c, const char *msg, size_t len,
-                          struct pending *p)
+                          enum routing how, struct pending *p)
 {
 	struct route r;
 	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
 	if (kind == ROUTE_ROOM) {
-		publish(c, msg, len, &r);
+		to_room(c, msg, len, &r, how);
 		return false;
 	}
 	chat_append_batch(c); /* what was said before goes first */
@@ -391,12 +423,13 @@ static void archive_again(struct chat *c, const char *msg, size_t len,
  * target cannot take at once is waited for (PRIVATE_WAIT_MS at most) with
  * the lock let go, then tried once more under it; a target still full
  * gets the sender "is not keeping up", and nothing is logged. */
-static void send_archived(struct chat *c, const char *msg, size_t len)
+static void send_archived(struct chat *c, const char *msg, size_t len,
+                          enum routing how)
 {
 	struct pending p = { .sock = -1, .member_fd = -1 };
 	if (!lock_room(c))
 		return;
-	bool wait = archive_first(c, msg, len, &p);
+	bool wait = archive_first(c, msg, len, how, &p);
 	chat_unlock_room(c);
 	if (!wait)
 		return;
@@ -422,12 +455,18 @@ static bool whisper_shaped(const char *msg, size_t len)
 	return !space || !signalling_is_attempt(space + 1, len - word - 1);
 }
 
-static void send_message(struct chat *c, const char *msg, size_t len)
+static void send_message(struct chat *c, const char *msg, size_t len,
+                         enum routing how)
 {
-	if (c->cfg->whisper_log == WHISPER_LOG_FULL && whisper_shaped(msg, len))
-		send_archived(c, msg, len);
-	else
-		send_routed(c, msg, len);
+	if (how == ROUTING_ROOM) {
+		struct route none = { .member_fd = -1 };
+		publish(c, msg, len, &none);
+	} else if (c->cfg->whisper_log == WHISPER_LOG_FULL &&
+	           whisper_shaped(msg, len)) {
+		send_archived(c, msg, len, how);
+	} else {
+		send_routed(c, msg, len, how);
+	}
 }
 
 /* Charges the connection and its address (flood.h); false when the line
@@ -438,11 +477,11 @@ static bool pay(struct chat *c, double cost)
 	case FLOOD_OK:
 		return true;
 	case FLOOD_REFUSE:
-		chat_tell(c, "message not sent: too many messages from your "
+		chat_tell(c, REFUSAL_FLOOD, "message not sent: too many messages from your "
 		             "address; slow down");
 		return false;
 	case FLOOD_KICK:
-		chat_tell(c, "disconnected: far too many messages from your "
+		chat_tell(c, REFUSAL_KICKED, "disconnected: far too many messages from your "
 		             "address");
 		c->ending = true;
 		return false;
@@ -452,43 +491,78 @@ static bool pay(struct chat *c, double cost)
 
 /* About a point a message, one more per KiB.  WebRTC signalling ("Bob:
  * {...}") comes in bursts of candidates and costs a quarter. */
-static double line_cost(const char *text, size_t len)
+static double line_cost(const struct request *rq, size_t raw_len)
 {
-	const char *space = memchr(text, ' ', len);
-	bool signalling = space && space > text && space[-1] == ':' &&
-	                  signalling_is_attempt(space + 1,
-	                                        len - (size_t)(space - text) - 1);
-	return signalling ? 0.25 + (double)len / 16384
-	                  : 1.0 + (double)len / 1024;
+	if (rq->kind == REQUEST_REFUSED)
+		return 1.0 + (double)raw_len / 1024;
+	const char *space = memchr(rq->text, ' ', rq->len);
+	bool signalling = rq->kind != REQUEST_MESSAGE && space &&
+	                  space > rq->text && space[-1] == ':' &&
+	                  signalling_is_attempt(space + 1, rq->len -
+	                                        (size_t)(space - rq->text) - 1);
+	return signalling ? 0.25 + (double)raw_len / 16384
+	                  : 1.0 + (double)raw_len / 1024;
 }
 
 void dispatch_too_long(struct chat *c)
 {
 	if (pay(c, 5.0))
-		chat_tell(c, "message not sent: it is too long");
+		chat_tell(c, REFUSAL_TOO_LONG, "message not sent: it is too long");
+}
+
+/* What the decoder refused, in words. */
+static const char *refusal_text(enum refusal r)
+{
+	switch (r) {
+	case REFUSAL_BAD_UTF8:
+		return "message not sent: it is not valid UTF-8 text";
+	case REFUSAL_UNKNOWN_TYPE:
+		return "request not understood: unknown type";
+	case REFUSAL_NOT_PRESENT:
+		return "message not delivered: nobody in the room has that name";
+	default:
+		return "request not understood: not a request of the protocol";
+	}
+}
+
+/* Legacy lines that old browser clients would misread are refused at
+ * the door, as ever.  A JSON client may say anything: its lines are kept
+ * from legacy readers on the way out instead (encode.h). */
+static bool guarded(struct chat *c, const struct request *rq)
+{
+	return c->encoder.proto == WIRE_LEGACY &&
+	       misleads_old_clients(c, rq->text, rq->len);
 }
 
 void dispatch_line(struct chat *c, char *text, size_t len)
 {
-	if (len > 0 && !pay(c, line_cost(text, len)))
+	struct request rq;
+	decode_request(c->encoder.proto, text, len, &rq, &c->decoded);
+	if (rq.kind != REQUEST_EMPTY && !pay(c, line_cost(&rq, len)))
 		return;
-	enum request_kind kind = parse_request(text, &len);
-	if (kind != REQUEST_BAD_UTF8 && misleads_old_clients(c, text, len))
+	if (rq.kind != REQUEST_REFUSED && rq.kind != REQUEST_EMPTY &&
+	    guarded(c, &rq))
 		return;
-	switch (kind) {
+	switch (rq.kind) {
 	case REQUEST_EMPTY:
-		return;
-	case REQUEST_BAD_UTF8:
-		chat_tell(c, "message not sent: it is not valid UTF-8 text");
-		return;
+		break;
+	case REQUEST_REFUSED:
+		chat_tell(c, rq.refusal, refusal_text(rq.refusal));
+		break;
 	case REQUEST_COMMAND:
 		chat_append_batch(c); /* what was said before goes first */
-		if (!too_long(c, len))
-			run_command(c, text, len);
-		return;
+		if (!too_long(c, rq.len))
+			run_command(c, rq.text, rq.len);
+		break;
+	case REQUEST_TEXT:
+		send_message(c, rq.text, rq.len, ROUTING_AUTO);
+		break;
 	case REQUEST_MESSAGE:
-		send_message(c, text, len);
-		return;
+		send_message(c, rq.text, rq.len, ROUTING_ROOM);
+		break;
+	case REQUEST_PRIVATE:
+		send_message(c, rq.text, rq.len, ROUTING_PRIVATE);
+		break;
 	}
+	buf_done(&c->decoded, MESSAGE_KEEP);
 }
-

@@ -1,9 +1,11 @@
 /* chat_server: one chat connection, started by websocketd per WebSocket.
  * See README.md; the path of a line through the modules:
- *   stdin_reader -> parse -> dispatch -> command | append -> room log
- *                                     -> route -> inbox of one member
- *   room log -> follow (inotify) -> filter -> stdout_writer
- *   inbox -> stdout_writer
+ *   stdin_reader -> decode -> dispatch -> command | append -> room log
+ *                                      -> route -> inbox of one member
+ *   room log -> follow (inotify) -> filter -> encode -> stdout_writer
+ *   inbox -> encode -> stdout_writer
+ * (decode and encode speak the connection's protocol, legacy or JSON;
+ * everything between them knows no protocol)
  * with config, room, identity, presence, admission and flood beside them,
  * and chat (the connection's life) holding it together. */
 #include <errno.h>
@@ -23,7 +25,8 @@
 #include "check.h"
 #include "config.h"
 #include "dirs.h"
-#include "format.h"
+#include "decode.h"
+#include "encode.h"
 #include "warden.h"
 
 static void usage(FILE *out)
@@ -51,12 +54,16 @@ static void usage(FILE *out)
 static int config_failed(const char *err, bool browser)
 {
 	struct buf line;
+	struct encoder enc;
 	buf_init(&line, 0);
+	encoder_init(&enc, decode_protocol(getenv("QUERY_STRING")), true);
 	fprintf(stderr, "chat_server: %s\n", err);
-	if (browser && format_error(&line, time(NULL), "the chat server is not configured "
-	                 "correctly; its administrator will find why in the "
-	                 "server log") == 0)
+	if (browser && encode_error(&enc, time(NULL), REFUSAL_CONFIG,
+	                            "the chat server is not configured "
+	                            "correctly; its administrator will find why "
+	                            "in the server log", &line) == 0)
 		fwrite(line.data, 1, line.len, stdout);
+	encoder_free(&enc);
 	buf_free(&line);
 	return 1;
 }
@@ -120,6 +127,7 @@ static int run(const struct chat_config *cfg, int mode, const char *file)
 		.forwarded_for = getenv("HTTP_X_FORWARDED_FOR"),
 		.remote_addr = getenv("REMOTE_ADDR"),
 		.origin = getenv("HTTP_ORIGIN"),
+		.query_string = getenv("QUERY_STRING"),
 		.config_file = file,
 	};
 	return chat_run(cfg, &req);

@@ -415,9 +415,13 @@ static int open_dirs(struct warden *w)
 {
 	const struct chat_config *cfg = w->cfg;
 	struct rundir rd;
+	/* Made by the members: a warden makes nothing (an installation
+	 * being removed must not grow again under the remover's feet). */
+	if (cfg->run_dir[0] && access(cfg->run_dir, F_OK) < 0)
+		return -1;
 	w->users_fd = dirs_open(cfg->users_dir, cfg->dir_mode, false);
 	w->rooms_fd = w->users_fd < 0 ? -1
-	              : dirs_open(cfg->rooms_dir, cfg->dir_mode, true);
+	              : dirs_open(cfg->rooms_dir, cfg->dir_mode, false);
 	w->run_fd = w->rooms_fd < 0 || rundir_open(cfg->run_dir, w->users_fd,
 	                                           &rd) < 0 ? -1 : rd.fd;
 	return w->run_fd < 0 ? -1 : 0;

@@ -435,14 +435,18 @@ class Harness {
     if (process.env.CHAT_TEST_KEEP) {
       this.t.diagnostic(`kept ${this.root}`);
     } else {
-      fs.rmSync(this.root, { recursive: true, force: true });
+      // A warden started in the last moment may still make its log file
+      // while the tree goes: retried, as it then finds users/ gone and ends.
+      fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      await this.stopWardens();
     }
   }
 }
 
 /** The pids of the wardens (src/warden.h) started for the config at ini. */
 function wardensOf(ini) {
-  const want = fs.realpathSync(ini);
+  let want = path.resolve(ini);
+  try { want = fs.realpathSync(ini); } catch { /* removed already */ }
   const pids = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
