@@ -11,10 +11,15 @@
 //
 // SCENARIO  join | echo | fanout | burst | memory | private
 //           (broadcast: echo, fanout, burst and memory)
-// V         chat_server | floor | cat | broadcast: how a connection shows it
-//           is ready (chat_server's welcome line, floor's and broadcast's
-//           "Welcome <room>", the echo of a probe line for cat) and how
-//           lines come back.
+// V         chat_server | chat_server_json | floor | cat | broadcast: how a
+//           connection shows it is ready (chat_server's welcome line, floor's
+//           and broadcast's "Welcome <room>", the echo of a probe line for
+//           cat) and how lines come back.  chat_server_json is chat_server
+//           with clients of the JSON protocol (issue 11): they connect with
+//           "?proto=json", are ready at the {"type":"welcome"} event, send
+//           {"type":"message","text":T} and count a line delivered when a
+//           {"type":"message"} event with the text sent, from its sender,
+//           arrives (every scenario but private).
 // --wsd     pid of websocketd: its descendants are the measured tree, and
 //           its own CPU is reported apart.
 // --server  pid of bench/broadcast.js, which serves every connection in one
@@ -49,8 +54,9 @@ const DEFAULTS = {
 
 function usage(msg) {
   process.stderr.write(`load.js: ${msg}\nusage: node bench/load.js ` +
-    'join|echo|fanout|burst|memory|private --port=P --variant=chat_server|floor|cat ' +
-    '--wsd=PID [--key=value ...]\n       node bench/load.js echo|fanout|burst|memory ' +
+    'join|echo|fanout|burst|memory|private --port=P ' +
+    '--variant=chat_server|chat_server_json|floor|cat --wsd=PID [--key=value ...]\n' +
+    '       node bench/load.js echo|fanout|burst|memory ' +
     '--port=P --variant=broadcast --server=PID [--key=value ...]\n');
   process.exit(2);
 }
@@ -74,7 +80,13 @@ function parseArgs(argv) {
   if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private'].includes(o.scenario)) {
     usage(`unknown scenario ${o.scenario}`);
   }
-  if (!['chat_server', 'floor', 'cat', 'broadcast'].includes(o.variant)) usage('bad --variant');
+  if (!['chat_server', 'chat_server_json', 'floor', 'cat', 'broadcast'].includes(o.variant)) {
+    usage('bad --variant');
+  }
+  // Private routing is legacy whispers; the JSON signal has no run here.
+  if (o.variant === 'chat_server_json' && o.scenario === 'private') {
+    usage('chat_server_json has no private scenario');
+  }
   if (o.variant === 'broadcast') {
     // join counts exited processes and private needs a process per member:
     // neither means anything for one process that serves all.
@@ -91,6 +103,9 @@ function parseArgs(argv) {
 
 const opt = parseArgs(process.argv.slice(2));
 const URL_BASE = `ws://${HOST}:${opt.port}/`;
+// The JSON protocol of chat_server (issue 11), chosen by the query string.
+const JSON_CLIENT = opt.variant === 'chat_server_json';
+const QUERY = JSON_CLIENT ? '?proto=json' : '';
 
 // ---------------------------------------------------------------- helpers
 
@@ -296,7 +311,7 @@ class Member {
       // As behind the proxy: every member has an address of its own
       // (198.18.0.0/15 is set aside for benchmarks), which chat_server
       // takes from X-Forwarded-For and charges each message to.
-      const ws = new WebSocket(URL_BASE + this.room, {
+      const ws = new WebSocket(URL_BASE + this.room + QUERY, {
         perMessageDeflate: false,
         headers: { 'X-Forwarded-For': `198.18.${(this.idx >> 8) & 255}.${this.idx & 255}` },
       });
@@ -322,6 +337,8 @@ class Member {
         if (opt.variant === 'chat_server'
           && (m = /^\[\d\d:\d\d:\d\d\] Welcome to the chat room \S+ (\S+)!$/.exec(text))) {
           this.name = m[1];
+        } else if (JSON_CLIENT && (m = welcomeName(text))) {
+          this.name = m;
         } else if ((opt.variant === 'floor' || opt.variant === 'broadcast')
           && text.startsWith('Welcome ')) {
           this.name = `m${this.idx}`;
@@ -352,6 +369,15 @@ class Member {
       this.ws.close();
     });
   }
+}
+
+/** The name a JSON welcome gives the member, or null when text is not
+ *  one: {"type":"welcome",...,"name":N,...}. */
+function welcomeName(text) {
+  let ev;
+  try { ev = JSON.parse(text); } catch { return null; }
+  return ev !== null && typeof ev === 'object' && ev.type === 'welcome'
+    && typeof ev.name === 'string' && ev.name !== '' ? ev.name : null;
 }
 
 /** n members join room, concurrency at a time; each gets its pid when
@@ -413,6 +439,38 @@ function tokenOf(data) {
 
 const PAD = 'hello everyone, this is a benchmark line';
 const chatText = (seq) => `${PAD} ${TOKEN}${seq}~`;
+
+/** Says measured line seq in the room, as the variant's clients do: the
+ *  text itself, or for JSON clients {"type":"message","text":...}. */
+function sendChat(member, seq) {
+  const text = chatText(seq);
+  member.ws.send(JSON_CLIENT ? JSON.stringify({ type: 'message', text }) : text);
+}
+
+let mismatched = 0; // JSON: events that carry a token but are not its message
+
+/** The measured line a received message is: its sequence number, or -1.
+ *  Legacy lines (and floor's, cat's and broadcast's): the "~B<seq>~" token
+ *  anywhere in the line.  JSON: a {"type":"message"} event whose text is
+ *  exactly the text sent with that token and whose "from" is the name of
+ *  senderOf(seq); an event that carries a token and is not that is counted
+ *  in mismatched, and not as a delivery. */
+function seqOf(data, senderOf) {
+  const seq = tokenOf(data);
+  if (!JSON_CLIENT || seq < 0) return seq;
+  const sender = senderOf(seq);
+  let ev = null;
+  try { ev = JSON.parse(data.toString()); } catch { /* counted below */ }
+  if (!sender || ev === null || typeof ev !== 'object' || ev.type !== 'message'
+    || ev.text !== chatText(seq) || ev.from !== sender.name) {
+    mismatched++;
+    return -1;
+  }
+  return seq;
+}
+
+/** What seqOf found wrong, for the result of a run that sent lines. */
+const mismatchReport = () => (JSON_CLIENT ? { mismatched } : {});
 
 /** Per (member, message) receipt times; counts duplicates and strays. */
 class Receipts {
@@ -497,12 +555,12 @@ async function scenarioEcho() {
   const [m] = await joinAll(1);
   await waitIdle();
   const r = new Receipts(1, opt.messages);
-  onLine = (mem, data) => r.record(0, tokenOf(data));
+  onLine = (mem, data) => r.record(0, seqOf(data, () => m));
   const times = [];
   for (let seq = 0; seq < opt.messages; seq++) {
     const t0 = now();
     r.sentAt[seq] = t0;
-    m.ws.send(chatText(seq));
+    sendChat(m, seq);
     if (!(await until(() => !Number.isNaN(r.at[seq]), 10000, 0))) break;
     times.push(r.at[seq] - t0);
   }
@@ -511,6 +569,7 @@ async function scenarioEcho() {
     messages: opt.messages,
     delivered: r.count,
     delivery_ratio: r.count / opt.messages,
+    ...mismatchReport(),
     echo_ms: percentiles(times),
     echo_samples: raw(times),
   };
@@ -539,13 +598,13 @@ async function scenarioFanout() {
   phase = `quiet after ${Math.round((now() - tJoin) / 1000)} s, sending`;
   const pids = tree();
   const r = new Receipts(opt.n, opt.messages);
-  onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
+  const sender = list[0];
+  onLine = (mem, data) => r.record(mem.idx, seqOf(data, () => sender));
   const cpu0 = cpuSnapshot(pids);
   const wsd0 = wsdCpuNs();
-  const sender = list[0];
   await steadySend(opt.messages, opt['interval-ms'], (seq) => {
     r.sentAt[seq] = now();
-    sender.ws.send(chatText(seq));
+    sendChat(sender, seq);
   });
   const expected = opt.n * opt.messages;
   phase = `sent after ${Math.round((now() - tJoin) / 1000)} s, waiting for deliveries`;
@@ -565,6 +624,7 @@ async function scenarioFanout() {
     delivered: r.count,
     duplicates: r.dups,
     delivery_ratio: r.count / expected,
+    ...mismatchReport(),
     latency_ms: percentiles(r.latencies()),
     latency_samples: raw(r.latencies()),
     cpu_ns: d.ns,
@@ -584,7 +644,7 @@ async function scenarioBurst() {
   const pids = tree();
   const total = n * opt.messages;
   const r = new Receipts(n, total);
-  onLine = (mem, data) => r.record(mem.idx, tokenOf(data));
+  onLine = (mem, data) => r.record(mem.idx, seqOf(data, (seq) => list[Math.floor(seq / opt.messages)]));
   const cpu0 = cpuSnapshot(pids);
   const t0 = now();
   // Round robin over the senders: all of them at once, no pause.
@@ -592,7 +652,7 @@ async function scenarioBurst() {
     for (let s = 0; s < n; s++) {
       const seq = s * opt.messages + i;
       r.sentAt[seq] = now();
-      list[s].ws.send(chatText(seq));
+      sendChat(list[s], seq);
     }
   }
   const expected = n * total;
@@ -608,6 +668,7 @@ async function scenarioBurst() {
     delivered: r.count,
     duplicates: r.dups,
     delivery_ratio: r.count / expected,
+    ...mismatchReport(),
     seconds: Math.round(secs * 1000) / 1000,
     delivered_per_s: secs > 0 ? Math.round(r.count / secs) : null,
     messages_per_s: secs > 0 ? Math.round(total / secs) : null,

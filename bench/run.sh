@@ -11,7 +11,10 @@
 # inotify follower) and cat (the least any websocketd program costs).  Beside
 # them bench/broadcast.js, a single-process Node `ws` broadcast server, for
 # the fan-out of small rooms only (N <= 50), where issue 6 compares
-# chat_server with it.  The scenarios (bench/load.js) run variant after
+# chat_server with it.  chat_server_json is the same chat_server under the
+# same websocketd, its clients speaking the JSON protocol (`?proto=json`,
+# issue 11), in the join and the fan-out (N <= 500), next to the legacy
+# clients in every round.  The scenarios (bench/load.js) run variant after
 # variant, so all see the same machine at nearly the same time.  Results:
 # $BUILD/bench/<mode>.jsonl (one JSON object per run) and
 # $BUILD/bench/<mode>-meta.json.
@@ -186,7 +189,12 @@ start_server chat_server "$chat_bin"
 start_server floor "$floor_bin" "$base/floor"
 start_server cat "$cat_bin"
 start_broadcast
-say "websocketd: chat_server on ${port[chat_server]}, floor on ${port[floor]}, cat on ${port[cat]}; bench/broadcast.js on ${port[broadcast]}"
+# JSON clients (issue 11) of the same chat_server, websocketd and BASE_DIR:
+# only the client differs, so the cost of the protocol is what the runs of
+# the two variants differ by.
+port[chat_server_json]=${port[chat_server]}
+measure[chat_server_json]=${measure[chat_server]}
+say "websocketd: chat_server on ${port[chat_server]} (legacy and ?proto=json clients), floor on ${port[floor]}, cat on ${port[cat]}; bench/broadcast.js on ${port[broadcast]}"
 
 # ------------------------------------------------------------------ runs
 : >"$results"
@@ -223,11 +231,18 @@ skip() { # scenario variants reason [options]
 
 all="chat_server floor cat"
 rooms="chat_server floor"   # cat has no room: it only echoes
+json=chat_server_json       # JSON clients, right after the legacy ones
 # The fan-out variants of a room of N: the Node broadcast server only up to
 # 50, the sizes that issue 6 compares (and the bench time stays as it was
-# for the rest).
+# for the rest); JSON clients up to 500: filling a room of 2000 takes
+# chat_server about four minutes (docs/benchmarks.md), and four more would
+# take the suite past 15 minutes.
 fanout_variants() { # N -> variants
-	if [ "$1" -le 50 ]; then echo "$rooms broadcast"; else echo "$rooms"; fi
+	local v=chat_server
+	if [ "$1" -le 500 ]; then v="$v $json"; fi
+	v="$v floor"
+	if [ "$1" -le 50 ]; then v="$v broadcast"; fi
+	echo "$v"
 }
 
 fanout_opts() { # N -> load.js options for that size
@@ -257,8 +272,8 @@ start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [ "$mode" = full ]; then
-	rounds 4 join "$all" --count=50 --deadline-s=120
-	rounds 2 join "$rooms" --count=25 --present=100 --deadline-s=120
+	rounds 4 join "chat_server $json floor cat" --count=50 --deadline-s=120
+	rounds 2 join "chat_server $json floor" --count=25 --present=100 --deadline-s=120
 	rounds 2 echo "$all" --messages=100 --deadline-s=60
 	for n in "${fanout_sizes[@]}"; do
 		# shellcheck disable=SC2046
@@ -277,7 +292,7 @@ if [ "$mode" = full ]; then
 	fi
 	run private "$rooms" --n=50 --messages=200 --interval-ms=10 --deadline-s=60
 else
-	run join "$all" --count=10 --deadline-s=30
+	run join "chat_server $json floor cat" --count=10 --deadline-s=30
 	run echo "$all" --messages=10 --deadline-s=30 --quiet-ms=100
 	for n in "${fanout_sizes[@]}"; do
 		# shellcheck disable=SC2046

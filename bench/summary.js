@@ -4,12 +4,15 @@
 //
 //   node bench/summary.js --check RESULTS.jsonl
 //       One line per run; exit 1 when a run did not complete, a line was
-//       not delivered or was delivered twice.  Never looks at a time.
+//       not delivered or was delivered twice, or (JSON clients) an event
+//       carried a measured line's token but was not its message.  Never
+//       looks at a time.
 //   node bench/summary.js --write RESULTS.jsonl META.json
 //       Writes docs/benchmarks.md (tables of absolute figures and the
-//       ratios chat_server / floor and chat_server / cat, and the fan-out
-//       of small rooms against a single-process Node server) and, with
-//       gnuplot, bench/fanout.png.  The hand-written part of the page,
+//       ratios chat_server / floor and chat_server / cat, the fan-out of
+//       small rooms against a single-process Node server, and the JSON
+//       protocol against the legacy one) and, with gnuplot,
+//       bench/fanout.png.  The hand-written part of the page,
 //       between the analysis markers, is kept from the page as it was.
 
 const fs = require('node:fs');
@@ -30,6 +33,12 @@ function delivered(r) {
   return r.delivery_ratio === undefined || r.delivery_ratio === 1;
 }
 
+/** Every line right: delivered once each, and (JSON clients) no event that
+ *  carried a measured line's token without being its message. */
+function clean(r) {
+  return delivered(r) && !r.duplicates && !r.mismatched;
+}
+
 function check(file) {
   const runs = readRuns(file);
   let bad = 0;
@@ -38,12 +47,13 @@ function check(file) {
       console.log(`skip ${r.scenario} ${r.variant} ${r.options || ''}: ${r.skipped}`);
       continue;
     }
-    const ok = r.completed === true && delivered(r) && !r.duplicates;
+    const ok = r.completed === true && clean(r);
     if (!ok) bad++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.scenario} ${r.variant} ${r.options || ''}` +
       `${r.error ? ` (${r.error})` : ''}` +
       `${delivered(r) ? '' : ` delivery ratio ${r.delivery_ratio}`}` +
-      `${r.duplicates ? ` ${r.duplicates} duplicates` : ''}`);
+      `${r.duplicates ? ` ${r.duplicates} duplicates` : ''}` +
+      `${r.mismatched ? ` ${r.mismatched} events with a token that were not its message` : ''}`);
   }
   if (!runs.length) { console.log('FAIL no runs'); bad++; }
   console.log(bad ? `bench-smoke: ${bad} run(s) failed` : `bench-smoke: all ${runs.length} runs completed, every line delivered`);
@@ -97,6 +107,7 @@ function mergeRounds(runs) {
     } else if (m.scenario === 'fanout') {
       m.latency_ms = percentiles(pool('latency_samples'));
       for (const k of ['messages', 'expected', 'delivered', 'duplicates']) m[k] = sum(ok, k);
+      if (m.mismatched !== undefined) m.mismatched = sum(ok, 'mismatched');
       m.delivery_ratio = m.delivered / m.expected;
       m.cpu_us_per_delivered = sum(ok, 'cpu_ns') / m.delivered / 1e3;
       m.cpu_us_per_message = sum(ok, 'cpu_ns') / m.messages / 1e3;
@@ -230,6 +241,10 @@ function write(file, metaFile) {
     '  one process per connection and one shared log file, cannot beat.',
     '- **cat**: websocketd running `cat`, the least any websocketd program costs to',
     '  join and echo (it has no room, so no fan-out).', '',
+    'chat_server also runs with clients of its JSON protocol (issue 11), as',
+    '**chat_server_json**: the same program under the same websocketd, in the join',
+    'and the fan-out, right after the legacy clients in every round (section',
+    '"JSON protocol").', '',
     'A fourth, **broadcast** ([bench/broadcast.js](../bench/broadcast.js)), is a',
     'single-process Node `ws` server without websocketd; it runs only in the fan-out',
     'of rooms of up to 50 (section "Against a single-process server").', '',
@@ -242,7 +257,8 @@ function write(file, metaFile) {
     'of every process under websocketd, websocketd itself excluded; processes that',
     'exited during a join run are counted through websocketd\'s `cutime`+`cstime`.',
     'Memory is `/proc/PID/smaps_rollup` of every process under websocketd.  A ratio',
-    'is chat_server / floor (or / cat); below 1 chat_server is the cheaper one.', '');
+    'is chat_server / floor (or / cat); below 1 chat_server is the cheaper one.  In',
+    'section "JSON protocol" it is JSON / legacy.', '');
 
   // ---------------------------------------------------------- join
   p('## Join', '',
@@ -300,6 +316,7 @@ function write(file, metaFile) {
   let worstP99 = null;
   let worstCpu = null;
   const cpuRows = [];
+  const fanOf = (v, n) => R.get(v, 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
   for (const n of sizes) {
     const cs = R.get('chat_server', 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
     const fl = R.get('floor', 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
@@ -408,8 +425,71 @@ function write(file, metaFile) {
   }
   if (idleRows.length) p('Idle room: CPU of the whole tree while nobody says anything.', '', table(['room', ...V], idleRows), '');
 
+  // ---------------------------------------------------------- JSON protocol
+  const J = 'chat_server_json';
+  if (R.runs.some((r) => r.variant === J)) {
+    p('## JSON protocol', '',
+      'chat_server with clients of the JSON protocol of issue 11: the same program under',
+      'the same websocketd and BASE_DIR, only the clients differ.  They connect with',
+      '`?proto=json`, are ready at the `{"type":"welcome"}` event and send',
+      '`{"type":"message","text":...}`; a line counts as delivered when a',
+      '`{"type":"message"}` event with the text sent, from its sender, arrives.  They run',
+      'right after the legacy clients in every round of the join and of the fan-out',
+      '(rooms of up to 500; filling a room of 2000 takes minutes).  CPU per delivered',
+      'line is measured as in section "CPU": the processes under websocketd, websocketd',
+      'apart; "with websocketd" adds it.  Issue 11 asks the JSON cost per delivered line',
+      'to stay within 1.1× of the legacy protocol\'s in the same run.  A ratio is JSON /',
+      'legacy; below 1 the JSON clients cost less.', '');
+    const jRows = [];
+    const jRatios = [];
+    for (const n of sizes) {
+      const lg = fanOf('chat_server', n);
+      const js = fanOf(J, n);
+      if (!js) continue;
+      const own = (r) => val(r, (q) => q.cpu_us_per_delivered);
+      const wsd = (r) => val(r, (q) => q.websocketd_cpu_us_per_delivered);
+      const whole = (r) => (own(r) === null || wsd(r) === null ? null : own(r) + wsd(r));
+      const rc = ratio(own(js), own(lg));
+      jRatios.push({ n, rc, json: own(js), legacy: own(lg) });
+      const lat = (r) => status(r) || `${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p99)}`;
+      const dl = (r) => (r && !r.skipped ? fmt(r.delivery_ratio, 3) : '–');
+      jRows.push([n, status(lg) || fmt(own(lg)), status(js) || fmt(own(js)), fmtRatio(rc),
+        rc === null ? '**not measured**' : verdict(rc, 1.1),
+        `${fmt(wsd(lg))} / ${fmt(wsd(js))}`, fmtRatio(ratio(whole(js), whole(lg))),
+        lat(lg), lat(js), `${dl(lg)} / ${dl(js)}`]);
+    }
+    p('Fan-out (section "Fan-out"): CPU per delivered line and latency.', '',
+      table(['N', 'legacy µs/delivered', 'JSON µs/delivered', 'JSON/legacy', '≤ 1.1×',
+        'websocketd µs/delivered legacy / JSON', 'JSON/legacy with websocketd',
+        'legacy p50 / p99 (ms)', 'JSON p50 / p99 (ms)', 'delivery legacy / JSON'], jRows), '');
+    const measured = jRatios.filter((x) => x.rc !== null);
+    const worst = measured.reduce((w, x) => (w === null || x.rc > w.rc ? x : w), null);
+    const missing = jRatios.filter((x) => x.rc === null).map((x) => x.n);
+    targets.push(['JSON protocol: CPU per delivered line, worst N',
+      [worst ? `N=${worst.n}: ${fmt(worst.json)} / ${fmt(worst.legacy)} µs (JSON / legacy)` : 'no JSON fan-out completed',
+        ...(missing.length ? [`not measured at N=${missing.join(', ')} (section "JSON protocol")`] : [])].join('; '),
+      worst ? fmtRatio(worst.rc) : '–', '≤ 1.1× at every N',
+      worst && !missing.length && worst.rc <= 1.1 ? 'met' : '**not met**']);
+    const joinJRows = [];
+    for (const present of [0, 100]) {
+      const lg = R.get('chat_server', 'join', (r) => (r.present || 0) === present);
+      const js = R.get(J, 'join', (r) => (r.present || 0) === present);
+      if (!js) continue;
+      const label = present ? ` (room of ${present})` : '';
+      for (const [name, get] of [['join p50', (r) => r.join_ms.p50], ['join p95', (r) => r.join_ms.p95],
+        ['CPU per join', (r) => r.cpu_ms_per_join], ['websocketd CPU per join', (r) => r.websocketd_cpu_ms_per_join]]) {
+        const a = val(lg, get);
+        const b = val(js, get);
+        joinJRows.push([`${name}${label}`, (lg && status(lg)) || fmt(a), status(js) || fmt(b), fmtRatio(ratio(b, a)), 'ms']);
+      }
+    }
+    if (joinJRows.length) {
+      p('Join (section "Join"): up to the welcome, legacy line or JSON event.', '',
+        table(['figure', 'legacy', 'JSON', 'JSON/legacy', 'unit'], joinJRows), '');
+    }
+  }
+
   // ---------------------------------------------------------- single process
-  const fanOf = (v, n) => R.get(v, 'fanout', (r) => (r.n ?? Number(/--n=(\d+)/.exec(r.options)?.[1])) === n);
   const bSizes = sizes.filter((n) => fanOf('broadcast', n));
   if (bSizes.length) {
     p('## Against a single-process server', '',
@@ -475,15 +555,15 @@ function write(file, metaFile) {
   }
 
   // ---------------------------------------------------------- delivery
-  const incomplete = R.runs.filter((r) => !r.skipped && (!r.completed || !delivered(r) || r.duplicates));
+  const incomplete = R.runs.filter((r) => !r.skipped && (!r.completed || !clean(r)));
   p('## Delivery', '',
     incomplete.length
-      ? `${incomplete.length} run(s) did not complete or lost lines:\n\n${incomplete.map((r) => `- ${r.scenario} ${r.variant} \`${r.options || ''}\`: ${r.error || `delivery ratio ${r.delivery_ratio}, ${r.duplicates || 0} duplicates`}`).join('\n')}`
+      ? `${incomplete.length} run(s) did not complete or lost lines:\n\n${incomplete.map((r) => `- ${r.scenario} ${r.variant} \`${r.options || ''}\`: ${r.error || `delivery ratio ${r.delivery_ratio}, ${r.duplicates || 0} duplicates${r.mismatched ? `, ${r.mismatched} events with a token that were not its message` : ''}`}`).join('\n')}`
       : `Every run completed, and every line of every run reached every member it was meant for exactly once (${R.runs.filter((r) => r.delivery_ratio !== undefined).length} runs with a delivery ratio, all 1).`, '');
 
   // ---------------------------------------------------------- targets, first
   const head = out.splice(0, out.indexOf('## Join'));
-  const summary = ['## Targets of issue 6', '',
+  const summary = ['## Targets of issues 6 and 11', '',
     table(['target', 'chat_server / baseline', 'ratio', 'target', ''], targets), ''];
   let analysis = `${A_START}\n## What the numbers show\n\n(not written yet)\n${A_END}`;
   if (fs.existsSync(DOC)) {

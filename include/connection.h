@@ -77,6 +77,8 @@ struct chat {
 	struct buf decoded; /* what decoding a request had to build */
 	off_t history_end; /* the log's size at our join: lines before it are
 	                      the replayed history */
+	ino_t history_ino; /* ... of this log file */
+	off_t history_seen; /* the follower's offset when last looked at */
 	bool history_done; /* the end of the history was told */
 };
 

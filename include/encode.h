@@ -31,6 +31,11 @@ struct encoder {
 	enum wire_proto proto;
 	bool legacy_guard; /* LEGACY_CLIENT */
 	struct buf colors; /* JSON: ",<name>:<colour>" of the last user list */
+	/* JSON: the last line time written, for the lines of the same second */
+	int time_clock;
+	time_t time_now;
+	char time_text[32];
+	size_t time_len;
 };
 
 /* What a line is, besides its text. */

@@ -16,8 +16,10 @@ enum request_kind {
 	REQUEST_TEXT,     /* legacy chat line: private when its first word is
 	                     "<name>:" of a member present, else for the room */
 	REQUEST_MESSAGE,  /* for the room, whatever it looks like */
-	REQUEST_PRIVATE,  /* "<to>: <text or signalling JSON>": to that member
-	                     only; refused (REFUSAL_NOT_PRESENT) when absent */
+	REQUEST_PRIVATE,  /* "<to>: <text>": a whisper to that member only,
+	                     whatever its text; refused when it is absent */
+	REQUEST_SIGNAL,   /* "<to>: <JSON object>": WebRTC signalling to that
+	                     member only; refused when it is absent */
 	REQUEST_COMMAND,  /* "/..." */
 	REQUEST_REFUSED,  /* refused by the decoder: see refusal */
 };

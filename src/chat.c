@@ -143,6 +143,8 @@ static int history_end(struct chat *c)
 	if (fstatat(c->rooms_fd, c->log_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	c->history_end = st.st_size;
+	c->history_ino = st.st_ino;
+	c->history_seen = 0;
 	return 0;
 }
 

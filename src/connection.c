@@ -27,8 +27,14 @@ void chat_tell(struct chat *c, enum refusal why, const char *message)
  * one has no such line). */
 static void end_history(struct chat *c)
 {
+	/* A rotation (a new file, or the old one cut) ends it too: what the
+	 * follower reads then was written after our join. */
+	bool rotated = c->follower.fd >= 0 &&
+	               (c->follower.ino != c->history_ino ||
+	                c->follower.offset < c->history_seen);
+	c->history_seen = c->follower.offset;
 	if (c->history_done || !c->following ||
-	    c->follower.offset < c->history_end)
+	    (c->follower.offset < c->history_end && !rotated))
 		return;
 	c->history_done = true;
 	if (encode_history_end(&c->encoder, time(NULL), &c->encoded) == 0 &&
@@ -40,7 +46,7 @@ int chat_show(struct chat *c, const char *line, size_t len, bool private_line)
 {
 	const struct line_context ctx = {
 		.now = time(NULL),
-		.history = !private_line && c->follower.offset < c->history_end,
+		.history = !private_line && !c->history_done,
 		.private_line = private_line,
 	};
 	const char *data;

@@ -142,6 +142,17 @@ static void decode_command(json_t *obj, struct request *rq,
 		refuse(rq, REFUSAL_MALFORMED);
 }
 
+/* True when p[0..n) is one whole JSON object. */
+static bool is_json_object(const char *p, size_t n)
+{
+	if (n < 2 || p[0] != '{')
+		return false;
+	json_t *v = json_loadb(p, n, 0, NULL);
+	bool object = json_is_object(v);
+	json_decref(v);
+	return object;
+}
+
 static void decode_whisper(json_t *obj, struct request *rq,
                            struct buf *scratch)
 {
@@ -167,9 +178,9 @@ static void decode_whisper(json_t *obj, struct request *rq,
 		rq->kind = REQUEST_EMPTY;
 		rq->len = 0;
 		rq->text[0] = '\0';
-	} else if (rq->text[head] == '{') {
-		/* On the way, "<to>: {..." is WebRTC signalling, for legacy
-		 * clients and for routing alike: a whisper may not look so. */
+	} else if (is_json_object(rq->text + head, rq->len - head)) {
+		/* On the way "<to>: {...}" is WebRTC signalling: a whisper
+		 * that is a JSON object would reach its addressee as one. */
 		refuse(rq, REFUSAL_MALFORMED);
 	}
 }
@@ -196,7 +207,7 @@ static void decode_signal(json_t *obj, struct request *rq,
 		refuse(rq, json ? build_failure() : REFUSAL_SERVER);
 		return;
 	}
-	settle(rq, REQUEST_PRIVATE, scratch);
+	settle(rq, REQUEST_SIGNAL, scratch);
 }
 
 typedef void decode_fn(json_t *obj, struct request *rq,

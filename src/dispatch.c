@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "elapsed.h"
+#include "event.h"
 #include "flood.h"
 #include "format.h"
 #include "decode.h"
@@ -21,9 +22,13 @@
 
 /* How a chat line may be routed (request.h). */
 enum routing {
-	ROUTING_AUTO,    /* legacy: private when addressed to someone here */
+	ROUTING_AUTO,    /* legacy: private when addressed to someone here;
+	                    signalling when its text starts with '{' */
 	ROUTING_ROOM,    /* for the room, whatever it looks like */
-	ROUTING_PRIVATE, /* for its addressee only, or for nobody */
+	ROUTING_WHISPER, /* for its addressee only, or for nobody: a whisper
+	                    whatever its text */
+	ROUTING_SIGNAL,  /* for its addressee only, or for nobody: WebRTC
+	                    signalling */
 };
 
 /* How long a private line waits for a member whose queue is full. */
@@ -182,10 +187,15 @@ static int hand_over(struct chat *c, int sock, long ms)
  * signalling re-serialised.  False, the sender told why, when it is not
  * to be sent; *whisper says which it is. */
 static bool format_private_line(struct chat *c, const char *msg, size_t len,
-                                const struct route *r, bool *whisper)
+                                const struct route *r, enum routing how,
+                                bool *whisper)
 {
-	enum signalling_kind kind = signalling_check(r->text, r->text_len,
-	                                             &c->relay);
+	enum signalling_kind kind = how == ROUTING_WHISPER ? SIGNALLING_NONE
+	                            : signalling_check(r->text, r->text_len,
+	                                               &c->relay);
+	if (how == ROUTING_SIGNAL && kind == SIGNALLING_NONE)
+		kind = SIGNALLING_MALFORMED; /* an object, but no offer, answer
+		                                or candidate */
 	if (kind == SIGNALLING_MALFORMED || kind == SIGNALLING_TOO_LARGE) {
 		chat_tell(c, kind == SIGNALLING_TOO_LARGE ? REFUSAL_SIGNAL_TOO_LARGE
 		                                       : REFUSAL_BAD_SIGNAL,
@@ -221,10 +231,10 @@ static void whisper_taken(struct chat *c, const char *target)
  * itself here: see send_archived).  No lock is held, so the target may
  * take its time, up to PRIVATE_WAIT_MS. */
 static void send_private(struct chat *c, const char *msg, size_t len,
-                         const struct route *r)
+                         const struct route *r, enum routing how)
 {
 	bool whisper;
-	if (!format_private_line(c, msg, len, r, &whisper))
+	if (!format_private_line(c, msg, len, r, how, &whisper))
 		return;
 	int sock = inbox_connect(c->run_fd, r->member_fd);
 	if (sock < 0 || hand_over(c, sock, PRIVATE_WAIT_MS) < 0) {
@@ -262,10 +272,27 @@ static bool stray_signalling(struct chat *c, const struct route *r)
 
 /* An ordinary message: to the room log, with the others of its read from
  * stdin (at once when the room lock is held). */
+/* A message that starts with a space and a command's result sentence
+ * would read as that result in the log (JSON clients see a command). */
+static bool forges_result(struct chat *c, const char *msg, size_t len)
+{
+	struct event ev;
+	if (len == 0 || msg[0] != ' ' ||
+	    format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0)
+		return false;
+	event_parse(c->line.data, c->line.len - 1, false, &ev);
+	if (ev.kind != EVENT_RESULT)
+		return false;
+	chat_tell(c, REFUSAL_MISLEADING, "message not sent: it would read as "
+	          "the result of a command");
+	return true;
+}
+
 static void publish(struct chat *c, const char *msg, size_t len,
                     const struct route *r)
 {
-	if (stray_signalling(c, r) || too_long(c, len))
+	if (stray_signalling(c, r) || too_long(c, len) ||
+	    forges_result(c, msg, len))
 		return;
 	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
 	    chat_append_soon(c) < 0)
@@ -296,7 +323,7 @@ static void tell_absent(struct chat *c, const struct route *r)
 static void to_room(struct chat *c, const char *msg, size_t len,
                     const struct route *r, enum routing how)
 {
-	if (how == ROUTING_PRIVATE)
+	if (how == ROUTING_WHISPER || how == ROUTING_SIGNAL)
 		tell_absent(c, r);
 	else
 		publish(c, msg, len, r);
@@ -311,7 +338,7 @@ static void send_routed(struct chat *c, const char *msg, size_t len,
 		chat_append_batch(c); /* what was said before goes first */
 	switch (kind) {
 	case ROUTE_PRIVATE:
-		send_private(c, msg, len, &r);
+		send_private(c, msg, len, &r, how);
 		close(r.member_fd);
 		return;
 	case ROUTE_GONE:
@@ -343,10 +370,11 @@ static bool same_file(int a, int b)
  * then logs it.  True when the target's queue is full: *p then holds the
  * connection to it, to wait on. */
 static bool try_private_now(struct chat *c, const char *msg, size_t len,
-                            const struct route *r, struct pending *p)
+                            const struct route *r, enum routing how,
+                            struct pending *p)
 {
 	bool whisper;
-	if (!format_private_line(c, msg, len, r, &whisper))
+	if (!format_private_line(c, msg, len, r, how, &whisper))
 		return false;
 	int sock = inbox_connect(c->run_fd, r->member_fd);
 	if (sock >= 0 && inbox_try_send(sock, c->line.data, c->line.len) == 0) {
@@ -383,7 +411,7 @@ static bool archive_first(struct chat *c, const char *msg, size_t len,
 		drop_for_dead(c, r.target);
 		return false;
 	}
-	bool wait = try_private_now(c, msg, len, &r, p);
+	bool wait = try_private_now(c, msg, len, &r, how, p);
 	if (!wait)
 		close(r.member_fd);
 	return wait;
@@ -455,14 +483,31 @@ static bool whisper_shaped(const char *msg, size_t len)
 	return !space || !signalling_is_attempt(space + 1, len - word - 1);
 }
 
+/* With WHISPER_LOG=full a line "Bob: ..." in the log is taken for an
+ * archived whisper while Bob is present (filter.h): a JSON message of that
+ * shape would be hidden from everybody.  Refused, so the sender knows. */
+static bool hidden_as_whisper(struct chat *c, const char *msg, size_t len)
+{
+	struct route r;
+	if (c->cfg->whisper_log != WHISPER_LOG_FULL || !whisper_shaped(msg, len) ||
+	    route_message(msg, len, c->users_fd, c->room, &r) == ROUTE_ROOM)
+		return false;
+	if (r.member_fd >= 0)
+		close(r.member_fd);
+	chat_tell(c, REFUSAL_MISLEADING, "message not sent: it would be taken "
+	          "for a whisper; send it as one");
+	return true;
+}
+
 static void send_message(struct chat *c, const char *msg, size_t len,
                          enum routing how)
 {
 	if (how == ROUTING_ROOM) {
 		struct route none = { .member_fd = -1 };
-		publish(c, msg, len, &none);
+		if (!hidden_as_whisper(c, msg, len))
+			publish(c, msg, len, &none);
 	} else if (c->cfg->whisper_log == WHISPER_LOG_FULL &&
-	           whisper_shaped(msg, len)) {
+	           (how == ROUTING_WHISPER || whisper_shaped(msg, len))) {
 		send_archived(c, msg, len, how);
 	} else {
 		send_routed(c, msg, len, how);
@@ -561,7 +606,10 @@ void dispatch_line(struct chat *c, char *text, size_t len)
 		send_message(c, rq.text, rq.len, ROUTING_ROOM);
 		break;
 	case REQUEST_PRIVATE:
-		send_message(c, rq.text, rq.len, ROUTING_PRIVATE);
+		send_message(c, rq.text, rq.len, ROUTING_WHISPER);
+		break;
+	case REQUEST_SIGNAL:
+		send_message(c, rq.text, rq.len, ROUTING_SIGNAL);
 		break;
 	}
 	buf_done(&c->decoded, MESSAGE_KEEP);

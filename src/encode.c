@@ -17,6 +17,9 @@ void encoder_init(struct encoder *e, enum wire_proto p, bool legacy_guard)
 	e->legacy_guard = legacy_guard;
 	/* Bounded by the lines it is learnt from (FOLLOW_LINE_MAX). */
 	buf_init(&e->colors, 0);
+	e->time_clock = -2; /* no line's: nothing cached */
+	e->time_now = 0;
+	e->time_len = 0;
 }
 
 void encoder_free(struct encoder *e)

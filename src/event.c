@@ -164,17 +164,19 @@ static void read_chat(struct cursor c, bool private_line, struct event *ev)
 {
 	if (private_line && read_private(c, ev))
 		return;
+	struct cursor text = c;
 	if (eat(&c, " ")) {
-		/* Results carry their own leading space; a message cannot
-		 * start with one (dispatch refuses it), so two spaces are a
-		 * result whatever follows. */
+		/* Results carry their own leading space.  A message may start
+		 * with one too, but never with a result's sentence (dispatch
+		 * refuses that): a sentence we do not know is a message. */
 		ev->kind = EVENT_RESULT;
 		ev->text = rest(&c);
 		read_result(ev);
-		return;
+		if (ev->result != RESULT_OTHER)
+			return;
 	}
 	ev->kind = EVENT_MESSAGE;
-	ev->text = rest(&c);
+	ev->text = rest(&text);
 }
 
 /* A word running to the end of the line: a room or a target. */

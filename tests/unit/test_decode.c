@@ -21,7 +21,8 @@
 static const char *const kind_names[] = {
 	[REQUEST_EMPTY] = "empty",     [REQUEST_TEXT] = "text",
 	[REQUEST_MESSAGE] = "message", [REQUEST_PRIVATE] = "private",
-	[REQUEST_COMMAND] = "command", [REQUEST_REFUSED] = "refused",
+	[REQUEST_SIGNAL] = "signal",   [REQUEST_COMMAND] = "command",
+	[REQUEST_REFUSED] = "refused",
 };
 
 /* A typo in a case file must not make a check silently vanish. */
