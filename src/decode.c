@@ -107,18 +107,27 @@ static enum refusal start_private(json_t *obj, struct buf *scratch)
 	return REFUSAL_COUNT;
 }
 
-static void decode_message(json_t *obj, struct request *rq,
-                           struct buf *scratch)
+/* Puts the string "text" of obj into scratch; false (rq refused) when it
+ * is missing or does not fit. */
+static bool take_text(json_t *obj, struct request *rq, struct buf *scratch)
 {
 	const char *text = string_field(obj, "text");
 	if (!text) {
 		refuse(rq, REFUSAL_MALFORMED);
-		return;
+		return false;
 	}
 	if (start_text(scratch, text) < 0) {
 		refuse(rq, build_failure());
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void decode_message(json_t *obj, struct request *rq,
+                           struct buf *scratch)
+{
+	if (!take_text(obj, rq, scratch))
+		return;
 	/* Nothing left to say is not an error, as for a legacy line. */
 	if (settle(rq, REQUEST_MESSAGE, scratch) == 0)
 		rq->kind = REQUEST_EMPTY;
@@ -127,15 +136,8 @@ static void decode_message(json_t *obj, struct request *rq,
 static void decode_command(json_t *obj, struct request *rq,
                            struct buf *scratch)
 {
-	const char *text = string_field(obj, "text");
-	if (!text) {
-		refuse(rq, REFUSAL_MALFORMED);
+	if (!take_text(obj, rq, scratch))
 		return;
-	}
-	if (start_text(scratch, text) < 0) {
-		refuse(rq, build_failure());
-		return;
-	}
 	/* Checked after cleaning, as a legacy line is: "\u0001/dice" is a
 	 * command, and a command with nothing in it is no request. */
 	if (settle(rq, REQUEST_COMMAND, scratch) == 0 || rq->text[0] != '/')

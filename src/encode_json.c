@@ -214,29 +214,6 @@ static void learn_colors(struct encoder *e, struct event_span list)
 		buf_clear(&e->colors); /* unknown, rather than stale */
 }
 
-/* The colour of name in the last user list; COLOR_DEFAULT, as presence
- * shows a colour it cannot read, when it is not there. */
-static json_t *color_of(const struct encoder *e, struct event_span name)
-{
-	const char *p = e->colors.data;
-	if (!p || name.len == 0)
-		return json_string_nocheck(COLOR_DEFAULT);
-	const char *end = p + e->colors.len;
-	while ((p = memchr(p, ',', (size_t)(end - p)))) {
-		p++;
-		if ((size_t)(end - p) <= name.len ||
-		    memcmp(p, name.p, name.len) != 0 || p[name.len] != ':')
-			continue;
-		const char *c = p + name.len + 1;
-		const char *stop = memchr(c, ',', (size_t)(end - c));
-		size_t n = stop ? (size_t)(stop - c) : (size_t)(end - c);
-		if (n)
-			return bytes(c, n);
-		break;
-	}
-	return json_string_nocheck(COLOR_DEFAULT);
-}
-
 /* ---- the frequent events, written by hand ----
  *
  * A message reaches every member: building a jansson object per line and
@@ -424,21 +401,6 @@ static int encode_frequent(struct encoder *e, const struct event *ev,
 
 /* ---- events ---- */
 
-static json_t *users(struct obj *o, struct event_span list)
-{
-	json_t *array = json_array();
-	struct event_span name, color;
-	while (event_next_user(&list, &name, &color)) {
-		struct obj user = { json_object(), false };
-		put(&user, "name", span_str(name));
-		put(&user, "color", color.len ? span_str(color)
-		                              : json_string_nocheck(COLOR_DEFAULT));
-		o->failed = o->failed || user.failed;
-		append(o, array, user.json);
-	}
-	return array;
-}
-
 static json_t *dice_result(struct obj *o, const struct event_dice *d)
 {
 	struct obj r = { json_object(), false };
@@ -542,25 +504,13 @@ static const char *type_of(enum event_kind kind)
 	return "line";
 }
 
-static int encode_event(const struct encoder *e, const struct event *ev,
-                        time_t t, bool history, struct buf *out)
+static int encode_event(const struct event *ev, time_t t, bool history,
+                        struct buf *out)
 {
 	if (ev->kind == EVENT_WHISPER || ev->kind == EVENT_SIGNAL)
 		return encode_private(ev, t, history, out);
 	struct obj o = start(type_of(ev->kind), t);
 	switch (ev->kind) {
-	case EVENT_JOIN:
-	case EVENT_QUIT:
-		put(&o, "name", span_str(ev->name));
-		break;
-	case EVENT_USERS:
-		put(&o, "users", users(&o, ev->text));
-		break;
-	case EVENT_MESSAGE:
-		put(&o, "from", span_str(ev->name));
-		put(&o, "color", color_of(e, ev->name));
-		put(&o, "text", span_str(ev->text));
-		break;
 	case EVENT_RESULT:
 		put(&o, "from", span_str(ev->name));
 		put_result(&o, ev);
@@ -584,10 +534,9 @@ int json_encode_line(struct encoder *e, const char *line, size_t len,
 	event_parse(line, len, ctx->private_line, &ev);
 	if (ev.kind == EVENT_USERS)
 		learn_colors(e, ev.text);
-	int rc = ev.clock < 0 ? 0 : encode_frequent(e, &ev, ctx->now,
-	                                            ctx->history, out);
+	int rc = encode_frequent(e, &ev, ctx->now, ctx->history, out);
 	if (rc < 0 ||
-	    (rc == 0 && encode_event(e, &ev, event_when(ev.clock, ctx->now),
+	    (rc == 0 && encode_event(&ev, event_when(ev.clock, ctx->now),
 	                             ctx->history, out) < 0))
 		return -1;
 	*data = out->data;
