@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "color.h"
+#include "presence.h"
 #include "text.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
@@ -326,26 +327,28 @@ static int close_event(bool history, struct buf *out)
 	       buf_append(out, "}\n", 2) < 0 ? -1 : 0;
 }
 
-/* The colour of name in the last user list, or COLOR_DEFAULT. */
+/* The colour of name in the last user list, or COLOR_DEFAULT.  One
+ * memmem for ",<name>:": a message in a room of hundreds must not walk
+ * the list entry by entry. */
 static struct event_span color_span(const struct encoder *e,
                                     struct event_span name)
 {
-	const char *p = e->colors.data;
 	struct event_span gray = { COLOR_DEFAULT, strlen(COLOR_DEFAULT) };
-	if (!p || name.len == 0)
+	char needle[PRESENCE_NAME_MAX + 3];
+	if (!e->colors.data || name.len == 0 || name.len > PRESENCE_NAME_MAX)
 		return gray;
-	const char *end = p + e->colors.len;
-	while ((p = memchr(p, ',', (size_t)(end - p)))) {
-		p++;
-		if ((size_t)(end - p) <= name.len ||
-		    memcmp(p, name.p, name.len) != 0 || p[name.len] != ':')
-			continue;
-		const char *c = p + name.len + 1;
-		const char *stop = memchr(c, ',', (size_t)(end - c));
-		size_t n = stop ? (size_t)(stop - c) : (size_t)(end - c);
-		return n ? (struct event_span){ c, n } : gray;
-	}
-	return gray;
+	needle[0] = ',';
+	memcpy(needle + 1, name.p, name.len);
+	needle[name.len + 1] = ':';
+	const char *end = e->colors.data + e->colors.len;
+	const char *p = memmem(e->colors.data, e->colors.len, needle,
+	                       name.len + 2);
+	if (!p)
+		return gray;
+	const char *c = p + name.len + 2;
+	const char *stop = memchr(c, ',', (size_t)(end - c));
+	size_t n = stop ? (size_t)(stop - c) : (size_t)(end - c);
+	return n ? (struct event_span){ c, n } : gray;
 }
 
 static int put_users(struct buf *out, struct event_span list)
