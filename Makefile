@@ -55,7 +55,7 @@ SAN_BIN  := $(BUILD)/san/chat_server
 # One test file at a time, on Node.js 18 and newer (tests/run-integration.js).
 NODE_TEST := node tests/run-integration.js
 
-.PHONY: all check unit integration integration-san install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
+.PHONY: all check test-deps unit integration integration-san install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
 
 all: $(BIN)
 
@@ -105,7 +105,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-check: fuzz-smoke lint unit integration integration-san bench-smoke
+# The quick start's second command on a fresh Debian machine: what the
+# tests need beyond `make run` is installed first (sudo when not root).
+check: test-deps
+	$(MAKE) fuzz-smoke lint unit integration integration-san bench-smoke
+
+test-deps:
+	.ci/install-deps test
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
