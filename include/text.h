@@ -17,4 +17,7 @@ bool text_is_utf8(const char *s, size_t len);
  * from valid UTF-8 text in place.  Returns the new length. */
 size_t text_strip_controls(char *s, size_t len);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int text_hex_digit(char c);
+
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "text.h"
+
 /* See cookie.h for the rules; they are PHP's (main/php_variables.c:
  * php_default_treat_data and php_register_variable_ex), checked against
  * php-cgi 8.2. */
@@ -87,17 +89,6 @@ static enum occurrence classify(const char *raw, size_t len, const char *name,
 	return ARRAY;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* PHP's rawurldecode() of v into out, up to the first decoded NUL byte.
  * False when the result does not fit in outsz - 1 bytes. */
 static bool decode(struct span v, char *out, size_t outsz)
@@ -106,8 +97,8 @@ static bool decode(struct span v, char *out, size_t outsz)
 	for (size_t i = 0; i < v.len; i++) {
 		char c = v.p[i];
 		if (c == '%' && i + 2 < v.len) {
-			int hi = hex_value(v.p[i + 1]);
-			int lo = hex_value(v.p[i + 2]);
+			int hi = text_hex_digit(v.p[i + 1]);
+			int lo = text_hex_digit(v.p[i + 2]);
 			if (hi >= 0 && lo >= 0) {
 				c = (char)(hi * 16 + lo);
 				i += 2;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 /* Test code: an allocation that fails ends the run. */
 static void *xrealloc(void *p, size_t n)
 {
@@ -23,17 +25,6 @@ static char *xstrndup(const char *s, size_t n)
 	memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
-}
-
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Undoes the escapes of a "key*:" value in place.  Returns the new length,
@@ -54,12 +45,15 @@ static long unescape(char *s, size_t len)
 		case 'r': s[o++] = '\r'; break;
 		case 'n': s[o++] = '\n'; break;
 		case '0': s[o++] = '\0'; break;
-		case 'x':
-			if (i + 2 >= len || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0)
+		case 'x': {
+			int hi = i + 2 < len ? text_hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < len ? text_hex_digit(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
 				return -1;
-			s[o++] = (char)(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+			s[o++] = (char)(hi * 16 + lo);
 			i += 2;
 			break;
+		}
 		default:
 			return -1;
 		}
