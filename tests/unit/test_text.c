@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +245,18 @@ static void test_strip_edges(void **state)
 	STRIP("end\n", "end");
 }
 
+/* Every byte: the digits of both cases, and nothing else. */
+static void test_hex_digit(void **state)
+{
+	(void)state;
+	const char *digits = "0123456789abcdef";
+	for (int c = 0; c < 256; c++) {
+		const char *at = c ? strchr(digits, tolower(c)) : NULL;
+		int want = at && isxdigit(c) ? (int)(at - digits) : -1;
+		assert_int_equal(text_hex_digit((char)c), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_strip_del_and_c1),
 		cmocka_unit_test(test_strip_keeps_other_text),
 		cmocka_unit_test(test_strip_edges),
+		cmocka_unit_test(test_hex_digit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
