@@ -1,5 +1,5 @@
-/* A client line as dispatch.c handles it: parse_request (UTF-8 check,
- * control characters stripped), then command_run for "/..." (/dice with a
+/* A client line as dispatch.c handles it: decode_request in the legacy
+ * protocol (UTF-8 check, control characters stripped), then command_run for "/..." (/dice with a
  * deterministic source, /color on a real presence file, unknown commands),
  * or route_message for a message ("Alice: ..." reaches the one member;
  * the text after any "<name>: " goes through signalling_check).  The
@@ -11,7 +11,7 @@
 #include "buf.h"
 #include "command.h"
 #include "format.h"
-#include "parse.h"
+#include "decode.h"
 #include "presence.h"
 #include "route.h"
 #include "signalling.h"
@@ -62,13 +62,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* The reader hands over a writable, NUL-terminated line. */
 	char *line = fuzz_strndup(data, size);
-	size_t len = size;
-	enum request_kind kind = parse_request(line, &len);
-	if (kind == REQUEST_BAD_UTF8) {
+	struct request rq;
+	struct buf scratch;
+	buf_init(&scratch, 0);
+	decode_request(WIRE_LEGACY, line, size, &rq, &scratch);
+	buf_free(&scratch);
+	enum request_kind kind = rq.kind;
+	size_t len = rq.len;
+	if (kind == REQUEST_REFUSED) {
+		FUZZ_CHECK(rq.refusal == REFUSAL_BAD_UTF8);
 		FUZZ_CHECK(!text_is_utf8((const char *)data, size));
 		free(line);
 		return 0;
 	}
+	/* The legacy decoder cleans the line in place. */
+	FUZZ_CHECK(kind == REQUEST_EMPTY || rq.text == line);
 	FUZZ_CHECK(len <= size && line[len] == '\0');
 	FUZZ_CHECK(text_is_utf8(line, len));
 	for (size_t i = 0; i < len; i++)
@@ -88,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(memchr(out.data, '\n', out.len) ==
 			           out.data + out.len - 1);
 		}
-	} else if (kind == REQUEST_MESSAGE) {
+	} else if (kind == REQUEST_TEXT) {
 		struct route r;
 		enum route_kind where = route_message(line, len, users_fd, ROOM, &r);
 		FUZZ_CHECK(where == ROUTE_ROOM || where == ROUTE_PRIVATE ||

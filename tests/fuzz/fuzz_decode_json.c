@@ -32,8 +32,12 @@ static void check_json(const struct request *rq)
 	case REQUEST_COMMAND:
 		FUZZ_CHECK(rq->len > 0 && rq->text[0] == '/');
 		break;
-	case REQUEST_PRIVATE: {
-		/* "<to>: ..." with a name a member can have. */
+	case REQUEST_PRIVATE:
+	case REQUEST_SIGNAL: {
+		/* "<to>: ..." with a name a member can have; a signal's
+		 * payload is an object. */
+		if (rq->kind == REQUEST_SIGNAL)
+			FUZZ_CHECK(strstr(rq->text, ": {") != NULL);
 		const char *sep = strstr(rq->text, ": ");
 		FUZZ_CHECK(sep != NULL);
 		char *to = fuzz_strndup((const uint8_t *)rq->text,
