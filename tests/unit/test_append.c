@@ -34,13 +34,7 @@ static int add(struct tmpdir *f, const char *name, const char *line)
 static const char *content(struct tmpdir *f, const char *name)
 {
 	static char text[64 * 1024];
-	int fd = openat(f->fd, name, O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, text, sizeof text - 1);
-	close(fd);
-	assert_true(n >= 0);
-	text[n] = '\0';
-	return text;
+	return tmpdir_read(f->fd, name, text, sizeof text);
 }
 
 static bool exists(struct tmpdir *f, const char *name)

@@ -99,13 +99,8 @@ static const char *result(const struct fixture *f)
 static void expect_presence_file(struct fixture *f, const char *want)
 {
 	char text[64];
-	int fd = openat(f->users_fd, "lobby_Alice", O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, text, sizeof text - 1);
-	close(fd);
-	assert_true(n >= 0);
-	text[n] = '\0';
-	assert_string_equal(text, want);
+	assert_string_equal(tmpdir_read(f->users_fd, "lobby_Alice", text,
+	                                sizeof text), want);
 }
 
 static void expect_listed_color(struct fixture *f, const char *color)

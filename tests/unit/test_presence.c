@@ -97,13 +97,7 @@ static bool exists(struct fixture *f, const char *name)
 static const char *file_text(struct fixture *f, const char *name)
 {
 	static char text[128];
-	int fd = openat(f->fd, name, O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, text, sizeof text - 1);
-	close(fd);
-	assert_true(n >= 0);
-	text[n] = '\0';
-	return text;
+	return tmpdir_read(f->fd, name, text, sizeof text);
 }
 
 /* The listing of room as "name:color," entries, like the user list. */

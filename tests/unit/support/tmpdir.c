@@ -1,3 +1,9 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "tmpdir.h"
 
 #include <fcntl.h>
@@ -47,4 +53,15 @@ int tmpdir_teardown(void **state)
 		tmpdir_remove(t->dir);
 	free(t);
 	return 0;
+}
+
+char *tmpdir_read(int dir_fd, const char *name, char *out, size_t size)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, out, size - 1);
+	close(fd);
+	assert_true(n >= 0);
+	out[n] = '\0';
+	return out;
 }

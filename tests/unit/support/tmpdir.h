@@ -13,6 +13,10 @@ bool tmpdir_make(char *dir, size_t size, const char *name);
  * followed). */
 void tmpdir_remove(const char *dir);
 
+/* Reads the whole file name in dir_fd into out (size bytes, NUL added):
+ * a cmocka failure when it cannot be opened or read.  Returns out. */
+char *tmpdir_read(int dir_fd, const char *name, char *out, size_t size);
+
 /* The whole fixture of suites that need nothing but a directory: a
  * scratch directory, open. */
 struct tmpdir {
