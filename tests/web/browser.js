@@ -10,7 +10,10 @@
 //   watch.assertClean();
 //   await browser.close();
 //
-// CHROMIUM names another executable than /usr/bin/chromium.
+// Environment: CHROMIUM names another executable than /usr/bin/chromium;
+// CHAT_TEST_CHROMIUM_SANDBOX=0 turns Chromium's sandbox off for a user
+// other than root too (root always runs without it: Chromium refuses
+// otherwise).
 
 const fs = require('node:fs');
 const path = require('node:path');
