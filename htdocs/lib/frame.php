@@ -25,8 +25,7 @@ function chat_page_start(string $title, string $current = '', array $scripts = [
     echo "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     echo '<title>', h($title), " · Chat</title>\n";
     echo "<link rel=\"stylesheet\" href=\"theme.css\">\n";
-    // No icon of our own; this keeps browsers from asking for /favicon.ico.
-    echo "<link rel=\"icon\" href=\"data:,\">\n";
+    echo "<link rel=\"icon\" href=\"img/smile.svg\" type=\"image/svg+xml\">\n";
     foreach ($scripts as $src) {
         echo '<script type="module" src="', h($src), "\"></script>\n";
     }

@@ -114,9 +114,7 @@ const CSP_LISTENER = `(() => {
  * Records what must not happen in a page: console errors, uncaught
  * exceptions, CSP violations (console errors; see CSP_LISTENER) and CSP
  * report requests.  allow: predicates on { text, url } of console errors
- * the test expects (an image it points at a blocked URL, say).  The
- * browser's own request for /favicon.ico, which no page makes, is not the
- * page's problem and is left out.
+ * the test expects (an image it points at a blocked URL, say).
  * Returns { label, problems, allow(fn) -> remove(), take(), assertClean() };
  * assertClean() throws with the problems not yet reported and then
  * forgets them, so that the next check reports only new ones.
@@ -129,7 +127,6 @@ function watchPage(page, label, { allow = [] } = {}) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const entry = { text: msg.text(), url: (msg.location() || {}).url || '' };
-    if (/^[a-z]+:\/\/[^/]+\/favicon\.ico$/.test(entry.url)) return;
     for (const fn of allowed) if (fn(entry)) return;
     problems.push(`console error: ${entry.text}${entry.url ? ` (${entry.url})` : ''}`);
   });
