@@ -4,7 +4,26 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DATADIR    ?= $(PREFIX)/share/chat_server
+MANDIR     ?= $(PREFIX)/share/man
+# Where systemd looks, for /usr and /usr/local alike (systemd-sysctl reads
+# /usr/local/lib/sysctl.d and /usr/lib/sysctl.d, never /usr/local/etc).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
+SYSCTLDIR      ?= $(PREFIX)/lib/sysctl.d
+# logrotate and AppArmor read /etc only: with another PREFIX, set these to
+# /etc/logrotate.d and /etc/apparmor.d (docs/deployment.md).
+LOGROTATEDIR   ?= $(SYSCONFDIR)/logrotate.d
+APPARMORDIR    ?= $(SYSCONFDIR)/apparmor.d
+# The Apache snippet: beside the pages by default, for an Include; a
+# package puts it in /etc/apache2/conf-available (a2enconf chat_server).
+APACHECONFDIR  ?= $(DATADIR)/apache2
+# What the unit starts chat_server under (Debian's websocketd).
+WEBSOCKETD     ?= /usr/bin/websocketd
 DESTDIR    ?=
+
+# The version is written once, in debian/changelog's first line.
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+VERSION := $(if $(VERSION),$(VERSION),unknown)
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
@@ -28,14 +47,25 @@ else
 DEPS_LIBS   := $(INIPARSER_LIBS) $(shell $(PKG_CONFIG) --libs jansson) -ldl
 endif
 
+# CPPFLAGS, CFLAGS and LDFLAGS given in the environment or on the command
+# line (dpkg-buildflags's, a distribution's) are kept, and what the build
+# needs is appended.  Such a build chooses its own optimisation level and
+# _FORTIFY_SOURCE level, and is not made to fail on a warning: -Werror is
+# for `make check`, which passes WERROR=-Werror to its sub-make.
+ifeq ($(strip $(CFLAGS)),)
 OPT      ?= -O2 -g
-WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+endif
+WERROR   ?=
+WARN     := -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wformat-security \
             -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith
-HARDEN   := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' $(DEPS_CFLAGS)
-CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) -MMD -MP
-LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LDLIBS   += $(DEPS_LIBS)
+FORTIFY  := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN   := -fstack-protector-strong -fPIE $(FORTIFY)
+override CPPFLAGS += -Iinclude -D_GNU_SOURCE \
+                     -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+                     -DCHAT_SERVER_VERSION='"$(VERSION)"' $(DEPS_CFLAGS)
+override CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) -MMD -MP
+override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+override LDLIBS   += $(DEPS_LIBS)
 
 # The sanitizer build runs the same integration suite.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -52,12 +82,19 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 BIN      := $(BUILD)/chat_server
 SAN_BIN  := $(BUILD)/san/chat_server
+# The unit, AppArmor profile, logrotate rule and man pages, with the paths
+# of the prefix (below).
+GEN      := $(BUILD)/gen
+GEN_CONF := $(GEN)/chat_server.service $(GEN)/apparmor.chat_server \
+            $(GEN)/logrotate.chat_server
+GEN_MAN  := $(GEN)/chat_server.8 $(GEN)/websocket_chat_server.ini.5
+GEN_ALL  := $(GEN_CONF) $(GEN_MAN)
 # One test file at a time, on Node.js 18 and newer (tests/run-integration.js).
 NODE_TEST := node tests/run-integration.js
 
-.PHONY: all check test-deps unit integration integration-san install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
+.PHONY: all check test-deps unit integration integration-san web packaging install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
 
-all: $(BIN)
+all: $(BIN) $(GEN_ALL)
 
 $(BIN): $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -70,7 +107,38 @@ $(BUILD)/sysconfdir: FORCE | $(BUILD)/obj
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
 $(BUILD)/obj/main.o $(BUILD)/obj/config.o $(BUILD)/san/main.o \
   $(BUILD)/san/config.o: $(BUILD)/sysconfdir
+# So is the version, in main.c alone.
+$(BUILD)/version: FORCE | $(BUILD)/obj
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/obj/main.o $(BUILD)/san/main.o: $(BUILD)/version
 FORCE:
+
+# ---- Files made from templates: the paths in them follow the prefix ----
+# conf/**/*.in and man/*.in, with @BINDIR@ and the like replaced; the
+# logrotate rule is kept as it works with PREFIX=/usr (the tests read it),
+# and only its /usr/bin/chat_server is replaced.
+SUBST    := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+            -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@WEBSOCKETD@|$(WEBSOCKETD)|g' \
+            -e 's|@MANDIR@|$(MANDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+            -e 's|@SYSTEMDUNITDIR@|$(SYSTEMDUNITDIR)|g' \
+            -e 's|@SYSCTLDIR@|$(SYSCTLDIR)|g' -e 's|@TMPFILESDIR@|$(TMPFILESDIR)|g' \
+            -e 's|@LOGROTATEDIR@|$(LOGROTATEDIR)|g' -e 's|@APPARMORDIR@|$(APPARMORDIR)|g'
+
+GEN_VARS := $(BINDIR) $(SYSCONFDIR) $(DATADIR) $(WEBSOCKETD) $(MANDIR) $(VERSION) \
+            $(SYSTEMDUNITDIR) $(SYSCTLDIR) $(TMPFILESDIR) $(LOGROTATEDIR) $(APPARMORDIR)
+$(GEN)/paths: FORCE | $(GEN)
+	@echo '$(GEN_VARS)' | cmp -s - $@ || echo '$(GEN_VARS)' > $@
+$(GEN):
+	mkdir -p $@
+
+$(GEN)/chat_server.service: conf/systemd/chat_server.service.in $(GEN)/paths
+	@echo 'SUBST $< > $@'; $(SUBST) $< > $@
+$(GEN)/apparmor.chat_server: conf/apparmor.d/chat_server.in $(GEN)/paths
+	@echo 'SUBST $< > $@'; $(SUBST) $< > $@
+$(GEN)/logrotate.chat_server: conf/logrotate.d/chat_server $(GEN)/paths
+	sed 's|/usr/bin/chat_server|$(BINDIR)/chat_server|g' $< > $@
+$(GEN)/%: man/%.in $(GEN)/paths
+	@echo 'SUBST $< > $@'; $(SUBST) $< > $@
 
 $(SAN_BIN): $(SAN_OBJ)
 	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -108,7 +176,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 # The quick start's second command on a fresh Debian machine: what the
 # tests need beyond `make run` is installed first (sudo when not root).
 check: test-deps
-	$(MAKE) fuzz-smoke lint unit integration integration-san bench-smoke
+	$(MAKE) WERROR=-Werror fuzz-smoke lint unit integration integration-san \
+	  web bench-smoke packaging
 
 test-deps:
 	.ci/install-deps test
@@ -123,17 +192,57 @@ integration-san: $(SAN_BIN) node_modules/.package-lock.json
 	CHAT_SERVER_BIN=$(abspath $(SAN_BIN)) CHAT_SERVER_SANITIZED=1 \
 	  $(NODE_TEST) tests/integration/
 
-install: $(BIN)
+# The web pages and the client, through Apache, in Chromium (tests/web/).
+# Once, against the normal build: what they test is the pages and the
+# client, which the sanitizers do not look at.
+web: $(BIN) node_modules/.package-lock.json
+	CHAT_SERVER_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/web/
+
+# The shipped files (unit, AppArmor profile, man pages, logrotate rule),
+# `make install` with both prefixes, and the Debian package, built from a
+# copy of the tree in $(BUILD)/pkg and unpacked into a throwaway root
+# (tests/packaging/).  The package build is one more compilation.
+packaging: $(BIN) $(GEN_ALL) node_modules/.package-lock.json
+	CHAT_SERVER_BIN=$(abspath $(BIN)) CHAT_SERVER_BUILD=$(abspath $(BUILD)) \
+	  $(NODE_TEST) tests/packaging/
+
+install: $(BIN) $(GEN_ALL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(DATADIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/chat_server
 	install -m 0644 conf/websocket_chat_server.ini $(DESTDIR)$(DATADIR)/websocket_chat_server.ini.sample
 	test -e $(DESTDIR)$(SYSCONFDIR)/websocket_chat_server.ini || \
 	  install -m 0644 conf/websocket_chat_server.ini $(DESTDIR)$(SYSCONFDIR)/websocket_chat_server.ini
-	install -d $(DESTDIR)$(SYSCONFDIR)/sysctl.d
-	install -m 0644 conf/sysctl.d/60-chat_server.conf $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
+	install -d $(DESTDIR)$(SYSCTLDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+	  $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(APPARMORDIR) \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 conf/sysctl.d/60-chat_server.conf $(DESTDIR)$(SYSCTLDIR)/60-chat_server.conf
+	install -m 0644 $(GEN)/chat_server.service $(DESTDIR)$(SYSTEMDUNITDIR)/chat_server.service
+	install -m 0644 conf/tmpfiles.d/chat_server.conf $(DESTDIR)$(TMPFILESDIR)/chat_server.conf
+	install -m 0644 $(GEN)/logrotate.chat_server $(DESTDIR)$(LOGROTATEDIR)/chat_server
+	install -m 0644 $(GEN)/apparmor.chat_server $(DESTDIR)$(APPARMORDIR)/chat_server
+	install -m 0644 $(GEN)/chat_server.8 $(DESTDIR)$(MANDIR)/man8/chat_server.8
+	install -m 0644 $(GEN)/websocket_chat_server.ini.5 $(DESTDIR)$(MANDIR)/man5/websocket_chat_server.ini.5
+	cd htdocs && find . -type d -exec install -d '$(DESTDIR)$(DATADIR)/htdocs/{}' ';' \
+	  && find . -type f -exec install -m 0644 '{}' '$(DESTDIR)$(DATADIR)/htdocs/{}' ';'
+	sed -i "s|^const CHAT_INSTALLED_CONFIG = .*|const CHAT_INSTALLED_CONFIG = '$(SYSCONFDIR)/websocket_chat_server.ini';|" \
+	  $(DESTDIR)$(DATADIR)/htdocs/lib/paths.php
+	install -d $(DESTDIR)$(APACHECONFDIR)
+	sed -e 's|/usr/local/share/chat_server/htdocs|$(DATADIR)/htdocs|' \
+	  -e 's|/etc/websocket_chat_server.ini|$(SYSCONFDIR)/websocket_chat_server.ini|' \
+	  conf/apache2/chat_server.conf > $(DESTDIR)$(APACHECONFDIR)/chat_server.conf
 
+# Everything but the config, which may hold the administrator's edits.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/chat_server $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
+	rm -f $(DESTDIR)$(BINDIR)/chat_server \
+	  $(DESTDIR)$(SYSCTLDIR)/60-chat_server.conf \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/chat_server.service \
+	  $(DESTDIR)$(TMPFILESDIR)/chat_server.conf \
+	  $(DESTDIR)$(LOGROTATEDIR)/chat_server \
+	  $(DESTDIR)$(APPARMORDIR)/chat_server \
+	  $(DESTDIR)$(MANDIR)/man8/chat_server.8 \
+	  $(DESTDIR)$(MANDIR)/man5/websocket_chat_server.ini.5 \
+	  $(DESTDIR)$(APACHECONFDIR)/chat_server.conf \
+	  $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-chat_server.conf
 	rm -rf $(DESTDIR)$(DATADIR)
 
 run: ; .ci/install-deps run && $(MAKE) all && sh tests/dev-server.sh

@@ -29,10 +29,16 @@
 #include "encode.h"
 #include "warden.h"
 
+/* From the Makefile, which reads it from debian/changelog. */
+#ifndef CHAT_SERVER_VERSION
+#define CHAT_SERVER_VERSION "unknown"
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: chat_server [--config FILE] [--check | --reap | "
 	             "--pause-appends | --resume-appends]\n"
+	             "       chat_server --version | --help\n"
 	             "  Started by websocketd once per connection; reads the\n"
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
 	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
@@ -45,7 +51,9 @@ static void usage(FILE *out)
 	             "                 logrotate's prerotate and postrotate:\n"
 	             "                 hold chat lines while logs are rotated\n"
 	             "  --warden       watch for members who die (started by\n"
-	             "                 the chat itself; not for use by hand)\n",
+	             "                 the chat itself; not for use by hand)\n"
+	             "  --version      print the version, then exit\n"
+	             "  --help         print this, then exit\n",
 	        CONFIG_DEFAULT_PATH);
 }
 
@@ -143,6 +151,7 @@ int main(int argc, char **argv)
 		{ "reap", no_argument, NULL, 'x' },
 		{ "warden", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -152,7 +161,10 @@ int main(int argc, char **argv)
 			path = optarg;
 		else if (opt > 0 && strchr("kprxw", opt))
 			mode = opt;
-		else {
+		else if (opt == 'V') {
+			printf("chat_server %s\n", CHAT_SERVER_VERSION);
+			return 0;
+		} else {
 			usage(opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;
 		}
