@@ -33,7 +33,7 @@ BUILD   ?= build
 INIPARSER_CFLAGS := $(shell $(PKG_CONFIG) --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
 INIPARSER_LIBS   := $(shell $(PKG_CONFIG) --libs iniparser 2>/dev/null || echo -liniparser)
 DEPS_CFLAGS := $(INIPARSER_CFLAGS) $(shell $(PKG_CONFIG) --cflags jansson libcrypto libcurl)
-# libcurl and libcrypto are not linked: src/sso.c and src/rng.c load them
+# libcurl and libcrypto are not linked: src/sso.c and src/crypto.c load them
 # when they are first needed (see there why).
 # iniparser and jansson are linked statically by default: every connection
 # is a process, and each shared library costs it relocated, unshared pages

@@ -11,15 +11,19 @@
 //
 // SCENARIO  join | echo | fanout | burst | memory | private
 //           (broadcast: echo, fanout, burst and memory)
-// V         chat_server | chat_server_json | floor | cat | broadcast: how a
-//           connection shows it is ready (chat_server's welcome line, floor's
-//           and broadcast's "Welcome <room>", the echo of a probe line for
-//           cat) and how lines come back.  chat_server_json is chat_server
-//           with clients of the JSON protocol (issue 11): they connect with
-//           "?proto=json", are ready at the {"type":"welcome"} event, send
-//           {"type":"message","text":T} and count a line delivered when a
-//           {"type":"message"} event with the text sent, from its sender,
-//           arrives (every scenario but private).
+// V         chat_server | chat_server_json | chat_server_mix | floor | cat |
+//           broadcast: how a connection shows it is ready (chat_server's
+//           welcome line, floor's and broadcast's "Welcome <room>", the echo
+//           of a probe line for cat) and how lines come back.
+//           chat_server_json is chat_server with clients of the JSON
+//           protocol (issue 11): they connect with "?proto=json", are ready
+//           at the {"type":"welcome"} event, send {"type":"message","text":T}
+//           and count a line delivered when a {"type":"message"} event with
+//           the text sent, from its sender, arrives (every scenario but
+//           private).  chat_server_mix (fanout only) puts both kinds of
+//           client in one room, half and half, one sender of each kind
+//           taking turns, and measures the CPU of each half apart: the
+//           JSON / legacy cost of the same lines at the same moments.
 // --wsd     pid of websocketd: its descendants are the measured tree, and
 //           its own CPU is reported apart.
 // --server  pid of bench/broadcast.js, which serves every connection in one
@@ -27,7 +31,8 @@
 //           (websocketd_cpu_ns is null).
 // Options (defaults in DEFAULTS): --room --count --present --n --messages
 // --interval-ms --senders --idle-s --deadline-s --concurrency --drain-s
-// --quiet-ms
+// --quiet-ms --json-half (chat_server_mix: odd or even, the member numbers
+// of the JSON clients; member 0 and member 1 are the senders)
 //
 // Everything is bounded: at most MAX_CONNECTIONS sockets, every wait has a
 // timeout, and the whole run ends at --deadline-s (JSON with completed:
@@ -47,7 +52,7 @@ const TOKEN = '~B';       // "~B<seq>~" marks a measured line
 const DEFAULTS = {
   room: '', count: 200, present: 0, n: 10, messages: 100, 'interval-ms': 20,
   senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
-  'drain-s': 20, 'quiet-ms': 300, round: 1, wsd: 0, server: 0,
+  'drain-s': 20, 'quiet-ms': 300, round: 1, wsd: 0, server: 0, 'json-half': 'odd',
 };
 
 // ---------------------------------------------------------------- arguments
@@ -80,8 +85,13 @@ function parseArgs(argv) {
   if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private'].includes(o.scenario)) {
     usage(`unknown scenario ${o.scenario}`);
   }
-  if (!['chat_server', 'chat_server_json', 'floor', 'cat', 'broadcast'].includes(o.variant)) {
+  if (!['chat_server', 'chat_server_json', 'chat_server_mix', 'floor', 'cat', 'broadcast']
+    .includes(o.variant)) {
     usage('bad --variant');
+  }
+  if (o.variant === 'chat_server_mix'
+    && (o.scenario !== 'fanout' || o.n < 2 || o.n % 2 || !['odd', 'even'].includes(o['json-half']))) {
+    usage('chat_server_mix: fanout only, an even --n, --json-half=odd or even');
   }
   // Private routing is legacy whispers; the JSON signal has no run here.
   if (o.variant === 'chat_server_json' && o.scenario === 'private') {
@@ -103,9 +113,11 @@ function parseArgs(argv) {
 
 const opt = parseArgs(process.argv.slice(2));
 const URL_BASE = `ws://${HOST}:${opt.port}/`;
-// The JSON protocol of chat_server (issue 11), chosen by the query string.
+// The JSON protocol of chat_server (issue 11), chosen by the query string:
+// every client of chat_server_json, half of those of chat_server_mix.
+const CHAT = opt.variant.startsWith('chat_server');
 const JSON_CLIENT = opt.variant === 'chat_server_json';
-const QUERY = JSON_CLIENT ? '?proto=json' : '';
+const MIX = opt.variant === 'chat_server_mix';
 
 // ---------------------------------------------------------------- helpers
 
@@ -287,9 +299,10 @@ let stopping = false; // the run is over (deadline or failure): no new sockets
 let phase = 'starting'; // what a run that ran out of time was doing
 
 class Member {
-  constructor(room, idx) {
+  constructor(room, idx, json = JSON_CLIENT) {
     this.idx = idx;
     this.room = room;
+    this.json = json; // a client of the JSON protocol
     this.name = null;
     this.pid = null;
     this.ready = false;
@@ -308,12 +321,9 @@ class Member {
     members.push(this);
     const t0 = now();
     return new Promise((resolve, reject) => {
-      // As behind the proxy: every member has an address of its own
-      // (198.18.0.0/15 is set aside for benchmarks), which chat_server
-      // takes from X-Forwarded-For and charges each message to.
-      const ws = new WebSocket(URL_BASE + this.room + QUERY, {
+      const ws = new WebSocket(URL_BASE + this.room + (this.json ? '?proto=json' : ''), {
         perMessageDeflate: false,
-        headers: { 'X-Forwarded-For': `198.18.${(this.idx >> 8) & 255}.${this.idx & 255}` },
+        headers: { 'X-Forwarded-For': addressOf(this.idx) },
       });
       this.ws = ws;
       const timer = setTimeout(() => fail(new Error('not ready in time')), READY_TIMEOUT_MS);
@@ -334,10 +344,10 @@ class Member {
         const text = data.toString();
         this.firstLine = text.slice(0, 300);
         let m;
-        if (opt.variant === 'chat_server'
+        if (CHAT && !this.json
           && (m = /^\[\d\d:\d\d:\d\d\] Welcome to the chat room \S+ (\S+)!$/.exec(text))) {
           this.name = m[1];
-        } else if (JSON_CLIENT && (m = welcomeName(text))) {
+        } else if (this.json && (m = welcomeName(text))) {
           this.name = m;
         } else if ((opt.variant === 'floor' || opt.variant === 'broadcast')
           && text.startsWith('Welcome ')) {
@@ -371,6 +381,15 @@ class Member {
   }
 }
 
+/** As behind the proxy: every member has an address of its own
+ *  (198.18.0.0/15 is set aside for benchmarks), which chat_server takes
+ *  from X-Forwarded-For and charges each message to.  websocketd passes it
+ *  to the member's process as HTTP_X_FORWARDED_FOR, which is how
+ *  chat_server_mix tells whose process is whose. */
+function addressOf(idx) {
+  return `198.18.${(idx >> 8) & 255}.${idx & 255}`;
+}
+
 /** The name a JSON welcome gives the member, or null when text is not
  *  one: {"type":"welcome",...,"name":N,...}. */
 function welcomeName(text) {
@@ -381,9 +400,11 @@ function welcomeName(text) {
 }
 
 /** n members join room, concurrency at a time; each gets its pid when
- *  withPids (found by diffing websocketd's children, so one at a time). */
-async function joinAll(n, room = opt.room, { withPids = false, first = members.length } = {}) {
-  const list = Array.from({ length: n }, (_, i) => new Member(room, first + i));
+ *  withPids (found by diffing websocketd's children, so one at a time).
+ *  json(i) tells whether the i-th is a client of the JSON protocol. */
+async function joinAll(n, room = opt.room,
+  { withPids = false, first = members.length, json = () => JSON_CLIENT } = {}) {
+  const list = Array.from({ length: n }, (_, i) => new Member(room, first + i, json(i)));
   if (withPids) {
     for (const m of list) {
       const before = new Set(descendants(opt.wsd));
@@ -440,24 +461,24 @@ function tokenOf(data) {
 const PAD = 'hello everyone, this is a benchmark line';
 const chatText = (seq) => `${PAD} ${TOKEN}${seq}~`;
 
-/** Says measured line seq in the room, as the variant's clients do: the
+/** Says measured line seq in the room, as the member's client does: the
  *  text itself, or for JSON clients {"type":"message","text":...}. */
 function sendChat(member, seq) {
   const text = chatText(seq);
-  member.ws.send(JSON_CLIENT ? JSON.stringify({ type: 'message', text }) : text);
+  member.ws.send(member.json ? JSON.stringify({ type: 'message', text }) : text);
 }
 
 let mismatched = 0; // JSON: events that carry a token but are not its message
 
-/** The measured line a received message is: its sequence number, or -1.
- *  Legacy lines (and floor's, cat's and broadcast's): the "~B<seq>~" token
- *  anywhere in the line.  JSON: a {"type":"message"} event whose text is
- *  exactly the text sent with that token and whose "from" is the name of
- *  senderOf(seq); an event that carries a token and is not that is counted
- *  in mismatched, and not as a delivery. */
-function seqOf(data, senderOf) {
+/** The measured line a message received by member is: its sequence
+ *  number, or -1.  Legacy lines (and floor's, cat's and broadcast's): the
+ *  "~B<seq>~" token anywhere in the line.  JSON: a {"type":"message"}
+ *  event whose text is exactly the text sent with that token and whose
+ *  "from" is the name of senderOf(seq); an event that carries a token and
+ *  is not that is counted in mismatched, and not as a delivery. */
+function seqOf(member, data, senderOf) {
   const seq = tokenOf(data);
-  if (!JSON_CLIENT || seq < 0) return seq;
+  if (!member.json || seq < 0) return seq;
   const sender = senderOf(seq);
   let ev = null;
   try { ev = JSON.parse(data.toString()); } catch { /* counted below */ }
@@ -470,7 +491,7 @@ function seqOf(data, senderOf) {
 }
 
 /** What seqOf found wrong, for the result of a run that sent lines. */
-const mismatchReport = () => (JSON_CLIENT ? { mismatched } : {});
+const mismatchReport = () => (JSON_CLIENT || MIX ? { mismatched } : {});
 
 /** Per (member, message) receipt times; counts duplicates and strays. */
 class Receipts {
@@ -555,7 +576,7 @@ async function scenarioEcho() {
   const [m] = await joinAll(1);
   await waitIdle();
   const r = new Receipts(1, opt.messages);
-  onLine = (mem, data) => r.record(0, seqOf(data, () => m));
+  onLine = (mem, data) => r.record(0, seqOf(mem, data, () => m));
   const times = [];
   for (let seq = 0; seq < opt.messages; seq++) {
     const t0 = now();
@@ -599,7 +620,7 @@ async function scenarioFanout() {
   const pids = tree();
   const r = new Receipts(opt.n, opt.messages);
   const sender = list[0];
-  onLine = (mem, data) => r.record(mem.idx, seqOf(data, () => sender));
+  onLine = (mem, data) => r.record(mem.idx, seqOf(mem, data, () => sender));
   const cpu0 = cpuSnapshot(pids);
   const wsd0 = wsdCpuNs();
   await steadySend(opt.messages, opt['interval-ms'], (seq) => {
@@ -644,7 +665,8 @@ async function scenarioBurst() {
   const pids = tree();
   const total = n * opt.messages;
   const r = new Receipts(n, total);
-  onLine = (mem, data) => r.record(mem.idx, seqOf(data, (seq) => list[Math.floor(seq / opt.messages)]));
+  onLine = (mem, data) => r.record(mem.idx,
+    seqOf(mem, data, (seq) => list[Math.floor(seq / opt.messages)]));
   const cpu0 = cpuSnapshot(pids);
   const t0 = now();
   // Round robin over the senders: all of them at once, no pause.
@@ -765,8 +787,117 @@ async function scenarioPrivate() {
   };
 }
 
+/** The member whose process pid is: websocketd hands each its client's
+ *  X-Forwarded-For (addressOf), and /proc/PID/environ keeps it.  null when
+ *  it is none of ours or cannot be read. */
+function memberOfPid(pid, byAddress) {
+  try {
+    const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    const v = env.find((e) => e.startsWith('HTTP_X_FORWARDED_FOR='));
+    return (v && byAddress.get(v.slice('HTTP_X_FORWARDED_FOR='.length))) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The receipts of the given member slots for seq in [from, to). */
+function receiptsOf(r, slots, from, to) {
+  let n = 0;
+  for (const m of slots) {
+    for (let seq = from; seq < to; seq++) if (!Number.isNaN(r.at[m * r.m + seq])) n++;
+  }
+  return n;
+}
+
+function latenciesOf(r, slots) {
+  const out = [];
+  for (const m of slots) {
+    for (let seq = 0; seq < r.m; seq++) {
+      const t = r.at[m * r.m + seq];
+      if (!Number.isNaN(t) && !Number.isNaN(r.sentAt[seq])) out.push(t - r.sentAt[seq]);
+    }
+  }
+  return out;
+}
+
+/** chat_server_mix: n members in one room, legacy and JSON clients taking
+ *  turns (n / 2 each; --json-half says whether the odd or the even member
+ *  numbers are JSON clients); member 0 and member 1, one of each kind,
+ *  send in turn.  Each half's processes, its sender included, are
+ *  measured apart: both get the same lines at the same moments, so what
+ *  the machine does besides falls on both alike.  What is left differs
+ *  from process to process (a process keeps its CPU, its place in the
+ *  order the kernel wakes them), which is why bench/run.sh runs rounds of
+ *  fresh rooms, the halves swapping numbers from round to round. */
+async function scenarioFanoutMix() {
+  const tJoin = now();
+  phase = 'joining';
+  const jsonParity = opt['json-half'] === 'odd' ? 1 : 0;
+  const list = await joinAll(opt.n, opt.room, { json: (i) => i % 2 === jsonParity });
+  const joinS = (now() - tJoin) / 1000;
+  phase = `all joined after ${Math.round(joinS)} s, waiting for the room to go quiet`;
+  const idleMs = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
+  phase = `quiet after ${Math.round((now() - tJoin) / 1000)} s, sending`;
+  const byAddress = new Map(list.map((m) => [addressOf(m.idx), m]));
+  const pids = tree();
+  const owner = new Map(pids.map((p) => [p, memberOfPid(p, byAddress)]));
+  const unmapped = pids.filter((p) => !owner.get(p)).length;
+  const inHalf = (json) => (p) => owner.get(p) !== null && owner.get(p).json === json;
+  const slots = (json) => list.filter((m) => m.json === json).map((m) => m.idx);
+  const r = new Receipts(opt.n, opt.messages);
+  const senderOf = (seq) => list[seq % 2];
+  onLine = (mem, data) => r.record(mem.idx, seqOf(mem, data, senderOf));
+  const cpu0 = cpuSnapshot(pids);
+  const wsd0 = wsdCpuNs();
+  await steadySend(opt.messages, opt['interval-ms'], (seq) => {
+    r.sentAt[seq] = now();
+    sendChat(senderOf(seq), seq);
+  });
+  const expected = opt.n * opt.messages;
+  phase = `sent after ${Math.round((now() - tJoin) / 1000)} s, waiting for deliveries`;
+  await until(() => r.count === expected, opt['drain-s'] * 1000, 10);
+  const cpu1 = cpuSnapshot(pids);
+  const half = (json) => {
+    const d = cpuDelta(cpu0, cpu1, inHalf(json));
+    const delivered = receiptsOf(r, slots(json), 0, opt.messages);
+    return { d, delivered, perLine: delivered ? Math.round(d.ns / delivered) / 1e3 : null };
+  };
+  const legacy = half(false);
+  const json = half(true);
+  const lost = legacy.d.lost + json.d.lost;
+  return {
+    completed: r.count === expected && unmapped === 0 && lost === 0,
+    ...(unmapped ? { error: `${unmapped} processes under websocketd are no member's` } : {}),
+    n: opt.n,
+    json_half: opt['json-half'],
+    members_legacy: slots(false).length,
+    members_json: slots(true).length,
+    messages: opt.messages,
+    interval_ms: opt['interval-ms'],
+    setup_s: Math.round(joinS * 10) / 10,
+    settle_ms: idleMs,
+    processes: pids.length,
+    expected,
+    delivered: r.count,
+    duplicates: r.dups,
+    delivery_ratio: r.count / expected,
+    ...mismatchReport(),
+    latency_ms: percentiles(r.latencies()),
+    latency_samples_legacy: raw(latenciesOf(r, slots(false))),
+    latency_samples_json: raw(latenciesOf(r, slots(true))),
+    cpu_ns_legacy: legacy.d.ns,
+    cpu_ns_json: json.d.ns,
+    delivered_legacy: legacy.delivered,
+    delivered_json: json.delivered,
+    cpu_us_per_delivered_legacy: legacy.perLine,
+    cpu_us_per_delivered_json: json.perLine,
+    websocketd_cpu_ns: wsdCpuNs() - wsd0,
+    lost_processes: lost,
+  };
+}
+
 const SCENARIOS = {
-  join: scenarioJoin, echo: scenarioEcho, fanout: scenarioFanout,
+  join: scenarioJoin, echo: scenarioEcho, fanout: MIX ? scenarioFanoutMix : scenarioFanout,
   burst: scenarioBurst, memory: scenarioMemory, private: scenarioPrivate,
 };
 
@@ -782,7 +913,10 @@ async function main() {
   const head = {
     variant: opt.variant, scenario: opt.scenario, room: opt.room, round: opt.round,
     started: new Date().toISOString(),
-    options: process.argv.slice(3).filter((a) => !/^--(port|wsd|server|variant|round)=/.test(a)).join(' '),
+    // The rounds of a run share their options (bench/summary.js pools
+    // them): what changes from round to round is left out.
+    options: process.argv.slice(3)
+      .filter((a) => !/^--(port|wsd|server|variant|round|json-half)=/.test(a)).join(' '),
   };
   const t0 = now();
   let result;

@@ -14,8 +14,11 @@
 # chat_server with it.  chat_server_json is the same chat_server under the
 # same websocketd, its clients speaking the JSON protocol (`?proto=json`,
 # issue 11), in the join and the fan-out (N <= 500), next to the legacy
-# clients in every round.  The scenarios (bench/load.js) run variant after
-# variant, so all see the same machine at nearly the same time.  Results:
+# clients in every round; chat_server_mix puts both kinds of client in one
+# room, half and half, and measures the CPU of each half apart (rounds of
+# their own, after the fan-out of each size).  The scenarios
+# (bench/load.js) run variant after variant, so all see the same machine
+# at nearly the same time.  Results:
 # $BUILD/bench/<mode>.jsonl (one JSON object per run) and
 # $BUILD/bench/<mode>-meta.json.
 #
@@ -194,6 +197,8 @@ start_broadcast
 # the two variants differ by.
 port[chat_server_json]=${port[chat_server]}
 measure[chat_server_json]=${measure[chat_server]}
+port[chat_server_mix]=${port[chat_server]}
+measure[chat_server_mix]=${measure[chat_server]}
 say "websocketd: chat_server on ${port[chat_server]} (legacy and ?proto=json clients), floor on ${port[floor]}, cat on ${port[cat]}; bench/broadcast.js on ${port[broadcast]}"
 
 # ------------------------------------------------------------------ runs
@@ -214,10 +219,20 @@ run() { # scenario "variants" [load.js options...]
 }
 # Rounds of a run: the variants take turns between them, so that a busy
 # moment of the machine (other work, a slow disk) falls on all of them
-# alike; bench/summary.js pools the rounds.
+# alike, and every other round in the opposite order, so that a machine
+# getting busier or quieter during a round does not favour the first;
+# bench/summary.js pools the rounds.
 rounds() { # count scenario "variants" [load.js options...]
-	local count=$1; shift
-	for r in $(seq 1 "$count"); do run "$@" --round="$r"; done
+	local count=$1 scenario=$2 variants=$3; shift 3
+	local reversed
+	reversed=$(echo "$variants" | tr ' ' '\n' | tac | tr '\n' ' ')
+	for r in $(seq 1 "$count"); do
+		if [ $((r % 2)) -eq 1 ]; then
+			run "$scenario" "$variants" "$@" --round="$r"
+		else
+			run "$scenario" "$reversed" "$@" --round="$r"
+		fi
+	done
 }
 skip() { # scenario variants reason [options]
 	local scenario=$1 variants=$2 reason=$3; shift 3
@@ -243,6 +258,31 @@ fanout_variants() { # N -> variants
 	v="$v floor"
 	if [ "$1" -le 50 ]; then v="$v broadcast"; fi
 	echo "$v"
+}
+
+# The JSON / legacy cost per delivered line, measured in one room
+# (chat_server_mix): what is left to tell the halves apart is the
+# processes themselves, each a little cheaper or dearer than the next for
+# the whole of its life; fresh rooms and the halves swapping member
+# numbers from round to round even that out, and bench/summary.js takes
+# the median of the rounds' ratios.  A round is one room; small rooms are
+# cheap, and the fewer members a half has, the more rounds it needs.
+mix_rounds() { # N -> rounds
+	if [ "$mode" = smoke ]; then echo 1
+	elif [ "$1" -le 50 ]; then echo 8
+	elif [ "$1" -le 200 ]; then echo 4
+	else echo 2; fi
+}
+
+mix() { # N: the rounds of chat_server_mix in a room of N (even, up to 500)
+	local n=$1
+	[ "$n" -le 500 ] && [ $((n % 2)) -eq 0 ] || return 0
+	for r in $(seq 1 "$(mix_rounds "$n")"); do
+		local half=odd
+		[ $((r % 2)) -eq 1 ] || half=even
+		# shellcheck disable=SC2046
+		run fanout chat_server_mix $(fanout_opts "$n") --json-half="$half" --round="$r"
+	done
 }
 
 fanout_opts() { # N -> load.js options for that size
@@ -279,8 +319,12 @@ if [ "$mode" = full ]; then
 		# shellcheck disable=SC2046
 		if fits "$n"; then
 			rounds "$(fanout_rounds "$n")" fanout "$(fanout_variants "$n")" $(fanout_opts "$n")
+			mix "$n"
 		else
 			skip fanout "$(fanout_variants "$n")" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $(fanout_opts "$n")
+			if [ "$n" -le 500 ]; then
+				skip fanout chat_server_mix "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $(fanout_opts "$n")
+			fi
 		fi
 	done
 	rounds 2 burst "$rooms" --senders=10 --messages=500 --drain-s=60 --deadline-s=120
@@ -297,6 +341,7 @@ else
 	for n in "${fanout_sizes[@]}"; do
 		# shellcheck disable=SC2046
 		run fanout "$(fanout_variants "$n")" $(fanout_opts "$n")
+		mix "$n"
 	done
 	run burst "$rooms" --senders=3 --messages=20 --drain-s=10 --deadline-s=30 --quiet-ms=100
 	run memory "$all" --n=5 --idle-s=0.5 --deadline-s=30 --quiet-ms=100

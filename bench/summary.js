@@ -73,6 +73,35 @@ function percentiles(values) {
 
 const sum = (rs, k) => rs.reduce((a, r) => a + (r[k] || 0), 0);
 
+function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const h = Math.floor(v.length / 2);
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+/** JSON / legacy CPU per delivered line of one chat_server_mix round. */
+function mixRatio(r) {
+  const per = (ns, n) => (n ? ns / n : null);
+  return ratio(per(r.cpu_ns_json, r.delivered_json), per(r.cpu_ns_legacy, r.delivered_legacy));
+}
+
+/** chat_server_mix rounds: the halves' CPU and deliveries summed, their
+ *  latencies pooled, and each round's ratio kept for the median. */
+function mergeMix(m, ok) {
+  for (const k of ['messages', 'expected', 'delivered', 'duplicates', 'cpu_ns_legacy', 'cpu_ns_json',
+    'delivered_legacy', 'delivered_json']) m[k] = sum(ok, k);
+  m.mismatched = sum(ok, 'mismatched');
+  m.delivery_ratio = m.expected ? m.delivered / m.expected : 0;
+  m.cpu_us_per_delivered_legacy = m.delivered_legacy ? m.cpu_ns_legacy / m.delivered_legacy / 1e3 : null;
+  m.cpu_us_per_delivered_json = m.delivered_json ? m.cpu_ns_json / m.delivered_json / 1e3 : null;
+  m.latency_legacy = percentiles(ok.flatMap((r) => r.latency_samples_legacy || []));
+  m.latency_json = percentiles(ok.flatMap((r) => r.latency_samples_json || []));
+  m.round_ratios = ok.map(mixRatio);
+  m.ratio_median = median(m.round_ratios);
+  m.setup_s = ok.length ? sum(ok, 'setup_s') / ok.length : null;
+}
+
 /** One result per variant, scenario and options: the rounds of a run (the
  *  variants took turns between them) pooled, samples and all. */
 function mergeRounds(runs) {
@@ -91,6 +120,11 @@ function mergeRounds(runs) {
       m.completed = false;
       m.error = [...new Set(bad.map((r) => r.error || 'did not complete'))].join('; ');
       if (bad.length < rs.length) m.error += ` (${bad.length} of ${rs.length} rounds)`;
+    }
+    if (m.variant === 'chat_server_mix' && !m.skipped) {
+      mergeMix(m, ok);
+      out.push(m);
+      continue;
     }
     if (rs.length === 1 || !ok.length || m.skipped) { out.push(m); continue; }
     const pool = (k) => ok.flatMap((r) => r[k] || []);
@@ -151,7 +185,9 @@ function table(head, rows) {
 }
 
 class Results {
-  constructor(runs) { this.runs = runs; }
+  /** runs: one per variant, scenario and options (rounds merged); raw:
+   *  every round as it was run. */
+  constructor(runs, raw = runs) { this.runs = runs; this.raw = raw; }
 
   get(variant, scenario, pred = () => true) {
     return this.runs.find((r) => r.variant === variant && r.scenario === scenario && pred(r));
@@ -211,7 +247,8 @@ plot '${dat}' using 1:2 with linespoints lw 2 pt 7 lc rgb '#c0392b' title 'chat\
 }
 
 function write(file, metaFile) {
-  const R = new Results(mergeRounds(readRuns(file)));
+  const rawRuns = readRuns(file);
+  const R = new Results(mergeRounds(rawRuns), rawRuns);
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
   const out = [];
   const p = (...l) => out.push(...l);
@@ -243,18 +280,21 @@ function write(file, metaFile) {
     '  join and echo (it has no room, so no fan-out).', '',
     'chat_server also runs with clients of its JSON protocol (issue 11), as',
     '**chat_server_json**: the same program under the same websocketd, in the join',
-    'and the fan-out, right after the legacy clients in every round (section',
-    '"JSON protocol").', '',
+    'and the fan-out, next to the legacy clients in every round, and as',
+    '**chat_server_mix**: legacy and JSON clients in one room, half and half, each',
+    'half measured apart (section "JSON protocol").', '',
     'A fourth, **broadcast** ([bench/broadcast.js](../bench/broadcast.js)), is a',
     'single-process Node `ws` server without websocketd; it runs only in the fan-out',
     'of rooms of up to 50 (section "Against a single-process server").', '',
-    'Each run is repeated in rounds, the programs taking turns between rounds, so that',
-    'a busy moment of the machine falls on all of them alike; the rounds are pooled',
-    '(all samples together).  The machine is shared: the load average above shows how',
-    'busy it was, and p99 and max values move from run to run by tens of percent.', '',
+    'Each run is repeated in rounds, the programs taking turns within a round, in the',
+    'opposite order every other round, so that a busy moment of the machine falls on',
+    'all of them alike; the rounds are pooled (all samples together).  The machine is',
+    'shared: the load average above shows how busy it was, and p99 and max values move',
+    'from run to run by tens of percent.', '',
     'Times are on the client\'s clock, from the call that sends (or opens the',
-    'WebSocket) to the message event.  CPU is the run time (`/proc/PID/task/*/schedstat`)',
-    'of every process under websocketd, websocketd itself excluded; processes that',
+    'WebSocket) to the message event.  CPU is the run time, user and system, in ns',
+    '(`/proc/PID/task/*/schedstat`) of every process under websocketd, websocketd',
+    'itself excluded; processes that',
     'exited during a join run are counted through websocketd\'s `cutime`+`cstime`.',
     'Memory is `/proc/PID/smaps_rollup` of every process under websocketd.  A ratio',
     'is chat_server / floor (or / cat); below 1 chat_server is the cheaper one.  In',
@@ -427,21 +467,53 @@ function write(file, metaFile) {
 
   // ---------------------------------------------------------- JSON protocol
   const J = 'chat_server_json';
-  if (R.runs.some((r) => r.variant === J)) {
+  const MIXED = 'chat_server_mix';
+  if (R.runs.some((r) => r.variant === J || r.variant === MIXED)) {
     p('## JSON protocol', '',
       'chat_server with clients of the JSON protocol of issue 11: the same program under',
       'the same websocketd and BASE_DIR, only the clients differ.  They connect with',
       '`?proto=json`, are ready at the `{"type":"welcome"}` event and send',
       '`{"type":"message","text":...}`; a line counts as delivered when a',
-      '`{"type":"message"}` event with the text sent, from its sender, arrives.  They run',
-      'right after the legacy clients in every round of the join and of the fan-out',
-      '(rooms of up to 500; filling a room of 2000 takes minutes).  CPU per delivered',
-      'line is measured as in section "CPU": the processes under websocketd, websocketd',
-      'apart; "with websocketd" adds it.  Issue 11 asks the JSON cost per delivered line',
-      'to stay within 1.1× of the legacy protocol\'s in the same run.  A ratio is JSON /',
-      'legacy; below 1 the JSON clients cost less.', '');
+      '`{"type":"message"}` event with the text sent, from its sender, arrives.  Issue 11',
+      'asks the JSON cost per delivered line to stay within 1.1× of the legacy protocol\'s',
+      'in the same run.  A ratio is JSON / legacy; below 1 the JSON clients cost less.', '',
+      'It is measured in one room (chat_server_mix): N members, legacy and JSON clients',
+      'taking turns, so N / 2 of each; one legacy and one JSON member send in turn (the',
+      'same interval and count as the fan-out of N).  The CPU of each half, its sender',
+      'included, divided by the lines delivered to that half, is its cost per delivered',
+      'line: both halves get the same lines at the same moments, so whatever else the',
+      'machine does falls on both alike.  What is left to tell them apart is the processes',
+      'themselves (one is a little cheaper or dearer than another for its whole life:',
+      'its CPU, its place in the order the kernel wakes them), so each round is a fresh',
+      'room, the JSON clients take the odd member numbers in one round and the even ones',
+      'in the next, and the ratio is the median of the rounds\' ratios.', '');
+    const mRows = [];
+    const mRatios = [];
+    for (const n of sizes) {
+      const m = fanOf(MIXED, n);
+      if (!m) continue;
+      const rs = m.round_ratios || [];
+      const rc = status(m) ? null : m.ratio_median;
+      mRatios.push({ n, rc, json: m.cpu_us_per_delivered_json, legacy: m.cpu_us_per_delivered_legacy });
+      const lat = (q) => (q && q.samples ? `${fmt(q.p50)} / ${fmt(q.p99)}` : '–');
+      mRows.push([n, status(m) || `${m.members_legacy} + ${m.members_json}`, rs.length,
+        status(m) ? '–' : fmt(m.cpu_us_per_delivered_legacy), status(m) ? '–' : fmt(m.cpu_us_per_delivered_json),
+        fmtRatio(rc), rs.length ? `${fmtRatio(Math.min(...rs))} – ${fmtRatio(Math.max(...rs))}` : '–',
+        rc === null ? '**not measured**' : verdict(rc, 1.1),
+        status(m) ? '–' : `${lat(m.latency_legacy)} / ${lat(m.latency_json)}`,
+        m.skipped ? '–' : fmt(m.delivery_ratio, 3)]);
+    }
+    if (mRows.length) {
+      p('One room (the target\'s figure): CPU per delivered line of each half.', '',
+        table(['N', 'members legacy + JSON', 'rounds', 'legacy µs/delivered', 'JSON µs/delivered',
+          'JSON/legacy, median of rounds', 'rounds\' ratios', '≤ 1.1×',
+          'p50 / p99 legacy / JSON (ms)', 'delivery'], mRows), '');
+    }
+    // Separate rooms, as the fan-out: the ratio of the pooled rounds, and
+    // the median of the rounds' ratios (each round's legacy and JSON runs
+    // ran one right after the other).
     const jRows = [];
-    const jRatios = [];
+    const sep = [];
     for (const n of sizes) {
       const lg = fanOf('chat_server', n);
       const js = fanOf(J, n);
@@ -450,24 +522,39 @@ function write(file, metaFile) {
       const wsd = (r) => val(r, (q) => q.websocketd_cpu_us_per_delivered);
       const whole = (r) => (own(r) === null || wsd(r) === null ? null : own(r) + wsd(r));
       const rc = ratio(own(js), own(lg));
-      jRatios.push({ n, rc, json: own(js), legacy: own(lg) });
+      const rounds = (v) => new Map(R.raw.filter((r) => r.variant === v && r.scenario === 'fanout'
+        && r.n === n && r.completed).map((r) => [r.round, r.cpu_ns / r.delivered]));
+      const lr = rounds('chat_server');
+      const byRound = [...rounds(J)].filter(([k]) => lr.has(k)).map(([k, v]) => v / lr.get(k));
+      const rm = median(byRound);
+      sep.push({ n, rc, rm });
       const lat = (r) => status(r) || `${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p99)}`;
       const dl = (r) => (r && !r.skipped ? fmt(r.delivery_ratio, 3) : '–');
       jRows.push([n, status(lg) || fmt(own(lg)), status(js) || fmt(own(js)), fmtRatio(rc),
-        rc === null ? '**not measured**' : verdict(rc, 1.1),
+        byRound.length > 1 ? fmtRatio(rm) : '–',
         `${fmt(wsd(lg))} / ${fmt(wsd(js))}`, fmtRatio(ratio(whole(js), whole(lg))),
         lat(lg), lat(js), `${dl(lg)} / ${dl(js)}`]);
     }
-    p('Fan-out (section "Fan-out"): CPU per delivered line and latency.', '',
-      table(['N', 'legacy µs/delivered', 'JSON µs/delivered', 'JSON/legacy', '≤ 1.1×',
-        'websocketd µs/delivered legacy / JSON', 'JSON/legacy with websocketd',
-        'legacy p50 / p99 (ms)', 'JSON p50 / p99 (ms)', 'delivery legacy / JSON'], jRows), '');
-    const measured = jRatios.filter((x) => x.rc !== null);
+    if (jRows.length) {
+      p('Separate rooms (section "Fan-out"): the JSON clients in a room of their own, right',
+        'before or after the legacy clients\' in every round (rooms of up to 500; filling a',
+        'room of 2000 takes minutes).  CPU as in section "CPU": the processes under',
+        'websocketd, websocketd apart; "with websocketd" adds it.  The runs are seconds',
+        'apart, so the machine\'s other work weighs on them unequally: these ratios move by',
+        '±0.1 from run to run.', '',
+        table(['N', 'legacy µs/delivered', 'JSON µs/delivered', 'JSON/legacy, pooled',
+          'JSON/legacy, median of rounds', 'websocketd µs/delivered legacy / JSON',
+          'JSON/legacy with websocketd', 'legacy p50 / p99 (ms)', 'JSON p50 / p99 (ms)',
+          'delivery legacy / JSON'], jRows), '');
+    }
+    const measured = mRatios.filter((x) => x.rc !== null);
     const worst = measured.reduce((w, x) => (w === null || x.rc > w.rc ? x : w), null);
-    const missing = jRatios.filter((x) => x.rc === null).map((x) => x.n);
-    targets.push(['JSON protocol: CPU per delivered line, worst N',
-      [worst ? `N=${worst.n}: ${fmt(worst.json)} / ${fmt(worst.legacy)} µs (JSON / legacy)` : 'no JSON fan-out completed',
-        ...(missing.length ? [`not measured at N=${missing.join(', ')} (section "JSON protocol")`] : [])].join('; '),
+    const missing = mRatios.filter((x) => x.rc === null).map((x) => x.n);
+    const sepWorst = sep.filter((x) => x.rc !== null).reduce((w, x) => (w === null || x.rc > w.rc ? x : w), null);
+    targets.push(['JSON protocol: CPU per delivered line, worst N (one room, median of rounds)',
+      [worst ? `N=${worst.n}: ${fmt(worst.json)} / ${fmt(worst.legacy)} µs (JSON / legacy)` : 'no JSON run completed',
+        ...(missing.length ? [`not measured at N=${missing.join(', ')}`] : []),
+        ...(sepWorst ? [`separate rooms: worst N=${sepWorst.n}, ${fmtRatio(sepWorst.rc)} pooled`] : [])].join('; '),
       worst ? fmtRatio(worst.rc) : '–', '≤ 1.1× at every N',
       worst && !missing.length && worst.rc <= 1.1 ? 'met' : '**not met**']);
     const joinJRows = [];

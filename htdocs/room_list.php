@@ -23,7 +23,8 @@ function chat_room_entry(string $room, ?string $description, array $members): vo
         echo '<p class="members"><span class="count">', $count, $count === 1 ? ' person' : ' people', ':</span> ';
         echo '<span class="names">';
         foreach ($members as $i => $m) {
-            echo $i ? ', ' : '', '<span class="member" title="', h($m['color']), '">', h($m['name']), '</span>';
+            echo $i ? ', ' : '', '<span class="member" title="', h($m['color']), '">', h($m['name']),
+                $m['verified'] ? ' <span class="verified" title="verified">✓</span>' : '', '</span>';
         }
         echo "</span></p>\n";
     } else {

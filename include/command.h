@@ -1,4 +1,5 @@
-/* command: the in-process chat commands, /dice and /color.
+/* command: the in-process chat commands, /dice and /color.  (The
+ * moderators' commands, /kick and the rest, run before these: moderate.h.)
  *
  * Results keep the old program's sentences byte for byte (they start with a
  * space and go to the room log as "T <name>>  <result>").  Input that the

@@ -15,6 +15,8 @@
  * own length; callers size buffers built from them with these limits. */
 #define CONFIG_PATH_MAX 512
 #define CONFIG_VALUE_MAX 512
+/* IDENTITY_SOURCES names at most this many sources (token, php, sso). */
+#define CONFIG_IDENTITY_SOURCES_MAX 3
 
 /* What the room log records about a whisper (WHISPER_LOG). */
 enum whisper_log {
@@ -44,6 +46,8 @@ struct chat_config {
 	const char *users_dir;    /* USERS_DIR */
 	const char *sessions_dir; /* SESSIONS_DIR */
 	const char *log_dir;      /* LOG_DIR */
+	const char *moderation_dir; /* MODERATION_DIR: bans, mutes, locks,
+	                               topics (moderation.h) */
 	const char *run_dir;      /* RUN_DIR: runtime state; "" = chosen by
 	                             rundir.c (see there) */
 
@@ -67,6 +71,31 @@ struct chat_config {
 	int flood_rate;         /* FLOOD_RATE: points a connection may spend
 	                           per second, about one per message (10) */
 	int flood_burst;        /* FLOOD_BURST: points it may run ahead (50) */
+
+	/* WebRTC: TURN credentials in the JSON welcome (ice.h).  TURN is on
+	 * when turn_urls has a URL; without it the others are "" and 0. */
+	const char *turn_urls;        /* TURN_URLS: turn:/turns: URLs, "" */
+	const char *turn_secret;      /* TURN_SECRET, or what
+	                                 TURN_SECRET_FILE holds */
+	const char *turn_secret_file; /* the file the secret was read from:
+	                                 TURN_SECRET_FILE, or the config file
+	                                 itself for TURN_SECRET (--check) */
+	int turn_ttl;                 /* TURN_TTL: seconds (86400) */
+	int ice_relay_only;           /* ICE_TRANSPORT_POLICY = relay (all) */
+
+	/* Identity (identity.h, token.h).  The token is on when both
+	 * auth_token_cookie and auth_token_secret are set, else both are "". */
+	const char *auth_token_cookie;      /* AUTH_TOKEN_COOKIE, "" */
+	const char *auth_token_secret;      /* what AUTH_TOKEN_SECRET_FILE
+	                                       holds, less one final newline */
+	const char *auth_token_secret_file; /* AUTH_TOKEN_SECRET_FILE, "" */
+	int session_max_age;  /* SESSION_MAX_AGE: seconds a PHP session file
+	                         counts after its last change; 0: forever
+	                         (1440, PHP's session.gc_maxlifetime) */
+	int identity_sources[CONFIG_IDENTITY_SOURCES_MAX]; /* IDENTITY_SOURCES:
+	                         enum identity_source values, in order */
+	int n_identity_sources;
+	const char *moderators; /* MODERATORS: OpenSSO uids, "" */
 };
 
 /* Every string field, for what must treat them all alike (config.c copies
@@ -75,7 +104,11 @@ struct chat_config {
 	X(base_dir) X(ice_server_dns) X(lang) X(auth_webservice_url)        \
 	X(auth_cookiename)                                                  \
 	X(rooms_dir) X(users_dir) X(sessions_dir) X(log_dir) X(run_dir)     \
-	X(session_cookie) X(allowed_origins) X(trusted_proxies)
+	X(moderation_dir)     \
+	X(session_cookie) X(allowed_origins) X(trusted_proxies)             \
+	X(turn_urls) X(turn_secret) X(turn_secret_file)                    \
+	X(auth_token_cookie) X(auth_token_secret) X(auth_token_secret_file) \
+	X(moderators)
 
 /* The default config file, when neither --config nor $CHAT_SERVER_CONFIG
  * names one. */

@@ -21,6 +21,7 @@
 #include "follow.h"
 #include "inbox.h"
 #include "loop.h"
+#include "moderation.h"
 #include "presence.h"
 #include "refusal.h"
 #include "room.h"
@@ -80,6 +81,14 @@ struct chat {
 	ino_t history_ino; /* ... of this log file */
 	off_t history_seen; /* the follower's offset when last looked at */
 	bool history_done; /* the end of the history was told */
+	/* moderation (moderate.h) */
+	int moderation_fd;  /* MODERATION_DIR, or -1 */
+	unsigned roles;     /* the identity's ROLE_* bits */
+	bool verified;      /* the identity is vouched for */
+	time_t muted_until; /* 0: not muted */
+	char id_name[NAME_MAX_BYTES + 1]; /* the name bans and mutes name
+	                                     (ours may have a number added) */
+	char topic[MOD_TEXT_MAX + 1]; /* the room's topic at our join */
 };
 
 /* Room messages that came in one read from stdin (a paste, a burst) are

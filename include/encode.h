@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "buf.h"
@@ -31,11 +32,22 @@ struct encoder {
 	enum wire_proto proto;
 	bool legacy_guard; /* LEGACY_CLIENT */
 	struct buf colors; /* JSON: ",<name>:<colour>" of the last user list */
+	/* JSON: colors indexed by name, an open-addressing table of where each
+	 * entry starts in colors, plus 1 (0: an empty slot); built at the
+	 * first message after each list (color_stale until then) */
+	uint32_t *color_slots;
+	size_t color_mask; /* slots - 1 */
+	bool color_stale;
 	/* JSON: the last line time written, for the lines of the same second */
 	int time_clock;
 	time_t time_now;
 	char time_text[32];
 	size_t time_len;
+	/* JSON: 1 when the member name[0..len) of a user list has a verified
+	 * name (presence_member_verified), asked once per member of each
+	 * list; NULL (encoder_init): none is marked "verified". */
+	int (*verified)(void *ctx, const char *name, size_t len);
+	void *verified_ctx;
 };
 
 /* What a line is, besides its text. */
@@ -45,6 +57,8 @@ struct line_context {
 	bool private_line; /* from our inbox: a whisper or signalling */
 };
 
+struct ice_turn;
+
 /* What the welcome tells. */
 struct welcome {
 	const char *room;
@@ -52,6 +66,9 @@ struct welcome {
 	const char *color;
 	int max_message_bytes;
 	const char *ice_server_dns; /* ICE_SERVER_DNS from the config, "" */
+	const struct ice_turn *turn; /* the TURN keys (ice.h), NULL: none */
+	const char *topic; /* the room's topic (moderation.h): NULL or "" for
+	                      none */
 };
 
 void encoder_init(struct encoder *e, enum wire_proto p, bool legacy_guard);

@@ -42,11 +42,27 @@ enum event_result {
 	RESULT_COLOR,         /* "Changed color to C" */
 	RESULT_COLOR_REFUSED, /* "Not changed color, missing color number" */
 	RESULT_UNKNOWN,       /* "unknown command <the line>" */
+	/* moderation.c's sentences: see struct event_moderation */
+	RESULT_KICK,          /* "Kicked <target>[: <reason>]" */
+	RESULT_MUTE,          /* "Muted <target> for <N> minutes" */
+	RESULT_UNMUTE,        /* "Unmuted <target>" */
+	RESULT_BAN,           /* "Banned <target> for <N> minutes[: <reason>]" */
+	RESULT_UNBAN,         /* "Unbanned <target>" */
+	RESULT_LOCK,          /* "Locked the room to verified members" */
+	RESULT_UNLOCK,        /* "Unlocked the room" */
+	RESULT_TOPIC,         /* "Set the topic: <text>", "Cleared the topic" */
 };
 
 struct event_span {
 	const char *p;
 	size_t len;
+};
+
+/* A moderator's result, as the sentence says. */
+struct event_moderation {
+	struct event_span target; /* a name, or an address (ban, unban) */
+	struct event_span reason; /* kick, ban: "" without; topic: its text */
+	uint64_t minutes;         /* mute, ban */
 };
 
 /* RESULT_DICE, as the sentence says. */
@@ -72,6 +88,7 @@ struct event {
 	enum event_result result;     /* EVENT_RESULT */
 	struct event_span color;      /* RESULT_COLOR */
 	struct event_dice dice;       /* RESULT_DICE */
+	struct event_moderation mod;  /* RESULT_KICK .. RESULT_TOPIC */
 };
 
 /* Reads line[0..len) (a trailing '\n' is not part of it).  A private line

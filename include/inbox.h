@@ -16,6 +16,16 @@
 
 #include "buf.h"
 
+/* A control datagram: moderation's orders to the addressee's own process
+ * (moderate.h), never shown to its browser.  Every line a client causes to
+ * be sent starts with the clock "[" of format.h, so this first byte, which
+ * no formatted line has, tells them apart; and only a process of our own
+ * user can write to an inbox at all (inbox_receive drops the rest), so a
+ * client cannot forge one.  "\x01kick\t<moderator>\t<reason>\n" ends the
+ * connection; "\x01check\n" makes it read the room's moderation file again
+ * (a ban, a mute or an unmute of it). */
+#define INBOX_CONTROL '\x01'
+
 #define INBOX_LINE_MAX (80 * 1024) /* a signalling line with its prefix */
 #define INBOX_NAME_MAX 64
 

@@ -1,5 +1,16 @@
 /* presence: who is in a room, as files users/<room>_<name> holding the
- * colour and a newline (the PHP room list reads them too).
+ * colour and a newline (the PHP room list reads them too), and for a
+ * member whose name the site vouches for (a token or OpenSSO: identity.h)
+ * a second line, "verified".
+ *
+ * A verified name is reserved: while a verified member is in the room, a
+ * member who is not verified never gets its name, nor its base name with
+ * a number after it (a verified "Alice1" keeps "Alice" from the others);
+ * they are numbered after the highest number in use instead.  A verified
+ * member is numbered only like everyone, when the name is taken: a member
+ * already in the room is never renamed, so a verified joiner may be
+ * "Alice1" beside an unverified "Alice" who came first, shown verified
+ * (docs/identity.md).
  *
  * Liveness is a kernel fact, not a cleanup duty: each process holds a flock
  * on its own presence file for as long as it lives.  A file whose lock can be
@@ -37,6 +48,7 @@
 struct presence_entry {
 	char name[PRESENCE_NAME_MAX + 1];
 	char color[COLOR_MAX + 1];
+	bool verified; /* the file's second line is "verified" */
 };
 
 struct presence_list {
@@ -56,6 +68,7 @@ struct presence {
 	int file_fd;  /* our presence file, flocked while we live; -1 if none */
 	char room[ROOM_NAME_MAX + 1];
 	char name[PRESENCE_NAME_MAX + 1]; /* the final name, numbered if needed */
+	bool verified; /* claimed as a verified name */
 };
 
 /* Opens the users directory (created with dir_mode if missing).  Returns the
@@ -75,6 +88,19 @@ int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
 int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
                           const char *room, const char *base_name,
                           const char *color, struct presence_list *members);
+
+/* presence_claim_listed for a verified identity when verified is true:
+ * the file gets the "verified" line, and the name is reserved. */
+int presence_claim_listed_as(struct presence *p, int dir_fd, mode_t file_mode,
+                             const char *room, const char *base_name,
+                             const char *color, bool verified,
+                             struct presence_list *members);
+
+/* 1 when the member name[0..len) of room is present with a verified name,
+ * 0 when not (or not present), -1 on error.  One open and one read of its
+ * presence file; no lock needed. */
+int presence_member_verified(int dir_fd, const char *room, const char *name,
+                             size_t len);
 
 /* A room lock is held for a join, a quit, a colour change or one archived
  * whisper: milliseconds, or up to a rotation pause (APPEND_PAUSE_WAIT_MS)

@@ -31,6 +31,12 @@ enum refusal {
 	REFUSAL_TOO_MANY,         /* "too_many_connections": per address */
 	REFUSAL_BAD_ROOM,         /* "bad_room": the room name is refused */
 	REFUSAL_CONFIG,           /* "config": the server is misconfigured */
+	REFUSAL_NOT_MODERATOR,    /* "not_moderator": a moderator's command */
+	REFUSAL_MUTED,            /* "muted": a moderator muted the sender */
+	REFUSAL_REMOVED,          /* "kicked": a moderator kicked the member */
+	REFUSAL_BANNED,           /* "banned": the name or address is banned */
+	REFUSAL_LOCKED,           /* "locked": the room admits only verified
+	                             identities */
 	REFUSAL_COUNT
 };
 

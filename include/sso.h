@@ -60,6 +60,10 @@ bool sso_request_url(const char *base, const char *token, char *out,
  * colour is Gray too.  Returns false when no usable name is found. */
 bool sso_parse_attributes(const char *body, size_t len, struct identity *id);
 
+/* True when uid (not empty) is one of the words of list, separated by
+ * commas or blanks (MODERATORS), compared exactly. */
+bool sso_uid_is_listed(const char *list, const char *uid);
+
 /* The SSO identity of the connecting user, from the Cookie header (may be
  * NULL).  False when SSO is not configured, the cookie is absent or not a
  * valid token, or the service gives no usable identity; failures of the
@@ -67,5 +71,7 @@ bool sso_parse_attributes(const char *body, size_t len, struct identity *id);
  * on stderr as warnings. */
 bool sso_identity(const struct chat_config *cfg, const char *cookie_header,
                   struct identity *id);
+/* On success id is also source IDENTITY_SSO, verified, with ROLE_MODERATOR
+ * when its uid is listed in MODERATORS. */
 
 #endif

@@ -19,7 +19,8 @@ static void clean_forwarded(const char *in, char *out, size_t outsz)
 }
 
 int authlog_append(int log_dir_fd, mode_t mode, time_t t,
-                   const char *forwarded_for, const char *name)
+                   const char *forwarded_for, const char *name,
+                   const char *source)
 {
 	struct tm tm;
 	char stamp[32], fwd[AUTHLOG_FORWARDED_MAX + 1];
@@ -32,7 +33,10 @@ int authlog_append(int log_dir_fd, mode_t mode, time_t t,
 	int rc = -1;
 	if (buf_append_str(&line, stamp) == 0 && buf_append(&line, " ", 1) == 0 &&
 	    buf_append_str(&line, fwd) == 0 && buf_append(&line, " ", 1) == 0 &&
-	    buf_append_str(&line, name) == 0 && buf_append(&line, "\n", 1) == 0)
+	    buf_append_str(&line, name) == 0 &&
+	    (!source || (buf_append(&line, " ", 1) == 0 &&
+	                 buf_append_str(&line, source) == 0)) &&
+	    buf_append(&line, "\n", 1) == 0)
 		rc = append_line(log_dir_fd, AUTHLOG_NAME, mode, line.data,
 		                 line.len);
 	buf_free(&line);

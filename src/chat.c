@@ -21,9 +21,12 @@
 #include "dispatch.h"
 #include "elapsed.h"
 #include "format.h"
+#include "ice.h"
 #include "identity.h"
 #include "loop.h"
+#include "moderate.h"
 #include "rundir.h"
+#include "sso.h"
 #include "warden.h"
 
 #define FILTER_LOOK_BACK (256 * 1024)
@@ -41,6 +44,9 @@ static int open_dirs(struct chat *c)
 	c->log_fd = dirs_open(cfg->log_dir, cfg->dir_mode, true);
 	if (c->log_fd < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the log directory", strerror(errno));
+	/* Made by the first moderator's action that lasts (moderate.c): an
+	 * installation upgraded in place may not let us make it here. */
+	c->moderation_fd = moderate_open_dir(c, false);
 	struct rundir rd;
 	if (rundir_open(cfg->run_dir, c->users_fd, &rd) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the run directory", rd.notes);
@@ -119,15 +125,24 @@ static int learn(void *ctx, const char *line, size_t len)
  * the user list and the history are written and read. */
 static int welcome(struct chat *c, time_t now, const char *color)
 {
+	const struct ice_turn turn = {
+		.urls = c->cfg->turn_urls,
+		.secret = c->cfg->turn_secret,
+		.ttl = c->cfg->turn_ttl,
+		.relay_only = c->cfg->ice_relay_only,
+	};
 	const struct welcome w = {
 		.room = c->room,
 		.name = c->presence.name,
 		.color = color,
 		.max_message_bytes = c->cfg->max_message_bytes,
 		.ice_server_dns = c->cfg->ice_server_dns,
+		.turn = c->cfg->turn_urls[0] ? &turn : NULL,
+		.topic = c->topic,
 	};
 	if (encode_welcome(&c->encoder, now, &w, &c->line) < 0 ||
-	    output_push(&c->output, c->line.data, c->line.len) < 0)
+	    output_push(&c->output, c->line.data, c->line.len) < 0 ||
+	    moderate_show_topic(c) < 0)
 		return -1;
 	output_flush(&c->output); /* a gone browser shows in the loop */
 	return 0;
@@ -158,8 +173,9 @@ static int join_listed(struct chat *c, const struct identity *id,
 	 * full. */
 	if (c->cfg->max_room_users && members->n >= (size_t)c->cfg->max_room_users)
 		return chat_fail(c, REFUSAL_ROOM_FULL, "the room is full; try again later", NULL);
-	if (presence_claim_listed(&c->presence, c->users_fd, c->cfg->file_mode,
-	                          c->room, id->name, id->color, members) < 0)
+	if (presence_claim_listed_as(&c->presence, c->users_fd,
+	                             c->cfg->file_mode, c->room, id->name,
+	                             id->color, id->verified, members) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot enter the room", strerror(errno));
 	const char *name = c->presence.name;
 	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
@@ -173,7 +189,8 @@ static int join_listed(struct chat *c, const struct identity *id,
 	                                              : COLOR_DEFAULT) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot send the welcome", strerror(errno));
 	if (authlog_append(c->log_fd, c->cfg->file_mode, now,
-	                   c->req->forwarded_for, name) < 0)
+	                   c->req->forwarded_for, name,
+	                   identity_source_name(id->source)) < 0)
 		fprintf(stderr, "chat_server: cannot write the auth log: %s\n",
 		        strerror(errno));
 	if (chat_append_members(c, members) < 0)
@@ -193,6 +210,10 @@ static int join_listed(struct chat *c, const struct identity *id,
 static int join_locked(struct chat *c, const struct identity *id)
 {
 	struct presence_list members = { 0 };
+	/* Bans and the lock under the room lock: a ban's check of those
+	 * present (moderate.h) cannot miss one who joins meanwhile. */
+	if (moderate_admit(c, id))
+		return 1;
 	int rc = chat_list_room(c, &members) < 0
 	         ? chat_fail(c, REFUSAL_SERVER, "cannot list the room", strerror(errno))
 	         : join_listed(c, id, &members);
@@ -374,10 +395,20 @@ static void chat_free(struct chat *c)
 	buf_free(&c->decoded);
 	encoder_free(&c->encoder);
 	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
+	              c->moderation_fd,
 	              c->inotify_fd, c->signal_fd, c->slot_fd, c->warden_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+}
+
+/* Whether a member of a user list has a verified name, for the JSON
+ * "users" event (encode.h). */
+static int member_verified(void *ctx, const char *name, size_t len)
+{
+	const struct chat *c = ctx;
+	return c->users_fd < 0 ? 0
+	       : presence_member_verified(c->users_fd, c->room, name, len);
 }
 
 static void chat_init(struct chat *c, const struct chat_config *cfg,
@@ -388,6 +419,7 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	c->req = req;
 	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = c->room_lock = -1;
 	c->slot_fd = -1;
+	c->moderation_fd = -1;
 	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
 	c->inotify_fd = c->signal_fd = c->warden_fd = -1;
@@ -406,6 +438,12 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	buf_init(&c->decoded, 0);
 	encoder_init(&c->encoder, decode_protocol(req->query_string),
 	             cfg->legacy_client);
+	/* Verified names exist only where a token or OpenSSO can vouch for
+	 * one: elsewhere user lists cost no look at the presence files. */
+	if (cfg->auth_token_secret[0] || sso_is_configured(cfg)) {
+		c->encoder.verified = member_verified;
+		c->encoder.verified_ctx = c;
+	}
 }
 
 /* One connection slot per connection of an address, when they are
@@ -473,7 +511,7 @@ static int admit(struct chat *c)
  * limit: it may cost a request to the OpenSSO service. */
 static int start(struct chat *c)
 {
-	struct identity id;
+	struct identity id = { .source = IDENTITY_ANONYMOUS };
 	if (admit(c) || open_dirs(c) || take_slot(c) || start_flood(c))
 		return 1;
 	identity_resolve(c->cfg, c->req->cookie, &id);

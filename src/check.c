@@ -188,6 +188,60 @@ static void check_modes(const struct chat_config *cfg, FILE *out)
 	        cfg->sessions_dir);
 }
 
+/* TURN (ice.h): whoever reads the shared secret can make credentials for
+ * the TURN server, so the file it is in should be readable by the chat's
+ * user (and root) only. */
+static void check_turn(const struct chat_config *cfg, FILE *out)
+{
+	if (!cfg->turn_urls[0])
+		return;
+	struct stat st;
+	const char *file = cfg->turn_secret_file;
+	if (stat(file, &st) < 0) {
+		fprintf(out, "warning TURN secret %s: %s\n", file, strerror(errno));
+		return;
+	}
+	fprintf(out, "ok      TURN: %s, credentials valid for %d s%s, secret "
+	        "from %s (mode %04o, owner uid %ld)\n", cfg->turn_urls,
+	        cfg->turn_ttl, cfg->ice_relay_only ? ", relay only" : "", file,
+	        (unsigned)(st.st_mode & 07777), (long)st.st_uid);
+	if (st.st_mode & 0004)
+		fprintf(out, "warning TURN secret: %s is readable by every local "
+		        "user, who could make credentials for your TURN server; "
+		        "keep the secret in a file of its own (TURN_SECRET_FILE) "
+		        "with mode 0640, owner root, group of the chat's user\n",
+		        file);
+	if (strlen(cfg->turn_secret) < 16)
+		fprintf(out, "warning TURN secret: shorter than 16 characters; "
+		        "make a long random one (openssl rand -hex 32) and give "
+		        "it to the TURN server too\n");
+}
+
+/* Identity (identity.h): the sources in their order and, with tokens,
+ * where the secret comes from (config_load has refused a file others
+ * may read). */
+static void check_identity(const struct chat_config *cfg, FILE *out)
+{
+	static const char *const names[] = { "anonymous", "token", "php",
+	                                     "sso" };
+	fprintf(out, "ok      identity sources:");
+	for (int i = 0; i < cfg->n_identity_sources; i++)
+		fprintf(out, "%s %s", i ? "," : "",
+		        names[cfg->identity_sources[i] & 3]);
+	if (cfg->session_max_age)
+		fprintf(out, "; PHP sessions count for %d s after their last "
+		        "change\n", cfg->session_max_age);
+	else
+		fprintf(out, "; PHP sessions never expire (SESSION_MAX_AGE=0)\n");
+	struct stat st;
+	if (cfg->auth_token_secret[0] &&
+	    stat(cfg->auth_token_secret_file, &st) == 0)
+		fprintf(out, "ok      signed tokens in cookie %s, secret from %s "
+		        "(mode %04o, owner uid %ld)\n", cfg->auth_token_cookie,
+		        cfg->auth_token_secret_file,
+		        (unsigned)(st.st_mode & 07777), (long)st.st_uid);
+}
+
 int check_run(const struct chat_config *cfg, FILE *out)
 {
 	fprintf(out, "chat_server --check: limits for %d expected users "
@@ -201,6 +255,8 @@ int check_run(const struct chat_config *cfg, FILE *out)
 	ok &= check_dir(out, "sessions directory", cfg->sessions_dir, R_OK);
 	ok &= check_run_dir(cfg, out);
 	check_modes(cfg, out);
+	check_turn(cfg, out);
+	check_identity(cfg, out);
 	fprintf(out, "%s\n", ok ? "all checks passed" : "some checks failed");
 	return ok ? 0 : 1;
 }

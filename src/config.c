@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <iniparser.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,17 +14,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ice.h"
+#include "identity.h"
+
 /* Every key of [global], lower case as iniparser stores them.  Keys read by
  * the PHP pages only are listed too so they are not warned about. */
 static const char *const known_keys[] = {
 	"base_dir", "lang", "ice_server_dns", "websocketd_server_url",
 	"authentization_webservice_url", "authentization_cookiename",
-	"rooms_dir", "users_dir", "sessions_dir", "log_dir",
+	"rooms_dir", "users_dir", "sessions_dir", "log_dir", "moderation_dir",
 	"session_cookie", "last_messages", "poll_interval_ms", "expected_users",
 	"file_mode", "dir_mode", "run_dir", "whisper_log",
 	"max_message_bytes", "max_room_users", "max_connections_per_address",
 	"legacy_client", "allowed_origins", "trusted_proxies", "flood_rate",
-	"flood_burst",
+	"flood_burst", "turn_urls", "turn_secret", "turn_secret_file",
+	"turn_ttl", "ice_transport_policy",
+	"auth_token_cookie", "auth_token_secret_file", "session_max_age",
+	"identity_sources", "moderators",
 };
 
 /* Keys are named in messages as they are written in the file: in capitals
@@ -218,6 +225,8 @@ static int load_dirs(dictionary *d, struct chat_config *c, char *err,
 	            err, errsz) < 0 ||
 	    dir_key(d, "log_dir", c->base_dir, "log", &c->log_dir, err,
 	            errsz) < 0 ||
+	    dir_key(d, "moderation_dir", c->base_dir, "moderation",
+	            &c->moderation_dir, err, errsz) < 0 ||
 	    get_string(d, "run_dir", "", &c->run_dir, CONFIG_PATH_MAX, err,
 	               errsz) < 0)
 		return -1;
@@ -290,6 +299,275 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
 		*modes[i].out = (mode_t)v;
 	}
 	return get_flag(d, "legacy_client", true, &c->legacy_client, err, errsz);
+}
+
+/* TURN_SECRET_FILE: the secret on its first line (a final newline and
+ * trailing blanks are not part of it), into secret (CONFIG_VALUE_MAX + 1
+ * bytes, NUL-terminated). */
+static int read_secret_file(const char *path, char *secret, char *err,
+                            size_t errsz)
+{
+	const size_t cap = CONFIG_VALUE_MAX + 1; /* a byte more: too long */
+	/* O_NONBLOCK: a FIFO there is refused below, not waited on. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	const char *why = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
+	                : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+	size_t len = 0;
+	while (!why && len < cap) {
+		ssize_t n = read(fd, secret + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			why = strerror(errno);
+		else if (n > 0)
+			len += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (why) {
+		snprintf(err, errsz, "config key TURN_SECRET_FILE: cannot read "
+		         "%s: %s", path, why);
+		return -1;
+	}
+	while (len > 0 && len < cap && secret[len - 1] &&
+	       strchr(" \t\r\n", secret[len - 1]))
+		len--;
+	why = len == 0 ? "is empty"
+	    : len >= CONFIG_VALUE_MAX ? "is too long"
+	    : memchr(secret, '\n', len) || memchr(secret, '\0', len)
+	      ? "must hold the secret on one line" : NULL;
+	if (why) {
+		snprintf(err, errsz, "config key TURN_SECRET_FILE: %s %s", path,
+		         why);
+		explicit_bzero(secret, cap);
+		return -1;
+	}
+	secret[len] = '\0';
+	return 0;
+}
+
+/* WebRTC (ice.h).  TURN is on when TURN_URLS has a URL, and then needs
+ * the shared secret of the TURN server, from exactly one of TURN_SECRET
+ * and TURN_SECRET_FILE; without a URL those two are not looked at, and
+ * ICE_TRANSPORT_POLICY=relay is an error (it would connect nobody).  The
+ * secret read from a file is added to the dictionary, so that like every
+ * other value it outlives this frame until pack_strings copies it. */
+static int load_turn(dictionary *d, const char *path, struct chat_config *c,
+                     char *err, size_t errsz)
+{
+	long ttl;
+	c->turn_secret = c->turn_secret_file = "";
+	if (get_string(d, "turn_urls", "", &c->turn_urls, CONFIG_VALUE_MAX, err,
+	               errsz) < 0 ||
+	    ice_check_turn_urls(c->turn_urls, err, errsz) < 0 ||
+	    get_number(d, "turn_ttl", 86400, 60, 604800, 10, &ttl, err,
+	               errsz) < 0)
+		return -1;
+	c->turn_ttl = (int)ttl;
+	const char *policy = value_of(d, "global:ice_transport_policy", "");
+	if (strcasecmp(policy, "relay") == 0) {
+		c->ice_relay_only = 1;
+	} else if (*policy && strcasecmp(policy, "all") != 0) {
+		snprintf(err, errsz, "config key ICE_TRANSPORT_POLICY must be all "
+		         "or relay, not \"%.40s\"", policy);
+		return -1;
+	}
+	if (!c->turn_urls[strspn(c->turn_urls, " ,\t")]) {
+		c->turn_urls = "";
+		if (!c->ice_relay_only)
+			return 0;
+		snprintf(err, errsz, "config key ICE_TRANSPORT_POLICY=relay needs "
+		         "TURN_URLS");
+		return -1;
+	}
+	const char *secret, *file;
+	if (get_string(d, "turn_secret", "", &secret, CONFIG_VALUE_MAX, err,
+	               errsz) < 0 ||
+	    get_string(d, "turn_secret_file", "", &file, CONFIG_PATH_MAX, err,
+	               errsz) < 0)
+		return -1;
+	if (*secret && *file) {
+		snprintf(err, errsz, "config keys TURN_SECRET and TURN_SECRET_FILE "
+		         "are both set; keep one");
+		return -1;
+	}
+	if (*secret) {
+		c->turn_secret = secret;
+		c->turn_secret_file = path;
+		return 0;
+	}
+	if (file[0] != '/') {
+		snprintf(err, errsz, *file ? "config key TURN_SECRET_FILE must be "
+		         "an absolute path" : "config key TURN_URLS needs "
+		         "TURN_SECRET or TURN_SECRET_FILE (the TURN server's "
+		         "static-auth-secret)");
+		return -1;
+	}
+	char text[CONFIG_VALUE_MAX + 1];
+	if (read_secret_file(file, text, err, errsz) < 0)
+		return -1;
+	int rc = iniparser_set(d, "global:turn_secret", text);
+	explicit_bzero(text, sizeof text);
+	if (rc != 0) {
+		snprintf(err, errsz, "out of memory reading the config");
+		return -1;
+	}
+	c->turn_secret = value_of(d, "global:turn_secret", "");
+	c->turn_secret_file = file;
+	return 0;
+}
+
+/* The secret read (len bytes of a buffer of cap) less one final newline,
+ * in *len; what is wrong with it, or NULL. */
+static const char *token_secret_problem(const char *secret, size_t *len,
+                                        size_t cap)
+{
+	if (*len > 0 && *len < cap && secret[*len - 1] == '\n')
+		(*len)--;
+	if (*len == 0)
+		return "is empty";
+	if (*len >= CONFIG_VALUE_MAX)
+		return "is too long (at most 510 bytes)";
+	return memchr(secret, '\0', *len) ? "holds a NUL byte" : NULL;
+}
+
+/* AUTH_TOKEN_SECRET_FILE: whoever reads it can mint any name, a
+ * moderator's included, so it must be a regular file that nobody but its
+ * owner may read or write (mode & 077 == 0).  The secret is its content
+ * less one final newline, into secret (CONFIG_VALUE_MAX + 1 bytes). */
+static int read_token_secret(const char *path, char *secret, char *err,
+                             size_t errsz)
+{
+	const size_t cap = CONFIG_VALUE_MAX + 1; /* a byte more: too long */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	struct stat st;
+	const char *why = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
+	                : !S_ISREG(st.st_mode) ? "not a regular file"
+	                : (st.st_mode & 077) ? "readable or writable by others "
+	                  "than its owner (chmod 600, or 400)" : NULL;
+	size_t len = 0;
+	while (!why && len < cap) {
+		ssize_t n = read(fd, secret + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			why = strerror(errno);
+		else if (n > 0)
+			len += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!why)
+		why = token_secret_problem(secret, &len, cap);
+	if (why) {
+		snprintf(err, errsz, "config key AUTH_TOKEN_SECRET_FILE: %s: %s",
+		         path, why);
+		explicit_bzero(secret, cap);
+		return -1;
+	}
+	secret[len] = '\0';
+	return 0;
+}
+
+/* IDENTITY_SOURCES: words among token, php and sso, separated by commas
+ * or blanks, each at most once; empty: the default order. */
+static int load_sources(const dictionary *d, struct chat_config *c,
+                        char *err, size_t errsz)
+{
+	static const char *const names[] = { "token", "php", "sso" };
+	static const int values[] = { IDENTITY_TOKEN, IDENTITY_PHP,
+	                              IDENTITY_SSO };
+	const char *v = value_of(d, "global:identity_sources", "");
+	const char *p = v + strspn(v, " ,\t");
+	c->n_identity_sources = 0;
+	if (!*p) {
+		for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+			c->identity_sources[c->n_identity_sources++] = values[i];
+		return 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, " ,\t"), i = 0;
+		while (i < sizeof names / sizeof *names &&
+		       !(strlen(names[i]) == n && strncasecmp(p, names[i], n) == 0))
+			i++;
+		bool twice = false;
+		for (int k = 0; i < sizeof names / sizeof *names &&
+		                k < c->n_identity_sources; k++)
+			twice |= c->identity_sources[k] == values[i];
+		if (i == sizeof names / sizeof *names || twice) {
+			snprintf(err, errsz, "config key IDENTITY_SOURCES: \"%.*s\" "
+			         "is %s (the words are token, php and sso, each "
+			         "once)", (int)(n > 40 ? 40 : n), p,
+			         twice ? "named twice" : "no source");
+			return -1;
+		}
+		c->identity_sources[c->n_identity_sources++] = values[i];
+		p += n;
+		p += strspn(p, " ,\t");
+	}
+	return 0;
+}
+
+/* Identity: the signed token (token.h), the age of PHP sessions, the
+ * order of the sources and the OpenSSO moderators.  The token needs both
+ * AUTH_TOKEN_COOKIE and AUTH_TOKEN_SECRET_FILE; the secret read from the
+ * file is added to the dictionary, so that like every other value it
+ * outlives this frame until pack_strings copies it. */
+static int load_identity(dictionary *d, struct chat_config *c, char *err,
+                         size_t errsz)
+{
+	long age;
+	const char *file;
+	c->auth_token_secret = "";
+	if (get_string(d, "auth_token_cookie", "", &c->auth_token_cookie,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
+	    get_string(d, "auth_token_secret_file", "", &file, CONFIG_PATH_MAX,
+	               err, errsz) < 0 ||
+	    get_string(d, "moderators", "", &c->moderators, CONFIG_VALUE_MAX,
+	               err, errsz) < 0 ||
+	    get_number(d, "session_max_age", 1440, 0, 100000000, 10, &age, err,
+	               errsz) < 0 ||
+	    load_sources(d, c, err, errsz) < 0)
+		return -1;
+	c->session_max_age = (int)age;
+	c->auth_token_secret_file = file;
+	if (value_of(d, "global:auth_token_secret", NULL)) {
+		snprintf(err, errsz, "config key AUTH_TOKEN_SECRET: the secret is "
+		         "never read from the config; put it in a file of its own "
+		         "and name it with AUTH_TOKEN_SECRET_FILE");
+		return -1;
+	}
+	if (!*c->auth_token_cookie && !*file)
+		return 0;
+	if (!*c->auth_token_cookie || !*file) {
+		snprintf(err, errsz, "config key %s needs %s too",
+		         *file ? "AUTH_TOKEN_SECRET_FILE" : "AUTH_TOKEN_COOKIE",
+		         *file ? "AUTH_TOKEN_COOKIE" : "AUTH_TOKEN_SECRET_FILE");
+		return -1;
+	}
+	if (strpbrk(c->auth_token_cookie, " \t;,=\"")) {
+		snprintf(err, errsz, "config key AUTH_TOKEN_COOKIE is not a cookie "
+		         "name");
+		return -1;
+	}
+	if (file[0] != '/') {
+		snprintf(err, errsz, "config key AUTH_TOKEN_SECRET_FILE must be an "
+		         "absolute path");
+		return -1;
+	}
+	char text[CONFIG_VALUE_MAX + 1];
+	if (read_token_secret(file, text, err, errsz) < 0)
+		return -1;
+	/* Outside [global]: no key of the file, never warned about. */
+	int rc = iniparser_set(d, "chat_server token:secret", text);
+	explicit_bzero(text, sizeof text);
+	if (rc != 0) {
+		snprintf(err, errsz, "out of memory reading the config");
+		return -1;
+	}
+	c->auth_token_secret = value_of(d, "chat_server token:secret", "");
+	return 0;
 }
 
 /* The string fields point into the dictionary (or at literal defaults),
@@ -373,6 +651,8 @@ int config_load(const char *path, struct chat_config *cfg, FILE *warn,
 	    load_dirs(d, cfg, err, errsz) == 0 &&
 	    load_numbers(d, cfg, err, errsz) == 0 &&
 	    load_whisper_log(d, cfg, err, errsz) == 0 &&
+	    load_turn(d, path, cfg, err, errsz) == 0 &&
+	    load_identity(d, cfg, err, errsz) == 0 &&
 	    pack_strings(cfg, err, errsz) == 0)
 		rc = 0;
 	if (rc == 0)

@@ -11,6 +11,7 @@
 
 #include "append.h"
 #include "format.h"
+#include "moderate.h"
 #include "reap.h"
 
 #define TRIM_AFTER_MEMBERS 64
@@ -287,8 +288,12 @@ int chat_read_inbox(struct chat *c)
 {
 	int rc = 0;
 	while (output_has_room(&c->output) &&
-	       (rc = inbox_receive(&c->inbox, &c->received)) == 1)
-		chat_show(c, c->received.data, c->received.len, true);
+	       (rc = inbox_receive(&c->inbox, &c->received)) == 1) {
+		if (c->received.data[0] == INBOX_CONTROL)
+			moderate_control(c, c->received.data, c->received.len);
+		else
+			chat_show(c, c->received.data, c->received.len, true);
+	}
 	buf_done(&c->received, MESSAGE_KEEP); /* an offer is tens of KiB */
 	return rc < 0 ? -1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "event.h"
 #include "flood.h"
 #include "format.h"
+#include "moderate.h"
 #include "decode.h"
 #include "request.h"
 #include "rng.h"
@@ -586,7 +587,7 @@ void dispatch_line(struct chat *c, char *text, size_t len)
 	if (rq.kind != REQUEST_EMPTY && !pay(c, line_cost(&rq, len)))
 		return;
 	if (rq.kind != REQUEST_REFUSED && rq.kind != REQUEST_EMPTY &&
-	    guarded(c, &rq))
+	    (guarded(c, &rq) || moderate_silenced(c, &rq)))
 		return;
 	switch (rq.kind) {
 	case REQUEST_EMPTY:
@@ -596,7 +597,8 @@ void dispatch_line(struct chat *c, char *text, size_t len)
 		break;
 	case REQUEST_COMMAND:
 		chat_append_batch(c); /* what was said before goes first */
-		if (!too_long(c, rq.len))
+		if (!too_long(c, rq.len) &&
+		    !moderate_command(c, rq.text, rq.len))
 			run_command(c, rq.text, rq.len);
 		break;
 	case REQUEST_TEXT:

@@ -8,10 +8,13 @@
 #include <string.h>
 
 #include "color.h"
+#include "ice.h"
 #include "presence.h"
 #include "text.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+/* A literal and its length, as arguments. */
+#define LIT(s) (s), sizeof(s) - 1
 /* Every object is written compact; jansson keeps insertion order, so
  * "type" and "time", set first, come first. */
 #define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
@@ -109,17 +112,17 @@ static char *digits(char *p, long v, int width)
 	return p + width;
 }
 
-/* ISO 8601 in local time with the offset in force then:
- * "2026-12-06T14:05:11+01:00".  By hand: it is written for every line,
- * and printf costs as much as all the rest of the time. */
-static json_t *iso_time(time_t t)
+/* ISO 8601 in local time with the offset in force then, written into s:
+ * "2026-12-06T14:05:11+01:00".  Returns its length, 0 when t has no such
+ * form.  By hand: printf costs as much as all the rest of an event. */
+static size_t iso_time_text(time_t t, char s[32])
 {
 	struct tm tm;
-	char s[32], *p = s;
+	char *p = s;
 	long year;
 	if (!localtime_r(&t, &tm) || (year = tm.tm_year + 1900L) < 0 ||
 	    year > 9999)
-		return NULL;
+		return 0;
 	long off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
 	p = digits(p, year, 4);
 	*p++ = '-';
@@ -136,7 +139,14 @@ static json_t *iso_time(time_t t)
 	p = digits(p, off / 3600 % 100, 2);
 	*p++ = ':';
 	p = digits(p, off / 60 % 60, 2);
-	return json_stringn_nocheck(s, (size_t)(p - s));
+	return (size_t)(p - s);
+}
+
+static json_t *iso_time(time_t t)
+{
+	char s[32];
+	size_t n = iso_time_text(t, s);
+	return n ? json_stringn_nocheck(s, n) : NULL;
 }
 
 static struct obj start(const char *type, time_t t)
@@ -204,85 +214,338 @@ static int finish(struct obj *o, bool history, struct buf *out)
 	return finish_raw(o, history, NULL, none, out);
 }
 
-/* ---- the colours of the last user list ---- */
+/* ---- the colours of the last user list ----
+ *
+ * A message carries its sender's colour from the last user list.  In a
+ * room of hundreds the list is kilobytes, and a search through it for
+ * every line and member cost more than the rest of the event: in one room
+ * with two senders, 1.1× to 1.2× the legacy cost per line from 50 members
+ * up (docs/benchmarks.md, section 6).  So the list gets an index by name,
+ * built at the first message after it came (a storm of joins brings many
+ * lists and no message) and kept until the next. */
 
-/* Keeps ",<list>", so that every entry starts with a comma. */
+/* Keeps ",<list>", so that every entry starts with a comma; its index is
+ * built when a message needs it. */
 static void learn_colors(struct encoder *e, struct event_span list)
 {
+	e->color_stale = true;
 	buf_clear(&e->colors);
 	if (buf_append(&e->colors, ",", 1) < 0 ||
 	    buf_append(&e->colors, list.p, list.len) < 0)
 		buf_clear(&e->colors); /* unknown, rather than stale */
 }
 
+/* The colour that follows "<name>:" at p in colors, up to the next comma;
+ * COLOR_DEFAULT when it is empty. */
+static struct event_span color_after(const struct encoder *e, const char *p,
+                                     size_t name_len)
+{
+	const char *end = e->colors.data + e->colors.len;
+	const char *c = p + name_len + 1;
+	const char *stop = memchr(c, ',', (size_t)(end - c));
+	size_t n = stop ? (size_t)(stop - c) : (size_t)(end - c);
+	return n ? (struct event_span){ c, n }
+	         : (struct event_span){ LIT(COLOR_DEFAULT) };
+}
+
+/* The colour of name: the first entry ",<name>:" of the list, found by
+ * memmem.  What the index does not serve: a name with ',' or ':' (from a
+ * log line of no server's) may start inside an entry. */
+static struct event_span find_color(const struct encoder *e,
+                                    struct event_span name)
+{
+	struct event_span gray = { LIT(COLOR_DEFAULT) };
+	char needle[PRESENCE_NAME_MAX + 3];
+	needle[0] = ',';
+	memcpy(needle + 1, name.p, name.len);
+	needle[name.len + 1] = ':';
+	const char *p = memmem(e->colors.data, e->colors.len, needle,
+	                       name.len + 2);
+	return p ? color_after(e, p + 1, name.len) : gray;
+}
+
+/* FNV-1a: names are short, and any spread will do. */
+static size_t name_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+/* The slot of name in the index: the one holding its entry, or the empty
+ * one where it would go. */
+static size_t slot_of(const struct encoder *e, const char *name, size_t n)
+{
+	const char *list = e->colors.data;
+	for (size_t i = name_hash(name, n) & e->color_mask;;
+	     i = (i + 1) & e->color_mask) {
+		uint32_t at = e->color_slots[i];
+		if (at == 0 || (e->colors.len - (at - 1) > n &&
+		                memcmp(list + at - 1, name, n) == 0 &&
+		                list[at - 1 + n] == ':'))
+			return i;
+	}
+}
+
+/* The index of colors: at least twice as many slots as entries, so that
+ * probes stay short.  An entry whose name came before is left out, as
+ * find_color finds the first.  -1 (out of memory): find_color serves. */
+static int index_colors(struct encoder *e)
+{
+	size_t entries = 1;
+	for (const char *p = e->colors.data, *end = p + e->colors.len;
+	     (p = memchr(p + 1, ',', (size_t)(end - p - 1))) != NULL;)
+		entries++;
+	size_t slots = 8;
+	while (slots < 2 * entries)
+		slots *= 2;
+	uint32_t *table = realloc(e->color_slots, slots * sizeof *table);
+	if (!table)
+		return -1;
+	memset(table, 0, slots * sizeof *table);
+	e->color_slots = table;
+	e->color_mask = slots - 1;
+	struct event_span list = { e->colors.data + 1, e->colors.len - 1 };
+	struct event_span name, color;
+	while (event_next_user(&list, &name, &color)) {
+		size_t i = slot_of(e, name.p, name.len);
+		if (table[i] == 0)
+			table[i] = (uint32_t)(name.p - e->colors.data) + 1;
+	}
+	e->color_stale = false;
+	return 0;
+}
+
+/* The colour of name in the last user list, or COLOR_DEFAULT. */
+static struct event_span color_span(struct encoder *e, struct event_span name)
+{
+	struct event_span gray = { LIT(COLOR_DEFAULT) };
+	if (e->colors.len == 0 || name.len == 0 ||
+	    name.len > PRESENCE_NAME_MAX)
+		return gray;
+	if (memchr(name.p, ',', name.len) || memchr(name.p, ':', name.len) ||
+	    (e->color_stale && index_colors(e) < 0))
+		return find_color(e, name);
+	uint32_t at = e->color_slots[slot_of(e, name.p, name.len)];
+	return at ? color_after(e, e->colors.data + at - 1, name.len) : gray;
+}
+
 /* ---- the frequent events, written by hand ----
  *
- * A message reaches every member: building a jansson object per line and
- * member cost twice the CPU of the legacy protocol (docs/benchmarks.md).
- * Joins, quits, user lists and messages are written straight into out,
- * byte for byte what jansson writes (compact, UTF-8 as is, '"', '\\' and
- * controls escaped); the rest keeps jansson. */
+ * A message reaches every member, so its cost is paid lines × members
+ * times.  Built as a jansson object it cost twice the legacy protocol;
+ * appended piece by piece, each piece checked for room and each byte of a
+ * string looked at twice, still 1.1× to 1.2× (docs/benchmarks.md,
+ * section 6).  So joins, quits, user lists and messages are measured
+ * first and written into out at once: each string of the line is looked
+ * at once, eight bytes at a time, and copied as it is when nothing in it
+ * needs escaping, as in most chat lines.
+ *
+ * Byte for byte what jansson writes of the strings bytes() makes:
+ * compact, UTF-8 as is, '"', '\\' and controls escaped, and U+FFFD for
+ * each byte that is not part of a UTF-8 character, NUL included.  The
+ * rarer events keep jansson. */
 
-/* How jansson escapes c (a byte below 0x20, '"' or '\\') into esc;
- * returns the length. */
-static size_t escape(unsigned char c, char esc[6])
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/* Whether a byte of x is 0: subtracting 1 from each byte borrows into
+ * the high bit of the lowest zero byte (the standard bit trick). */
+static bool has_zero(uint64_t x)
+{
+	return ((x - ONES) & ~x & HIGHS) != 0;
+}
+
+/* Whether c goes into a JSON string as it is. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* How many bytes at the front of u[0..n) are plain: eight at a time,
+ * a byte of 0x80 or more or below 0x20 showing as a high bit of
+ * (x - 0x20 in each byte) | x. */
+static size_t plain_prefix(const unsigned char *u, size_t n)
+{
+	size_t i = 0;
+	for (uint64_t x; n - i >= 8; i += 8) {
+		memcpy(&x, u + i, sizeof x);
+		if ((((x - 0x20 * ONES) | x) & HIGHS) ||
+		    has_zero(x ^ ('"' * ONES)) || has_zero(x ^ ('\\' * ONES)))
+			break;
+	}
+	while (i < n && plain(u[i]))
+		i++;
+	return i;
+}
+
+/* Copies n bytes of p to w + at when w is not NULL; returns n.  The
+ * writers below run twice: to measure (w NULL), then to write. */
+static size_t emit(char *w, size_t at, const char *p, size_t n)
+{
+	if (w && n)
+		memcpy(w + at, p, n);
+	return n;
+}
+
+/* c (a byte below 0x20, '"' or '\\') as jansson escapes it.  Written
+ * into w directly: a buffer on the stack would cost every string a stack
+ * guard (-fstack-protector-strong). */
+static size_t escape(char *w, size_t at, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	static const char named[][2] = { { '"', '"' }, { '\\', '\\' },
 	                                 { '\b', 'b' }, { '\f', 'f' },
 	                                 { '\n', 'n' }, { '\r', 'r' },
 	                                 { '\t', 't' } };
-	esc[0] = '\\';
 	for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
 		if (c == (unsigned char)named[i][0]) {
-			esc[1] = named[i][1];
-			return 2;
+			emit(w, at, "\\", 1);
+			return 1 + emit(w, at + 1, &named[i][1], 1);
 		}
 	}
-	esc[1] = 'u';
-	esc[2] = '0';
-	esc[3] = '0';
-	esc[4] = hex[c >> 4];
-	esc[5] = hex[c & 15];
-	return 6;
+	emit(w, at, LIT("\\u00"));
+	emit(w, at + 4, &hex[c >> 4], 1);
+	return 5 + emit(w, at + 5, &hex[c & 15], 1);
 }
 
-/* Appends p[0..n) as a JSON string.  Bytes that are not UTF-8 go the
- * jansson way (U+FFFD for each), which is rare enough. */
-static int put_string(struct buf *out, const char *p, size_t n)
+/* The character at p (n bytes left) that is not plain, written at w + at:
+ * UTF-8 as it is, U+FFFD for a byte that starts none (or NUL), the escape
+ * of the rest.  *take is how many bytes of p it was. */
+static size_t special(char *w, size_t at, const char *p, size_t n,
+                      size_t *take)
 {
-	if (!text_is_utf8(p, n)) {
-		json_t *s = bytes(p, n);
-		char *text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-		int rc = text ? buf_append_str(out, text) : -1;
-		free(text);
-		json_decref(s);
-		return rc;
+	unsigned char c = (unsigned char)p[0];
+	size_t k = c >= 0x80 ? char_len(p, n) : 0;
+	*take = k ? k : 1;
+	if (k)
+		return emit(w, at, p, k);
+	if (c >= 0x80 || c == 0)
+		return emit(w, at, LIT(REPLACEMENT));
+	return escape(w, at, c);
+}
+
+/* p[0..n) as the inside of a JSON string. */
+static size_t string_body(char *w, const char *p, size_t n)
+{
+	size_t at = 0, i = 0;
+	while (i < n) {
+		size_t k = plain_prefix((const unsigned char *)p + i, n - i);
+		at += emit(w, at, p + i, k);
+		i += k;
+		if (i < n) {
+			size_t take;
+			at += special(w, at, p + i, n - i, &take);
+			i += take;
+		}
 	}
-	if (buf_append(out, "\"", 1) < 0)
+	return at;
+}
+
+/* A string of the line, measured: len bytes as JSON, quotes included. */
+struct jstr {
+	const char *p;
+	size_t n;
+	size_t len;
+};
+
+static struct jstr jstr(const char *p, size_t n)
+{
+	struct jstr s = { p, n, string_body(NULL, p, n) + 2 };
+	return s;
+}
+
+static struct jstr jstr_span(struct event_span s)
+{
+	return jstr(s.p, s.len);
+}
+
+/* Writes s measured: when it is as long as its bytes and quotes, they
+ * need no escape and are copied whole. */
+static size_t emit_jstr(char *w, size_t at, struct jstr s)
+{
+	if (w) {
+		w[at] = '"';
+		if (s.len == s.n + 2)
+			emit(w, at + 1, s.p, s.n);
+		else
+			string_body(w + at + 1, s.p, s.n);
+		w[at + s.len - 1] = '"';
+	}
+	return s.len;
+}
+
+/* [{"name":N,"color":C},...]: an entry without a colour is Gray; with
+ * flags, the members whose byte is 1 get "verified":true. */
+static size_t users_array(char *w, struct event_span list,
+                          const unsigned char *flags)
+{
+	struct event_span name, color;
+	size_t at = emit(w, 0, LIT("[")), i = 0;
+	for (bool first = true; event_next_user(&list, &name, &color);
+	     first = false, i++) {
+		if (!color.len)
+			color = (struct event_span){ LIT(COLOR_DEFAULT) };
+		at += first ? emit(w, at, LIT("{\"name\":"))
+		            : emit(w, at, LIT(",{\"name\":"));
+		at += emit_jstr(w, at, jstr_span(name));
+		at += emit(w, at, LIT(",\"color\":"));
+		at += emit_jstr(w, at, jstr_span(color));
+		if (flags && flags[i])
+			at += emit(w, at, LIT(",\"verified\":true"));
+		at += emit(w, at, LIT("}"));
+	}
+	return at + emit(w, at, LIT("]"));
+}
+
+/* What goes before a member's value, ,"key": */
+struct key {
+	const char *p;
+	size_t n;
+};
+
+/* An event written by hand: {"type":"T","time":" (head), the time, up
+ * to three string members, and for a user list its users. */
+struct hand_event {
+	struct key head;
+	const char *time;
+	size_t time_len;
+	struct key keys[3];
+	struct jstr values[3];
+	size_t members;
+	const struct event_span *users;
+	const unsigned char *verified; /* a byte per user, or NULL */
+	bool history;
+};
+
+static size_t draw(char *w, const struct hand_event *h)
+{
+	size_t at = emit(w, 0, h->head.p, h->head.n);
+	at += emit(w, at, h->time, h->time_len);
+	at += emit(w, at, LIT("\""));
+	for (size_t i = 0; i < h->members; i++) {
+		at += emit(w, at, h->keys[i].p, h->keys[i].n);
+		at += emit_jstr(w, at, h->values[i]);
+	}
+	if (h->users) {
+		at += emit(w, at, LIT(",\"users\":"));
+		at += users_array(w ? w + at : NULL, *h->users, h->verified);
+	}
+	if (h->history)
+		at += emit(w, at, LIT(",\"history\":true"));
+	return at + emit(w, at, LIT("}\n"));
+}
+
+/* Measured, then written into the emptied out at once. */
+static int write_hand(const struct hand_event *h, struct buf *out)
+{
+	buf_clear(out);
+	char *w = buf_grow(out, draw(NULL, h));
+	if (!w)
 		return -1;
-	size_t from = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		char esc[6];
-		size_t len = escape(c, esc);
-		if (buf_append(out, p + from, i - from) < 0 ||
-		    buf_append(out, esc, len) < 0)
-			return -1;
-		from = i + 1;
-	}
-	return buf_append(out, p + from, n - from) < 0 ||
-	       buf_append(out, "\"", 1) < 0 ? -1 : 0;
-}
-
-/* ,"key": then the string */
-static int put_member(struct buf *out, const char *key, const char *p,
-                      size_t n)
-{
-	return buf_append(out, ",\"", 2) < 0 || buf_append_str(out, key) < 0 ||
-	       buf_append(out, "\":", 2) < 0 ? -1 : put_string(out, p, n);
+	draw(w, h);
+	return 0;
 }
 
 /* The time of a line, written once per distinct time: every member reads
@@ -291,115 +554,79 @@ static const char *time_text(struct encoder *e, int clock, time_t now,
                              size_t *n)
 {
 	if (clock != e->time_clock || now != e->time_now) {
-		json_t *iso = iso_time(event_when(clock, now));
-		const char *v = iso ? json_string_value(iso) : NULL;
-		size_t len = v ? json_string_length(iso) : 0;
-		if (!v || len >= sizeof e->time_text) {
-			json_decref(iso);
+		size_t len = iso_time_text(event_when(clock, now), e->time_text);
+		if (!len)
 			return NULL;
-		}
-		memcpy(e->time_text, v, len);
 		e->time_len = len;
 		e->time_clock = clock;
 		e->time_now = now;
-		json_decref(iso);
 	}
 	*n = e->time_len;
 	return e->time_text;
 }
 
-/* {"type":T,"time":...  into the emptied out */
-static int open_event(struct encoder *e, const char *type, int clock,
-                      time_t now, struct buf *out)
+static void add_member(struct hand_event *h, struct key key,
+                       struct event_span value)
 {
-	size_t n;
-	const char *t = time_text(e, clock, now, &n);
-	buf_clear(out);
-	return !t || buf_append(out, "{\"type\":\"", 9) < 0 ||
-	       buf_append_str(out, type) < 0 ||
-	       buf_append(out, "\"", 1) < 0 ||
-	       put_member(out, "time", t, n) < 0 ? -1 : 0;
+	h->keys[h->members] = key;
+	h->values[h->members++] = jstr_span(value);
 }
 
-static int close_event(bool history, struct buf *out)
-{
-	return (history && buf_append_str(out, ",\"history\":true") < 0) ||
-	       buf_append(out, "}\n", 2) < 0 ? -1 : 0;
-}
+#define HEAD(type) (struct key){ LIT("{\"type\":\"" type "\",\"time\":\"") }
+#define KEY(name) (struct key){ LIT(",\"" name "\":") }
 
-/* The colour of name in the last user list, or COLOR_DEFAULT.  One
- * memmem for ",<name>:": a message in a room of hundreds must not walk
- * the list entry by entry. */
-static struct event_span color_span(const struct encoder *e,
-                                    struct event_span name)
-{
-	struct event_span gray = { COLOR_DEFAULT, strlen(COLOR_DEFAULT) };
-	char needle[PRESENCE_NAME_MAX + 3];
-	if (!e->colors.data || name.len == 0 || name.len > PRESENCE_NAME_MAX)
-		return gray;
-	needle[0] = ',';
-	memcpy(needle + 1, name.p, name.len);
-	needle[name.len + 1] = ':';
-	const char *end = e->colors.data + e->colors.len;
-	const char *p = memmem(e->colors.data, e->colors.len, needle,
-	                       name.len + 2);
-	if (!p)
-		return gray;
-	const char *c = p + name.len + 2;
-	const char *stop = memchr(c, ',', (size_t)(end - c));
-	size_t n = stop ? (size_t)(stop - c) : (size_t)(end - c);
-	return n ? (struct event_span){ c, n } : gray;
-}
-
-static int put_users(struct buf *out, struct event_span list)
+/* Asks e->verified about each member of list, once: the flags must be
+ * the same when the line is measured and when it is written. */
+static int verified_flags(struct encoder *e, struct event_span list,
+                          struct buf *flags)
 {
 	struct event_span name, color;
-	bool first = true;
-	if (buf_append_str(out, ",\"users\":[") < 0)
-		return -1;
 	while (event_next_user(&list, &name, &color)) {
-		if (!color.len)
-			color = (struct event_span){ COLOR_DEFAULT,
-			                             strlen(COLOR_DEFAULT) };
-		if (buf_append_str(out, first ? "{\"name\":" : ",{\"name\":") < 0 ||
-		    put_string(out, name.p, name.len) < 0 ||
-		    put_member(out, "color", color.p, color.len) < 0 ||
-		    buf_append(out, "}", 1) < 0)
+		unsigned char v = e->verified(e->verified_ctx, name.p,
+		                              name.len) == 1;
+		if (buf_append(flags, (const char *)&v, 1) < 0)
 			return -1;
-		first = false;
 	}
-	return buf_append(out, "]", 1);
+	return 0;
 }
 
 /* 1 when ev was written by hand, 0 when it is not one of those, -1. */
 static int encode_frequent(struct encoder *e, const struct event *ev,
                            time_t now, bool history, struct buf *out)
 {
-	int rc;
+	struct hand_event h = { .history = history };
 	switch (ev->kind) {
 	case EVENT_JOIN:
 	case EVENT_QUIT:
-		rc = open_event(e, ev->kind == EVENT_JOIN ? "join" : "quit",
-		                ev->clock, now, out) < 0 ||
-		     put_member(out, "name", ev->name.p, ev->name.len) < 0;
+		h.head = ev->kind == EVENT_JOIN ? HEAD("join") : HEAD("quit");
+		add_member(&h, KEY("name"), ev->name);
 		break;
 	case EVENT_USERS:
-		rc = open_event(e, "users", ev->clock, now, out) < 0 ||
-		     put_users(out, ev->text) < 0;
+		h.head = HEAD("users");
+		h.users = &ev->text;
+		if (e->verified) {
+			struct buf flags;
+			buf_init(&flags, 0);
+			h.time = time_text(e, ev->clock, now, &h.time_len);
+			int rc = verified_flags(e, ev->text, &flags) < 0 || !h.time
+			         ? -1 : 0;
+			h.verified = (const unsigned char *)flags.data;
+			rc = rc < 0 || write_hand(&h, out) < 0 ? -1 : 1;
+			buf_free(&flags);
+			return rc;
+		}
 		break;
-	case EVENT_MESSAGE: {
-		struct event_span color = color_span(e, ev->name);
-		rc = open_event(e, "message", ev->clock, now, out) < 0 ||
-		     put_member(out, "from", ev->name.p, ev->name.len) < 0 ||
-		     put_member(out, "color", color.p, color.len) < 0 ||
-		     put_member(out, "text", ev->text.p ? ev->text.p : "",
-		                ev->text.len) < 0;
+	case EVENT_MESSAGE:
+		h.head = HEAD("message");
+		add_member(&h, KEY("from"), ev->name);
+		add_member(&h, KEY("color"), color_span(e, ev->name));
+		add_member(&h, KEY("text"), ev->text);
 		break;
-	}
 	default:
 		return 0;
 	}
-	return rc || close_event(history, out) < 0 ? -1 : 1;
+	h.time = time_text(e, ev->clock, now, &h.time_len);
+	return !h.time || write_hand(&h, out) < 0 ? -1 : 1;
 }
 
 /* ---- events ---- */
@@ -435,6 +662,18 @@ static const char *command_name(enum event_result r)
 		return "color";
 	case RESULT_UNKNOWN:
 		return "unknown";
+	case RESULT_BAN:
+		return "ban";
+	case RESULT_UNBAN:
+		return "unban";
+	case RESULT_LOCK:
+		return "lock";
+	case RESULT_UNLOCK:
+		return "unlock";
+	case RESULT_KICK:
+	case RESULT_MUTE:
+	case RESULT_UNMUTE:
+	case RESULT_TOPIC: /* events of their own: moderation_event */
 	case RESULT_OTHER:
 		break;
 	}
@@ -452,6 +691,13 @@ static void put_result(struct obj *o, const struct event *ev)
 	struct obj r = { json_object(), false };
 	if (ev->result == RESULT_COLOR)
 		put(&r, "color", span_str(ev->color));
+	if (ev->result == RESULT_BAN || ev->result == RESULT_UNBAN)
+		put(&r, "target", span_str(ev->mod.target));
+	if (ev->result == RESULT_BAN) {
+		put(&r, "minutes", number(ev->mod.minutes));
+		if (ev->mod.reason.len)
+			put(&r, "reason", span_str(ev->mod.reason));
+	}
 	o->failed = o->failed || r.failed;
 	put(o, "result", r.json);
 }
@@ -507,11 +753,41 @@ static const char *type_of(enum event_kind kind)
 	return "line";
 }
 
+/* A moderator's kick, mute, unmute or topic: an event of its own
+ * (moderation.h); 0 when ev is none of these. */
+static int moderation_event(const struct event *ev, time_t t, bool history,
+                            struct buf *out)
+{
+	if (ev->kind != EVENT_RESULT)
+		return 0;
+	const struct event_moderation *m = &ev->mod;
+	enum event_result r = ev->result;
+	if (r != RESULT_KICK && r != RESULT_MUTE && r != RESULT_UNMUTE &&
+	    r != RESULT_TOPIC)
+		return 0;
+	struct obj o = start(r == RESULT_KICK ? "kick"
+	                     : r == RESULT_TOPIC ? "topic" : "mute", t);
+	put(&o, "from", span_str(ev->name));
+	if (r == RESULT_TOPIC) {
+		put(&o, "text", span_str(m->reason));
+	} else {
+		put(&o, "name", span_str(m->target));
+		if (r != RESULT_KICK)
+			put(&o, "minutes", number(r == RESULT_MUTE ? m->minutes : 0));
+		else if (m->reason.len)
+			put(&o, "reason", span_str(m->reason));
+	}
+	return finish(&o, history, out) < 0 ? -1 : 1;
+}
+
 static int encode_event(const struct event *ev, time_t t, bool history,
                         struct buf *out)
 {
 	if (ev->kind == EVENT_WHISPER || ev->kind == EVENT_SIGNAL)
 		return encode_private(ev, t, history, out);
+	int mod = moderation_event(ev, t, history, out);
+	if (mod != 0)
+		return mod < 0 ? -1 : 0;
 	struct obj o = start(type_of(ev->kind), t);
 	switch (ev->kind) {
 	case EVENT_RESULT:
@@ -549,45 +825,6 @@ int json_encode_line(struct encoder *e, const char *line, size_t len,
 
 /* ---- what is not a line ---- */
 
-static bool has_prefix(const char *p, size_t n, const char *prefix)
-{
-	size_t k = strlen(prefix);
-	return n >= k && memcmp(p, prefix, k) == 0;
-}
-
-/* ICE_SERVER_DNS names STUN servers, as the old pages used it: a host or
- * host:port gets "stun:" in front, a stun: or stuns: URL stays as it is. */
-static json_t *stun_url(const char *p, size_t n)
-{
-	if (has_prefix(p, n, "stun:") || has_prefix(p, n, "stuns:"))
-		return bytes(p, n);
-	struct buf b;
-	buf_init(&b, 0);
-	json_t *url = buf_append_str(&b, "stun:") == 0 &&
-	              buf_append(&b, p, n) == 0 ? bytes(b.data, b.len) : NULL;
-	buf_free(&b);
-	return url;
-}
-
-/* The browser's RTCIceServer list: one server per word of dns (words are
- * separated by spaces or commas), [] when there is none. */
-static json_t *ice_servers(struct obj *o, const char *dns)
-{
-	json_t *list = json_array();
-	for (const char *p = dns ? dns : "";;) {
-		p += strspn(p, " ,\t");
-		size_t n = strcspn(p, " ,\t");
-		if (n == 0)
-			break;
-		struct obj server = { json_object(), false };
-		put(&server, "urls", stun_url(p, n));
-		o->failed = o->failed || server.failed;
-		append(o, list, server.json);
-		p += n;
-	}
-	return list;
-}
-
 int json_encode_welcome(time_t now, const struct welcome *w, struct buf *out)
 {
 	struct obj o = start("welcome", now);
@@ -598,7 +835,11 @@ int json_encode_welcome(time_t now, const struct welcome *w, struct buf *out)
 	put(&limits, "max_message_bytes", json_integer(w->max_message_bytes));
 	o.failed = o.failed || limits.failed;
 	put(&o, "limits", limits.json);
-	put(&o, "ice_servers", ice_servers(&o, w->ice_server_dns));
+	if (w->topic && w->topic[0])
+		put(&o, "topic", str(w->topic));
+	/* ice_servers (STUN, TURN) and ice_transport_policy: src/ice.c */
+	if (ice_welcome(o.json, w->ice_server_dns, w->turn, w->name, now) < 0)
+		o.failed = true;
 	return finish(&o, false, out);
 }
 

@@ -125,6 +125,89 @@ static bool after(struct cursor text, const char *lit, struct cursor *c)
 	return eat(c, lit);
 }
 
+/* A target word up to end or a space (no space in it). */
+static bool take_target(struct cursor *c, const char *end,
+                        struct event_span *out)
+{
+	const char *space = find(c, ' ');
+	if (!end)
+		end = space ? space : c->end;
+	if (end == c->p || (space && space < end))
+		return false;
+	*out = span(c->p, (size_t)(end - c->p));
+	c->p = end;
+	return true;
+}
+
+/* "[: <reason>]" to the end. */
+static bool read_reason(struct cursor c, struct event_moderation *m)
+{
+	m->reason = span(c.p, 0);
+	if (left(&c) == 0)
+		return true;
+	if (!eat(&c, ": "))
+		return false;
+	m->reason = rest(&c);
+	return true;
+}
+
+/* "<target> for <N> minutes": c past the verb. */
+static bool read_timed(struct cursor *c, struct event_moderation *m)
+{
+	return take_target(c, NULL, &m->target) && eat(c, " for ") &&
+	       eat_number(c, &m->minutes) && eat(c, " minutes");
+}
+
+/* The sentences of moderation.c about a target, done to it; false when
+ * text is none of them. */
+static bool read_targeted(struct cursor text, struct event_moderation *m,
+                          enum event_result *r)
+{
+	struct cursor c;
+	bool ok;
+	if (after(text, "Kicked ", &c)) {
+		*r = RESULT_KICK;
+		ok = take_target(&c, find(&c, ':'), &m->target) && read_reason(c, m);
+	} else if (after(text, "Muted ", &c)) {
+		*r = RESULT_MUTE;
+		ok = read_timed(&c, m) && left(&c) == 0;
+	} else if (after(text, "Banned ", &c)) {
+		*r = RESULT_BAN;
+		ok = read_timed(&c, m) && read_reason(c, m);
+	} else if (after(text, "Unmuted ", &c) || after(text, "Unbanned ", &c)) {
+		*r = text.p[2] == 'm' ? RESULT_UNMUTE : RESULT_UNBAN;
+		ok = take_target(&c, NULL, &m->target) && left(&c) == 0;
+	} else {
+		return false;
+	}
+	if (!ok)
+		*r = RESULT_OTHER;
+	return true;
+}
+
+/* moderation.c's sentences. */
+static enum event_result read_moderation(struct cursor text,
+                                         struct event_moderation *m)
+{
+	struct cursor c;
+	enum event_result r;
+	if (read_targeted(text, m, &r))
+		return r;
+	if (after(text, "Locked the room to verified members", &c))
+		return left(&c) == 0 ? RESULT_LOCK : RESULT_OTHER;
+	if (after(text, "Unlocked the room", &c))
+		return left(&c) == 0 ? RESULT_UNLOCK : RESULT_OTHER;
+	if (after(text, "Set the topic: ", &c)) {
+		m->reason = rest(&c);
+		return RESULT_TOPIC;
+	}
+	if (after(text, "Cleared the topic", &c) && left(&c) == 0) {
+		m->reason = span(c.p, 0);
+		return RESULT_TOPIC;
+	}
+	return RESULT_OTHER;
+}
+
 /* Which of command.c's and dice.c's sentences text is. */
 static void read_result(struct event *ev)
 {
@@ -142,6 +225,8 @@ static void read_result(struct event *ev)
 		ev->result = RESULT_COLOR_REFUSED;
 	else if (after(text, "unknown command ", &c))
 		ev->result = RESULT_UNKNOWN;
+	else
+		ev->result = read_moderation(text, &ev->mod);
 }
 
 /* "<to>: <text>" (routing's shape of a private text: the first word ends

@@ -16,6 +16,7 @@
 #include "php_session.h"
 #include "sso.h"
 #include "text.h"
+#include "token.h"
 
 bool session_id_is_valid(const char *id)
 {
@@ -112,8 +113,16 @@ static void lock_shared_briefly(int fd)
 	lockwait_flock(fd, LOCK_SH, 1000);
 }
 
-/* Reads the whole session file, or fails. */
-static int read_session(int dir_fd, const char *sid, struct buf *out)
+bool identity_session_expired(time_t mtime, time_t now, int max_age)
+{
+	return max_age > 0 && now - mtime > (time_t)max_age;
+}
+
+/* Reads the whole session file, or fails: also when it was last written
+ * more than max_age seconds ago (SESSION_MAX_AGE), as PHP's garbage
+ * collector would have removed it by then. */
+static int read_session(int dir_fd, const char *sid, int max_age,
+                        struct buf *out)
 {
 	char name[SESSION_ID_MAX + 8];
 	snprintf(name, sizeof name, "sess_%s", sid);
@@ -122,7 +131,8 @@ static int read_session(int dir_fd, const char *sid, struct buf *out)
 	if (fd < 0)
 		return -1;
 	int rc = -1;
-	if (st.st_size <= SESSION_FILE_MAX) {
+	if (st.st_size <= SESSION_FILE_MAX &&
+	    !identity_session_expired(st.st_mtime, time(NULL), max_age)) {
 		lock_shared_briefly(fd);
 		char chunk[4096];
 		ssize_t n;
@@ -146,7 +156,7 @@ static bool identity_from_session(const struct chat_config *cfg,
 	bool ok = false;
 	const char *value;
 	size_t len;
-	if (read_session(dir_fd, sid, &data) == 0 &&
+	if (read_session(dir_fd, sid, cfg->session_max_age, &data) == 0 &&
 	    php_session_find_string(data.data ? data.data : "", data.len,
 	                            "username", &value, &len) == PHP_SESSION_FOUND)
 		ok = identity_from_value(value, len, id);
@@ -155,15 +165,85 @@ static bool identity_from_session(const struct chat_config *cfg,
 	return ok;
 }
 
+static bool from_token(const struct chat_config *cfg, const char *header,
+                       struct identity *id)
+{
+	char token[TOKEN_MAX + 1];
+	if (!cfg->auth_token_cookie || !cfg->auth_token_cookie[0] ||
+	    !cookie_find(header, cfg->auth_token_cookie, token, sizeof token))
+		return false;
+	enum token_result r = token_verify(token, cfg->auth_token_secret,
+	                                   strlen(cfg->auth_token_secret),
+	                                   time(NULL), id);
+	/* An expired token is an ordinary event; anything else is a site
+	 * minting wrongly, or someone trying. */
+	if (r != TOKEN_OK && r != TOKEN_EXPIRED)
+		fprintf(stderr, "chat_server: warning: %s: token refused (%s)\n",
+		        cfg->auth_token_cookie, token_result_text(r));
+	explicit_bzero(token, sizeof token);
+	return r == TOKEN_OK;
+}
+
+static bool from_php(const struct chat_config *cfg, const char *header,
+                     struct identity *id)
+{
+	char sid[SESSION_ID_MAX + 1];
+	if (!cookie_find(header, cfg->session_cookie, sid, sizeof sid) ||
+	    !session_id_is_valid(sid) || !identity_from_session(cfg, sid, id))
+		return false;
+	id->source = IDENTITY_PHP;
+	return true;
+}
+
+const char *identity_source_name(enum identity_source s)
+{
+	switch (s) {
+	case IDENTITY_TOKEN:
+		return "token";
+	case IDENTITY_PHP:
+		return "php";
+	case IDENTITY_SSO:
+		return "sso";
+	case IDENTITY_ANONYMOUS:
+		break;
+	}
+	return "anonymous";
+}
+
 void identity_resolve(const struct chat_config *cfg, const char *cookie_header,
                       struct identity *id)
 {
-	char sid[SESSION_ID_MAX + 1];
-	if (cookie_find(cookie_header, cfg->session_cookie, sid, sizeof sid) &&
-	    session_id_is_valid(sid) && identity_from_session(cfg, sid, id))
-		return;
-	if (sso_is_configured(cfg) && sso_identity(cfg, cookie_header, id))
-		return;
+	/* A config built by hand, without IDENTITY_SOURCES: the default. */
+	static const int default_order[] = { IDENTITY_TOKEN, IDENTITY_PHP,
+	                                     IDENTITY_SSO };
+	const int *order = cfg->n_identity_sources ? cfg->identity_sources
+	                                           : default_order;
+	int n = cfg->n_identity_sources ? cfg->n_identity_sources : 3;
+	id->source = IDENTITY_ANONYMOUS;
+	id->verified = false;
+	id->roles = 0;
+	for (int i = 0; i < n; i++) {
+		bool found = false;
+		switch (order[i]) {
+		case IDENTITY_TOKEN:
+			found = from_token(cfg, cookie_header, id);
+			break;
+		case IDENTITY_PHP:
+			found = from_php(cfg, cookie_header, id);
+			break;
+		case IDENTITY_SSO:
+			found = sso_is_configured(cfg) &&
+			        sso_identity(cfg, cookie_header, id);
+			break;
+		default:
+			break;
+		}
+		if (found)
+			return;
+		id->source = IDENTITY_ANONYMOUS;
+		id->verified = false;
+		id->roles = 0;
+	}
 	snprintf(id->name, sizeof id->name, "%s", ANONYMOUS_NAME);
 	snprintf(id->color, sizeof id->color, "%s", COLOR_DEFAULT);
 }

@@ -27,6 +27,8 @@
 #include "dirs.h"
 #include "decode.h"
 #include "encode.h"
+#include "identity.h"
+#include "token.h"
 #include "warden.h"
 
 /* From the Makefile, which reads it from debian/changelog. */
@@ -38,6 +40,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: chat_server [--config FILE] [--check | --reap | "
 	             "--pause-appends | --resume-appends]\n"
+	             "       chat_server [--config FILE] --mint-token NAME "
+	             "[--color C] [--ttl S] [--role R]\n"
 	             "       chat_server --version | --help\n"
 	             "  Started by websocketd once per connection; reads the\n"
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
@@ -52,6 +56,13 @@ static void usage(FILE *out)
 	             "                 hold chat lines while logs are rotated\n"
 	             "  --warden       watch for members who die (started by\n"
 	             "                 the chat itself; not for use by hand)\n"
+	             "  --mint-token NAME\n"
+	             "                 print a signed identity token for NAME\n"
+	             "                 (the value of AUTH_TOKEN_COOKIE), made\n"
+	             "                 with AUTH_TOKEN_SECRET_FILE, then exit\n"
+	             "  --color C      its colour (default: none, shown Gray)\n"
+	             "  --ttl S        seconds it is valid (default 86400)\n"
+	             "  --role R       a role it carries: moderator\n"
 	             "  --version      print the version, then exit\n"
 	             "  --help         print this, then exit\n",
 	        CONFIG_DEFAULT_PATH);
@@ -117,10 +128,82 @@ static void tune_malloc(void)
 	mallopt(M_TOP_PAD, 0);
 }
 
+/* --mint-token and its options. */
+struct mint {
+	const char *name;
+	const char *color;
+	long ttl;
+	unsigned roles;
+};
+
+#define MINT_TTL_DEFAULT 86400L
+
+/* Prints the token of m (docs/identity.md). */
+static int mint_token(const struct chat_config *cfg, const struct mint *m)
+{
+	char token[TOKEN_MAX + 1];
+	if (!cfg->auth_token_secret[0]) {
+		fprintf(stderr, "chat_server: --mint-token needs AUTH_TOKEN_COOKIE "
+		        "and AUTH_TOKEN_SECRET_FILE in the config\n");
+		return 1;
+	}
+	if (strlen(m->name) > NAME_MAX_BYTES ||
+	    !identity_name_is_clean(m->name)) {
+		fprintf(stderr, "chat_server: --mint-token: \"%s\" is not a name "
+		        "chat_server accepts (UTF-8, at most %d bytes, none of "
+		        "/ _ : , < > \" ' \\ or spaces and controls)\n", m->name,
+		        NAME_MAX_BYTES);
+		return 2;
+	}
+	if (m->color && (strlen(m->color) > COLOR_MAX ||
+	                 !color_is_valid(m->color))) {
+		fprintf(stderr, "chat_server: --color: \"%s\" is not a colour "
+		        "chat_server shows\n", m->color);
+		return 2;
+	}
+	int n = token_mint(cfg->auth_token_secret, strlen(cfg->auth_token_secret),
+	                   m->name, m->color, (long long)time(NULL) + m->ttl,
+	                   m->roles, token, sizeof token);
+	if (n < 0) {
+		fprintf(stderr, "chat_server: --mint-token: cannot make the token "
+		        "(%s)\n", errno == ERANGE ? "too long"
+		        : "libcrypto is missing: install libssl3");
+		return 1;
+	}
+	printf("%s\n", token);
+	return 0;
+}
+
+/* --ttl and --role; false (and a message) for a value not valid. */
+static bool mint_option(struct mint *m, int opt, const char *arg)
+{
+	if (opt == 't') {
+		char *end;
+		errno = 0;
+		m->ttl = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || m->ttl < 1 ||
+		    m->ttl > 10L * 366 * 86400) {
+			fprintf(stderr, "chat_server: --ttl must be a number of "
+			        "seconds from 1 to 316224000\n");
+			return false;
+		}
+	} else if (strcmp(arg, "moderator") == 0) {
+		m->roles |= ROLE_MODERATOR;
+	} else {
+		fprintf(stderr, "chat_server: --role: the only role is "
+		        "moderator\n");
+		return false;
+	}
+	return true;
+}
+
 /* What the process was started for, once the config is loaded. */
-static int run(const struct chat_config *cfg, int mode, const char *file)
+static int run(const struct chat_config *cfg, int mode, const char *file,
+               const struct mint *m)
 {
 	set_collation(cfg->lang);
+	if (mode == 'm')
+		return mint_token(cfg, m);
 	if (mode == 'k')
 		return check_run(cfg, stdout);
 	if (mode == 'x')
@@ -152,13 +235,27 @@ int main(int argc, char **argv)
 		{ "warden", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "mint-token", required_argument, NULL, 'm' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "role", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
 	int opt, mode = 0;
+	struct mint mint = { NULL, NULL, MINT_TTL_DEFAULT, 0 };
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt == 'c')
 			path = optarg;
+		else if (opt == 'm') {
+			mint.name = optarg;
+			mode = opt;
+		} else if (opt == 'C')
+			mint.color = optarg;
+		else if (opt == 't' || opt == 'R') {
+			if (!mint_option(&mint, opt, optarg))
+				return 2;
+		}
 		else if (opt > 0 && strchr("kprxw", opt))
 			mode = opt;
 		else if (opt == 'V') {
@@ -169,6 +266,12 @@ int main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
+	if (mode != 'm' && (mint.color || mint.roles ||
+	                    mint.ttl != MINT_TTL_DEFAULT)) {
+		fprintf(stderr, "chat_server: --color, --ttl and --role go with "
+		        "--mint-token\n");
+		return 2;
+	}
 	tune_malloc();
 	tzset();
 	struct chat_config cfg;
@@ -177,7 +280,7 @@ int main(int argc, char **argv)
 	if (!realpath(config_path(path), file))
 		snprintf(file, sizeof file, "%s", config_path(path));
 	int rc = config_load(file, &cfg, stderr, err, sizeof err) < 0
-	         ? config_failed(err, mode == 0) : run(&cfg, mode, file);
+	         ? config_failed(err, mode == 0) : run(&cfg, mode, file, &mint);
 	config_free(&cfg);
 	return rc;
 }

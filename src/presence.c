@@ -125,13 +125,28 @@ static const char *member_name(const char *file, const char *room)
 	return presence_name_is_valid(name) ? name : NULL;
 }
 
-/* The first line of a presence file, when it is a colour we may show. */
-static void read_color(int fd, char *color)
+#define VERIFIED_LINE "verified\n"
+
+/* The lines of a presence file: the colour, and "verified" for a verified
+ * name; text has PRESENCE_TEXT_MAX + 1 bytes. */
+#define PRESENCE_TEXT_MAX (COLOR_MAX + sizeof VERIFIED_LINE + 1)
+static int presence_text(char *text, const char *color, bool verified)
 {
-	char text[COLOR_MAX + 2];
+	return snprintf(text, PRESENCE_TEXT_MAX + 1, "%s\n%s", color,
+	                verified ? VERIFIED_LINE : "");
+}
+
+/* The first line of a presence file, when it is a colour we may show, and
+ * whether its second line says the name is verified. */
+static void read_member(int fd, char *color, bool *verified)
+{
+	char text[PRESENCE_TEXT_MAX + 1];
 	ssize_t n = pread(fd, text, sizeof text - 1, 0);
 	text[n > 0 ? n : 0] = '\0';
-	text[strcspn(text, "\n")] = '\0';
+	size_t first = strcspn(text, "\n");
+	*verified = text[first] == '\n' &&
+	            strcmp(text + first + 1, VERIFIED_LINE) == 0;
+	text[first] = '\0';
 	const char *shown = color_is_valid(text) ? text : COLOR_DEFAULT;
 	memcpy(color, shown, strlen(shown) + 1); /* valid colours fit */
 }
@@ -168,7 +183,7 @@ static int probe_member(int dir_fd, const char *file, struct presence_entry *e,
 			r->fn(r->ctx, fd, e->name);
 		unlinkat(dir_fd, file, 0);
 	} else if (errno == EWOULDBLOCK) {
-		read_color(fd, e->color);
+		read_member(fd, e->color, &e->verified);
 		live = 1;
 	}
 	close(fd);
@@ -303,10 +318,22 @@ static unsigned long number_after(const char *name, const char *base)
 	return strtoul(digits, NULL, 10);
 }
 
-/* The first number to try for base: one more than the highest in use. */
-static unsigned long next_number(const struct presence_list *l, const char *base)
+/* Whether a verified member holds base, or base with a number after it:
+ * names an unverified member may not have (see presence.h). */
+static bool reserved(const struct presence_list *l, const char *base)
 {
-	if (!list_has(l, base))
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].verified && (strcmp(l->v[i].name, base) == 0 ||
+		                         number_after(l->v[i].name, base) > 0))
+			return true;
+	return false;
+}
+
+/* The first number to try for base: one more than the highest in use. */
+static unsigned long next_number(const struct presence_list *l, const char *base,
+                                 bool verified)
+{
+	if (!list_has(l, base) && (verified || !reserved(l, base)))
 		return 0;
 	unsigned long max = 0;
 	for (size_t i = 0; i < l->n; i++) {
@@ -321,13 +348,14 @@ static unsigned long next_number(const struct presence_list *l, const char *base
  * no reader ever sees it empty or under a name that is no member's.
  * Returns it, or -1 with errno EOPNOTSUPP (and the like) where the
  * filesystem cannot make one. */
-static int write_unnamed(int dir_fd, mode_t mode, const char *color)
+static int write_unnamed(int dir_fd, mode_t mode, const char *color,
+                         bool verified)
 {
 	int fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
-	char line[COLOR_MAX + 2];
-	int len = snprintf(line, sizeof line, "%s\n", color);
+	char line[PRESENCE_TEXT_MAX + 1];
+	int len = presence_text(line, color, verified);
 	if (write(fd, line, (size_t)len) != len) {
 		close(fd);
 		errno = EIO;
@@ -361,13 +389,13 @@ static int create_named(int dir_fd, const char *file, mode_t mode)
  * name, which is how a dead member is noticed (see warden.h).  The room
  * lock is held, so no lister looks before the flock is taken. */
 static int open_claimed(int dir_fd, const char *file, const char *color,
-                        bool written)
+                        bool verified, bool written)
 {
 	int fd = dirs_open_file(dir_fd, file, O_RDWR, 0, NULL);
 	if (fd < 0)
 		return -1;
-	char line[COLOR_MAX + 2];
-	int len = snprintf(line, sizeof line, "%s\n", color);
+	char line[PRESENCE_TEXT_MAX + 1];
+	int len = presence_text(line, color, verified);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 ||
 	    (!written && write(fd, line, (size_t)len) != len)) {
 		close(fd);
@@ -404,7 +432,8 @@ static int claim_free_name(struct presence *p, int tmp, mode_t mode,
 		if (member_file(file, p->room, p->name) < 0)
 			return -1;
 		if (place(p->dir_fd, tmp, file, mode) == 0)
-			return open_claimed(p->dir_fd, file, color, tmp >= 0);
+			return open_claimed(p->dir_fd, file, color, p->verified,
+			                    tmp >= 0);
 		if (errno != EEXIST)
 			return -1;
 	}
@@ -420,6 +449,7 @@ static void list_insert(struct presence_list *l, const struct presence *p,
 	snprintf(e->name, sizeof e->name, "%s", p->name);
 	snprintf(e->color, sizeof e->color, "%s", color_is_valid(color)
 	                                           ? color : COLOR_DEFAULT);
+	e->verified = p->verified;
 	qsort(l->v, l->n, sizeof *l->v, by_name);
 }
 
@@ -427,15 +457,26 @@ int presence_claim_listed(struct presence *p, int dir_fd, mode_t file_mode,
                           const char *room, const char *base_name,
                           const char *color, struct presence_list *members)
 {
+	return presence_claim_listed_as(p, dir_fd, file_mode, room, base_name,
+	                                color, false, members);
+}
+
+int presence_claim_listed_as(struct presence *p, int dir_fd, mode_t file_mode,
+                             const char *room, const char *base_name,
+                             const char *color, bool verified,
+                             struct presence_list *members)
+{
 	p->dir_fd = dir_fd;
 	p->file_fd = -1;
 	snprintf(p->room, sizeof p->room, "%s", room);
 	p->name[0] = '\0';
+	p->verified = verified;
 	if (list_reserve(members) < 0)
 		return -1;
-	int tmp = write_unnamed(dir_fd, file_mode, color);
+	int tmp = write_unnamed(dir_fd, file_mode, color, verified);
 	int fd = claim_free_name(p, tmp, file_mode, base_name,
-	                         next_number(members, base_name), color);
+	                         next_number(members, base_name, verified),
+	                         color);
 	if (tmp >= 0)
 		close(tmp);
 	if (fd < 0)
@@ -459,8 +500,9 @@ int presence_claim(struct presence *p, int dir_fd, mode_t file_mode,
 
 int presence_set_color(struct presence *p, const char *color)
 {
-	char line[COLOR_MAX + 2];
-	int len = snprintf(line, sizeof line, "%s\n", color);
+	char line[PRESENCE_TEXT_MAX + 1];
+	int len = strlen(color) > COLOR_MAX ? -1
+	          : presence_text(line, color, p->verified);
 	if (p->file_fd < 0 || len < 0 || len >= (int)sizeof line) {
 		errno = EINVAL;
 		return -1;
@@ -491,6 +533,25 @@ void presence_release(struct presence *p)
 		unlinkat(p->dir_fd, file, 0);
 	close(p->file_fd);
 	p->file_fd = -1;
+}
+
+int presence_member_verified(int dir_fd, const char *room, const char *name,
+                             size_t len)
+{
+	char file[FILE_NAME_MAX], who[PRESENCE_NAME_MAX + 1], color[COLOR_MAX + 1];
+	if (len > PRESENCE_NAME_MAX)
+		return 0;
+	memcpy(who, name, len);
+	who[len] = '\0';
+	if (!presence_name_is_valid(who) || member_file(file, room, who) < 0)
+		return 0;
+	int fd = dirs_open_file(dir_fd, file, O_RDONLY, 0, NULL);
+	if (fd < 0)
+		return skipped(errno) ? 0 : -1;
+	bool verified;
+	read_member(fd, color, &verified);
+	close(fd);
+	return verified ? 1 : 0;
 }
 
 void presence_list_free(struct presence_list *l)

@@ -25,6 +25,11 @@ static const char *const codes[REFUSAL_COUNT] = {
 	[REFUSAL_TOO_MANY] = "too_many_connections",
 	[REFUSAL_BAD_ROOM] = "bad_room",
 	[REFUSAL_CONFIG] = "config",
+	[REFUSAL_NOT_MODERATOR] = "not_moderator",
+	[REFUSAL_MUTED] = "muted",
+	[REFUSAL_REMOVED] = "kicked",
+	[REFUSAL_BANNED] = "banned",
+	[REFUSAL_LOCKED] = "locked",
 };
 
 const char *refusal_code(enum refusal r)

@@ -158,11 +158,15 @@ static bool name_from(const char *a, const char *b, char *out, size_t outsz)
 	return identity_clean_name(out);
 }
 
-bool sso_parse_attributes(const char *body, size_t len, struct identity *id)
+/* sso_parse_attributes, with the uid (SSO_VALUE_MAX + 1 bytes, "" when
+ * none) in uid. */
+static bool parse_attributes(const char *body, size_t len,
+                             struct identity *id, char *uid)
 {
 	struct sso_attrs a = { "", "", "" };
 	if (body)
 		collect(body, len, &a);
+	memcpy(uid, a.uid, strlen(a.uid) + 1);
 	char name[2 * SSO_VALUE_MAX + 1];
 	if (!name_from(a.given, a.sn, name, sizeof name) &&
 	    !name_from(a.uid, "", name, sizeof name))
@@ -173,6 +177,26 @@ bool sso_parse_attributes(const char *body, size_t len, struct identity *id)
 	                 a.uid[0] ? ":#" : "", a.uid);
 	return n > 0 && (size_t)n < sizeof value &&
 	       identity_from_value(value, (size_t)n, id);
+}
+
+bool sso_parse_attributes(const char *body, size_t len, struct identity *id)
+{
+	char uid[SSO_VALUE_MAX + 1];
+	return parse_attributes(body, len, id, uid);
+}
+
+bool sso_uid_is_listed(const char *list, const char *uid)
+{
+	size_t n = strlen(uid);
+	const char *p = list + strspn(list, " ,\t");
+	while (n && *p) {
+		size_t w = strcspn(p, " ,\t");
+		if (w == n && memcmp(p, uid, n) == 0)
+			return true;
+		p += w;
+		p += strspn(p, " ,\t");
+	}
+	return false;
 }
 
 /* ---- the request ----
@@ -311,9 +335,17 @@ bool sso_identity(const struct chat_config *cfg, const char *cookie_header,
 	struct buf body;
 	buf_init(&body, SSO_BODY_MAX);
 	bool ok = fetch(cfg, token, &body);
-	if (ok && !sso_parse_attributes(body.data, body.len, id)) {
+	char uid[SSO_VALUE_MAX + 1] = "";
+	if (ok && !parse_attributes(body.data, body.len, id, uid)) {
 		warn("the answer has no usable uid, givenName or sn");
 		ok = false;
+	}
+	if (ok) {
+		/* The service vouches for the login: a verified name. */
+		id->source = IDENTITY_SSO;
+		id->verified = true;
+		id->roles = sso_uid_is_listed(cfg->moderators, uid)
+		            ? ROLE_MODERATOR : 0;
 	}
 	buf_free(&body);
 	return ok;

@@ -100,6 +100,12 @@ const peers = new Peers({
   onText: (name, text) => {
     if (!users.isIgnored(name)) typing.set(name, text);
   },
+  onFailed: (name) => {
+    if (!users.isIgnored(name)) {
+      local(`No live typing with ${name}: the browser-to-browser connection failed. Messages still work.`,
+        'notice', 'peer_failed');
+    }
+  },
   log: (m) => console.debug(`chat: ${m}`),
 });
 
@@ -165,6 +171,14 @@ function notifyLine(ev, li) {
   }
 }
 
+/** The room's topic in the chat head (<p id="topic">), hidden without one. */
+function showTopic(text) {
+  const p = $('topic');
+  if (!p) return;
+  p.textContent = text || '';
+  p.hidden = !text;
+}
+
 function handle(ev) {
   switch (ev.type) {
     case 'welcome':
@@ -178,7 +192,8 @@ function handle(ev) {
       notifier.setRoom(ev.room);
       if (ev.color) colorTool.set(ev.color);
       messages.beginConnection();
-      peers.start(ev.name, ev.iceServers);
+      peers.start(ev.name, ev.iceServers, ev.iceTransportPolicy);
+      showTopic(ev.topic);
       return;
     case 'history_end':
       messages.historyEnd(ev.time);
@@ -198,6 +213,9 @@ function handle(ev) {
       return;
     case 'command':
       if (ev.result.color) users.setColor(ev.from, ev.result.color);
+      break;
+    case 'topic':
+      if (!ev.history) showTopic(ev.text);
       break;
     case 'error':
       if (!state.joined) {

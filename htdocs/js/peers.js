@@ -26,19 +26,25 @@ const INCOMING_MAX = 4000;
 const MAX_PEERS = 32;
 /** An offerer retries a failed connection this often, waiting longer each time. */
 const MAX_RETRIES = 3;
+/** A connection not up after this long has failed (nothing else may say so). */
+const CONNECT_TIMEOUT_MS = 30000;
 
 export class Peers {
   /**
    * send(line): sends a request line, false when not connected.
    * onText(name, text): a peer's draft ('' when it has none, or is gone).
+   * onFailed(name): the connection to name failed (the first time in a
+   *   row: retries that fail again are not told again).
    * log(message): a developer's note (console), never the page.
    */
-  constructor({ send, onText, log }) {
+  constructor({ send, onText, onFailed = () => {}, log }) {
     this.send = send;
     this.onText = onText;
+    this.onFailed = onFailed;
     this.log = log;
     this.self = null;
     this.ice = [];
+    this.policy = 'all';
     this.peers = new Map(); // name -> peer
     this.members = new Set();
     this.retries = new Map(); // name -> failed attempts in a row
@@ -52,11 +58,15 @@ export class Peers {
     return typeof RTCPeerConnection === 'function';
   }
 
-  /** A new joined connection: our name and the welcome's ICE servers. */
-  start(self, iceServers) {
+  /**
+   * A new joined connection: our name, the welcome's ICE servers and its
+   * transport policy ('relay': through the TURN servers only).
+   */
+  start(self, iceServers, policy = 'all') {
     this.stop();
     this.self = self;
     this.ice = iceServers;
+    this.policy = policy === 'relay' ? 'relay' : 'all';
     this.active = this.supported;
   }
 
@@ -90,15 +100,33 @@ export class Peers {
   /** A new RTCPeerConnection to name; offerer: we open the channel. */
   open(name, offerer) {
     if (this.peers.size >= MAX_PEERS) return null;
-    const pc = new RTCPeerConnection({ iceServers: this.ice });
+    const pc = new RTCPeerConnection({ iceServers: this.ice, iceTransportPolicy: this.policy });
     const p = {
       name, pc, dc: null, polite: !offerer, makingOffer: false, ignoreOffer: false,
-      chain: Promise.resolve(), sent: '', negotiated: false,
+      chain: Promise.resolve(), sent: '', negotiated: false, gathered: 0, timer: null,
     };
     this.peers.set(name, p);
     pc.addEventListener('icecandidate', ({ candidate }) => {
-      if (candidate && candidate.candidate) this.signal(name, candidate.toJSON());
+      if (!candidate || !candidate.candidate) return;
+      p.gathered++;
+      this.signal(name, candidate.toJSON());
     });
+    // A connection that cannot come up never says "failed": with no
+    // address of ours to try (every TURN server refused us, under the
+    // relay policy, or no usable interface) it stays "new" for good.
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete' && p.gathered === 0 && this.peers.get(name) === p) {
+        this.log(`no ICE candidate for ${name}: nothing to connect with`);
+        this.failed(p);
+      }
+    });
+    pc.addEventListener('icecandidateerror', (e) => {
+      this.log(`ICE server ${e.url} (for ${name}): ${e.errorCode} ${e.errorText}`);
+    });
+    p.timer = setTimeout(() => {
+      p.timer = null;
+      if (this.peers.get(name) === p && pc.connectionState !== 'connected') this.failed(p);
+    }, CONNECT_TIMEOUT_MS);
     pc.addEventListener('negotiationneeded', async () => {
       try {
         p.makingOffer = true;
@@ -122,6 +150,8 @@ export class Peers {
   attach(p, dc) {
     dc.addEventListener('open', () => {
       if (this.peers.get(p.name) !== p) return;
+      clearTimeout(p.timer);
+      p.timer = null;
       p.dc = dc;
       p.sent = '';
       this.retries.delete(p.name);
@@ -143,6 +173,7 @@ export class Peers {
     this.close(name);
     const n = (this.retries.get(name) ?? 0) + 1;
     this.retries.set(name, n);
+    if (n === 1) this.onFailed(name);
     if (!offerer || n > MAX_RETRIES) return;
     setTimeout(() => {
       if (this.active && this.members.has(name) && !this.peers.has(name)) this.open(name, true);
@@ -153,6 +184,7 @@ export class Peers {
     const p = this.peers.get(name);
     if (!p) return;
     this.peers.delete(name);
+    clearTimeout(p.timer);
     try {
       p.dc?.close();
       p.pc.close();

@@ -145,6 +145,10 @@ const DECODERS = {
       color: isColor(e.color) ? e.color : null,
       maxMessageBytes: max,
       iceServers: checkIceServers(e.ice_servers),
+      // "relay": the TURN servers only (ICE_TRANSPORT_POLICY of the server).
+      iceTransportPolicy: e.ice_transport_policy === 'relay' ? 'relay' : 'all',
+      // The room's topic, set by a moderator; '' when it has none.
+      topic: isString(e.topic) ? e.topic : '',
     };
   },
   history_end: () => ({}),
@@ -157,7 +161,7 @@ const DECODERS = {
     for (const u of e.users) {
       if (!isObject(u) || !isName(u.name) || seen.has(u.name)) continue;
       seen.add(u.name);
-      users.push({ name: u.name, color: isColor(u.color) ? u.color : null });
+      users.push({ name: u.name, color: isColor(u.color) ? u.color : null, verified: u.verified === true });
     }
     return { users };
   },
@@ -186,6 +190,16 @@ const DECODERS = {
     return { from: e.from, command, text: e.text, result };
   },
   notice: (e) => (isName(e.from) && isName(e.to) ? { from: e.from, to: e.to } : null),
+  // A moderator's actions (docs/protocol.md, Moderation).
+  kick(e) {
+    if (!isName(e.from) || !isName(e.name)) return null;
+    return { from: e.from, name: e.name, reason: isString(e.reason) ? e.reason : '' };
+  },
+  mute(e) {
+    if (!isName(e.from) || !isName(e.name) || !isCount(e.minutes)) return null;
+    return { from: e.from, name: e.name, minutes: e.minutes };
+  },
+  topic: (e) => (isName(e.from) && isString(e.text) ? { from: e.from, text: e.text } : null),
   line: (e) => (isString(e.text) ? { text: e.text } : null),
   error(e) {
     if (!isString(e.code)) return null;
@@ -194,7 +208,8 @@ const DECODERS = {
 };
 
 /** The types of event that come from the room log (and can be history). */
-export const LOG_TYPES = new Set(['join', 'quit', 'users', 'message', 'command', 'notice', 'line']);
+export const LOG_TYPES = new Set(['join', 'quit', 'users', 'message', 'command', 'notice', 'line',
+  'kick', 'mute', 'topic']);
 
 /**
  * One line of the server as a checked event, or null when it is not one

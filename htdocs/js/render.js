@@ -136,6 +136,20 @@ export function buildLine(ev, ctx) {
     case 'notice':
       parts.push(from(ev.from, ctx.colorOf(ev.from)), text(`whispers something to ${ev.to}`));
       break;
+    case 'kick':
+      parts.push(from(ev.from, ctx.colorOf(ev.from)),
+        text(`kicked ${ev.name} out${ev.reason ? `: ${ev.reason}` : ''}`));
+      li.dataset.name = ev.name;
+      break;
+    case 'mute':
+      parts.push(from(ev.from, ctx.colorOf(ev.from)),
+        text(ev.minutes > 0 ? `muted ${ev.name} for ${ev.minutes} minutes` : `unmuted ${ev.name}`));
+      li.dataset.name = ev.name;
+      break;
+    case 'topic':
+      parts.push(from(ev.from, ctx.colorOf(ev.from)),
+        text(ev.text ? `set the topic: ${ev.text}` : 'cleared the topic'));
+      break;
     case 'line':
       type = 'notice';
       parts.push(text(ev.text));
@@ -163,10 +177,10 @@ export function buildLine(ev, ctx) {
 /** What identifies a line of the room log, to know it again when replayed. */
 function logKey(ev) {
   const who = ev.from ?? ev.name ?? '';
-  return [ev.type, ev.time, who, ev.to ?? '', ev.text ?? ''].join('\u0000');
+  return [ev.type, ev.time, who, ev.to ?? ev.name ?? '', ev.text ?? ev.reason ?? ev.minutes ?? ''].join('\u0000');
 }
 
-const KEYED = new Set(['join', 'quit', 'message', 'command', 'notice', 'line']);
+const KEYED = new Set(['join', 'quit', 'message', 'command', 'notice', 'line', 'kick', 'mute', 'topic']);
 
 export class MessageList {
   /** ol: #messages; more: the "New messages" button. */

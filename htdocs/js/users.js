@@ -67,7 +67,8 @@ export class UserList {
     return this.ignored.has(name);
   }
 
-  /** Replaces the list with users ([{ name, color }], in the server's order). */
+  /** Replaces the list with users ([{ name, color, verified }], in the
+   * server's order). */
   update(users) {
     const keep = new Set(users.map((u) => u.name));
     for (const [n, item] of this.items) {
@@ -84,6 +85,7 @@ export class UserList {
         this.items.set(u.name, item);
       }
       this.setColor(u.name, u.color);
+      item.verified.hidden = !u.verified;
       // Move only what is out of place: moving a node drops its focus.
       if (item.li !== at) this.ul.insertBefore(item.li, at);
       else at = at.nextElementSibling;
@@ -130,8 +132,16 @@ export class UserList {
     you.textContent = '(you)';
     you.hidden = name !== this.self;
 
-    li.append(nameButton, ' ', you, ' ', ignoreButton);
-    return { li, nameButton, ignoreButton, you, color: null };
+    // The site vouches for this name (a signed token or an OpenSSO login).
+    const verified = document.createElement('span');
+    verified.className = 'verified';
+    verified.textContent = '✓';
+    verified.title = 'Verified by the site';
+    verified.setAttribute('aria-label', 'verified');
+    verified.hidden = true;
+
+    li.append(nameButton, ' ', verified, ' ', you, ' ', ignoreButton);
+    return { li, nameButton, ignoreButton, you, verified, color: null };
   }
 
   toggleIgnore(name) {

@@ -34,6 +34,7 @@ function chat_page_body(array $cfg, string $room): void
 <main id="chat" class="chat" data-ws-url="{$wsHtml}" data-room="{$roomHtml}">
 <div class="chat-head">
 <h1 class="chat-room">{$roomHtml}</h1>
+<p id="topic" class="chat-topic" hidden></p>
 <p id="connection-state" role="status">Connecting…</p>
 <div class="chat-actions">
 <button type="button" id="notifications" aria-pressed="false">Enable notifications</button>

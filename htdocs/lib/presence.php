@@ -24,6 +24,19 @@ function chat_is_regular_file(string $path): ?array
  */
 function chat_live_member_color(string $path, array $st): ?string
 {
+    $m = chat_live_member($path, $st);
+    return $m === null ? null : $m['color'];
+}
+
+/**
+ * A live member's colour (the first line of its file) and whether its
+ * name is verified (a second line "verified": a token or OpenSSO vouched
+ * for it, docs/identity.md), or null as for chat_live_member_color.
+ *
+ * @return array{color: string, verified: bool}|null
+ */
+function chat_live_member(string $path, array $st): ?array
+{
     $fp = @fopen($path, 'rb');
     if ($fp === false) {
         return null;
@@ -42,19 +55,21 @@ function chat_live_member_color(string $path, array $st): ?string
         }
         $line = (string)fgets($fp, CHAT_COLOR_MAX + 2);
         $color = rtrim($line, "\n");
-        return chat_color_is_valid($color) ? $color : 'Gray';
+        $verified = str_ends_with($line, "\n") && fgets($fp, 16) === "verified\n";
+        return ['color' => chat_color_is_valid($color) ? $color : 'Gray', 'verified' => $verified];
     } finally {
         fclose($fp); // drops our lock, if we took one
     }
 }
 
 /**
- * The live rooms: room => list of ['name' => ..., 'color' => ...], rooms
+ * The live rooms: room => list of ['name' => ..., 'color' => ...,
+ * 'verified' => ...], rooms
  * and names in a stable, case-insensitive order.  Entries that no claim
  * of chat_server can make (no _, a hidden name, a name it refuses, not a
  * regular file) are skipped, whatever else put them there.
  *
- * @return array<string, list<array{name: string, color: string}>>
+ * @return array<string, list<array{name: string, color: string, verified: bool}>>
  */
 function chat_live_rooms(array $cfg): array
 {
@@ -82,9 +97,9 @@ function chat_live_rooms(array $cfg): array
         if ($st === null) {
             continue;
         }
-        $color = chat_live_member_color("$dir/$file", $st);
-        if ($color !== null) {
-            $rooms[$room][] = ['name' => $name, 'color' => $color];
+        $m = chat_live_member("$dir/$file", $st);
+        if ($m !== null) {
+            $rooms[$room][] = ['name' => $name, 'color' => $m['color'], 'verified' => $m['verified']];
         }
     }
     uksort($rooms, 'strnatcasecmp');

@@ -19,7 +19,7 @@ chatTest('join sequence, files and quit for one user with a PHP session', async 
   ]);
   assert.equal(fs.readFileSync(h.p('users', 'lobby_Alice'), 'utf8'), '#ff0000\n');
   assert.match(fs.readFileSync(h.p('log', 'authentization.log'), 'utf8'),
-    /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d 203\.0\.113\.7 Alice\n$/);
+    /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d 203\.0\.113\.7 Alice php\n$/);
 
   assert.equal(await alice.close(), 0);
   assert.deepEqual(h.log('lobby'), [

@@ -313,6 +313,47 @@ jsonTest('without ICE_SERVER_DNS the welcome has an empty ice_servers list, and 
   });
 });
 
+jsonTest('with TURN_URLS and TURN_SECRET each welcome has a TURN credential of its own, in coturn\'s REST form', {
+  config: {
+    ICE_SERVER_DNS: 'stun.example.org',
+    TURN_URLS: '"turn:turn.example.org:3478?transport=udp, turns:turn.example.org:5349"',
+    TURN_SECRET: '"Hunter2, but longer: 0123456789"',
+    TURN_TTL: 600,
+    ICE_TRANSPORT_POLICY: 'relay',
+  },
+}, async (h) => {
+  const crypto = require('node:crypto');
+  const before = Math.floor(Date.now() / 1000);
+  const bob = await jjoin(h, 'Bob');
+  const bob1 = await jjoin(h, 'Bob');
+  const after = Math.floor(Date.now() / 1000);
+  for (const [c, name] of [[bob, 'Bob'], [bob1, 'Bob1']]) {
+    const w = c.welcome;
+    assert.equal(w.ice_transport_policy, 'relay');
+    assert.equal(w.ice_servers.length, 2, JSON.stringify(w.ice_servers));
+    assert.deepEqual(w.ice_servers[0], { urls: 'stun:stun.example.org' });
+    const turn = w.ice_servers[1];
+    assert.deepEqual(Object.keys(turn), ['urls', 'username', 'credential']);
+    assert.deepEqual(turn.urls, ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349']);
+    // "<expiry>:<final name>", expiry TURN_TTL from the join.
+    const m = /^(\d+):(.*)$/.exec(turn.username);
+    assert.ok(m, turn.username);
+    assert.equal(m[2], name);
+    assert.ok(Number(m[1]) >= before + 600 && Number(m[1]) <= after + 600, `${turn.username} (${before}..${after})`);
+    // base64 of HMAC-SHA1 of the username under the secret, as coturn computes it.
+    const want = crypto.createHmac('sha1', 'Hunter2, but longer: 0123456789').update(turn.username).digest('base64');
+    assert.equal(turn.credential, want);
+  }
+});
+
+jsonTest('without TURN_URLS the other TURN keys are ignored and no policy is sent', {
+  config: { TURN_SECRET: 'unused', ICE_TRANSPORT_POLICY: 'all' },
+}, async (h) => {
+  const bob = await jjoin(h, 'Bob');
+  assert.deepEqual(bob.welcome.ice_servers, []);
+  assert.equal('ice_transport_policy' in bob.welcome, false);
+});
+
 // ---- every event, between the protocols -----------------------------------
 
 jsonTest('a JSON and a legacy client in one room: joins, lists, messages, commands and quits both ways', async (h) => {

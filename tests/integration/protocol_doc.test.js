@@ -23,6 +23,7 @@ const isCount = (v) => Number.isInteger(v) && v >= 0;
 // What each server event must have besides type and time.
 const EVENTS = {
   welcome: (e) => isString(e.room) && isString(e.name) && isString(e.color) &&
+    (!('topic' in e) || isString(e.topic)) &&
     isObject(e.limits) && isCount(e.limits.max_message_bytes) && Array.isArray(e.ice_servers) &&
     e.ice_servers.every((s) => isObject(s) && (isString(s.urls) ||
       (Array.isArray(s.urls) && s.urls.every(isString)))),
@@ -39,6 +40,9 @@ const EVENTS = {
         Array.isArray(e.result.values) && e.result.values.every(isCount))) &&
     (e.command !== 'color' || Object.keys(e.result).length === 0 || isString(e.result.color)),
   notice: (e) => isString(e.from) && isString(e.to),
+  kick: (e) => isString(e.from) && isString(e.name) && (!('reason' in e) || isString(e.reason)),
+  mute: (e) => isString(e.from) && isString(e.name) && isCount(e.minutes),
+  topic: (e) => isString(e.from) && isString(e.text),
   line: (e) => isString(e.text),
   error: (e) => isString(e.code) && isString(e.message),
 };

@@ -103,7 +103,7 @@ chatTest('a known SSO token logs in as GivenNameSurname', async (h) => {
     const b = await h.join('lobby', { cookie: `${COOKIE}=${TOKEN}` });
     assert.equal(b.name, 'JohnDoe1');
     const auth = fs.readFileSync(h.p('log', 'authentization.log'), 'utf8');
-    assert.match(auth, / JohnDoe\n/);
+    assert.match(auth, / JohnDoe sso\n/);
     assert.ok(!a.stderr.includes('OpenSSO'), a.stderr);
   });
 });
@@ -211,4 +211,25 @@ chatTest('SSO needs both keys', async (h) => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+chatTest('an OpenSSO uid listed in MODERATORS moderates; others may not', async (h) => {
+  await withSso(h, 'normal', async () => {
+    // jdoe's login (the service's answer) is verified; moderator only
+    // while its uid is listed.
+    h.addConfig({ MODERATORS: 'root, jdoe' });
+    const mod = await h.join('lobby', { cookie: `${COOKIE}=${TOKEN}` });
+    assert.equal(mod.name, 'JohnDoe');
+    mod.send('/topic Chosen by the directory');
+    await mod.waitFor('T JohnDoe>  Set the topic: Chosen by the directory');
+    const audit = fs.readFileSync(h.p('log', 'moderation.log'), 'utf8');
+    assert.match(audit, /\tJohnDoe\ttopic\t/);
+    await mod.close();
+
+    h.addConfig({ MODERATORS: 'root' });
+    const plain = await h.join('lobby', { cookie: `${COOKIE}=${TOKEN}` });
+    plain.send('/topic Not mine to set');
+    await plain.waitFor('T Error: not done: only moderators may use /topic');
+    assert.ok(!h.log('lobby').some((l) => l.includes('Not mine to set')));
+  });
 });

@@ -78,7 +78,7 @@ chatTest('two browsers chat through websocketd', { config: { STDERR_PROBE: 1 } }
       4 * WAIT_MS);
     assert.deepEqual(quits(log).sort(), ['T Anonymous quit the lobby', 'T Bob quit the lobby']);
     assert.match(fs.readFileSync(h.p('log', 'authentization.log'), 'utf8'),
-      /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d 198\.51\.100\.9 Anonymous\n\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d (?:|\S+) Bob\n$/);
+      /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d 198\.51\.100\.9 Anonymous anonymous\n\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d (?:|\S+) Bob php\n$/);
   } finally {
     for (const ws of clients) ws.terminate();
     wsd.kill('SIGTERM');

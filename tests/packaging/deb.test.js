@@ -142,7 +142,7 @@ test('maintainer scripts: www-data\'s data directories, AppArmor, tmpfiles, the 
   const dir = control;
   const postinst = fs.readFileSync(path.join(dir, 'postinst'), 'utf8');
   assert.match(postinst, /install -d -o www-data -g www-data -m 0750/);
-  assert.match(postinst, /for d in rooms users log sessions/);
+  assert.match(postinst, /for d in rooms users log moderation sessions/);
   assert.match(postinst, /apparmor_parser -r -T -W "\$APP_PROFILE"/, 'dh_apparmor loads the profile');
   assert.match(postinst, /systemd-tmpfiles .*--create chat_server\.conf/);
   assert.match(postinst, /deb-systemd-helper enable 'chat_server\.service'/);

@@ -642,6 +642,147 @@ static void test_length_limits(void **state)
 	assert_string_equal(f->err, "BASE_DIR is too long");
 }
 
+/* ---- WebRTC: TURN_URLS, TURN_SECRET(_FILE), TURN_TTL, ICE_TRANSPORT_POLICY ---- */
+
+/* f->dir/<name> with text in it; its path into path. */
+static void write_file(struct fixture *f, const char *name, const char *text,
+                       char *path, size_t pathsz)
+{
+	snprintf(path, pathsz, "%s/%s", f->dir, name);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void test_turn_defaults(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.turn_urls, "");
+	assert_string_equal(f->cfg.turn_secret, "");
+	assert_string_equal(f->cfg.turn_secret_file, "");
+	assert_int_equal(f->cfg.turn_ttl, 86400);
+	assert_int_equal(f->cfg.ice_relay_only, 0);
+}
+
+static void test_turn_secret_in_the_config(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\n"
+	             "TURN_URLS = \"turn:turn.example.org:3478, turns:turn.example.org:5349\"\n"
+	             "TURN_SECRET = \"s3cr=t;x\"\n"
+	             "TURN_TTL = 3600\n"
+	             "ICE_TRANSPORT_POLICY = Relay\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.turn_urls,
+	                    "turn:turn.example.org:3478, turns:turn.example.org:5349");
+	assert_string_equal(f->cfg.turn_secret, "s3cr=t;x");
+	/* --check looks at the file the secret is in: this one. */
+	assert_string_equal(f->cfg.turn_secret_file, f->path);
+	assert_int_equal(f->cfg.turn_ttl, 3600);
+	assert_int_equal(f->cfg.ice_relay_only, 1);
+	assert_string_equal(warnings(f), "");
+	expect_strings_owned(&f->cfg);
+}
+
+static void test_turn_secret_file(void **state)
+{
+	struct fixture *f = *state;
+	char secret[PATH_MAX], text[PATH_MAX + 256];
+	static const char *const forms[] = {
+		"0123abcd\n", "0123abcd", "0123abcd \r\n", "0123abcd\t\n\n",
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+		write_file(f, "turn_secret", forms[i], secret, sizeof secret);
+		snprintf(text, sizeof text, "[global]\nBASE_DIR = /b\n"
+		         "TURN_URLS = turn:198.51.100.1:3478\n"
+		         "TURN_SECRET_FILE = %s\nICE_TRANSPORT_POLICY = all\n",
+		         secret);
+		write_ini(f, text);
+		assert_int_equal(load(f), 0);
+		assert_string_equal(f->cfg.turn_secret, "0123abcd");
+		assert_string_equal(f->cfg.turn_secret_file, secret);
+		assert_int_equal(f->cfg.ice_relay_only, 0);
+		expect_strings_owned(&f->cfg);
+	}
+	/* The longest secret taken, and one byte more. */
+	char *long_secret = malloc(CONFIG_VALUE_MAX + 2);
+	assert_non_null(long_secret);
+	memset(long_secret, 'k', CONFIG_VALUE_MAX - 1);
+	memcpy(long_secret + CONFIG_VALUE_MAX - 1, "\n", 2);
+	write_file(f, "turn_secret", long_secret, secret, sizeof secret);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(strlen(f->cfg.turn_secret), CONFIG_VALUE_MAX - 1);
+	memcpy(long_secret + CONFIG_VALUE_MAX - 1, "k\n", 3);
+	write_file(f, "turn_secret", long_secret, secret, sizeof secret);
+	expect_failure(f, "too long");
+	free(long_secret);
+}
+
+/* Without a TURN URL the secret keys are not looked at. */
+static void test_turn_off_ignores_the_secret(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\nTURN_URLS =\n"
+	             "TURN_SECRET = a\nTURN_SECRET_FILE = /nonexistent/secret\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.turn_urls, "");
+	assert_string_equal(f->cfg.turn_secret, "");
+	assert_string_equal(f->cfg.turn_secret_file, "");
+	assert_string_equal(warnings(f), "");
+}
+
+static void test_turn_errors(void **state)
+{
+	struct fixture *f = *state;
+	char secret[PATH_MAX], dir[PATH_MAX], text[PATH_MAX + 256];
+	/* file: what f->dir/turn_secret holds; at: then TURN_SECRET_FILE is
+	 * f->dir followed by it. */
+	const struct {
+		const char *keys, *file, *at, *needle;
+	} bad[] = {
+		{ "TURN_URLS = stun:x.example\nTURN_SECRET = s\n", NULL, NULL, "TURN_URLS" },
+		{ "TURN_URLS = turn:x.example:99999\nTURN_SECRET = s\n", NULL, NULL, "TURN_URLS" },
+		{ "TURN_URLS = turn:x.example\n", NULL, NULL, "TURN_SECRET" },
+		{ "TURN_URLS = turn:x.example\nTURN_SECRET = s\n"
+		  "TURN_SECRET_FILE = /etc/x\n", NULL, NULL, "both" },
+		{ "TURN_URLS = turn:x.example\nTURN_SECRET_FILE = secret\n", NULL,
+		  NULL, "absolute" },
+		{ "TURN_URLS = turn:x.example\n", "", "/missing", "missing" },
+		{ "TURN_URLS = turn:x.example\n", "", "/turn_secret", "empty" },
+		{ "TURN_URLS = turn:x.example\n", " \n\n", "/turn_secret", "empty" },
+		{ "TURN_URLS = turn:x.example\n", "a\nb\n", "/turn_secret", "one line" },
+		{ "TURN_URLS = turn:x.example\n", "", "/d", "not a regular file" },
+		{ "TURN_URLS = turn:x.example\n", "", "/fifo", "not a regular file" },
+		{ "TURN_TTL = 59\n", NULL, NULL, "TURN_TTL" },
+		{ "TURN_TTL = 604801\n", NULL, NULL, "TURN_TTL" },
+		{ "TURN_TTL = day\n", NULL, NULL, "TURN_TTL" },
+		{ "ICE_TRANSPORT_POLICY = none\n", NULL, NULL, "ICE_TRANSPORT_POLICY" },
+		{ "ICE_TRANSPORT_POLICY = relay\n", NULL, NULL, "needs TURN_URLS" },
+		{ "ICE_TRANSPORT_POLICY = relay\nTURN_URLS = \" , \"\n", NULL, NULL,
+		  "needs TURN_URLS" },
+	};
+	snprintf(dir, sizeof dir, "%s/d", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof dir, "%s/fifo", f->dir); /* never waited on */
+	assert_int_equal(mkfifo(dir, 0600), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		if (bad[i].file)
+			write_file(f, "turn_secret", bad[i].file, secret,
+			           sizeof secret);
+		int n = snprintf(text, sizeof text, "[global]\nBASE_DIR = /b\n%s",
+		                 bad[i].keys);
+		if (bad[i].at)
+			snprintf(text + n, sizeof text - (size_t)n,
+			         "TURN_SECRET_FILE = %s%s\n", f->dir, bad[i].at);
+		write_ini(f, text);
+		expect_failure(f, bad[i].needle);
+		assert_null(f->cfg.turn_secret);
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -679,6 +820,11 @@ int main(void)
 		T(test_free_after_failed_load),
 		T(test_load_again_after_free),
 		T(test_length_limits),
+		T(test_turn_defaults),
+		T(test_turn_secret_in_the_config),
+		T(test_turn_secret_file),
+		T(test_turn_off_ignores_the_secret),
+		T(test_turn_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -557,6 +557,40 @@ static void test_resolve_custom_cookie(void **state)
 	expect_anonymous(f, "PHPSESSID=abc");
 }
 
+/* SESSION_MAX_AGE: a file not written for longer is no session. */
+static void test_resolve_expired_session(void **state)
+{
+	struct fixture *f = *state;
+	put_session(f, "old", "Olga:#123");
+	f->cfg.session_max_age = 1440;
+	struct identity id = resolve(f, "PHPSESSID=old");
+	assert_string_equal(id.name, "Olga");
+	assert_int_equal(id.source, IDENTITY_PHP);
+	assert_false(id.verified);
+	assert_int_equal(id.roles, 0);
+	struct timespec old[2] = { { time(NULL) - 1441, 0 },
+	                           { time(NULL) - 1441, 0 } };
+	assert_int_equal(utimensat(f->fd, "sess_old", old, 0), 0);
+	id = resolve(f, "PHPSESSID=old");
+	assert_string_equal(id.name, "Anonymous");
+	assert_int_equal(id.source, IDENTITY_ANONYMOUS);
+	f->cfg.session_max_age = 0; /* no limit */
+	expect_user(f, "PHPSESSID=old", "Olga", "#123");
+}
+
+/* IDENTITY_SOURCES without php: the session is not looked at. */
+static void test_resolve_sources(void **state)
+{
+	struct fixture *f = *state;
+	put_session(f, "abc", "Php:#111");
+	f->cfg.identity_sources[0] = IDENTITY_SSO;
+	f->cfg.n_identity_sources = 1;
+	expect_anonymous(f, "PHPSESSID=abc");
+	f->cfg.identity_sources[1] = IDENTITY_PHP;
+	f->cfg.n_identity_sources = 2;
+	expect_user(f, "PHPSESSID=abc", "Php", "#111");
+}
+
 static void test_resolve_too_large_file(void **state)
 {
 	struct fixture *f = *state;
@@ -630,6 +664,8 @@ int main(void)
 		T(test_resolve_other_keys_first),
 		T(test_resolve_unusable_value),
 		T(test_resolve_custom_cookie),
+		T(test_resolve_expired_session),
+		T(test_resolve_sources),
 		T(test_resolve_too_large_file),
 		T(test_resolve_locked_by_php),
 	};

@@ -12,6 +12,11 @@
 // Pages are under /chat/, the WebSocket under /chat/rooms/<room>,
 // forwarded to websocketd on wsPort (tests/integration/wsd.js starts one).
 //
+// With tls: { cert, key }, every listener is a TLS virtual host (mod_ssl)
+// and the URLs are https; with wsTls: { ca }, websocketd is taken to run
+// with --ssl, and Apache proxies to wss://127.0.0.1:wsPort/, checking its
+// certificate against ca (the snippet's CHAT_SERVER_WEBSOCKETD_CA).
+//
 // Run as root (as CI does), Apache's children are www-data: then BASE_DIR
 // and the config are made reachable for them and sessions/ is made theirs,
 // as an installation would.  chat_server, run as root by the tests, reads
@@ -38,6 +43,7 @@ function missing() {
   if (!fs.existsSync(path.join(MODULES, 'mod_proxy_wstunnel.so'))) {
     return `mod_proxy_wstunnel is missing from ${MODULES}`;
   }
+  if (!fs.existsSync(path.join(MODULES, 'mod_ssl.so'))) return `mod_ssl is missing from ${MODULES}`;
   return null;
 }
 
@@ -144,6 +150,10 @@ function copyReadable(src, dst) {
  *   base      BASE_DIR of the test's config
  *   config    the ini file (SetEnv CHAT_SERVER_CONFIG)
  *   wsPort    port of websocketd on 127.0.0.1, for /chat/rooms/
+ *   wsTls     { ca }: websocketd speaks TLS (--ssl); ca is the file of its
+ *             certificate or of the CA that signed it
+ *   tls       { cert, key }: serve HTTPS (a TLS virtual host on every
+ *             listener) with these PEM files
  *   listen    addresses to listen on (['127.0.0.1']); one port for all
  *   sessions  the sessions directory to prepare (BASE_DIR/sessions); false: none
  *   htdocs    the pages ($CHAT_WEB_HTDOCS, else the repository's htdocs/)
@@ -193,8 +203,13 @@ async function startApache(opts) {
     CHAT_SITE: SITE,
     CHAT_SERVER_HTDOCS: served,
     CHAT_SERVER_CONFIG: path.resolve(config),
-    CHAT_SERVER_WEBSOCKETD: `ws://127.0.0.1:${wsPort}/`,
+    CHAT_SERVER_WEBSOCKETD: `${opts.wsTls ? 'wss' : 'ws'}://127.0.0.1:${wsPort}/`,
   };
+  if (opts.wsTls) define.CHAT_SERVER_WEBSOCKETD_CA = path.resolve(opts.wsTls.ca);
+  if (opts.tls) {
+    define.CHAT_HTTPD_TLS_CERT = path.resolve(opts.tls.cert);
+    define.CHAT_HTTPD_TLS_KEY = path.resolve(opts.tls.key);
+  }
   const args = ['-f', TEMPLATE, '-DFOREGROUND'];
   for (const [k, v] of Object.entries(define)) args.push('-C', `Define ${k} "${v}"`);
   for (const a of listen) args.push('-c', `Listen ${hostPort(a)}`);
@@ -256,7 +271,7 @@ async function startApache(opts) {
     await sleep(50);
   }
 
-  const origins = listen.map((a) => `http://${hostPort(a)}`);
+  const origins = listen.map((a) => `${opts.tls ? 'https' : 'http'}://${hostPort(a)}`);
   return {
     url: `${origins[0]}/chat/`,
     origin: origins[0],

@@ -127,8 +127,32 @@ test('every server event of docs/protocol.md decodes, with its fields', async ()
   const w = decodeEvent(lines[0]);
   assert.deepEqual({ ...w, time: null }, {
     type: 'welcome', time: null, history: false, room: 'lobby', name: 'Alice', color: '#ff0000',
-    maxMessageBytes: 4096, iceServers: [{ urls: 'stun:stun.example.org' }],
+    maxMessageBytes: 4096, iceServers: [{ urls: 'stun:stun.example.org' }], iceTransportPolicy: 'all',
+    topic: '',
   });
+});
+
+test('moderation: the topic of the welcome, and kick, mute and topic events', async () => {
+  const { decodeEvent, LOG_TYPES } = await load('protocol.js');
+  const t = '2026-03-14T14:11:00+01:00';
+  const ev = (o) => decodeEvent(JSON.stringify({ time: t, ...o }));
+  assert.equal(ev({ type: 'welcome', room: 'lobby', name: 'Alice', color: '#f00', limits: {}, ice_servers: [],
+    topic: 'Be <b>nice</b>' }).topic, 'Be <b>nice</b>');
+  assert.deepEqual(ev({ type: 'kick', from: 'Alice', name: 'Bob', reason: 'spam' }),
+    { type: 'kick', time: t, history: false, from: 'Alice', name: 'Bob', reason: 'spam' });
+  assert.equal(ev({ type: 'kick', from: 'Alice', name: 'Bob' }).reason, '');
+  assert.deepEqual(ev({ type: 'mute', from: 'Alice', name: 'Bob', minutes: 10, history: true }),
+    { type: 'mute', time: t, history: true, from: 'Alice', name: 'Bob', minutes: 10 });
+  assert.equal(ev({ type: 'mute', from: 'Alice', name: 'Bob', minutes: 0 }).minutes, 0);
+  assert.deepEqual(ev({ type: 'topic', from: 'Alice', text: '' }),
+    { type: 'topic', time: t, history: false, from: 'Alice', text: '' });
+  // What does not fit is dropped.
+  assert.equal(ev({ type: 'kick', from: 'Alice' }), null);
+  assert.equal(ev({ type: 'kick', from: 'Alice', name: 'B:b' }), null);
+  assert.equal(ev({ type: 'mute', from: 'Alice', name: 'Bob', minutes: -1 }), null);
+  assert.equal(ev({ type: 'mute', from: 'Alice', name: 'Bob', minutes: '10' }), null);
+  assert.equal(ev({ type: 'topic', from: 'Alice', text: 5 }), null);
+  for (const type of ['kick', 'mute', 'topic']) assert.ok(LOG_TYPES.has(type), type);
 });
 
 test('decodeEvent drops what does not fit and keeps texts as sent', async () => {
@@ -159,8 +183,12 @@ test('decodeEvent drops what does not fit and keeps texts as sent', async () => 
   // Users: bad entries and repeats left out, bad colours none.
   assert.deepEqual(ev({ type: 'users', users: [{ name: 'A', color: '#f00' }, { name: 'A', color: '#0f0' },
     { name: 'x y', color: 'red' }, 'C', null, { name: 'D', color: 'url(x)' }] }).users,
-  [{ name: 'A', color: '#f00' }, { name: 'D', color: null }]);
+  [{ name: 'A', color: '#f00', verified: false }, { name: 'D', color: null, verified: false }]);
   assert.equal(ev({ type: 'users', users: 'A' }), null);
+  // verified only when the server says true, nothing else.
+  assert.deepEqual(ev({ type: 'users', users: [{ name: 'A', color: 'Gray', verified: true },
+    { name: 'B', color: 'Gray', verified: 'true' }, { name: 'C', color: 'Gray', verified: 1 }] })
+    .users.map((u) => u.verified), [true, false, false]);
   // Unknown fields are ignored; the object is a fresh copy.
   const j = ev({ type: 'join', name: 'A', extra: { __proto__: { polluted: true } } });
   assert.deepEqual(Object.keys(j).sort(), ['history', 'name', 'time', 'type']);
@@ -196,6 +224,11 @@ test('ice_servers: only STUN and TURN URLs reach RTCPeerConnection', async () =>
   assert.deepEqual(w.iceServers, [{ urls: 'stun:a.example' },
     { urls: ['turn:b.example'], username: 'u', credential: 'p' }]);
   assert.equal(w.maxMessageBytes, null);
+  // ice_transport_policy: "relay" or nothing; anything else is "all".
+  const policy = (p) => decodeEvent(JSON.stringify({ type: 'welcome', room: 'r', name: 'A',
+    ice_servers: [], ice_transport_policy: p })).iceTransportPolicy;
+  assert.equal(policy('relay'), 'relay');
+  for (const other of [undefined, 'all', 'RELAY', 'none', 1, ['relay'], null]) assert.equal(policy(other), 'all');
 });
 
 test('requests are encoded as docs/protocol.md says', async () => {
