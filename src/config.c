@@ -301,6 +301,35 @@ static int load_numbers(const dictionary *d, struct chat_config *c, char *err,
 	return get_flag(d, "legacy_client", true, &c->legacy_client, err, errsz);
 }
 
+/* Reads up to cap bytes of the secret file at path into buf (*len of
+ * them): a regular file (O_NONBLOCK: a FIFO is refused, not waited on);
+ * with private_only, not a symlink and not open to group or others.
+ * Returns NULL, or why it cannot be used. */
+static const char *read_secret_bytes(const char *path, bool private_only,
+                                     char *buf, size_t cap, size_t *len)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int fd = open(path, private_only ? flags | O_NOFOLLOW : flags);
+	struct stat st;
+	const char *why = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
+	                : !S_ISREG(st.st_mode) ? "not a regular file"
+	                : private_only && (st.st_mode & 077)
+	                  ? "readable or writable by others than its owner "
+	                    "(chmod 600, or 400)" : NULL;
+	while (!why && *len < cap) {
+		ssize_t n = read(fd, buf + *len, cap - *len);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			why = strerror(errno);
+		else if (n > 0)
+			*len += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	return why;
+}
+
 /* TURN_SECRET_FILE: the secret on its first line (a final newline and
  * trailing blanks are not part of it), into secret (CONFIG_VALUE_MAX + 1
  * bytes, NUL-terminated). */
@@ -308,23 +337,8 @@ static int read_secret_file(const char *path, char *secret, char *err,
                             size_t errsz)
 {
 	const size_t cap = CONFIG_VALUE_MAX + 1; /* a byte more: too long */
-	/* O_NONBLOCK: a FIFO there is refused below, not waited on. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	const char *why = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
-	                : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
 	size_t len = 0;
-	while (!why && len < cap) {
-		ssize_t n = read(fd, secret + len, cap - len);
-		if (n == 0)
-			break;
-		if (n < 0 && errno != EINTR)
-			why = strerror(errno);
-		else if (n > 0)
-			len += (size_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
+	const char *why = read_secret_bytes(path, false, secret, cap, &len);
 	if (why) {
 		snprintf(err, errsz, "config key TURN_SECRET_FILE: cannot read "
 		         "%s: %s", path, why);
@@ -440,24 +454,8 @@ static int read_token_secret(const char *path, char *secret, char *err,
                              size_t errsz)
 {
 	const size_t cap = CONFIG_VALUE_MAX + 1; /* a byte more: too long */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	struct stat st;
-	const char *why = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
-	                : !S_ISREG(st.st_mode) ? "not a regular file"
-	                : (st.st_mode & 077) ? "readable or writable by others "
-	                  "than its owner (chmod 600, or 400)" : NULL;
 	size_t len = 0;
-	while (!why && len < cap) {
-		ssize_t n = read(fd, secret + len, cap - len);
-		if (n == 0)
-			break;
-		if (n < 0 && errno != EINTR)
-			why = strerror(errno);
-		else if (n > 0)
-			len += (size_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
+	const char *why = read_secret_bytes(path, true, secret, cap, &len);
 	if (!why)
 		why = token_secret_problem(secret, &len, cap);
 	if (why) {
