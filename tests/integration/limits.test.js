@@ -305,7 +305,9 @@ chatTest('ALLOWED_ORIGINS: a foreign page is refused before any file is written'
     assert.match(c.out[0], /^T Error: connections from this page's origin are not allowed$/, origin);
   }
   await talk;
-  assert.deepEqual(h.listing(), before, 'a refused connection created files');
+  // Nothing new; the warden may have collected an unused room lock since.
+  const created = h.listing().filter((f) => !before.includes(f));
+  assert.deepEqual(created, [], 'a refused connection created files');
   assert.deepEqual(h.log(ROOM).slice(0, logBefore.length), logBefore);
   assert.ok(!h.log(ROOM).some((l) => l.includes('Eve')));
   assert.equal(fs.readFileSync(h.p('log', 'authentization.log'), 'utf8'), authBefore);
