@@ -337,10 +337,10 @@ static struct event_span color_span(struct encoder *e, struct event_span name)
  * times.  Built as a jansson object it cost twice the legacy protocol;
  * appended piece by piece, each piece checked for room and each byte of a
  * string looked at twice, still 1.1× to 1.2× (docs/benchmarks.md,
- * section 6).  So joins, quits, user lists and messages are measured
- * first and written into out at once: each string of the line is looked
- * at once, eight bytes at a time, and copied as it is when nothing in it
- * needs escaping, as in most chat lines.
+ * section 6).  So joins, quits, user lists and messages are written
+ * straight into out, a chat line in one pass into room reserved once
+ * (write_hand): each string is looked at eight bytes at a time and copied
+ * in runs of the bytes that need no escaping, in most chat lines all.
  *
  * Byte for byte what jansson writes of the strings bytes() makes:
  * compact, UTF-8 as is, '"', '\\' and controls escaped, and U+FFFD for
@@ -443,37 +443,12 @@ static size_t string_body(char *w, const char *p, size_t n)
 	return at;
 }
 
-/* A string of the line, measured: len bytes as JSON, quotes included. */
-struct jstr {
-	const char *p;
-	size_t n;
-	size_t len;
-};
-
-static struct jstr jstr(const char *p, size_t n)
+/* s as a JSON string, quotes included. */
+static size_t emit_string(char *w, size_t at, struct event_span s)
 {
-	struct jstr s = { p, n, string_body(NULL, p, n) + 2 };
-	return s;
-}
-
-static struct jstr jstr_span(struct event_span s)
-{
-	return jstr(s.p, s.len);
-}
-
-/* Writes s measured: when it is as long as its bytes and quotes, they
- * need no escape and are copied whole. */
-static size_t emit_jstr(char *w, size_t at, struct jstr s)
-{
-	if (w) {
-		w[at] = '"';
-		if (s.len == s.n + 2)
-			emit(w, at + 1, s.p, s.n);
-		else
-			string_body(w + at + 1, s.p, s.n);
-		w[at + s.len - 1] = '"';
-	}
-	return s.len;
+	size_t n = emit(w, at, LIT("\""));
+	n += string_body(w ? w + at + n : NULL, s.p, s.len);
+	return n + emit(w, at + n, LIT("\""));
 }
 
 /* [{"name":N,"color":C},...]: an entry without a colour is Gray; with
@@ -489,9 +464,9 @@ static size_t users_array(char *w, struct event_span list,
 			color = (struct event_span){ LIT(COLOR_DEFAULT) };
 		at += first ? emit(w, at, LIT("{\"name\":"))
 		            : emit(w, at, LIT(",{\"name\":"));
-		at += emit_jstr(w, at, jstr_span(name));
+		at += emit_string(w, at, name);
 		at += emit(w, at, LIT(",\"color\":"));
-		at += emit_jstr(w, at, jstr_span(color));
+		at += emit_string(w, at, color);
 		if (flags && flags[i])
 			at += emit(w, at, LIT(",\"verified\":true"));
 		at += emit(w, at, LIT("}"));
@@ -512,7 +487,7 @@ struct hand_event {
 	const char *time;
 	size_t time_len;
 	struct key keys[3];
-	struct jstr values[3];
+	struct event_span values[3];
 	size_t members;
 	const struct event_span *users;
 	const unsigned char *verified; /* a byte per user, or NULL */
@@ -526,7 +501,7 @@ static size_t draw(char *w, const struct hand_event *h)
 	at += emit(w, at, LIT("\""));
 	for (size_t i = 0; i < h->members; i++) {
 		at += emit(w, at, h->keys[i].p, h->keys[i].n);
-		at += emit_jstr(w, at, h->values[i]);
+		at += emit_string(w, at, h->values[i]);
 	}
 	if (h->users) {
 		at += emit(w, at, LIT(",\"users\":"));
@@ -537,11 +512,35 @@ static size_t draw(char *w, const struct hand_event *h)
 	return at + emit(w, at, LIT("}\n"));
 }
 
-/* Measured, then written into the emptied out at once. */
+/* The most h can take: a byte of a string at most 6 (\u00XX).  A user
+ * list has no bound worth the name: SIZE_MAX. */
+static size_t draw_bound(const struct hand_event *h)
+{
+	size_t n = h->head.n + h->time_len + 1 + strlen(",\"history\":true}\n");
+	for (size_t i = 0; i < h->members; i++)
+		n += h->keys[i].n + 2 + 6 * h->values[i].len;
+	return h->users ? SIZE_MAX : n;
+}
+
+/* Up to this bound an event is written in one pass, into room that
+ * surely holds it: the buffer a connection keeps from line to line
+ * (MESSAGE_KEEP, 8 KiB) holds that much. */
+#define ONE_PASS_MAX 4000
+
+/* Written into the emptied out: a chat line in one pass, a user list or a
+ * long line measured first, then written at once. */
 static int write_hand(const struct hand_event *h, struct buf *out)
 {
 	buf_clear(out);
-	char *w = buf_grow(out, draw(NULL, h));
+	size_t bound = draw_bound(h);
+	char *w = bound <= ONE_PASS_MAX ? buf_grow(out, bound) : NULL;
+	if (w) {
+		out->len = draw(w, h);
+		out->data[out->len] = '\0';
+		return 0;
+	}
+	buf_clear(out);
+	w = buf_grow(out, draw(NULL, h));
 	if (!w)
 		return -1;
 	draw(w, h);
@@ -569,7 +568,7 @@ static void add_member(struct hand_event *h, struct key key,
                        struct event_span value)
 {
 	h->keys[h->members] = key;
-	h->values[h->members++] = jstr_span(value);
+	h->values[h->members++] = value;
 }
 
 #define HEAD(type) (struct key){ LIT("{\"type\":\"" type "\",\"time\":\"") }
