@@ -26,15 +26,29 @@
 
 #include "buf.h"
 #include "decode.h"
+#include "event.h"
+#include "presence.h"
 #include "refusal.h"
+
+/* JSON: a sender whose colour was looked up in the last user list. */
+#define ENCODER_SENDERS 4
+struct encoder_sender {
+	char name[PRESENCE_NAME_MAX];
+	size_t len;              /* 0: an empty place */
+	struct event_span color; /* in colors, or COLOR_DEFAULT */
+};
 
 struct encoder {
 	enum wire_proto proto;
 	bool legacy_guard; /* LEGACY_CLIENT */
 	struct buf colors; /* JSON: ",<name>:<colour>" of the last user list */
+	/* JSON: the last senders' colours, until the next list */
+	struct encoder_sender senders[ENCODER_SENDERS];
+	unsigned next_sender; /* the place the next one takes */
+	unsigned misses;      /* senders looked up in the list since it came */
 	/* JSON: colors indexed by name, an open-addressing table of where each
-	 * entry starts in colors, plus 1 (0: an empty slot); built at the
-	 * first message after each list (color_stale until then) */
+	 * entry starts in colors, plus 1 (0: an empty slot); built once many
+	 * senders were looked up in the same list (color_stale until then) */
 	uint32_t *color_slots;
 	size_t color_mask; /* slots - 1 */
 	bool color_stale;

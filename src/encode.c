@@ -19,6 +19,9 @@ void encoder_init(struct encoder *e, enum wire_proto p, bool legacy_guard)
 	e->legacy_guard = legacy_guard;
 	/* Bounded by the lines it is learnt from (FOLLOW_LINE_MAX). */
 	buf_init(&e->colors, 0);
+	memset(e->senders, 0, sizeof e->senders);
+	e->next_sender = 0;
+	e->misses = 0;
 	e->color_slots = NULL;
 	e->color_mask = 0;
 	e->color_stale = true;

@@ -112,34 +112,57 @@ static char *digits(char *p, long v, int width)
 	return p + width;
 }
 
-/* ISO 8601 in local time with the offset in force then, written into s:
- * "2026-12-06T14:05:11+01:00".  Returns its length, 0 when t has no such
- * form.  By hand: printf costs as much as all the rest of an event. */
-static size_t iso_time_text(time_t t, char s[32])
+/* A local time in ISO 8601 with its offset, written into s:
+ * "2026-12-06T14:05:11+01:00".  Returns its length, 0 when the year has
+ * no such form.  By hand: printf costs as much as all the rest of an
+ * event. */
+static size_t iso_tm_text(const struct tm *tm, char s[32])
 {
-	struct tm tm;
 	char *p = s;
-	long year;
-	if (!localtime_r(&t, &tm) || (year = tm.tm_year + 1900L) < 0 ||
-	    year > 9999)
+	long year = tm->tm_year + 1900L;
+	if (year < 0 || year > 9999)
 		return 0;
-	long off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
+	long off = tm->tm_gmtoff < 0 ? -tm->tm_gmtoff : tm->tm_gmtoff;
 	p = digits(p, year, 4);
 	*p++ = '-';
-	p = digits(p, tm.tm_mon + 1, 2);
+	p = digits(p, tm->tm_mon + 1, 2);
 	*p++ = '-';
-	p = digits(p, tm.tm_mday, 2);
+	p = digits(p, tm->tm_mday, 2);
 	*p++ = 'T';
-	p = digits(p, tm.tm_hour, 2);
+	p = digits(p, tm->tm_hour, 2);
 	*p++ = ':';
-	p = digits(p, tm.tm_min, 2);
+	p = digits(p, tm->tm_min, 2);
 	*p++ = ':';
-	p = digits(p, tm.tm_sec, 2);
-	*p++ = tm.tm_gmtoff < 0 ? '-' : '+';
+	p = digits(p, tm->tm_sec, 2);
+	*p++ = tm->tm_gmtoff < 0 ? '-' : '+';
 	p = digits(p, off / 3600 % 100, 2);
 	*p++ = ':';
 	p = digits(p, off / 60 % 60, 2);
 	return (size_t)(p - s);
+}
+
+/* t in local time with the offset in force then, as iso_tm_text. */
+static size_t iso_time_text(time_t t, char s[32])
+{
+	struct tm tm;
+	return localtime_r(&t, &tm) ? iso_tm_text(&tm, s) : 0;
+}
+
+/* The time of a line of the given clock (event.h), read at now.  A line
+ * is most often read in the second it was written: its clock is now's,
+ * and its moment now itself (what event_when finds then), so one
+ * localtime_r serves.  event_when's search, for the rest, takes two more.
+ * Each reads the zone's tables, which a member woken for a line finds out
+ * of its caches: three cost about as much as all the rest of the event,
+ * and a line rarely shares its second with the one before when lines are
+ * seconds apart. */
+static size_t line_time_text(int clock, time_t now, char s[32])
+{
+	struct tm tm;
+	if (clock >= 0 && localtime_r(&now, &tm) &&
+	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec == clock)
+		return iso_tm_text(&tm, s);
+	return iso_time_text(event_when(clock, now), s);
 }
 
 static json_t *iso_time(time_t t)
@@ -220,14 +243,21 @@ static int finish(struct obj *o, bool history, struct buf *out)
  * room of hundreds the list is kilobytes, and a search through it for
  * every line and member cost more than the rest of the event: in one room
  * with two senders, 1.1× to 1.2× the legacy cost per line from 50 members
- * up (docs/benchmarks.md, section 6).  So the list gets an index by name,
- * built at the first message after it came (a storm of joins brings many
- * lists and no message) and kept until the next. */
+ * up (docs/benchmarks.md, section 6).  So the colours of the last few
+ * senders are kept until the next list, and the list is searched only for
+ * a sender not among them.  Where many people talk between two lists, it
+ * is searched through an index by name, built once ENCODER_SENDERS * 2
+ * senders were looked up in it: building it costs a few searches, and a
+ * storm of joins brings many lists and few messages. */
+#define INDEX_AFTER (ENCODER_SENDERS * 2)
 
-/* Keeps ",<list>", so that every entry starts with a comma; its index is
- * built when a message needs it. */
+/* Keeps ",<list>", so that every entry starts with a comma, and forgets
+ * what was found in the one before. */
 static void learn_colors(struct encoder *e, struct event_span list)
 {
+	for (size_t i = 0; i < ENCODER_SENDERS; i++)
+		e->senders[i].len = 0;
+	e->misses = 0;
 	e->color_stale = true;
 	buf_clear(&e->colors);
 	if (buf_append(&e->colors, ",", 1) < 0 ||
@@ -249,8 +279,9 @@ static struct event_span color_after(const struct encoder *e, const char *p,
 }
 
 /* The colour of name: the first entry ",<name>:" of the list, found by
- * memmem.  What the index does not serve: a name with ',' or ':' (from a
- * log line of no server's) may start inside an entry. */
+ * memmem.  For the first senders of a list, and for a name with ',' or
+ * ':' (from a log line of no server's), which may start inside an entry,
+ * where the index cannot find it. */
 static struct event_span find_color(const struct encoder *e,
                                     struct event_span name)
 {
@@ -294,9 +325,8 @@ static size_t slot_of(const struct encoder *e, const char *name, size_t n)
 static int index_colors(struct encoder *e)
 {
 	size_t entries = 1;
-	for (const char *p = e->colors.data, *end = p + e->colors.len;
-	     (p = memchr(p + 1, ',', (size_t)(end - p - 1))) != NULL;)
-		entries++;
+	for (size_t i = 1; i < e->colors.len; i++)
+		entries += e->colors.data[i] == ',';
 	size_t slots = 8;
 	while (slots < 2 * entries)
 		slots *= 2;
@@ -317,18 +347,35 @@ static int index_colors(struct encoder *e)
 	return 0;
 }
 
+/* The colour of name in the list: through the index once it pays. */
+static struct event_span look_up(struct encoder *e, struct event_span name)
+{
+	if (memchr(name.p, ',', name.len) || memchr(name.p, ':', name.len) ||
+	    (e->color_stale &&
+	     (++e->misses <= INDEX_AFTER || index_colors(e) < 0)))
+		return find_color(e, name);
+	uint32_t at = e->color_slots[slot_of(e, name.p, name.len)];
+	return at ? color_after(e, e->colors.data + at - 1, name.len)
+	          : (struct event_span){ LIT(COLOR_DEFAULT) };
+}
+
 /* The colour of name in the last user list, or COLOR_DEFAULT. */
 static struct event_span color_span(struct encoder *e, struct event_span name)
 {
-	struct event_span gray = { LIT(COLOR_DEFAULT) };
 	if (e->colors.len == 0 || name.len == 0 ||
 	    name.len > PRESENCE_NAME_MAX)
-		return gray;
-	if (memchr(name.p, ',', name.len) || memchr(name.p, ':', name.len) ||
-	    (e->color_stale && index_colors(e) < 0))
-		return find_color(e, name);
-	uint32_t at = e->color_slots[slot_of(e, name.p, name.len)];
-	return at ? color_after(e, e->colors.data + at - 1, name.len) : gray;
+		return (struct event_span){ LIT(COLOR_DEFAULT) };
+	for (size_t i = 0; i < ENCODER_SENDERS; i++) {
+		const struct encoder_sender *s = &e->senders[i];
+		if (s->len == name.len && memcmp(s->name, name.p, name.len) == 0)
+			return s->color;
+	}
+	struct encoder_sender *s = &e->senders[e->next_sender];
+	e->next_sender = (e->next_sender + 1) % ENCODER_SENDERS;
+	memcpy(s->name, name.p, name.len);
+	s->len = name.len;
+	s->color = look_up(e, name);
+	return s->color;
 }
 
 /* ---- the frequent events, written by hand ----
@@ -381,7 +428,7 @@ static size_t plain_prefix(const unsigned char *u, size_t n)
 }
 
 /* Copies n bytes of p to w + at when w is not NULL; returns n.  The
- * writers below run twice: to measure (w NULL), then to write. */
+ * writers below measure what they would write when w is NULL. */
 static size_t emit(char *w, size_t at, const char *p, size_t n)
 {
 	if (w && n)
@@ -553,7 +600,7 @@ static const char *time_text(struct encoder *e, int clock, time_t now,
                              size_t *n)
 {
 	if (clock != e->time_clock || now != e->time_now) {
-		size_t len = iso_time_text(event_when(clock, now), e->time_text);
+		size_t len = line_time_text(clock, now, e->time_text);
 		if (!len)
 			return NULL;
 		e->time_len = len;

@@ -268,8 +268,9 @@ static void run_case(void **state)
 /* ---- the hand-written events against jansson ----
  *
  * Joins, quits, user lists and messages are written by hand, a string
- * eight bytes at a time, and a message's colour is found through an index
- * of the last user list (src/encode_json.c).  Random names and texts,
+ * eight bytes at a time, and a message's colour is kept for the last
+ * senders and found through an index of the last user list when many
+ * speak (src/encode_json.c).  Random names and texts,
  * with escapes, characters of every length and broken bytes anywhere in
  * them, must come out as jansson writes the same object, with the colour
  * of the sender's first entry in the last list. */
@@ -435,19 +436,23 @@ static void random_message(struct encoder *e, struct buf *line,
 }
 
 /* "[14:03:31] Userlist: " and up to MAX_LISTED entries of random names
- * (now and then one listed before) and colours (an empty one is Gray). */
+ * (often one of the list before, now and then one listed before in this
+ * one) and colours (an empty one is Gray). */
 static void random_users(struct encoder *e, struct buf *line,
                          struct listed *l)
 {
 	json_t *users = json_array();
+	size_t before = l->n;
 	buf_clear(line);
 	assert_int_equal(buf_append_str(line, "[14:03:31] Userlist: "), 0);
 	l->n = rnd(4) ? rnd(6) : rnd(MAX_LISTED + 1);
 	for (size_t i = 0; i < l->n; i++) {
 		struct buf *name = &l->names[i], *color = &l->colors[i];
-		if (i && rnd(8) == 0)
+		/* Kept: still here, maybe in another colour. */
+		bool kept = i < before && rnd(2);
+		if (!kept && i && rnd(8) == 0)
 			copy(name, &l->names[rnd((unsigned)i)]);
-		else
+		else if (!kept)
 			random_string(name, true);
 		random_string(color, true);
 		color->len = rnd(3) ? color->len : 0;
@@ -486,7 +491,9 @@ static void test_random_against_jansson(void **state)
 		buf_init(&l.colors[i], 0);
 	}
 	for (unsigned i = 0; i < RANDOM_LINES; i++) {
-		if (rnd(8))
+		/* Lists rare in the second half: many senders between two,
+		 * and the encoder indexes the list (INDEX_AFTER). */
+		if (rnd(i < RANDOM_LINES / 2 ? 8 : 64))
 			random_message(&e, &line, &a, &b, &l);
 		else
 			random_users(&e, &line, &l);
