@@ -9,8 +9,9 @@
 //   node bench/load.js SCENARIO --port=P --variant=V --wsd=PID [options]
 //   node bench/load.js SCENARIO --port=P --variant=broadcast --server=PID [options]
 //
-// SCENARIO  join | echo | fanout | burst | memory | private
-//           (broadcast: echo, fanout, burst and memory)
+// SCENARIO  join | echo | fanout | burst | memory | private | callgrind
+//           (broadcast: echo, fanout, burst and memory; callgrind:
+//           chat_server only, under bench/callgrind-member.sh)
 // V         chat_server | chat_server_json | chat_server_mix | floor | cat |
 //           broadcast: how a connection shows it is ready (chat_server's
 //           welcome line, floor's and broadcast's "Welcome <room>", the echo
@@ -24,6 +25,10 @@
 //           client in one room, half and half, one sender of each kind
 //           taking turns, and measures the CPU of each half apart: the
 //           JSON / legacy cost of the same lines at the same moments.
+//           chat_server_cg (callgrind only) is chat_server under
+//           bench/callgrind-member.sh: one legacy and one JSON member of
+//           the room run under valgrind's callgrind, which counts their
+//           instructions (scenarioCallgrind).
 // --wsd     pid of websocketd: its descendants are the measured tree, and
 //           its own CPU is reported apart.
 // --server  pid of bench/broadcast.js, which serves every connection in one
@@ -33,6 +38,9 @@
 // --interval-ms --senders --idle-s --deadline-s --concurrency --drain-s
 // --quiet-ms --json-half (chat_server_mix: odd or even, the member numbers
 // of the JSON clients; member 0 and member 1 are the senders)
+// --base-messages --callgrind-dir (callgrind: the smaller of the two line
+// counts, --messages the larger; the directory bench/callgrind-member.sh
+// writes to)
 //
 // Everything is bounded: at most MAX_CONNECTIONS sockets, every wait has a
 // timeout, and the whole run ends at --deadline-s (JSON with completed:
@@ -40,6 +48,7 @@
 // usage error.
 
 const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
 const WebSocket = require('ws');
 
@@ -53,14 +62,16 @@ const DEFAULTS = {
   room: '', count: 200, present: 0, n: 10, messages: 100, 'interval-ms': 20,
   senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
   'drain-s': 20, 'quiet-ms': 300, round: 1, wsd: 0, server: 0, 'json-half': 'odd',
+  'base-messages': 0, 'callgrind-dir': '',
 };
 
 // ---------------------------------------------------------------- arguments
 
 function usage(msg) {
   process.stderr.write(`load.js: ${msg}\nusage: node bench/load.js ` +
-    'join|echo|fanout|burst|memory|private --port=P ' +
-    '--variant=chat_server|chat_server_json|floor|cat --wsd=PID [--key=value ...]\n' +
+    'join|echo|fanout|burst|memory|private|callgrind --port=P ' +
+    '--variant=chat_server|chat_server_json|chat_server_mix|chat_server_cg|floor|cat '
+    + '--wsd=PID [--key=value ...]\n' +
     '       node bench/load.js echo|fanout|burst|memory ' +
     '--port=P --variant=broadcast --server=PID [--key=value ...]\n');
   process.exit(2);
@@ -78,20 +89,29 @@ function parseArgs(argv) {
   if (pos.length !== 1) usage('one scenario expected');
   o.scenario = pos[0];
   for (const k of ['port', 'wsd', 'server', 'count', 'present', 'n', 'messages', 'interval-ms',
-    'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms', 'round']) {
+    'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms', 'round',
+    'base-messages']) {
     o[k] = Number(o[k]);
     if (!Number.isFinite(o[k]) || o[k] < 0) usage(`--${k} must be a number`);
   }
-  if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private'].includes(o.scenario)) {
+  if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private', 'callgrind'].includes(o.scenario)) {
     usage(`unknown scenario ${o.scenario}`);
   }
-  if (!['chat_server', 'chat_server_json', 'chat_server_mix', 'floor', 'cat', 'broadcast']
-    .includes(o.variant)) {
+  if (!['chat_server', 'chat_server_json', 'chat_server_mix', 'chat_server_cg', 'floor', 'cat',
+    'broadcast'].includes(o.variant)) {
     usage('bad --variant');
   }
   if (o.variant === 'chat_server_mix'
     && (o.scenario !== 'fanout' || o.n < 2 || o.n % 2 || !['odd', 'even'].includes(o['json-half']))) {
     usage('chat_server_mix: fanout only, an even --n, --json-half=odd or even');
+  }
+  if ((o.scenario === 'callgrind') !== (o.variant === 'chat_server_cg')) {
+    usage('the callgrind scenario is chat_server_cg\'s, and chat_server_cg has no other');
+  }
+  if (o.scenario === 'callgrind' && (o.n < 3 || o['base-messages'] >= o.messages
+    || !o['callgrind-dir'].startsWith('/'))) {
+    usage('callgrind: --n of 3 or more, --base-messages below --messages, '
+      + 'an absolute --callgrind-dir');
   }
   // Private routing is legacy whispers; the JSON signal has no run here.
   if (o.variant === 'chat_server_json' && o.scenario === 'private') {
@@ -308,6 +328,7 @@ class Member {
     this.ready = false;
     this.lines = 0;
     this.closed = false;
+    this.tag = null; // callgrind: bench/callgrind-member.sh counts this one
   }
 
   /** Opens the socket; resolves with the ms from open call to ready. */
@@ -323,7 +344,8 @@ class Member {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(URL_BASE + this.room + (this.json ? '?proto=json' : ''), {
         perMessageDeflate: false,
-        headers: { 'X-Forwarded-For': addressOf(this.idx) },
+        headers: { 'X-Forwarded-For': addressOf(this.idx),
+          ...(this.tag ? { 'X-Bench-Callgrind': this.tag } : {}) },
       });
       this.ws = ws;
       const timer = setTimeout(() => fail(new Error('not ready in time')), READY_TIMEOUT_MS);
@@ -491,7 +513,8 @@ function seqOf(member, data, senderOf) {
 }
 
 /** What seqOf found wrong, for the result of a run that sent lines. */
-const mismatchReport = () => (JSON_CLIENT || MIX ? { mismatched } : {});
+const mismatchReport = () => (JSON_CLIENT || MIX || opt.scenario === 'callgrind'
+  ? { mismatched } : {});
 
 /** Per (member, message) receipt times; counts duplicates and strays. */
 class Receipts {
@@ -896,9 +919,216 @@ async function scenarioFanoutMix() {
   };
 }
 
+// ---------------------------------------------------------------- callgrind
+
+/** The state letter of a process ('Z': it has exited, not yet reaped),
+ *  or null when it is gone. */
+function procState(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return s[s.lastIndexOf(')') + 2] || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid bench/callgrind-member.sh wrote for tag, or null. */
+function taggedPid(tag) {
+  try {
+    const t = fs.readFileSync(`${opt['callgrind-dir']}/${tag}.pid`, 'latin1').trim();
+    return /^\d+$/.test(t) ? Number(t) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The instructions callgrind counted in process pid of tag, from the
+ *  first to the last (the "summary:" or "totals:" line of its file), or
+ *  null when there is no such file yet. */
+function instructionsOf(tag, pid) {
+  try {
+    const text = fs.readFileSync(`${opt['callgrind-dir']}/${tag}.${pid}.out`, 'latin1');
+    const m = /^(?:summary|totals):\s*(\d+)/m.exec(text);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const sum = (xs, k) => xs.reduce((a, x) => a + (x[k] || 0), 0);
+
+/** The instructions of each function in a callgrind file, its own
+ *  (inclusive false) or with all it calls, by callgrind_annotate: chat_server's
+ *  functions as "src/FILE:FUNCTION", the libraries' by name.  null when
+ *  callgrind_annotate did not run. */
+function functionsOf(file, inclusive) {
+  const r = spawnSync('callgrind_annotate',
+    ['--threshold=100', `--inclusive=${inclusive ? 'yes' : 'no'}`, file],
+    { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error || r.status !== 0) return null;
+  const out = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(?:\*\s+)?(\S.*?):(\S+) \[/.exec(line);
+    if (!m) continue;
+    const src = /(?:^|\/)(src\/[^/]+)$/.exec(m[2]);
+    const name = src ? `${src[1]}:${m[3]}` : m[3];
+    out[name] = (out[name] || 0) + Number(m[1].replace(/,/g, ''));
+  }
+  return out;
+}
+
+/** One room of the callgrind scenario: k lines, taken in lockstep.
+ *  Returns the instructions of the counted legacy and JSON members. */
+async function callgrindRoom(room, k) {
+  const t0 = now();
+  const nSenders = Math.min(2, opt.n - 2);
+  // The senders first, one at a time, so that they have the same names in
+  // every room (Anonymous, Anonymous1); then the other plain members.
+  phase = `room ${room}: joining`;
+  const senders = [];
+  for (let i = 0; i < nSenders; i++) senders.push(...await joinAll(1, room, { first: i }));
+  await joinAll(opt.n - 2 - nSenders, room, { first: nSenders });
+  await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 250);
+  // The two counted members last, legacy then JSON, one at a time: each
+  // joins a full room, and what the one sees of the other (the JSON member
+  // the legacy member's join line and user list) is the same in every room.
+  const counted = [];
+  for (const json of [false, true]) {
+    const m = new Member(room, opt.n - 2 + counted.length, json);
+    m.tag = `${room}-${json ? 'json' : 'legacy'}`;
+    await m.connect();
+    m.pid = taggedPid(m.tag);
+    if (m.pid === null) throw new Error(`no pid from bench/callgrind-member.sh for ${m.tag}`);
+    counted.push(m);
+  }
+  await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 250);
+  const [legacy, json] = counted;
+  const r = new Receipts(opt.n, k);
+  const senderOf = (seq) => senders[seq % nSenders];
+  onLine = (mem, data) => r.record(mem.idx, seqOf(mem, data, senderOf));
+  const got = (m, seq) => !Number.isNaN(r.at[m.idx * k + seq]);
+  // Lockstep: the next line is sent once both counted members have
+  // delivered this one, so that each of them wakes up for every line and
+  // reads it alone, as in a room where people talk at a human pace.
+  phase = `room ${room}: sending ${k} lines`;
+  const tSend = now();
+  for (let seq = 0; seq < k; seq++) {
+    r.sentAt[seq] = now();
+    sendChat(senderOf(seq), seq);
+    if (!(await until(() => got(legacy, seq) && got(json, seq), READY_TIMEOUT_MS, 1))) {
+      throw new Error(`line ${seq} of room ${room} did not reach both counted members in time`);
+    }
+  }
+  const sendS = (now() - tSend) / 1000;
+  const expected = opt.n * k;
+  await until(() => r.count === expected, opt['drain-s'] * 1000, 10);
+  onLine = null;
+  // Out one at a time, legacy first; the JSON member takes in its quit
+  // (the room goes quiet) before it goes.
+  phase = `room ${room}: closing`;
+  const exited = (m) => () => ['Z', null].includes(procState(m.pid));
+  await legacy.close();
+  if (!(await until(exited(legacy), 60000, 20))) throw new Error(`${legacy.tag} did not exit`);
+  await waitIdle(opt['quiet-ms'], 60000);
+  await json.close();
+  if (!(await until(exited(json), 60000, 20))) throw new Error(`${json.tag} did not exit`);
+  const ir = {};
+  for (const m of counted) {
+    let n = null;
+    await until(() => (n = instructionsOf(m.tag, m.pid)) !== null, 10000, 20);
+    if (n === null) throw new Error(`no callgrind count for ${m.tag} (pid ${m.pid})`);
+    ir[m.json ? 'json' : 'legacy'] = n;
+  }
+  const fns = {};
+  for (const m of counted) {
+    const file = `${opt['callgrind-dir']}/${m.tag}.${m.pid}.out`;
+    fns[m.json ? 'json' : 'legacy'] = { own: functionsOf(file, false), all: functionsOf(file, true) };
+  }
+  // System calls valgrind does not know fail in the counted members
+  // (ENOSYS) where they would not otherwise: the page says which.
+  const unhandled = new Set();
+  for (const m of counted) {
+    try {
+      const log = fs.readFileSync(`${opt['callgrind-dir']}/${m.tag}.${m.pid}.log`, 'latin1');
+      for (const u of log.matchAll(/unhandled \S+ syscall: (\d+)/g)) unhandled.add(Number(u[1]));
+    } catch { /* no log: nothing to say */ }
+  }
+  for (const m of members) if (m.room === room) await m.close();
+  if (!(await until(() => held() === 0, Math.max(30000, opt.n * 100), 50))) {
+    throw new Error(`room ${room}: ${held()} processes left after the close`);
+  }
+  return { ir, fns, expected, delivered: r.count, duplicates: r.dups, unhandled: [...unhandled],
+    seconds: Math.round((now() - t0) / 100) / 10, send_s: Math.round(sendS * 10) / 10 };
+}
+
+/** Instructions per delivered line, counted by valgrind's callgrind (a
+ *  figure the load of the machine does not move): in a room of n, one
+ *  legacy and one JSON member run chat_server under callgrind
+ *  (bench/callgrind-member.sh), the others as they are; two of the others
+ *  send --base-messages lines in one room and --messages in another, and
+ *  each counted member's instructions per line are the difference over
+ *  the difference of the counts: what joining, the history, quitting and
+ *  starting cost is the same in both rooms and drops out. */
+async function scenarioCallgrind() {
+  const ks = [opt['base-messages'], opt.messages];
+  const rooms = [];
+  for (const [i, k] of ks.entries()) {
+    rooms.push(await callgrindRoom(`${opt.room}-${'ab'[i]}`, k));
+  }
+  const dk = ks[1] - ks[0];
+  const per = (kind) => (rooms[1].ir[kind] - rooms[0].ir[kind]) / dk;
+  const perLegacy = per('legacy');
+  const perJson = per('json');
+  const expected = sum(rooms, 'expected');
+  const delivered = sum(rooms, 'delivered');
+  // Per delivered line, function by function (the same difference):
+  // each function's own instructions, those of at least one per line.
+  const perFunction = (kind, which) => {
+    const a = rooms[0].fns[kind][which];
+    const b = rooms[1].fns[kind][which];
+    if (!a || !b) return null;
+    const out = {};
+    for (const f of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = ((b[f] || 0) - (a[f] || 0)) / dk;
+      if (Math.abs(d) >= 1) out[f] = Math.round(d * 10) / 10;
+    }
+    return out;
+  };
+  const encoder = (kind) => perFunction(kind, 'all')?.['src/encode.c:encode_line'] ?? null;
+  return {
+    completed: delivered === expected && rooms.every((x) => !x.duplicates),
+    n: opt.n,
+    senders: Math.min(2, opt.n - 2),
+    messages: ks,
+    instructions_legacy: rooms.map((x) => x.ir.legacy),
+    instructions_json: rooms.map((x) => x.ir.json),
+    ir_per_line_legacy: Math.round(perLegacy),
+    ir_per_line_json: Math.round(perJson),
+    ratio: Math.round(perJson / perLegacy * 10000) / 10000,
+    // What the rest of a counted member's life cost: start, join, history,
+    // the other's join or quit, its own quit.
+    // The encoder, src/encode.c's encode_line and all it calls, per line.
+    ir_encoder_per_line_legacy: encoder('legacy'),
+    ir_encoder_per_line_json: encoder('json'),
+    functions_per_line_legacy: perFunction('legacy', 'own'),
+    functions_per_line_json: perFunction('json', 'own'),
+    ir_fixed_legacy: Math.round(rooms[0].ir.legacy - ks[0] * perLegacy),
+    ir_fixed_json: Math.round(rooms[0].ir.json - ks[0] * perJson),
+    expected,
+    delivered,
+    duplicates: sum(rooms, 'duplicates'),
+    delivery_ratio: delivered / expected,
+    ...mismatchReport(),
+    unhandled_syscalls: [...new Set(rooms.flatMap((x) => x.unhandled))],
+    room_s: rooms.map((x) => x.seconds),
+    send_s: rooms.map((x) => x.send_s),
+  };
+}
+
 const SCENARIOS = {
   join: scenarioJoin, echo: scenarioEcho, fanout: MIX ? scenarioFanoutMix : scenarioFanout,
   burst: scenarioBurst, memory: scenarioMemory, private: scenarioPrivate,
+  callgrind: scenarioCallgrind,
 };
 
 // ---------------------------------------------------------------- main
@@ -916,7 +1146,7 @@ async function main() {
     // The rounds of a run share their options (bench/summary.js pools
     // them): what changes from round to round is left out.
     options: process.argv.slice(3)
-      .filter((a) => !/^--(port|wsd|server|variant|round|json-half)=/.test(a)).join(' '),
+      .filter((a) => !/^--(port|wsd|server|variant|round|json-half|callgrind-dir)=/.test(a)).join(' '),
   };
   const t0 = now();
   let result;

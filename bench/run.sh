@@ -5,6 +5,9 @@
 #                         and bench/fanout.png (bench/summary.js)
 #   bench/run.sh smoke    a few seconds of the same; fails only when a run did
 #                         not complete or a line was not delivered
+#   bench/run.sh callgrind  the callgrind runs alone (below), then their
+#                         section and target row of docs/benchmarks.md,
+#                         the rest of the page as it was
 #
 # Three websocketd run side by side on free ports of 127.0.0.1, each with a
 # throwaway BASE_DIR: chat_server, bench/floor (the smallest appender plus
@@ -16,7 +19,12 @@
 # issue 11), in the join and the fan-out (N <= 500), next to the legacy
 # clients in every round; chat_server_mix puts both kinds of client in one
 # room, half and half, and measures the CPU of each half apart (rounds of
-# their own, after the fan-out of each size).  The scenarios
+# their own, after the fan-out of each size).  chat_server_cg, last, is a
+# fourth websocketd on the same BASE_DIR whose program is
+# bench/callgrind-member.sh: in a room of N, one legacy and one JSON member
+# run chat_server under valgrind's callgrind, which counts the instructions
+# each executes, so that the JSON / legacy cost per delivered line has a
+# figure the load of the machine does not move.  The scenarios
 # (bench/load.js) run variant after variant, so all see the same machine
 # at nearly the same time.  Results:
 # $BUILD/bench/<mode>.jsonl (one JSON object per run) and
@@ -31,11 +39,13 @@
 #   BUILD        build directory (build)
 #   BENCH_KEEP   1: keep the BASE_DIRs and websocketd logs
 #   BENCH_SIZES  fan-out room sizes instead of the default list, e.g. "2 10"
+#   BENCH_CG_SIZES     callgrind room sizes instead of the default list
+#   BENCH_CG_MESSAGES  callgrind line counts, two, instead of "200 1200"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-}
-case $mode in full|smoke) ;; *) echo "usage: bench/run.sh full|smoke" >&2; exit 2 ;; esac
+case $mode in full|smoke|callgrind) ;; *) echo "usage: bench/run.sh full|smoke|callgrind" >&2; exit 2 ;; esac
 
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
@@ -50,7 +60,7 @@ say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 [ -x "$chat_bin" ] || die "$chat_bin is missing (make all)"
-[ -x "$floor_bin" ] || die "$floor_bin is missing (make $floor_bin)"
+[ "$mode" = callgrind ] || [ -x "$floor_bin" ] || die "$floor_bin is missing (make $floor_bin)"
 command -v websocketd >/dev/null || die "websocketd is not installed (.ci/install-deps)"
 command -v node >/dev/null || die "node is not installed"
 [ -d node_modules/ws ] || die "node_modules/ws is missing (npm ci)"
@@ -67,6 +77,34 @@ else
 	fanout_sizes=(2 10)
 fi
 largest=${fanout_sizes[-1]}
+# Callgrind room sizes (N members, the two counted ones included) and the
+# two line counts: the smaller and the larger (see load.js's
+# scenarioCallgrind).  A member under callgrind runs many times slower.
+if [ -n "${BENCH_CG_SIZES:-}" ]; then
+	read -r -a cg_sizes <<<"$BENCH_CG_SIZES"
+elif [ "$mode" = smoke ]; then
+	cg_sizes=(4)
+else
+	cg_sizes=(4 50 500)
+fi
+if [ -n "${BENCH_CG_MESSAGES:-}" ]; then
+	read -r -a cg_messages <<<"$BENCH_CG_MESSAGES"
+elif [ "$mode" = smoke ]; then
+	cg_messages=(2 6)
+else
+	cg_messages=(200 1200)
+fi
+if [ "${#cg_messages[@]}" -ne 2 ] || [ "${cg_messages[0]}" -ge "${cg_messages[1]}" ]; then
+	die "BENCH_CG_MESSAGES: two line counts, the smaller first"
+fi
+if [ "$mode" = callgrind ]; then
+	largest=${cg_sizes[0]}
+	for n in "${cg_sizes[@]}"; do [ "$n" -le "$largest" ] || largest=$n; done
+fi
+have_valgrind=no
+if command -v valgrind >/dev/null 2>&1; then have_valgrind=yes; fi
+[ "$mode" != callgrind ] || [ "$have_valgrind" = yes ] ||
+	die "valgrind is not installed (.ci/install-deps installs it)"
 
 # ------------------------------------------------------------------ limits
 notes=()
@@ -144,12 +182,13 @@ listening() {
 
 # measure[v]: the load.js option that names the measured process(es).
 declare -A port measure
-start_server() { # variant program [args...]
+start_server() { # variant [websocketd options...] program [args...]
 	local v=$1; shift
-	local p
+	local p opts=()
+	while [ "${1#--}" != "${1:-}" ]; do opts+=("$1"); shift; done
 	p=$(free_port)
 	websocketd --address=127.0.0.1 --port="$p" --loglevel=error \
-		--passenv=PATH,LD_LIBRARY_PATH,CHAT_SERVER_CONFIG "$@" \
+		--passenv=PATH,LD_LIBRARY_PATH,CHAT_SERVER_CONFIG ${opts[@]+"${opts[@]}"} "$@" \
 		>"$base/websocketd-$v.log" 2>&1 &
 	pids+=($!)
 	measure[$v]=--wsd=$!
@@ -168,10 +207,11 @@ start_broadcast() {
 	listening "$p" || die "bench/broadcast.js does not listen on $p (see $base/broadcast.log)"
 }
 
-mkdir -p "$base/chat" "$base/floor"
+mkdir -p "$base/chat" "$base/floor" "$base/callgrind"
 # Copies: a rebuild during the run must not change what is measured.
 cp "$chat_bin" "$base/chat_server"
-cp "$floor_bin" "$base/floor-bin"
+[ "$mode" = callgrind ] || cp "$floor_bin" "$base/floor-bin"
+cp bench/callgrind-member.sh "$base/callgrind-member.sh"
 chat_bin=$base/chat_server
 floor_bin=$base/floor-bin
 cat >"$base/chat.ini" <<INI
@@ -188,18 +228,33 @@ FLOOD_RATE=100000
 FLOOD_BURST=1000000
 INI
 export CHAT_SERVER_CONFIG=$base/chat.ini
-start_server chat_server "$chat_bin"
-start_server floor "$floor_bin" "$base/floor"
-start_server cat "$cat_bin"
-start_broadcast
+if [ "$mode" != callgrind ]; then
+	start_server chat_server "$chat_bin"
+	start_server floor "$floor_bin" "$base/floor"
+	start_server cat "$cat_bin"
+	start_broadcast
+fi
+# chat_server_cg: the same chat_server and BASE_DIR, its program
+# bench/callgrind-member.sh.  A member under callgrind takes longer than
+# websocketd's default 100 ms to quit once its client has gone, and a
+# member killed by the signals that follow would leave no count: 60 s.
+if [ "$have_valgrind" = yes ]; then
+	start_server chat_server_cg --closems=60000 "$base/callgrind-member.sh" \
+		"$chat_bin" "$base/callgrind"
+fi
 # JSON clients (issue 11) of the same chat_server, websocketd and BASE_DIR:
 # only the client differs, so the cost of the protocol is what the runs of
 # the two variants differ by.
-port[chat_server_json]=${port[chat_server]}
-measure[chat_server_json]=${measure[chat_server]}
-port[chat_server_mix]=${port[chat_server]}
-measure[chat_server_mix]=${measure[chat_server]}
-say "websocketd: chat_server on ${port[chat_server]} (legacy and ?proto=json clients), floor on ${port[floor]}, cat on ${port[cat]}; bench/broadcast.js on ${port[broadcast]}"
+if [ "$mode" != callgrind ]; then
+	port[chat_server_json]=${port[chat_server]}
+	measure[chat_server_json]=${measure[chat_server]}
+	port[chat_server_mix]=${port[chat_server]}
+	measure[chat_server_mix]=${measure[chat_server]}
+	say "websocketd: chat_server on ${port[chat_server]} (legacy and ?proto=json clients), floor on ${port[floor]}, cat on ${port[cat]}; bench/broadcast.js on ${port[broadcast]}"
+fi
+if [ "$have_valgrind" = yes ]; then
+	say "websocketd: chat_server_cg on ${port[chat_server_cg]} (bench/callgrind-member.sh)"
+fi
 
 # ------------------------------------------------------------------ runs
 : >"$results"
@@ -308,10 +363,38 @@ fanout_rounds() { # N -> rounds
 	if [ "$1" -le 50 ]; then echo 4; elif [ "$1" -le 200 ]; then echo 2; else echo 1; fi
 }
 
+# Instructions per delivered line, JSON member against legacy member in
+# one room, counted by callgrind (load.js's scenarioCallgrind): a count,
+# not a time, so one run per size; the two line counts in two rooms, one
+# after the other.  About 2.5 minutes in all at full size (most of it the
+# room of 500), 5 to 10 s in smoke: there it is the only run of
+# bench/callgrind-member.sh, of websocketd's --closems, and of reading
+# callgrind's files.
+callgrind_runs() {
+	local n
+	for n in "${cg_sizes[@]}"; do
+		local cg_opts="--n=$n --base-messages=${cg_messages[0]} --messages=${cg_messages[1]}"
+		[ "$mode" != smoke ] || cg_opts="$cg_opts --quiet-ms=100"
+		if [ "$have_valgrind" != yes ]; then
+			# shellcheck disable=SC2086
+			skip callgrind chat_server_cg "valgrind is not installed (.ci/install-deps installs it)" $cg_opts
+		elif ! fits "$n"; then
+			# shellcheck disable=SC2086
+			skip callgrind chat_server_cg "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" $cg_opts
+		else
+			# shellcheck disable=SC2086
+			run callgrind chat_server_cg $cg_opts --callgrind-dir="$base/callgrind" \
+				--deadline-s=900 --drain-s=60
+		fi
+	done
+}
+
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
-if [ "$mode" = full ]; then
+if [ "$mode" = callgrind ]; then
+	callgrind_runs
+elif [ "$mode" = full ]; then
 	rounds 4 join "chat_server $json floor cat" --count=50 --deadline-s=120
 	rounds 2 join "chat_server $json floor" --count=25 --present=100 --deadline-s=120
 	rounds 2 echo "$all" --messages=100 --deadline-s=60
@@ -335,6 +418,7 @@ if [ "$mode" = full ]; then
 		skip memory "$all" "limits: fs.inotify.max_user_instances=$instances, ulimit -n=$files" --n=500
 	fi
 	run private "$rooms" --n=50 --messages=200 --interval-ms=10 --deadline-s=60
+	callgrind_runs
 else
 	run join "chat_server $json floor cat" --count=10 --deadline-s=30
 	run echo "$all" --messages=10 --deadline-s=30 --quiet-ms=100
@@ -346,6 +430,7 @@ else
 	run burst "$rooms" --senders=3 --messages=20 --drain-s=10 --deadline-s=30 --quiet-ms=100
 	run memory "$all" --n=5 --idle-s=0.5 --deadline-s=30 --quiet-ms=100
 	run private "$rooms" --n=4 --messages=10 --interval-ms=5 --deadline-s=30 --quiet-ms=100
+	callgrind_runs
 fi
 elapsed=$(($(date +%s) - start))
 
@@ -367,6 +452,7 @@ fi
 		"$(node --version)" \
 		"$(websocketd --version 2>&1 | head -1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.trim())))')"
 	printf '"commit":"%s","loadavg_start":"%s","loadavg_end":"%s",' "$commit" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf '"valgrind":"%s",' "$(valgrind --version 2>/dev/null || echo none)"
 	printf '"limits":{"inotify_instances":%d,"open_files":"%s"},"notes":%s}\n' \
 		"$instances" "$files" \
 		"$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "${notes[@]+"${notes[@]}"}")"
@@ -375,6 +461,12 @@ say "$mode run took ${elapsed} s; results in $results"
 
 if [ "$mode" = smoke ]; then
 	node bench/summary.js --check "$results"
+	exit
+fi
+if [ "$mode" = callgrind ]; then
+	node bench/summary.js --check "$results" >&2 || failed=1
+	node bench/summary.js --write-section callgrind "$results" "$meta"
+	[ "$failed" -eq 0 ] || die "a callgrind run did not complete; see docs/benchmarks.md"
 	exit
 fi
 
