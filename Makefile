@@ -92,7 +92,7 @@ GEN_ALL  := $(GEN_CONF) $(GEN_MAN)
 # One test file at a time, on Node.js 18 and newer (tests/run-integration.js).
 NODE_TEST := node tests/run-integration.js
 
-.PHONY: all check test-deps unit integration integration-san web packaging install uninstall run clean bench bench-smoke fuzz fuzz-smoke lint
+.PHONY: all check test-deps unit integration integration-san web packaging install uninstall run clean bench bench-smoke bench-callgrind fuzz fuzz-smoke lint
 
 all: $(BIN) $(GEN_ALL)
 
@@ -262,7 +262,7 @@ $(BENCH_FLOOR): bench/floor.c | $(BUILD)/bench
 $(BUILD)/bench:
 	mkdir -p $@
 
-# The full suite (8 to 10 minutes on 2 cores): writes docs/benchmarks.md
+# The full suite (about 17 minutes on 2 cores): writes docs/benchmarks.md
 # and bench/fanout.png (gnuplot-nox, which .ci/install-deps installs).
 bench: all $(BENCH_FLOOR) node_modules/.package-lock.json
 	BUILD=$(BUILD) bench/run.sh full
@@ -271,6 +271,11 @@ bench: all $(BENCH_FLOOR) node_modules/.package-lock.json
 # complete or a line was not delivered, never on a time.
 bench-smoke: all $(BENCH_FLOOR) node_modules/.package-lock.json
 	BUILD=$(BUILD) bench/run.sh smoke
+
+# Only the callgrind counts of the JSON and legacy members (2 to 3
+# minutes): rewrites their section of docs/benchmarks.md.
+bench-callgrind: all node_modules/.package-lock.json
+	BUILD=$(BUILD) bench/run.sh callgrind
 
 # ---- Fuzzing and static checkers: see docs/security.md ----
 # One libFuzzer target per parser, tests/fuzz/fuzz_<name>.c, built with

@@ -2,8 +2,10 @@
  *
  * Reports the limits that bound how many people can be connected at once
  * (inotify instances and watches, open files, processes) against
- * EXPECTED_USERS, and whether the directories exist with usable
- * permissions. */
+ * EXPECTED_USERS, whether the directories exist with usable
+ * permissions, and with TRANSPORT=redis whether the Redis server of
+ * REDIS_URL answers (redis_link.h): its version and the round trip of a
+ * PING. */
 #ifndef CHAT_CHECK_H
 #define CHAT_CHECK_H
 

@@ -11,7 +11,6 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "presence.h"
 #include "rng.h"
 
 enum command_outcome {
@@ -21,9 +20,13 @@ enum command_outcome {
 	COMMAND_FAILED,          /* internal failure (errno set) */
 };
 
+/* Sets our colour in the room (transport.h's recolor).  0 or -1. */
+typedef int (*command_recolor_fn)(void *ctx, const char *color);
+
 struct command_env {
-	struct presence *presence; /* for /color */
-	rng_uniform_fn rng;        /* for /dice */
+	command_recolor_fn recolor; /* for /color */
+	void *recolor_ctx;
+	rng_uniform_fn rng;         /* for /dice */
 	void *rng_ctx;
 };
 

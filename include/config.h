@@ -18,6 +18,19 @@
 /* IDENTITY_SOURCES names at most this many sources (token, php, sso). */
 #define CONFIG_IDENTITY_SOURCES_MAX 3
 
+/* REDIS_KEY_PREFIX is 1 to this many bytes. */
+#define CONFIG_REDIS_KEY_PREFIX_MAX 64
+#define CONFIG_REDIS_URL_DEFAULT "redis://127.0.0.1:6379/0"
+#define CONFIG_REDIS_KEY_PREFIX_DEFAULT "chat:"
+
+/* How the lines of a room reach its members' processes (TRANSPORT). */
+enum config_transport {
+	CONFIG_TRANSPORT_FILES, /* "files": the room logs on disk, followed
+	                           with inotify; the default */
+	CONFIG_TRANSPORT_REDIS, /* "redis": Redis Streams at REDIS_URL, for
+	                           rooms shared by several hosts (issue 15) */
+};
+
 /* What the room log records about a whisper (WHISPER_LOG). */
 enum whisper_log {
 	WHISPER_LOG_NONE,   /* nothing: "none", the default */
@@ -96,6 +109,15 @@ struct chat_config {
 	                         enum identity_source values, in order */
 	int n_identity_sources;
 	const char *moderators; /* MODERATORS: OpenSSO uids, "" */
+
+	/* The room transport.  The two REDIS_ keys are checked whatever
+	 * TRANSPORT says, so that a bad one shows before it is used. */
+	enum config_transport transport; /* TRANSPORT (files) */
+	const char *redis_url;        /* REDIS_URL: one redis_url_parse
+	                                 takes (CONFIG_REDIS_URL_DEFAULT) */
+	const char *redis_key_prefix; /* REDIS_KEY_PREFIX: 1 to
+	                                 CONFIG_REDIS_KEY_PREFIX_MAX bytes of
+	                                 printable ASCII, no space ("chat:") */
 };
 
 /* Every string field, for what must treat them all alike (config.c copies
@@ -108,7 +130,7 @@ struct chat_config {
 	X(session_cookie) X(allowed_origins) X(trusted_proxies)             \
 	X(turn_urls) X(turn_secret) X(turn_secret_file)                    \
 	X(auth_token_cookie) X(auth_token_secret) X(auth_token_secret_file) \
-	X(moderators)
+	X(moderators) X(redis_url) X(redis_key_prefix)
 
 /* The default config file, when neither --config nor $CHAT_SERVER_CONFIG
  * names one. */

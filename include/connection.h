@@ -2,7 +2,9 @@
  * part of it does: tell the browser, append to the room log, lock the room.
  *
  * chat.c runs the connection's life (join, loop, quit); dispatch.c acts on
- * what the client says.  Both work on this struct; chat_run owns it. */
+ * what the client says.  Both work on this struct; chat_run owns it.  The
+ * room itself (membership, log, private lines) is reached through the
+ * connection's transport alone (transport.h). */
 #ifndef CHAT_CONNECTION_H
 #define CHAT_CONNECTION_H
 
@@ -10,7 +12,6 @@
 #include <time.h>
 
 #include "admission.h"
-#include "append.h"
 #include "buf.h"
 #include "chat.h"
 #include "config.h"
@@ -18,17 +19,13 @@
 #include "encode.h"
 #include "filter.h"
 #include "flood.h"
-#include "follow.h"
-#include "inbox.h"
 #include "loop.h"
 #include "moderation.h"
-#include "presence.h"
 #include "refusal.h"
 #include "room.h"
 #include "stdin_reader.h"
 #include "stdout_writer.h"
-
-#define LOG_SUFFIX ".log"
+#include "transport.h"
 /* A client line may carry a WebRTC session description, which runs to tens
  * of kilobytes. */
 #define INPUT_LINE_MAX (64 * 1024 + 1024)
@@ -44,16 +41,15 @@ struct chat {
 	const struct chat_config *cfg;
 	const struct chat_request *req;
 	char room[ROOM_NAME_MAX + 1];
-	char log_name[ROOM_NAME_MAX + sizeof LOG_SUFFIX];
-	int rooms_fd, users_fd, log_fd, run_fd;
-	int room_lock;    /* held during a membership change, else -1 */
+	char name[PRESENCE_NAME_MAX + 1]; /* ours, once claimed; "" before */
+	struct room_transport transport; /* the room: transport.h */
+	int log_fd, run_fd;
 	int slot_fd;      /* our connection slot for our address, or -1 */
 	char address[ADDRESS_MAX]; /* the client's address, "" if unknown */
-	int inotify_fd;   /* -1: following by polling */
-	struct timespec log_looked; /* when polling: the last look at the log */
-	struct append_seen log_seen; /* our appends' last check of the log */
+	struct timespec log_looked; /* when polling (no room descriptor): the
+	                               last look at the log */
 	int signal_fd;
-	int warden_fd;    /* pidfd of the warden (warden.h), or -1 */
+	int upkeep_fd;    /* the transport's upkeep (not ours to close), -1 */
 	struct loop loop; /* what the connection waits for */
 	bool log_behind;  /* the room log may have lines we have not read */
 	bool following;   /* joined: room log lines may go to the browser */
@@ -61,10 +57,7 @@ struct chat {
 	bool ending;      /* end the connection (flooding, a lost log) */
 	bool gone;        /* the browser went away (stdin EOF) */
 	struct flood flood;
-	struct presence presence;
-	struct follower follower;
 	struct filter filter;
-	struct inbox inbox;
 	struct input input;
 	struct output output;
 	struct buf line;   /* the line being formatted */
@@ -76,10 +69,6 @@ struct chat {
 	struct encoder encoder; /* what the room says, in our protocol */
 	struct buf encoded; /* a line encoded for the browser */
 	struct buf decoded; /* what decoding a request had to build */
-	off_t history_end; /* the log's size at our join: lines before it are
-	                      the replayed history */
-	ino_t history_ino; /* ... of this log file */
-	off_t history_seen; /* the follower's offset when last looked at */
 	bool history_done; /* the end of the history was told */
 	/* moderation (moderate.h) */
 	int moderation_fd;  /* MODERATION_DIR, or -1 */
@@ -114,9 +103,6 @@ void chat_refuse(struct chat *c);
 int chat_fail(struct chat *c, enum refusal r, const char *what,
               const char *why);
 
-/* Reads what inotify has for us (without waiting) and tells the follower. */
-void chat_read_events(struct chat *c);
-
 /* Appends c->line to the room log.  Returns 0 or -1. */
 int chat_append(struct chat *c);
 
@@ -137,6 +123,11 @@ void chat_append_batch(struct chat *c);
  * order it changed, and its last user list is always the truth. */
 int chat_lock_room(struct chat *c);
 void chat_unlock_room(struct chat *c);
+
+/* What the connection's transport is opened with (transport.h): while an
+ * append waits out a rotation, c keeps reading the room; when the
+ * transport hears of new lines, c reads them at its next turn. */
+struct transport_hooks chat_transport_hooks(struct chat *c);
 
 /* Delivers what the room log has that we have not shown yet, as far as
  * the browser keeps up.  Returns false when the log cannot be followed. */

@@ -1,14 +1,13 @@
 /* loop: what a connection waits for, and which of it is ready.
  *
  * A connection sleeps on up to six descriptors (signals, stdin, stdout,
- * the inotify of the room log, its private inbox, the warden's pidfd) and
- * wakes for one or two
- * of them, thousands of times a minute in a busy room.  poll(2) would ask
- * every descriptor again at every wakeup; epoll keeps the interest in the
- * kernel, so a wakeup costs the same whatever else is watched.  The
- * interest changes only under back-pressure (a full output queue stops
- * reading, a partial write waits for stdout), and only then is the kernel
- * told.
+ * and the three its room transport names, transport.h: new room lines,
+ * private lines, its upkeep) and wakes for one or two of them, thousands
+ * of times a minute in a busy room.  poll(2) would ask every descriptor
+ * again at every wakeup; epoll keeps the interest in the kernel, so a
+ * wakeup costs the same whatever else is watched.  The interest changes
+ * only under back-pressure (a full output queue stops reading, a partial
+ * write waits for stdout), and only then is the kernel told.
  *
  * A descriptor epoll cannot watch (a regular file or /dev/null as stdin,
  * say) is always ready, as poll(2) would report it. */
@@ -22,9 +21,10 @@ enum loop_source {
 	LOOP_SIGNAL,
 	LOOP_STDIN,
 	LOOP_STDOUT,
-	LOOP_INOTIFY,
-	LOOP_INBOX,
-	LOOP_WARDEN, /* a pidfd: the warden ended (warden.h) */
+	LOOP_ROOM,    /* the room may have new lines (files: inotify) */
+	LOOP_PRIVATE, /* a private line waits (files: the inbox) */
+	LOOP_UPKEEP,  /* the transport's upkeep wants it (files: a pidfd,
+	                 the warden ended: warden.h) */
 	LOOP_SOURCES
 };
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "presence.h"
+#include "transport.h"
 
 enum route_kind {
 	ROUTE_ROOM,    /* an ordinary message for the room log */
@@ -18,15 +19,16 @@ enum route_kind {
 };
 
 struct route {
-	int member_fd;  /* the target's presence file, pinned (see presence.h);
-	                   open only for ROUTE_PRIVATE: close it when sent */
+	int member;     /* a handle on the target, pinning it (transport.h);
+	                   only for ROUTE_PRIVATE (else -1): drop it when sent */
 	char target[PRESENCE_NAME_MAX + 1]; /* "" when the first word is not
 	                                       "<name>:" */
 	const char *text;   /* what follows "<target>: " */
 	size_t text_len;
 };
 
-enum route_kind route_message(const char *msg, size_t len, int users_fd,
-                              const char *room, struct route *r);
+/* Routes msg[0..len) in the room of t (which looks the target up). */
+enum route_kind route_message(const char *msg, size_t len,
+                              struct room_transport *t, struct route *r);
 
 #endif

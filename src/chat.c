@@ -8,13 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "append.h"
 #include "authlog.h"
 #include "connection.h"
 #include "dirs.h"
@@ -27,20 +25,22 @@
 #include "moderate.h"
 #include "rundir.h"
 #include "sso.h"
-#include "warden.h"
+#include "transport_files.h"
 
 #define FILTER_LOOK_BACK (256 * 1024)
 #define FLOOD_JOIN_COST 3.0
 
+/* The room's own directories (the transport's), then ours, in the order
+ * they were always opened: a failure leaves behind what it always did. */
 static int open_dirs(struct chat *c)
 {
 	const struct chat_config *cfg = c->cfg;
-	c->rooms_fd = dirs_open(cfg->rooms_dir, cfg->dir_mode, true);
-	if (c->rooms_fd < 0)
-		return chat_fail(c, REFUSAL_SERVER, "cannot open the rooms directory", strerror(errno));
-	c->users_fd = presence_open_dir(cfg->users_dir, cfg->dir_mode);
-	if (c->users_fd < 0)
-		return chat_fail(c, REFUSAL_SERVER, "cannot open the users directory", strerror(errno));
+	const struct transport_hooks hooks = chat_transport_hooks(c);
+	const char *failed;
+	if (transport_files_open(&c->transport, cfg, c->room, &hooks,
+	                         &failed) < 0)
+		return chat_fail(c, REFUSAL_SERVER, failed ? failed
+		                 : "cannot open the rooms directory", strerror(errno));
 	c->log_fd = dirs_open(cfg->log_dir, cfg->dir_mode, true);
 	if (c->log_fd < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the log directory", strerror(errno));
@@ -48,9 +48,10 @@ static int open_dirs(struct chat *c)
 	 * installation upgraded in place may not let us make it here. */
 	c->moderation_fd = moderate_open_dir(c, false);
 	struct rundir rd;
-	if (rundir_open(cfg->run_dir, c->users_fd, &rd) < 0)
+	if (transport_files_run_dir(&c->transport, &rd) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the run directory", rd.notes);
 	c->run_fd = rd.fd;
+	transport_files_warden(&c->transport, c->log_fd, c->req->config_file);
 	return 0;
 }
 
@@ -71,41 +72,10 @@ static int start_signals(struct chat *c)
 	return 0;
 }
 
-/* Every connection runs as the same user, and Linux limits inotify
- * instances and watches per user.  Past the limit we still deliver, by
- * polling, and say so once. */
-static void use_polling(struct chat *c, const char *limit)
-{
-	if (c->inotify_fd >= 0)
-		close(c->inotify_fd);
-	c->inotify_fd = -1;
-	fprintf(stderr, "chat_server: warning: inotify is unavailable (%s); "
-	                "following the room log by polling every %d ms.  "
-	                "Raise fs.inotify.%s (see chat_server --check).\n",
-	        strerror(errno), c->cfg->poll_interval_ms, limit);
-}
-
-static int open_follower(struct chat *c, int inotify_fd)
-{
-	int rc = follower_open(&c->follower, c->rooms_fd, c->log_name,
-	                       inotify_fd);
-	/* The whisper filter must hear of a line too long to read. */
-	c->follower.report_skips = c->filter.active;
-	return rc;
-}
-
+/* The whisper filter must hear of a line too long to read. */
 static int start_follower(struct chat *c)
 {
-	c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (c->inotify_fd < 0)
-		use_polling(c, "max_user_instances");
-	if (open_follower(c, c->inotify_fd) == 0)
-		return 0;
-	if (c->inotify_fd < 0 || errno != ENOSPC)
-		return chat_fail(c, REFUSAL_SERVER, "cannot read the room log", strerror(errno));
-	follower_close(&c->follower);
-	use_polling(c, "max_user_watches");
-	if (open_follower(c, -1) == 0)
+	if (transport_follow(&c->transport, c->filter.active) == 0)
 		return 0;
 	return chat_fail(c, REFUSAL_SERVER, "cannot read the room log", strerror(errno));
 }
@@ -133,7 +103,7 @@ static int welcome(struct chat *c, time_t now, const char *color)
 	};
 	const struct welcome w = {
 		.room = c->room,
-		.name = c->presence.name,
+		.name = c->name,
 		.color = color,
 		.max_message_bytes = c->cfg->max_message_bytes,
 		.ice_server_dns = c->cfg->ice_server_dns,
@@ -148,21 +118,6 @@ static int welcome(struct chat *c, time_t now, const char *color)
 	return 0;
 }
 
-/* What the log holds now, ending with our own join and user list, is the
- * history the browser is replayed; what comes after is live. */
-static int history_end(struct chat *c)
-{
-	/* By name: a log made by our own join is not open in the follower
-	 * yet, which reads it from its start once it is. */
-	struct stat st;
-	if (fstatat(c->rooms_fd, c->log_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	c->history_end = st.st_size;
-	c->history_ino = st.st_ino;
-	c->history_seen = 0;
-	return 0;
-}
-
 /* members: the room as listed under the room lock; the user list we write
  * is that listing with us in it. */
 static int join_listed(struct chat *c, const struct identity *id,
@@ -173,13 +128,11 @@ static int join_listed(struct chat *c, const struct identity *id,
 	 * full. */
 	if (c->cfg->max_room_users && members->n >= (size_t)c->cfg->max_room_users)
 		return chat_fail(c, REFUSAL_ROOM_FULL, "the room is full; try again later", NULL);
-	if (presence_claim_listed_as(&c->presence, c->users_fd,
-	                             c->cfg->file_mode, c->room, id->name,
-	                             id->color, id->verified, members) < 0)
+	if (transport_claim(&c->transport, id->name, id->color, id->verified,
+	                    members, c->name) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot enter the room", strerror(errno));
-	const char *name = c->presence.name;
-	if (inbox_open(&c->inbox, c->run_fd, c->presence.file_fd,
-	               RUN_FILE_MODE) < 0)
+	const char *name = c->name;
+	if (transport_open_private(&c->transport) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the private inbox", strerror(errno));
 	if (format_join(&c->line, now, c->room, name) < 0 ||
 	    chat_append(c) < 0)
@@ -196,12 +149,13 @@ static int join_listed(struct chat *c, const struct identity *id,
 	if (chat_append_members(c, members) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot write to the room log", strerror(errno));
 	c->log_behind = true;
-	if (follower_rewind_lines(&c->follower,
-	                          (size_t)c->cfg->last_messages) < 0 ||
-	    history_end(c) < 0 ||
-	    (c->filter.active && follower_look_back(&c->follower,
-	                                            FILTER_LOOK_BACK,
-	                                            learn, c) < 0))
+	/* What the log holds now, ending with our own join and user list,
+	 * is the history the browser is replayed; what comes after is live. */
+	if (transport_rewind(&c->transport, (size_t)c->cfg->last_messages) < 0 ||
+	    transport_mark_history(&c->transport) < 0 ||
+	    (c->filter.active && transport_look_back(&c->transport,
+	                                             FILTER_LOOK_BACK,
+	                                             learn, c) < 0))
 		return chat_fail(c, REFUSAL_SERVER, "cannot read the room log", strerror(errno));
 	c->following = true;
 	return 0;
@@ -237,7 +191,7 @@ static int join(struct chat *c, const struct identity *id)
 /* Runs once, whatever ended the connection. */
 static void quit(struct chat *c)
 {
-	const char *name = c->presence.name;
+	const char *name = c->name;
 	/* In a storm of disconnects every cycle counts before websocketd's
 	 * SIGKILL: a leaving member reads no more of the room. */
 	c->following = false;
@@ -248,8 +202,8 @@ static void quit(struct chat *c)
 	    chat_append(c) < 0)
 		fprintf(stderr, "chat_server: cannot log the quit of %s: %s\n",
 		        name, strerror(errno));
-	presence_release(&c->presence);
-	inbox_close(&c->inbox);
+	transport_release(&c->transport);
+	transport_close_private(&c->transport);
 	if (chat_append_userlist(c) < 0)
 		fprintf(stderr, "chat_server: cannot log the user list: %s\n",
 		        strerror(errno));
@@ -281,7 +235,7 @@ static bool read_stdin(struct chat *c)
  * from the last look, however often stdin or the inbox wake us. */
 static void poll_log(struct chat *c)
 {
-	if (c->inotify_fd >= 0 ||
+	if (transport_room_fd(&c->transport) >= 0 ||
 	    elapsed_ms(&c->log_looked) < c->cfg->poll_interval_ms)
 		return;
 	c->log_behind = true;
@@ -292,7 +246,7 @@ static int wait_timeout(const struct chat *c)
 {
 	if (c->log_behind && output_has_room(&c->output))
 		return 0;
-	if (c->inotify_fd >= 0)
+	if (transport_room_fd(&c->transport) >= 0)
 		return -1;
 	long left = c->cfg->poll_interval_ms - elapsed_ms(&c->log_looked);
 	return left > 0 ? (int)left : 0;
@@ -305,20 +259,19 @@ static int want(struct chat *c)
 	uint32_t in = output_has_room(&c->output) ? EPOLLIN : 0;
 	uint32_t out = output_pending(&c->output) ? EPOLLOUT : 0;
 	return loop_want(l, LOOP_STDIN, in) || loop_want(l, LOOP_STDOUT, out) ||
-	       loop_want(l, LOOP_INBOX, in) ? -1 : 0;
+	       loop_want(l, LOOP_PRIVATE, in) ? -1 : 0;
 }
 
-/* The warden ended (killed, most likely: it ends by itself only when
- * nobody is left): start the next, and watch that one. */
-static void replace_warden(struct chat *c)
+/* What the transport runs beside the members ended (the files
+ * transport's warden, killed most likely): it starts the next, which we
+ * watch instead. */
+static void upkeep(struct chat *c)
 {
 	struct loop *l = &c->loop;
-	loop_set_fd(l, LOOP_WARDEN, -1);
-	close(c->warden_fd);
-	c->warden_fd = warden_ensure(c->req->config_file, c->run_fd, c->log_fd,
-	                             c->cfg->file_mode);
-	if (loop_set_fd(l, LOOP_WARDEN, c->warden_fd) < 0 ||
-	    loop_want(l, LOOP_WARDEN, EPOLLIN) < 0)
+	loop_set_fd(l, LOOP_UPKEEP, -1);
+	c->upkeep_fd = transport_upkeep(&c->transport);
+	if (loop_set_fd(l, LOOP_UPKEEP, c->upkeep_fd) < 0 ||
+	    loop_want(l, LOOP_UPKEEP, EPOLLIN) < 0)
 		fprintf(stderr, "chat_server: cannot watch the warden: %s\n",
 		        strerror(errno));
 }
@@ -337,16 +290,16 @@ static bool turn(struct chat *c)
 		return errno == EINTR;
 	if (ready[LOOP_SIGNAL])
 		return false;
-	if (ready[LOOP_WARDEN])
-		replace_warden(c);
+	if (ready[LOOP_UPKEEP])
+		upkeep(c);
 	poll_log(c);
-	if (ready[LOOP_INOTIFY])
-		chat_read_events(c);
+	if (ready[LOOP_ROOM])
+		transport_notice(&c->transport);
 	if (ready[LOOP_STDOUT] && output_flush(&c->output) < 0)
 		return false;
 	if (ready[LOOP_STDIN] && (!read_stdin(c) || c->ending))
 		return false;
-	if (ready[LOOP_INBOX] && chat_read_inbox(c) < 0)
+	if (ready[LOOP_PRIVATE] && chat_read_inbox(c) < 0)
 		return false;
 	if (c->ending || !chat_catch_up(c))
 		return false;
@@ -359,12 +312,12 @@ static int start_loop(struct chat *c)
 	struct loop *l = &c->loop;
 	if (loop_open(l) < 0 || loop_set_fd(l, LOOP_SIGNAL, c->signal_fd) < 0 ||
 	    loop_set_fd(l, LOOP_STDIN, 0) < 0 || loop_set_fd(l, LOOP_STDOUT, 1) < 0 ||
-	    loop_set_fd(l, LOOP_INOTIFY, c->inotify_fd) < 0 ||
-	    loop_set_fd(l, LOOP_INBOX, c->inbox.fd) < 0 ||
-	    loop_set_fd(l, LOOP_WARDEN, c->warden_fd) < 0 ||
-	    loop_want(l, LOOP_WARDEN, EPOLLIN) < 0 ||
+	    loop_set_fd(l, LOOP_ROOM, transport_room_fd(&c->transport)) < 0 ||
+	    loop_set_fd(l, LOOP_PRIVATE, transport_private_fd(&c->transport)) < 0 ||
+	    loop_set_fd(l, LOOP_UPKEEP, c->upkeep_fd) < 0 ||
+	    loop_want(l, LOOP_UPKEEP, EPOLLIN) < 0 ||
 	    loop_want(l, LOOP_SIGNAL, EPOLLIN) < 0 ||
-	    loop_want(l, LOOP_INOTIFY, EPOLLIN) < 0) {
+	    loop_want(l, LOOP_ROOM, EPOLLIN) < 0) {
 		fprintf(stderr, "chat_server: cannot set up waiting: %s\n",
 		        strerror(errno));
 		return -1;
@@ -374,13 +327,13 @@ static int start_loop(struct chat *c)
 
 static void chat_free(struct chat *c)
 {
-	if (c->presence.file_fd >= 0 && chat_lock_room(c) >= 0) {
-		presence_release(&c->presence);
+	if (transport_is_open(&c->transport) &&
+	    transport_claimed(&c->transport) && chat_lock_room(c) >= 0) {
+		transport_release(&c->transport);
 		chat_unlock_room(c);
 	}
-	inbox_close(&c->inbox);
+	transport_close(&c->transport);
 	loop_close(&c->loop);
-	follower_close(&c->follower);
 	filter_free(&c->filter);
 	flood_close(&c->flood);
 	input_free(&c->input);
@@ -394,9 +347,8 @@ static void chat_free(struct chat *c)
 	buf_free(&c->encoded);
 	buf_free(&c->decoded);
 	encoder_free(&c->encoder);
-	int fds[] = { c->rooms_fd, c->users_fd, c->log_fd, c->run_fd,
-	              c->moderation_fd,
-	              c->inotify_fd, c->signal_fd, c->slot_fd, c->warden_fd };
+	int fds[] = { c->log_fd, c->run_fd, c->moderation_fd, c->signal_fd,
+	              c->slot_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -406,9 +358,9 @@ static void chat_free(struct chat *c)
  * "users" event (encode.h). */
 static int member_verified(void *ctx, const char *name, size_t len)
 {
-	const struct chat *c = ctx;
-	return c->users_fd < 0 ? 0
-	       : presence_member_verified(c->users_fd, c->room, name, len);
+	struct chat *c = ctx;
+	return !transport_is_open(&c->transport) ? 0
+	       : transport_verified(&c->transport, name, len);
 }
 
 static void chat_init(struct chat *c, const struct chat_config *cfg,
@@ -417,16 +369,13 @@ static void chat_init(struct chat *c, const struct chat_config *cfg,
 	memset(c, 0, sizeof *c);
 	c->cfg = cfg;
 	c->req = req;
-	c->rooms_fd = c->users_fd = c->log_fd = c->run_fd = c->room_lock = -1;
+	c->log_fd = c->run_fd = -1;
 	c->slot_fd = -1;
 	c->moderation_fd = -1;
-	c->inbox.fd = -1;
 	filter_init(&c->filter, cfg->whisper_log == WHISPER_LOG_FULL);
-	c->inotify_fd = c->signal_fd = c->warden_fd = -1;
+	c->signal_fd = c->upkeep_fd = -1;
 	c->loop.epoll_fd = -1;
 	c->log_looked = elapsed_start();
-	c->presence.file_fd = -1;
-	c->follower.fd = c->follower.wd = c->follower.dir_wd = -1;
 	input_init(&c->input, 0, INPUT_LINE_MAX);
 	buf_init(&c->line, 0);
 	buf_init(&c->result, 0);
@@ -503,7 +452,6 @@ static int admit(struct chat *c)
 	if (!admission_client_address(c->req->remote_addr, c->req->forwarded_for,
 	                              c->cfg->trusted_proxies, c->address))
 		c->address[0] = '\0';
-	snprintf(c->log_name, sizeof c->log_name, "%s%s", c->room, LOG_SUFFIX);
 	return 0;
 }
 
@@ -518,8 +466,7 @@ static int start(struct chat *c)
 	if (start_signals(c) || start_follower(c) || join(c, &id))
 		return 1;
 	/* After the claim: a warden ending now sees us in users/ and stays. */
-	c->warden_fd = warden_ensure(c->req->config_file, c->run_fd, c->log_fd,
-	                             c->cfg->file_mode);
+	c->upkeep_fd = transport_upkeep(&c->transport);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "dirs.h"
+#include "redis_link.h"
+#include "redis_url.h"
 #include "rundir.h"
 
 /* Each connection is one chat_server process with one inotify instance and
@@ -242,6 +245,48 @@ static void check_identity(const struct chat_config *cfg, FILE *out)
 		        (unsigned)(st.st_mode & 07777), (long)st.st_uid);
 }
 
+/* How long the Redis server may take to accept and to answer each
+ * command, as OpenSSO may take 2 s. */
+#define REDIS_CHECK_TIMEOUT_MS 2000
+
+/* TRANSPORT=redis: the server of REDIS_URL, reached as a connection will
+ * reach it (redis_link.h): its version and the round trip of a PING. */
+static bool check_redis(const struct chat_config *cfg, FILE *out)
+{
+	if (cfg->transport != CONFIG_TRANSPORT_REDIS)
+		return true;
+	struct redis_url url;
+	char err[512], where[REDIS_URL_MAX + 32], version[64];
+	if (redis_url_parse(cfg->redis_url, &url, err, sizeof err) < 0) {
+		fprintf(out, "PROBLEM TRANSPORT=redis: %s\n", err);
+		return false; /* config_load has refused it already */
+	}
+	redis_url_describe(&url, where, sizeof where);
+	/* A server that closes the connection while we write to it must
+	 * fail the check, not end it. */
+	signal(SIGPIPE, SIG_IGN);
+	struct redis_link *link = redis_link_open(&url, REDIS_CHECK_TIMEOUT_MS,
+	                                          err, sizeof err);
+	explicit_bzero(&url, sizeof url);
+	long long rtt = -1;
+	bool ok = link && redis_link_server_version(link, version,
+	                                            sizeof version, err,
+	                                            sizeof err) == 0 &&
+	          (rtt = redis_link_ping(link, err, sizeof err)) >= 0;
+	redis_link_close(link);
+	if (!ok) {
+		fprintf(out, "PROBLEM TRANSPORT=redis: %s\n", err);
+		return false;
+	}
+	fprintf(out, "ok      TRANSPORT=redis: Redis %s at %s, PING round trip "
+	        "%lld us, keys prefixed %s\n", version, where, rtt,
+	        cfg->redis_key_prefix);
+	fprintf(out, "warning TRANSPORT=redis: this version of chat_server "
+	        "cannot carry rooms through Redis yet, and refuses every "
+	        "connection; set TRANSPORT=files to serve them\n");
+	return true;
+}
+
 int check_run(const struct chat_config *cfg, FILE *out)
 {
 	fprintf(out, "chat_server --check: limits for %d expected users "
@@ -254,6 +299,7 @@ int check_run(const struct chat_config *cfg, FILE *out)
 	ok &= check_dir(out, "log directory", cfg->log_dir, W_OK);
 	ok &= check_dir(out, "sessions directory", cfg->sessions_dir, R_OK);
 	ok &= check_run_dir(cfg, out);
+	ok &= check_redis(cfg, out);
 	check_modes(cfg, out);
 	check_turn(cfg, out);
 	check_identity(cfg, out);

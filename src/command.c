@@ -48,7 +48,7 @@ static enum command_outcome run_color(const char *args,
 	if (!take_color(args, n, color))
 		return say(result, "Not changed color: use #rgb, #rrggbb or a "
 		                   "CSS colour name", COMMAND_REFUSED);
-	if (presence_set_color(env->presence, color) < 0 ||
+	if (env->recolor(env->recolor_ctx, color) < 0 ||
 	    buf_append_str(result, " Changed color to ") < 0)
 		return COMMAND_FAILED;
 	return say(result, color, COMMAND_RESULT_USERLIST);

@@ -16,6 +16,7 @@
 
 #include "ice.h"
 #include "identity.h"
+#include "redis_url.h"
 
 /* Every key of [global], lower case as iniparser stores them.  Keys read by
  * the PHP pages only are listed too so they are not warned about. */
@@ -31,6 +32,7 @@ static const char *const known_keys[] = {
 	"turn_ttl", "ice_transport_policy",
 	"auth_token_cookie", "auth_token_secret_file", "session_max_age",
 	"identity_sources", "moderators",
+	"transport", "redis_url", "redis_key_prefix",
 };
 
 /* Keys are named in messages as they are written in the file: in capitals
@@ -568,6 +570,52 @@ static int load_identity(dictionary *d, struct chat_config *c, char *err,
 	return 0;
 }
 
+/* TRANSPORT, and where Redis is: REDIS_URL (empty: the default) must be
+ * a URL redis_url_parse takes, REDIS_KEY_PREFIX printable ASCII without
+ * spaces.  The reason for a bad URL never quotes it: it may hold a
+ * password. */
+static int load_transport(const dictionary *d, struct chat_config *c,
+                          char *err, size_t errsz)
+{
+	const char *v = value_of(d, "global:transport", "files");
+	if (strcasecmp(v, "files") == 0) {
+		c->transport = CONFIG_TRANSPORT_FILES;
+	} else if (strcasecmp(v, "redis") == 0) {
+		c->transport = CONFIG_TRANSPORT_REDIS;
+	} else {
+		snprintf(err, errsz, "config key TRANSPORT must be files or "
+		         "redis, not \"%.40s\"", v);
+		return -1;
+	}
+	if (get_string(d, "redis_url", CONFIG_REDIS_URL_DEFAULT, &c->redis_url,
+	               CONFIG_VALUE_MAX, err, errsz) < 0 ||
+	    get_string(d, "redis_key_prefix", CONFIG_REDIS_KEY_PREFIX_DEFAULT,
+	               &c->redis_key_prefix, CONFIG_VALUE_MAX, err, errsz) < 0)
+		return -1;
+	if (!c->redis_url[0])
+		c->redis_url = CONFIG_REDIS_URL_DEFAULT;
+	struct redis_url url;
+	char why[256];
+	int rc = redis_url_parse(c->redis_url, &url, why, sizeof why);
+	explicit_bzero(&url, sizeof url);
+	if (rc < 0) {
+		snprintf(err, errsz, "config key %s", why);
+		return -1;
+	}
+	size_t n = strlen(c->redis_key_prefix), ok = 0;
+	while (ok < n && c->redis_key_prefix[ok] > 0x20 &&
+	       c->redis_key_prefix[ok] < 0x7f)
+		ok++;
+	if (n == 0 || n > CONFIG_REDIS_KEY_PREFIX_MAX || ok < n) {
+		snprintf(err, errsz, "config key REDIS_KEY_PREFIX must be 1 to "
+		         "%d printable ASCII characters without spaces, not "
+		         "\"%.40s\"", CONFIG_REDIS_KEY_PREFIX_MAX,
+		         c->redis_key_prefix);
+		return -1;
+	}
+	return 0;
+}
+
 /* The string fields point into the dictionary (or at literal defaults),
  * which is freed once the file is read: copy them all into one block the
  * config owns, each at its own length. */
@@ -651,6 +699,7 @@ int config_load(const char *path, struct chat_config *cfg, FILE *warn,
 	    load_whisper_log(d, cfg, err, errsz) == 0 &&
 	    load_turn(d, path, cfg, err, errsz) == 0 &&
 	    load_identity(d, cfg, err, errsz) == 0 &&
+	    load_transport(d, cfg, err, errsz) == 0 &&
 	    pack_strings(cfg, err, errsz) == 0)
 		rc = 0;
 	if (rc == 0)

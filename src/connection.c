@@ -1,18 +1,13 @@
 #include "connection.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "append.h"
 #include "format.h"
 #include "moderate.h"
-#include "reap.h"
 
 #define TRIM_AFTER_MEMBERS 64
 
@@ -23,19 +18,17 @@ void chat_tell(struct chat *c, enum refusal why, const char *message)
 		output_push(&c->output, c->told.data, c->told.len);
 }
 
-/* Once the follower has passed what the log held at our join, the
- * replayed history is over: the JSON protocol says so, once (the legacy
- * one has no such line). */
+/* Once the reader has passed what the room held at our join, the replayed
+ * history is over: the JSON protocol says so, once (the legacy one has no
+ * such line). */
 static void end_history(struct chat *c)
 {
-	/* A rotation (a new file, or the old one cut) ends it too: what the
-	 * follower reads then was written after our join. */
-	bool rotated = c->follower.fd >= 0 &&
-	               (c->follower.ino != c->history_ino ||
-	                c->follower.offset < c->history_seen);
-	c->history_seen = c->follower.offset;
-	if (c->history_done || !c->following ||
-	    (c->follower.offset < c->history_end && !rotated))
+	/* Asked at every line until then (the transport watches for a
+	 * rotation meanwhile), never after. */
+	if (c->history_done)
+		return;
+	bool past = transport_past_history(&c->transport);
+	if (!c->following || !past)
 		return;
 	c->history_done = true;
 	if (encode_history_end(&c->encoder, time(NULL), &c->encoded) == 0 &&
@@ -97,10 +90,10 @@ static size_t read_budget(struct chat *c)
 	if (output_has_room(&c->output))
 		return OUTPUT_LOW_WATER;
 	size_t queued = c->output.queue.len;
-	if (!append_paused(c->rooms_fd) ||
-	    queued + OUTPUT_LOW_WATER + FOLLOW_LINE_MAX > OUTPUT_LIMIT)
+	if (!transport_paused(&c->transport) ||
+	    queued + OUTPUT_LOW_WATER + TRANSPORT_LINE_MAX > OUTPUT_LIMIT)
 		return 0;
-	return OUTPUT_LIMIT - queued - FOLLOW_LINE_MAX - 64 * 1024;
+	return OUTPUT_LIMIT - queued - TRANSPORT_LINE_MAX - 64 * 1024;
 }
 
 bool chat_catch_up(struct chat *c)
@@ -109,7 +102,7 @@ bool chat_catch_up(struct chat *c)
 	end_history(c);
 	if (budget == 0)
 		return true;
-	int rc = follower_update(&c->follower, budget, deliver, c);
+	int rc = transport_read(&c->transport, budget, deliver, c);
 	if (rc < 0) {
 		/* Told to the browser too: the connection ends here. */
 		fprintf(stderr, "chat_server: cannot follow the log of %s: %s\n",
@@ -136,48 +129,22 @@ static void keep_following(void *ctx)
 	output_flush(&c->output);
 }
 
-/* A read returns whole events only: one that did not fit is still queued,
- * and the appends' count of directory changes must see them all. */
-#define LARGEST_EVENT (sizeof(struct inotify_event) + NAME_MAX + 1)
-
-/* inotify events mostly say "look again": the follower re-reads the file
- * itself; it only needs to know whether names may have changed. */
-void chat_read_events(struct chat *c)
-{
-	char events[4096];
-	ssize_t n;
-	do {
-		n = read(c->inotify_fd, events, sizeof events);
-		if (n > 0) {
-			follower_notice(&c->follower, events, (size_t)n);
-			c->log_behind = true;
-		}
-	} while (n > (ssize_t)(sizeof events - LARGEST_EVENT));
-}
-
-/* The follower's watch on the rooms directory sees every rename, removal
- * and pause marker that our appends must know of. */
-static bool log_dir_changes(void *ctx, unsigned long *count)
+/* The transport says the room may have lines for us. */
+static void woken(void *ctx)
 {
 	struct chat *c = ctx;
-	if (c->inotify_fd < 0)
-		return false;
-	chat_read_events(c);
-	*count = c->follower.dir_changes;
-	return true;
+	c->log_behind = true;
+}
+
+struct transport_hooks chat_transport_hooks(struct chat *c)
+{
+	const struct transport_hooks h = { keep_following, woken, c };
+	return h;
 }
 
 static size_t append_bytes(struct chat *c, const char *data, size_t len)
 {
-	const struct append_options opt = {
-		.wait = keep_following,
-		.ctx = c,
-		.log_existed = c->announced,
-		.seen = &c->log_seen,
-		.changes = log_dir_changes,
-	};
-	return append_lines_with(c->rooms_fd, c->log_name, c->cfg->file_mode,
-	                         data, len, &opt);
+	return transport_append(&c->transport, data, len, c->announced);
 }
 
 int chat_append(struct chat *c)
@@ -187,7 +154,7 @@ int chat_append(struct chat *c)
 
 int chat_append_soon(struct chat *c)
 {
-	if (c->room_lock < 0) {
+	if (!transport_locked(&c->transport)) {
 		if (c->batch.len + c->line.len > APPEND_BATCH_MAX)
 			chat_append_batch(c);
 		if (buf_append(&c->batch, c->line.data, c->line.len) == 0)
@@ -221,32 +188,23 @@ void chat_append_batch(struct chat *c)
 
 int chat_lock_room(struct chat *c)
 {
-	c->room_lock = presence_lock_room(c->run_fd, c->room);
-	return c->room_lock;
+	return transport_lock(&c->transport);
 }
 
 void chat_unlock_room(struct chat *c)
 {
-	presence_unlock_room(c->room_lock);
-	c->room_lock = -1;
+	transport_unlock(&c->transport);
 }
 
 int chat_list_room(struct chat *c, struct presence_list *members)
 {
-	struct reap r = { .rooms_fd = c->rooms_fd, .run_fd = c->run_fd,
-	                  .room = c->room, .log_name = c->log_name,
-	                  .file_mode = c->cfg->file_mode };
-	buf_init(&r.line, 0);
-	int rc = presence_list_reaping(c->users_fd, c->room, members,
-	                               reap_member, &r);
-	buf_free(&r.line);
-	return rc;
+	return transport_list(&c->transport, members, true);
 }
 
 void chat_free_listing(struct presence_list *members)
 {
 	bool big = members->cap > TRIM_AFTER_MEMBERS;
-	presence_list_free(members);
+	transport_free_listing(members);
 	/* A big room's listing is among the largest things a process
 	 * allocates; hand the pages back (a small one is not worth it). */
 	if (big)
@@ -277,7 +235,7 @@ int chat_append_userlist(struct chat *c)
 void chat_refuse(struct chat *c)
 {
 	fprintf(stderr, "chat_server: a line of %s in %s was not stored: %s\n",
-	        c->presence.name, c->room, strerror(errno));
+	        c->name, c->room, strerror(errno));
 	chat_tell(c, REFUSAL_NOT_STORED, "message not sent: the server could "
 	             "not store it; try "
 	             "again later");
@@ -288,8 +246,8 @@ int chat_read_inbox(struct chat *c)
 {
 	int rc = 0;
 	while (output_has_room(&c->output) &&
-	       (rc = inbox_receive(&c->inbox, &c->received)) == 1) {
-		if (c->received.data[0] == INBOX_CONTROL)
+	       (rc = transport_receive(&c->transport, &c->received)) == 1) {
+		if (c->received.data[0] == TRANSPORT_CONTROL)
 			moderate_control(c, c->received.data, c->received.len);
 		else
 			chat_show(c, c->received.data, c->received.len, true);

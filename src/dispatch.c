@@ -5,9 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "command.h"
 #include "elapsed.h"
@@ -81,12 +79,19 @@ static bool lock_room(struct chat *c)
 	return false;
 }
 
+/* /color sets our colour in the room. */
+static int recolor(void *ctx, const char *color)
+{
+	struct chat *c = ctx;
+	return transport_recolor(&c->transport, color);
+}
+
 /* /color logs the user list with the new colour first, then its result
  * (legacy contract section 6, as amended).  The list is formatted in
  * c->line too, so the result is formatted after it is appended. */
 static void run_command_locked(struct chat *c, const char *text, size_t len)
 {
-	const struct command_env env = { &c->presence, rng_uniform, NULL };
+	const struct command_env env = { recolor, c, rng_uniform, NULL };
 	enum command_outcome outcome = command_run(text, len, &env, &c->result);
 	if (outcome == COMMAND_REFUSED) {
 		chat_tell(c, REFUSAL_COMMAND, c->result.data);
@@ -94,7 +99,7 @@ static void run_command_locked(struct chat *c, const char *text, size_t len)
 	}
 	if (outcome == COMMAND_FAILED ||
 	    (outcome == COMMAND_RESULT_USERLIST && chat_append_userlist(c) < 0) ||
-	    format_result(&c->line, time(NULL), c->presence.name,
+	    format_result(&c->line, time(NULL), c->name,
 	                  c->result.data, c->result.len) < 0 ||
 	    chat_append(c) < 0)
 		chat_refuse(c);
@@ -114,13 +119,13 @@ static void log_whisper(struct chat *c, const char *target)
 {
 	int rc = 0;
 	if (c->cfg->whisper_log == WHISPER_LOG_NOTICE)
-		rc = format_whisper_notice(&c->line, time(NULL), c->presence.name,
+		rc = format_whisper_notice(&c->line, time(NULL), c->name,
 		                           target) < 0 ? -1 : chat_append(c);
 	else if (c->cfg->whisper_log == WHISPER_LOG_FULL)
 		rc = chat_append(c); /* the whisper line itself */
 	if (rc < 0) {
 		fprintf(stderr, "chat_server: a whisper of %s in %s was not "
-		        "recorded: %s\n", c->presence.name, c->room,
+		        "recorded: %s\n", c->name, c->room,
 		        strerror(errno));
 		chat_tell(c, REFUSAL_NOT_RECORDED, "whisper delivered, but not recorded in the room log");
 	}
@@ -136,19 +141,11 @@ static void tell_undelivered(struct chat *c, const char *target)
 	chat_tell(c, slow ? REFUSAL_SLOW_TARGET : REFUSAL_LEFT, message);
 }
 
-/* Closes fd (if open) without losing errno, which says what went wrong. */
-static void close_keeping_errno(int fd)
-{
-	int saved = errno;
-	if (fd >= 0)
-		close(fd);
-	errno = saved;
-}
-
-/* Waits at most ms for sock (a member's inbox) to take a line, meanwhile
- * taking in our own inbox (its owner may be waiting for us just the same)
- * as the loop does: only while the browser keeps up (else poll would wake
- * at once, again and again), and stdout while it has lines waiting.
+/* Waits at most ms for sock (a channel to a member's inbox) to take a
+ * line, meanwhile taking in our own inbox (its owner may be waiting for us
+ * just the same) as the loop does: only while the browser keeps up (else
+ * poll would wake at once, again and again), and stdout while it has lines
+ * waiting.
  * False when the time is up (errno EAGAIN). */
 static bool wait_writable(struct chat *c, int sock, long ms)
 {
@@ -157,7 +154,8 @@ static bool wait_writable(struct chat *c, int sock, long ms)
 		long left = ms - elapsed_ms(&start);
 		struct pollfd p[3] = {
 			{ sock, POLLOUT, 0 },
-			{ output_has_room(&c->output) ? c->inbox.fd : -1, POLLIN, 0 },
+			{ output_has_room(&c->output)
+			  ? transport_private_fd(&c->transport) : -1, POLLIN, 0 },
 			{ output_pending(&c->output) ? c->output.fd : -1, POLLOUT, 0 },
 		};
 		if (left <= 0 || poll(p, 3, (int)left) < 0 ||
@@ -177,8 +175,8 @@ static int hand_over(struct chat *c, int sock, long ms)
 {
 	struct timespec start = elapsed_start();
 	int rc;
-	while ((rc = inbox_try_send(sock, c->line.data, c->line.len)) < 0 &&
-	       errno == EAGAIN)
+	while ((rc = transport_send(&c->transport, sock, c->line.data,
+	                            c->line.len)) < 0 && errno == EAGAIN)
 		if (!wait_writable(c, sock, ms - elapsed_ms(&start)))
 			return -1;
 	return rc;
@@ -207,8 +205,8 @@ static bool format_private_line(struct chat *c, const char *msg, size_t len,
 	if (*whisper && too_long(c, len))
 		return false;
 	int rc = *whisper
-	         ? format_message(&c->line, time(NULL), c->presence.name, msg, len)
-	         : format_private(&c->line, time(NULL), c->presence.name,
+	         ? format_message(&c->line, time(NULL), c->name, msg, len)
+	         : format_private(&c->line, time(NULL), c->name,
 	                          r->target, c->relay.data, c->relay.len);
 	buf_done(&c->relay, MESSAGE_KEEP);
 	if (rc < 0) {
@@ -222,7 +220,7 @@ static bool format_private_line(struct chat *c, const char *msg, size_t len,
  * to itself: its inbox brought it), and the log as WHISPER_LOG says. */
 static void whisper_taken(struct chat *c, const char *target)
 {
-	if (strcmp(target, c->presence.name) != 0)
+	if (strcmp(target, c->name) != 0)
 		chat_show(c, c->line.data, c->line.len, true);
 	log_whisper(c, target);
 }
@@ -237,20 +235,20 @@ static void send_private(struct chat *c, const char *msg, size_t len,
 	bool whisper;
 	if (!format_private_line(c, msg, len, r, how, &whisper))
 		return;
-	int sock = inbox_connect(c->run_fd, r->member_fd);
+	int sock = transport_connect(&c->transport, r->member);
 	if (sock < 0 || hand_over(c, sock, PRIVATE_WAIT_MS) < 0) {
-		close_keeping_errno(sock);
+		transport_hang_up(&c->transport, sock);
 		tell_undelivered(c, r->target);
 		return;
 	}
-	close(sock);
+	transport_hang_up(&c->transport, sock);
 	if (whisper)
 		whisper_taken(c, r->target);
 }
 
 static void reap_dead(struct chat *c)
 {
-	bool locked = c->room_lock >= 0;
+	bool locked = transport_locked(&c->transport);
 	if (!locked && chat_lock_room(c) < 0)
 		return;
 	if (chat_append_userlist(c) < 0)
@@ -279,7 +277,7 @@ static bool forges_result(struct chat *c, const char *msg, size_t len)
 {
 	struct event ev;
 	if (len == 0 || msg[0] != ' ' ||
-	    format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0)
+	    format_message(&c->line, time(NULL), c->name, msg, len) < 0)
 		return false;
 	event_parse(c->line.data, c->line.len - 1, false, &ev);
 	if (ev.kind != EVENT_RESULT)
@@ -295,7 +293,7 @@ static void publish(struct chat *c, const char *msg, size_t len,
 	if (stray_signalling(c, r) || too_long(c, len) ||
 	    forges_result(c, msg, len))
 		return;
-	if (format_message(&c->line, time(NULL), c->presence.name, msg, len) < 0 ||
+	if (format_message(&c->line, time(NULL), c->name, msg, len) < 0 ||
 	    chat_append_soon(c) < 0)
 		chat_refuse(c);
 }
@@ -334,13 +332,13 @@ static void send_routed(struct chat *c, const char *msg, size_t len,
                         enum routing how)
 {
 	struct route r;
-	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
+	enum route_kind kind = route_message(msg, len, &c->transport, &r);
 	if (kind != ROUTE_ROOM)
 		chat_append_batch(c); /* what was said before goes first */
 	switch (kind) {
 	case ROUTE_PRIVATE:
 		send_private(c, msg, len, &r, how);
-		close(r.member_fd);
+		transport_drop_member(&c->transport, r.member);
 		return;
 	case ROUTE_GONE:
 		drop_for_dead(c, r.target);
@@ -353,19 +351,11 @@ static void send_routed(struct chat *c, const char *msg, size_t len,
 
 /* A whisper waiting for its target, with the room lock let go. */
 struct pending {
-	int sock;      /* connected to the target's inbox */
-	int member_fd; /* the target's presence file, pinned */
+	int sock;      /* a channel to the target's inbox */
+	int member;    /* the target, pinned */
 	bool whisper;  /* not signalling */
 	char target[PRESENCE_NAME_MAX + 1];
 };
-
-/* True when a and b are one file. */
-static bool same_file(int a, int b)
-{
-	struct stat sa, sb;
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
 
 /* Hands the private line of r to its target if it takes it at once, and
  * then logs it.  True when the target's queue is full: *p then holds the
@@ -377,21 +367,22 @@ static bool try_private_now(struct chat *c, const char *msg, size_t len,
 	bool whisper;
 	if (!format_private_line(c, msg, len, r, how, &whisper))
 		return false;
-	int sock = inbox_connect(c->run_fd, r->member_fd);
-	if (sock >= 0 && inbox_try_send(sock, c->line.data, c->line.len) == 0) {
-		close(sock);
+	int sock = transport_connect(&c->transport, r->member);
+	if (sock >= 0 &&
+	    transport_send(&c->transport, sock, c->line.data, c->line.len) == 0) {
+		transport_hang_up(&c->transport, sock);
 		if (whisper)
 			whisper_taken(c, r->target);
 		return false;
 	}
 	if (sock >= 0 && errno == EAGAIN) {
 		p->sock = sock;
-		p->member_fd = r->member_fd;
+		p->member = r->member;
 		p->whisper = whisper;
 		snprintf(p->target, sizeof p->target, "%s", r->target);
 		return true;
 	}
-	close_keeping_errno(sock);
+	transport_hang_up(&c->transport, sock);
 	tell_undelivered(c, r->target);
 	return false;
 }
@@ -402,7 +393,7 @@ static bool archive_first(struct chat *c, const char *msg, size_t len,
                           enum routing how, struct pending *p)
 {
 	struct route r;
-	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
+	enum route_kind kind = route_message(msg, len, &c->transport, &r);
 	if (kind == ROUTE_ROOM) {
 		to_room(c, msg, len, &r, how);
 		return false;
@@ -414,7 +405,7 @@ static bool archive_first(struct chat *c, const char *msg, size_t len,
 	}
 	bool wait = try_private_now(c, msg, len, &r, how, p);
 	if (!wait)
-		close(r.member_fd);
+		transport_drop_member(&c->transport, r.member);
 	return wait;
 }
 
@@ -426,16 +417,18 @@ static void archive_again(struct chat *c, const char *msg, size_t len,
                           const struct pending *p)
 {
 	struct route r;
-	enum route_kind kind = route_message(msg, len, c->users_fd, c->room, &r);
-	bool same = kind == ROUTE_PRIVATE && same_file(r.member_fd, p->member_fd);
+	enum route_kind kind = route_message(msg, len, &c->transport, &r);
+	bool same = kind == ROUTE_PRIVATE &&
+	            transport_same_member(&c->transport, r.member, p->member);
 	if (kind == ROUTE_PRIVATE)
-		close(r.member_fd);
+		transport_drop_member(&c->transport, r.member);
 	if (kind == ROUTE_GONE) {
 		drop_for_dead(c, p->target);
 		return;
 	}
 	errno = ECONNREFUSED; /* "has left the room" */
-	if (!same || inbox_try_send(p->sock, c->line.data, c->line.len) < 0) {
+	if (!same || transport_send(&c->transport, p->sock, c->line.data,
+	                            c->line.len) < 0) {
 		tell_undelivered(c, p->target);
 		return;
 	}
@@ -455,7 +448,7 @@ static void archive_again(struct chat *c, const char *msg, size_t len,
 static void send_archived(struct chat *c, const char *msg, size_t len,
                           enum routing how)
 {
-	struct pending p = { .sock = -1, .member_fd = -1 };
+	struct pending p = { .sock = -1, .member = -1 };
 	if (!lock_room(c))
 		return;
 	bool wait = archive_first(c, msg, len, how, &p);
@@ -468,8 +461,8 @@ static void send_archived(struct chat *c, const char *msg, size_t len,
 		archive_again(c, msg, len, &p);
 		chat_unlock_room(c);
 	}
-	close(p.sock);
-	close(p.member_fd);
+	transport_hang_up(&c->transport, p.sock);
+	transport_drop_member(&c->transport, p.member);
 }
 
 /* The lines a WHISPER_LOG=full follower may hide: the first word is
@@ -491,10 +484,9 @@ static bool hidden_as_whisper(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
 	if (c->cfg->whisper_log != WHISPER_LOG_FULL || !whisper_shaped(msg, len) ||
-	    route_message(msg, len, c->users_fd, c->room, &r) == ROUTE_ROOM)
+	    route_message(msg, len, &c->transport, &r) == ROUTE_ROOM)
 		return false;
-	if (r.member_fd >= 0)
-		close(r.member_fd);
+	transport_drop_member(&c->transport, r.member);
 	chat_tell(c, REFUSAL_MISLEADING, "message not sent: it would be taken "
 	          "for a whisper; send it as one");
 	return true;
@@ -504,7 +496,7 @@ static void send_message(struct chat *c, const char *msg, size_t len,
                          enum routing how)
 {
 	if (how == ROUTING_ROOM) {
-		struct route none = { .member_fd = -1 };
+		struct route none = { .member = -1 };
 		if (!hidden_as_whisper(c, msg, len))
 			publish(c, msg, len, &none);
 	} else if (c->cfg->whisper_log == WHISPER_LOG_FULL &&

@@ -47,7 +47,9 @@ static void usage(FILE *out)
 	             "  room from PATH_INFO and the user from HTTP_COOKIE.\n"
 	             "  --config FILE  ini file (default: $CHAT_SERVER_CONFIG,\n"
 	             "                 else %s)\n"
-	             "  --check        report limits and directories, then exit\n"
+	             "  --check        report limits, directories and, with\n"
+	             "                 TRANSPORT=redis, the Redis server, then\n"
+	             "                 exit\n"
 	             "  --reap         remove the presence of every member whose\n"
 	             "                 process died, logging their quit (for\n"
 	             "                 ExecStartPre= and admins), then exit\n"
@@ -68,23 +70,43 @@ static void usage(FILE *out)
 	        CONFIG_DEFAULT_PATH);
 }
 
-/* The details (paths) go to the server log; a browser (when we serve one)
- * learns only that the server, not the user, is at fault. */
-static int config_failed(const char *err, bool browser)
+/* A connection refused for the server's own fault, before it touched
+ * anything: the details (paths) go to the server log; a browser (when we
+ * serve one) learns only that the server, not the user, is at fault. */
+static int server_refused(const char *err, const char *sentence,
+                          bool browser)
 {
 	struct buf line;
 	struct encoder enc;
 	buf_init(&line, 0);
 	encoder_init(&enc, decode_protocol(getenv("QUERY_STRING")), true);
 	fprintf(stderr, "chat_server: %s\n", err);
-	if (browser && encode_error(&enc, time(NULL), REFUSAL_CONFIG,
-	                            "the chat server is not configured "
-	                            "correctly; its administrator will find why "
-	                            "in the server log", &line) == 0)
+	if (browser && encode_error(&enc, time(NULL), REFUSAL_CONFIG, sentence,
+	                            &line) == 0)
 		fwrite(line.data, 1, line.len, stdout);
 	encoder_free(&enc);
 	buf_free(&line);
 	return 1;
+}
+
+static int config_failed(const char *err, bool browser)
+{
+	return server_refused(err, "the chat server is not configured "
+	                      "correctly; its administrator will find why in "
+	                      "the server log", browser);
+}
+
+/* TRANSPORT=redis (issue 15) is configured, checked by --check, and not
+ * yet served: a connection is refused before it creates any file. */
+static int transport_missing(void)
+{
+	return server_refused("TRANSPORT=redis: the redis transport is not "
+	                      "implemented in this version of chat_server; "
+	                      "set TRANSPORT=files to serve connections",
+	                      "the chat server is set to carry rooms through "
+	                      "Redis, which this version cannot do; its "
+	                      "administrator will find why in the server log",
+	                      true);
 }
 
 /* User lists are sorted like the old program's shell globs: by the
@@ -212,6 +234,8 @@ static int run(const struct chat_config *cfg, int mode, const char *file,
 		return warden_run(cfg);
 	if (mode == 'p' || mode == 'r')
 		return rotation(cfg, mode == 'p');
+	if (cfg->transport != CONFIG_TRANSPORT_FILES)
+		return transport_missing();
 	const struct chat_request req = {
 		.path_info = getenv("PATH_INFO"),
 		.cookie = getenv("HTTP_COOKIE"),

@@ -5,11 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "format.h"
-#include "inbox.h"
-#include "presence.h"
 #include "signalling.h"
 
 #define CONTROL_WAIT_MS 1000
@@ -90,57 +87,55 @@ int moderate_show_topic(struct chat *c)
 
 /* ---- control datagrams ---- */
 
-/* Sends line to the process of the member whose presence file is
- * member_fd, waiting up to CONTROL_WAIT_MS while its queue is full. */
-static int send_control(struct chat *c, int member_fd, const char *line,
+/* Sends line to the process of the member (a transport handle), waiting
+ * up to CONTROL_WAIT_MS while its queue is full. */
+static int send_control(struct chat *c, int member, const char *line,
                         size_t len)
 {
-	int sock = inbox_connect(c->run_fd, member_fd);
+	struct room_transport *t = &c->transport;
+	int sock = transport_connect(t, member);
 	if (sock < 0)
 		return -1;
-	int rc = inbox_try_send(sock, line, len);
+	int rc = transport_send(t, sock, line, len);
 	if (rc < 0 && errno == EAGAIN) {
 		struct pollfd p = { sock, POLLOUT, 0 };
 		if (poll(&p, 1, CONTROL_WAIT_MS) > 0)
-			rc = inbox_try_send(sock, line, len);
+			rc = transport_send(t, sock, line, len);
 	}
-	int saved = errno;
-	close(sock);
-	errno = saved;
+	transport_hang_up(t, sock);
 	return rc;
 }
 
 /* "\x01check\n" to every member of the room but us. */
 static void check_everybody(struct chat *c)
 {
-	static const char line[] = { INBOX_CONTROL, 'c', 'h', 'e', 'c', 'k',
+	static const char line[] = { TRANSPORT_CONTROL, 'c', 'h', 'e', 'c', 'k',
 	                             '\n' };
 	struct presence_list members = { 0 };
 	/* Listed under the room lock, after the file was written: one who
 	 * joins meanwhile was admitted (moderate_admit) under the lock too,
 	 * so it is either listed here or read the file with the order in. */
 	bool listed = chat_lock_room(c) >= 0 &&
-	              presence_list(c->users_fd, c->room, &members) == 0;
+	              transport_list(&c->transport, &members, false) == 0;
 	int saved = errno;
-	if (c->room_lock >= 0)
+	if (transport_locked(&c->transport))
 		chat_unlock_room(c);
 	if (!listed) {
 		fprintf(stderr, "chat_server: cannot list %s: %s\n", c->room,
 		        strerror(saved));
-		presence_list_free(&members);
+		transport_free_listing(&members);
 		return;
 	}
 	for (size_t i = 0; i < members.n; i++) {
-		if (strcmp(members.v[i].name, c->presence.name) == 0)
+		if (strcmp(members.v[i].name, c->name) == 0)
 			continue;
-		int fd = presence_open_member(c->users_fd, c->room,
-		                              members.v[i].name);
-		if (fd < 0)
+		int member = transport_find(&c->transport, members.v[i].name);
+		if (member < 0)
 			continue;
-		send_control(c, fd, line, sizeof line);
-		close(fd);
+		send_control(c, member, line, sizeof line);
+		transport_drop_member(&c->transport, member);
 	}
-	presence_list_free(&members);
+	transport_free_listing(&members);
 }
 
 static void leave(struct chat *c, enum refusal why, const char *message)
@@ -194,7 +189,7 @@ static void obey_check(struct chat *c)
 void moderate_control(struct chat *c, const char *data, size_t len)
 {
 	char args[MOD_TEXT_MAX + MOD_TARGET_MAX + 8];
-	/* data: INBOX_CONTROL, a word, maybe '\t' and arguments, '\n'. */
+	/* data: TRANSPORT_CONTROL, a word, maybe '\t' and arguments, '\n'. */
 	if (len < 2 || data[len - 1] != '\n')
 		return;
 	size_t n = len - 2;
@@ -255,16 +250,16 @@ static void tell_absent(struct chat *c, const char *target)
 static bool kick(struct chat *c, const struct mod_command *cmd)
 {
 	char line[MOD_TEXT_MAX + MOD_TARGET_MAX + 16];
-	int fd = presence_open_member(c->users_fd, c->room, cmd->target);
-	if (fd < 0) {
+	int member = transport_find(&c->transport, cmd->target);
+	if (member < 0) {
 		tell_absent(c, cmd->target);
 		return false;
 	}
-	int n = snprintf(line, sizeof line, "%ckick\t%s\t%s\n", INBOX_CONTROL,
-	                 c->presence.name, cmd->text);
+	int n = snprintf(line, sizeof line, "%ckick\t%s\t%s\n", TRANSPORT_CONTROL,
+	                 c->name, cmd->text);
 	int rc = n > 0 && (size_t)n < sizeof line
-	         ? send_control(c, fd, line, (size_t)n) : -1;
-	close(fd);
+	         ? send_control(c, member, line, (size_t)n) : -1;
+	transport_drop_member(&c->transport, member);
 	if (rc < 0) {
 		tell_absent(c, cmd->target);
 		return false;
@@ -281,7 +276,7 @@ static bool store(struct chat *c, const struct mod_command *cmd, time_t now)
 		c->moderation_fd = moderate_open_dir(c, true);
 	int rc = c->moderation_fd < 0 ? -1
 	         : moderation_update(c->moderation_fd, c->room,
-	                             c->cfg->file_mode, cmd, c->presence.name,
+	                             c->cfg->file_mode, cmd, c->name,
 	                             now, &st);
 	int saved = errno;
 	moderation_state_free(&st);
@@ -319,12 +314,12 @@ static void run(struct chat *c, const struct mod_command *cmd)
 	 * had the order in its inbox first. */
 	tell_targets(c, cmd);
 	if (moderation_result(cmd, &c->result) < 0 ||
-	    format_result(&c->line, now, c->presence.name, c->result.data,
+	    format_result(&c->line, now, c->name, c->result.data,
 	                  c->result.len) < 0 ||
 	    chat_append(c) < 0)
 		chat_refuse(c);
 	if (moderation_audit(c->log_fd, c->cfg->file_mode, now,
-	                     c->presence.name, cmd) < 0)
+	                     c->name, cmd) < 0)
 		fprintf(stderr, "chat_server: cannot write the moderation log: "
 		        "%s\n", strerror(errno));
 }

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
-enum route_kind route_message(const char *msg, size_t len, int users_fd,
-                              const char *room, struct route *r)
+enum route_kind route_message(const char *msg, size_t len,
+                              struct room_transport *t, struct route *r)
 {
-	r->member_fd = -1;
+	r->member = -1;
 	r->target[0] = '\0';
 	const char *space = memchr(msg, ' ', len);
 	size_t word = space ? (size_t)(space - msg) : len;
@@ -16,8 +16,8 @@ enum route_kind route_message(const char *msg, size_t len, int users_fd,
 	r->target[word - 1] = '\0';
 	r->text = space ? space + 1 : msg + len;
 	r->text_len = space ? len - word - 1 : 0;
-	r->member_fd = presence_open_member(users_fd, room, r->target);
-	if (r->member_fd >= 0)
+	r->member = transport_find(t, r->target);
+	if (r->member >= 0)
 		return ROUTE_PRIVATE;
 	return errno == ESRCH ? ROUTE_GONE : ROUTE_ROOM;
 }

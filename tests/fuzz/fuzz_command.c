@@ -16,11 +16,28 @@
 #include "route.h"
 #include "signalling.h"
 #include "text.h"
+#include "transport.h"
 
 #define ROOM "lobby"
 
 static struct presence presence;
 static int users_fd = -1;
+
+/* What dispatch.c reaches through the files transport, here directly:
+ * /color on our presence file, and the member lookup of routing. */
+static int recolor(void *ctx, const char *color)
+{
+	return presence_set_color(ctx, color);
+}
+
+static int find_member(void *st, const char *name)
+{
+	(void)st;
+	return presence_open_member(users_fd, ROOM, name);
+}
+
+static const struct transport_ops room_ops = { .find = find_member };
+static struct room_transport room = { &room_ops, NULL };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -83,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK((unsigned char)line[i] >= 0x20 || line[i] == '\t');
 
 	struct fuzz_rng rng = { fuzz_hash(data, size), -1, false };
-	const struct command_env env = { &presence, fuzz_rng_uniform, &rng };
+	const struct command_env env = { recolor, &presence, fuzz_rng_uniform,
+	                                 &rng };
 	struct buf result, out;
 	buf_init(&result, 0);
 	buf_init(&out, 0);
@@ -98,10 +116,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (kind == REQUEST_TEXT) {
 		struct route r;
-		enum route_kind where = route_message(line, len, users_fd, ROOM, &r);
+		enum route_kind where = route_message(line, len, &room, &r);
 		FUZZ_CHECK(where == ROUTE_ROOM || where == ROUTE_PRIVATE ||
 		           where == ROUTE_GONE);
-		FUZZ_CHECK((where == ROUTE_PRIVATE) == (r.member_fd >= 0));
+		FUZZ_CHECK((where == ROUTE_PRIVATE) == (r.member >= 0));
 		if (r.target[0]) {
 			/* "<target>: text": the text lies inside the line. */
 			FUZZ_CHECK(strlen(r.target) <= PRESENCE_NAME_MAX);
@@ -111,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (where == ROUTE_PRIVATE) {
 			FUZZ_CHECK(strcmp(r.target, "Alice") == 0);
-			close(r.member_fd);
+			close(r.member);
 		} else {
 			FUZZ_CHECK(format_message(&out, 0, presence.name, line,
 			                          len) == 0);

@@ -37,6 +37,12 @@ static int fake_uniform(void *ctx, uint32_t bound, uint32_t *out)
 	return 0;
 }
 
+/* /color through presence, as the files transport does it. */
+static int recolor(void *ctx, const char *color)
+{
+	return presence_set_color(ctx, color);
+}
+
 struct fixture {
 	char dir[64];
 	int users_fd;
@@ -58,7 +64,8 @@ static int setup(void **state)
 	assert_int_equal(presence_claim(&f->p, f->users_fd, 0640, "lobby",
 	                                "Alice", "red"), 0);
 	assert_string_equal(f->p.name, "Alice");
-	f->env.presence = &f->p;
+	f->env.recolor = recolor;
+	f->env.recolor_ctx = &f->p;
 	f->env.rng = fake_uniform;
 	f->env.rng_ctx = &f->rng;
 	buf_init(&f->result, 4096);

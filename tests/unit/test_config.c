@@ -482,11 +482,12 @@ static void expect_strings_owned(const struct chat_config *c)
 			fail_msg("string field %zu is outside the config's block", i);
 }
 
-/* What every connection keeps for its whole life. */
+/* What every connection keeps for its whole life (280 bytes on x86-64
+ * with the transport's three fields). */
 static void test_config_is_small(void **state)
 {
 	(void)state;
-	assert_true(sizeof(struct chat_config) <= 256);
+	assert_true(sizeof(struct chat_config) <= 280);
 }
 
 static void test_strings_survive_the_dictionary(void **state)
@@ -785,6 +786,94 @@ static void test_turn_errors(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* ---- The room transport: TRANSPORT, REDIS_URL, REDIS_KEY_PREFIX ---- */
+
+static void test_transport_defaults(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.transport, CONFIG_TRANSPORT_FILES);
+	assert_string_equal(f->cfg.redis_url, "redis://127.0.0.1:6379/0");
+	assert_string_equal(f->cfg.redis_key_prefix, "chat:");
+	/* Present but empty: the URL's default; the prefix is refused. */
+	write_ini(f, "[global]\nBASE_DIR = /b\nREDIS_URL =\n");
+	assert_int_equal(load(f), 0);
+	assert_string_equal(f->cfg.redis_url, CONFIG_REDIS_URL_DEFAULT);
+	expect_strings_owned(&f->cfg);
+}
+
+static void test_transport_values(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\nTRANSPORT = Redis\n"
+	             "REDIS_URL = \"unix:///run/redis/redis.sock?db=3\"\n"
+	             "REDIS_KEY_PREFIX = {site-a}:chat/\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.transport, CONFIG_TRANSPORT_REDIS);
+	assert_string_equal(f->cfg.redis_url, "unix:///run/redis/redis.sock?db=3");
+	assert_string_equal(f->cfg.redis_key_prefix, "{site-a}:chat/");
+	expect_strings_owned(&f->cfg);
+	assert_string_equal(warnings(f), "");
+	write_ini(f, "[global]\nBASE_DIR = /b\nTRANSPORT = files\n"
+	             "REDIS_URL = \"redis://:p%40ss@[::1]:6380/15\"\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->cfg.transport, CONFIG_TRANSPORT_FILES);
+	assert_string_equal(f->cfg.redis_url, "redis://:p%40ss@[::1]:6380/15");
+	/* The longest prefix. */
+	char text[256];
+	snprintf(text, sizeof text, "[global]\nBASE_DIR = /b\n"
+	         "REDIS_KEY_PREFIX = %0*d\n", CONFIG_REDIS_KEY_PREFIX_MAX, 7);
+	write_ini(f, text);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(strlen(f->cfg.redis_key_prefix),
+	                 CONFIG_REDIS_KEY_PREFIX_MAX);
+}
+
+static void test_transport_errors(void **state)
+{
+	struct fixture *f = *state;
+	const struct {
+		const char *keys, *needle;
+	} bad[] = {
+		{ "TRANSPORT = file\n", "TRANSPORT must be files or redis" },
+		{ "TRANSPORT = redis streams\n", "TRANSPORT must be files" },
+		{ "TRANSPORT =\n", "TRANSPORT must be files or redis, not \"\"" },
+		{ "REDIS_URL = http://127.0.0.1\n", "REDIS_URL must start with" },
+		{ "REDIS_URL = redis://host:0\n", "REDIS_URL port" },
+		{ "REDIS_URL = rediss://host\n", "TLS" },
+		/* Checked when TRANSPORT=files too: it shows before it is used. */
+		{ "TRANSPORT = files\nREDIS_URL = redis://\n", "no host" },
+		{ "REDIS_KEY_PREFIX =\n", "REDIS_KEY_PREFIX must be 1 to 64" },
+		{ "REDIS_KEY_PREFIX = \"a b\"\n", "REDIS_KEY_PREFIX" },
+		{ "REDIS_KEY_PREFIX = \"a\tb\"\n", "REDIS_KEY_PREFIX" },
+		{ "REDIS_KEY_PREFIX = ch\xc3\xa1t\n", "REDIS_KEY_PREFIX" },
+		{ "REDIS_KEY_PREFIX = 12345678901234567890123456789012345678901"
+		  "234567890123456789012345\n", "REDIS_KEY_PREFIX" },
+	};
+	char text[512];
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		snprintf(text, sizeof text, "[global]\nBASE_DIR = /b\n%s",
+		         bad[i].keys);
+		write_ini(f, text);
+		expect_failure(f, bad[i].needle);
+	}
+}
+
+/* A bad REDIS_URL is reported without itself: it may hold a password. */
+static void test_redis_url_error_hides_the_password(void **state)
+{
+	struct fixture *f = *state;
+	write_ini(f, "[global]\nBASE_DIR = /b\nTRANSPORT = redis\n"
+	             "REDIS_URL = \"redis://:Sesame42@host:99999/0\"\n");
+	expect_failure(f, "port must be a number from 1 to 65535");
+	assert_null(strstr(f->err, "Sesame42"));
+	write_ini(f, "[global]\nBASE_DIR = /b\n"
+	             "REDIS_URL = \"redis://:Sesame%4@host\"\n");
+	expect_failure(f, "password");
+	assert_null(strstr(f->err, "Sesame"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +914,10 @@ int main(void)
 		T(test_turn_secret_file),
 		T(test_turn_off_ignores_the_secret),
 		T(test_turn_errors),
+		T(test_transport_defaults),
+		T(test_transport_values),
+		T(test_transport_errors),
+		T(test_redis_url_error_hides_the_password),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

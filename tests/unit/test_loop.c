@@ -120,11 +120,11 @@ static void test_regular_file_always_ready(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	unlink(path);
-	assert_int_equal(loop_set_fd(&f->l, LOOP_INBOX, fd), 0);
-	assert_int_equal(loop_want(&f->l, LOOP_INBOX, EPOLLIN), 0);
+	assert_int_equal(loop_set_fd(&f->l, LOOP_PRIVATE, fd), 0);
+	assert_int_equal(loop_want(&f->l, LOOP_PRIVATE, EPOLLIN), 0);
 	assert_int_equal(loop_wait(&f->l, 1000, ready), 1);
-	assert_true(ready[LOOP_INBOX]);
-	assert_int_equal(loop_want(&f->l, LOOP_INBOX, 0), 0);
+	assert_true(ready[LOOP_PRIVATE]);
+	assert_int_equal(loop_want(&f->l, LOOP_PRIVATE, 0), 0);
 	assert_int_equal(loop_wait(&f->l, 0, ready), 0);
 	close(fd);
 }
@@ -133,9 +133,9 @@ static void test_missing_source_ignored(void **state)
 {
 	struct fixture *f = *state;
 	bool ready[LOOP_SOURCES];
-	assert_int_equal(loop_want(&f->l, LOOP_INOTIFY, EPOLLIN), 0);
+	assert_int_equal(loop_want(&f->l, LOOP_ROOM, EPOLLIN), 0);
 	assert_int_equal(loop_wait(&f->l, 0, ready), 0);
-	assert_false(ready[LOOP_INOTIFY]);
+	assert_false(ready[LOOP_ROOM]);
 }
 
 static void test_bad_descriptor_fails(void **state)
@@ -144,8 +144,8 @@ static void test_bad_descriptor_fails(void **state)
 	int fd = dup(0);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(loop_set_fd(&f->l, LOOP_INBOX, fd), 0);
-	assert_int_equal(loop_want(&f->l, LOOP_INBOX, EPOLLIN), -1);
+	assert_int_equal(loop_set_fd(&f->l, LOOP_PRIVATE, fd), 0);
+	assert_int_equal(loop_want(&f->l, LOOP_PRIVATE, EPOLLIN), -1);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

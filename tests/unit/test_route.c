@@ -15,6 +15,30 @@
 #include "presence.h"
 #include "route.h"
 #include "support/tmpdir.h"
+#include "transport.h"
+
+/* The one operation routing asks of a room transport: the member lookup
+ * of the files transport (presence_open_member), in the room given. */
+struct finder {
+	int users_fd;
+	const char *room;
+};
+
+static int find_member(void *st, const char *name)
+{
+	const struct finder *fi = st;
+	return presence_open_member(fi->users_fd, fi->room, name);
+}
+
+static const struct transport_ops finder_ops = { .find = find_member };
+
+static enum route_kind route_in(int users_fd, const char *room,
+                                const char *msg, size_t len, struct route *r)
+{
+	struct finder fi = { users_fd, room };
+	struct room_transport t = { &finder_ops, &fi };
+	return route_message(msg, len, &t, r);
+}
 
 struct fixture {
 	char dir[64];
@@ -64,7 +88,7 @@ static int route(struct fixture *f, const char *room, const char *msg,
                  struct route *r)
 {
 	memset(r, 0x5a, sizeof *r);
-	return route_message(msg, strlen(msg), f->fd, room, r);
+	return route_in(f->fd, room, msg, strlen(msg), r);
 }
 
 /* A private route: target and text as given, the member file pinned. */
@@ -77,20 +101,20 @@ static void expect_private(struct fixture *f, const char *msg,
 	assert_int_equal(r.text_len, strlen(text));
 	assert_memory_equal(r.text, text, r.text_len);
 	assert_true(r.text >= msg && r.text + r.text_len == msg + strlen(msg));
-	assert_true(r.member_fd >= 0);
+	assert_true(r.member >= 0);
 	/* The pinned file is the member's own presence file. */
 	struct stat mine, pinned;
 	assert_int_equal(fstat(f->bob.file_fd, &mine), 0);
-	assert_int_equal(fstat(r.member_fd, &pinned), 0);
+	assert_int_equal(fstat(r.member, &pinned), 0);
 	assert_true(mine.st_dev == pinned.st_dev && mine.st_ino == pinned.st_ino);
-	close(r.member_fd);
+	close(r.member);
 }
 
 static void expect_room_in(struct fixture *f, const char *room, const char *msg)
 {
 	struct route r;
 	assert_int_equal(route(f, room, msg, &r), 0);
-	assert_int_equal(r.member_fd, -1);
+	assert_int_equal(r.member, -1);
 }
 
 static void expect_room(struct fixture *f, const char *msg)
@@ -146,12 +170,12 @@ static void test_uses_len(void **state)
 	struct fixture *f = *state;
 	struct route r;
 	memset(&r, 0, sizeof r);
-	assert_int_equal(route_message("Bob: hi", 3, f->fd, "lobby", &r), 0);
-	assert_int_equal(r.member_fd, -1);
-	assert_int_equal(route_message("Bob: hi there", 7, f->fd, "lobby", &r), 1);
+	assert_int_equal(route_in(f->fd, "lobby", "Bob: hi", 3, &r), 0);
+	assert_int_equal(r.member, -1);
+	assert_int_equal(route_in(f->fd, "lobby", "Bob: hi there", 7, &r), 1);
 	assert_int_equal(r.text_len, 2);
 	assert_memory_equal(r.text, "hi", 2);
-	close(r.member_fd);
+	close(r.member);
 }
 
 /* A presence file nobody holds locked belongs to a dead process. */
@@ -165,12 +189,12 @@ static void test_dead_member(void **state)
 	struct route r;
 	errno = 0;
 	assert_int_equal(route(f, "lobby", "Ghost: hi", &r), ROUTE_GONE);
-	assert_int_equal(r.member_fd, -1);
+	assert_int_equal(r.member, -1);
 	/* The sender tells a dead member from nobody (see chat.c). */
 	assert_int_equal(errno, ESRCH);
 	/* Asking did not make it look alive. */
 	assert_int_equal(route(f, "lobby", "Ghost: hi", &r), ROUTE_GONE);
-	assert_int_equal(r.member_fd, -1);
+	assert_int_equal(r.member, -1);
 }
 
 static void test_gone_member(void **state)

@@ -1,0 +1,66 @@
+/* redis_link: one connection to the Redis server of REDIS_URL
+ * (TRANSPORT=redis), through hiredis.
+ *
+ * hiredis is loaded when a link is first opened, not at start, as
+ * libcrypto is (src/crypto.c): a connection of TRANSPORT=files never opens
+ * a link, so it never maps the library, and its memory is what it was.
+ * The library is the one whose headers chat_server was built with
+ * (libhiredis.so.0.14 from libhiredis-dev 0.14 on Debian 12); without it,
+ * opening fails with a reason that names the package to install.
+ *
+ * A link is blocking, with a timeout on the connection and on each reply;
+ * it is not for use by two threads at once.  Once a command has failed
+ * for want of an answer (I/O, a timeout, a closed connection), the link is
+ * broken: every later command fails too, and the caller closes it and
+ * opens another.  A write to a server that has closed the connection
+ * raises SIGPIPE: the caller ignores SIGPIPE.
+ *
+ * Every message (err) is one line that names the server as
+ * redis_url_describe does, never with the password. */
+#ifndef CHAT_REDIS_LINK_H
+#define CHAT_REDIS_LINK_H
+
+#include <stddef.h>
+
+#include "redis_url.h"
+
+struct redis_link;
+/* hiredis's reply (<hiredis/hiredis.h>, which a caller that reads one
+ * includes for the type: type, integer, len, str, elements, element). */
+struct redisReply;
+
+/* Connects to url within timeout_ms (> 0), which then bounds the wait for
+ * every reply too; sends AUTH with url's password when it has one, then
+ * SELECT of its database.  Returns the link, or NULL with why in err:
+ * hiredis cannot be loaded, the server cannot be reached or does not
+ * answer, refuses the password, wants one, or refuses the database. */
+struct redis_link *redis_link_open(const struct redis_url *url,
+                                   int timeout_ms, char *err, size_t errsz);
+
+/* Sends one command of argc arguments, argv[i] being lens[i] bytes (any
+ * bytes: binary-safe), and waits for its reply.  Returns the reply, which
+ * may be an error reply of the server (REDIS_REPLY_ERROR), to be released
+ * with redis_link_reply_free; NULL with why in err when no reply came
+ * (the link is then broken). */
+struct redisReply *redis_link_command(struct redis_link *link, int argc,
+                                      const char *const argv[],
+                                      const size_t lens[], char *err,
+                                      size_t errsz);
+
+/* Releases a reply of redis_link_command; NULL is ignored. */
+void redis_link_reply_free(struct redis_link *link, struct redisReply *reply);
+
+/* Sends PING and returns the microseconds until its PONG came back
+ * (monotonic clock), or -1 with why in err. */
+long long redis_link_ping(struct redis_link *link, char *err, size_t errsz);
+
+/* The server's version, redis_version of INFO server ("7.0.15"), into out
+ * (outsz bytes, NUL-terminated; 32 suffice).  Returns 0, or -1 with why
+ * in err. */
+int redis_link_server_version(struct redis_link *link, char *out,
+                              size_t outsz, char *err, size_t errsz);
+
+/* Closes the connection and frees the link; NULL is ignored. */
+void redis_link_close(struct redis_link *link);
+
+#endif

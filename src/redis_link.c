@@ -1,0 +1,290 @@
+#include "redis_link.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+/* hiredis is loaded when the first link is opened, not at start, like
+ * libcrypto (src/crypto.c): only TRANSPORT=redis needs it, and a process
+ * of TRANSPORT=files must not pay for its mapping and relocations.  The
+ * signatures are taken from hiredis's headers (__typeof__), so that every
+ * call through a looked-up pointer is checked, and the soname is that of
+ * the headers, whose structures (redisContext, redisReply) we read:
+ * libhiredis.so.0.14 for 0.14, libhiredis.so.1.1.0 for 1.1.0 (from 1.0
+ * on, the soname carries the patch level too).  RTLD_NODELETE keeps the
+ * library loaded once a link has used it. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#if HIREDIS_MAJOR == 0
+#define HIREDIS_SOVERSION STR(HIREDIS_MAJOR) "." STR(HIREDIS_MINOR)
+#else
+#define HIREDIS_SOVERSION STR(HIREDIS_MAJOR) "." STR(HIREDIS_MINOR) "." \
+                          STR(HIREDIS_PATCH)
+#endif
+#define HIREDIS_LIBRARY "libhiredis.so." HIREDIS_SOVERSION
+#define HIREDIS_PACKAGE "libhiredis" HIREDIS_SOVERSION
+
+struct redis_link {
+	redisContext *ctx;
+	int timeout_ms;
+	__typeof__(redisCommandArgv) *command;
+	__typeof__(freeReplyObject) *free_reply;
+	__typeof__(redisFree) *free_context;
+	char where[REDIS_URL_MAX + 32]; /* redis_url_describe */
+};
+
+/* The functions a link uses; -1 with why in err when hiredis cannot be
+ * loaded. */
+struct hiredis {
+	__typeof__(redisConnectWithTimeout) *connect_tcp;
+	__typeof__(redisConnectUnixWithTimeout) *connect_unix;
+	__typeof__(redisSetTimeout) *set_timeout;
+};
+
+/* POSIX's way to take a function from dlsym without a cast warning. */
+#define LOOKUP(lib, var, name) (*(void **)&(var) = dlsym(lib, name))
+
+static int load(struct hiredis *h, struct redis_link *link, char *err,
+                size_t errsz)
+{
+	void *lib = dlopen(HIREDIS_LIBRARY, RTLD_NOW | RTLD_LOCAL |
+	                   RTLD_NODELETE);
+	if (!lib) {
+		const char *why = dlerror();
+		snprintf(err, errsz, "TRANSPORT=redis needs hiredis, which "
+		         "cannot be loaded (install %s): %s", HIREDIS_PACKAGE,
+		         why ? why : HIREDIS_LIBRARY " not found");
+		return -1;
+	}
+	int ok = LOOKUP(lib, h->connect_tcp, "redisConnectWithTimeout") &&
+	         LOOKUP(lib, h->connect_unix, "redisConnectUnixWithTimeout") &&
+	         LOOKUP(lib, h->set_timeout, "redisSetTimeout") &&
+	         LOOKUP(lib, link->command, "redisCommandArgv") &&
+	         LOOKUP(lib, link->free_reply, "freeReplyObject") &&
+	         LOOKUP(lib, link->free_context, "redisFree");
+	dlclose(lib); /* still loaded: RTLD_NODELETE */
+	if (!ok) {
+		snprintf(err, errsz, "TRANSPORT=redis: %s lacks a function "
+		         "chat_server needs; reinstall %s", HIREDIS_LIBRARY,
+		         HIREDIS_PACKAGE);
+		return -1;
+	}
+	return 0;
+}
+
+/* Why the link has no reply: from hiredis's error, with errno as it was
+ * right after the failed call. */
+static void link_failure(const struct redis_link *link, int saved_errno,
+                         const char *doing, char *err, size_t errsz)
+{
+	const redisContext *c = link->ctx;
+	if (c->err == REDIS_ERR_IO &&
+	    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))
+		snprintf(err, errsz, "redis %s did not answer %s within %d ms",
+		         link->where, doing, link->timeout_ms);
+	else if (c->err == REDIS_ERR_EOF)
+		snprintf(err, errsz, "redis %s closed the connection (%s)",
+		         link->where, doing);
+	else
+		snprintf(err, errsz, "redis %s: %s: %s", link->where, doing,
+		         c->err ? c->errstr : "no reply");
+}
+
+struct redisReply *redis_link_command(struct redis_link *link, int argc,
+                                      const char *const argv[],
+                                      const size_t lens[], char *err,
+                                      size_t errsz)
+{
+	if (link->ctx->err) {
+		snprintf(err, errsz, "redis %s: the connection failed earlier: "
+		         "%s", link->where, link->ctx->errstr);
+		return NULL;
+	}
+	/* hiredis takes char **, and only reads the arguments. */
+	redisReply *reply = link->command(link->ctx, argc, (const char **)argv,
+	                                  lens);
+	int saved_errno = errno;
+	if (!reply) {
+		char doing[48];
+		snprintf(doing, sizeof doing, "%.*s", argc > 0 && lens[0] < 32
+		         ? (int)lens[0] : 0, argc > 0 ? argv[0] : "");
+		link_failure(link, saved_errno, doing[0] ? doing : "a command",
+		             err, errsz);
+	}
+	return reply;
+}
+
+void redis_link_reply_free(struct redis_link *link, struct redisReply *reply)
+{
+	if (reply)
+		link->free_reply(reply);
+}
+
+/* A command of one or two C strings whose reply must not be an error:
+ * the reply, or NULL with err saying what was refused (failure names the
+ * step). */
+static redisReply *simple(struct redis_link *link, const char *failure,
+                          int argc, const char *const argv[], char *err,
+                          size_t errsz)
+{
+	size_t lens[2] = { 0, 0 };
+	if (argc < 1 || argc > 2)
+		argc = 1;
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	redisReply *r = redis_link_command(link, argc, argv, lens, err, errsz);
+	if (r && r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errsz, "redis %s %s: %.*s", link->where, failure,
+		         r->len < 200 ? (int)r->len : 200, r->str);
+		redis_link_reply_free(link, r);
+		return NULL;
+	}
+	return r;
+}
+
+/* AUTH, then SELECT: the link is then ready for the room's commands. */
+static int greet(struct redis_link *link, const struct redis_url *url,
+                 char *err, size_t errsz)
+{
+	if (url->password[0]) {
+		const char *const auth[] = { "AUTH", url->password };
+		redisReply *r = simple(link, "refused the password of REDIS_URL",
+		                       2, auth, err, errsz);
+		if (!r)
+			return -1;
+		redis_link_reply_free(link, r);
+	}
+	char db[16];
+	snprintf(db, sizeof db, "%d", url->db);
+	const char *const select[] = { "SELECT", db };
+	redisReply *r = simple(link, "refused SELECT of the database of "
+	                       "REDIS_URL", 2, select, err, errsz);
+	if (!r) {
+		/* Without AUTH, the first command is refused so. */
+		if (strstr(err, ": NOAUTH"))
+			snprintf(err, errsz, "redis %s wants a password (its "
+			         "requirepass): give it in REDIS_URL as "
+			         "redis://:PASSWORD@host", link->where);
+		return -1;
+	}
+	redis_link_reply_free(link, r);
+	return 0;
+}
+
+struct redis_link *redis_link_open(const struct redis_url *url,
+                                   int timeout_ms, char *err, size_t errsz)
+{
+	struct redis_link *link = calloc(1, sizeof *link);
+	struct hiredis h;
+	if (!link) {
+		snprintf(err, errsz, "out of memory opening a redis link");
+		return NULL;
+	}
+	redis_url_describe(url, link->where, sizeof link->where);
+	link->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+	if (load(&h, link, err, errsz) < 0) {
+		free(link);
+		return NULL;
+	}
+	const struct timeval tv = { link->timeout_ms / 1000,
+	                            (link->timeout_ms % 1000) * 1000 };
+	link->ctx = url->unix_socket ? h.connect_unix(url->path, tv)
+	                             : h.connect_tcp(url->host, url->port, tv);
+	int saved_errno = errno;
+	if (!link->ctx || link->ctx->err) {
+		if (link->ctx && link->ctx->err == REDIS_ERR_IO &&
+		    (saved_errno == EINPROGRESS || saved_errno == ETIMEDOUT))
+			snprintf(err, errsz, "cannot connect to redis %s within "
+			         "%d ms", link->where, link->timeout_ms);
+		else
+			snprintf(err, errsz, "cannot connect to redis %s: %s",
+			         link->where, link->ctx ? link->ctx->errstr
+			         : "out of memory");
+		redis_link_close(link);
+		return NULL;
+	}
+	if (h.set_timeout(link->ctx, tv) != REDIS_OK) {
+		snprintf(err, errsz, "redis %s: cannot set the timeout: %s",
+		         link->where, link->ctx->errstr);
+		redis_link_close(link);
+		return NULL;
+	}
+	if (greet(link, url, err, errsz) < 0) {
+		redis_link_close(link);
+		return NULL;
+	}
+	return link;
+}
+
+static long long microseconds(const struct timespec *a,
+                              const struct timespec *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000;
+}
+
+long long redis_link_ping(struct redis_link *link, char *err, size_t errsz)
+{
+	const char *const ping[] = { "PING" };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	redisReply *r = simple(link, "refused PING", 1, ping, err, errsz);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!r)
+		return -1;
+	int pong = r->type == REDIS_REPLY_STATUS && r->len == 4 &&
+	           memcmp(r->str, "PONG", 4) == 0;
+	redis_link_reply_free(link, r);
+	if (!pong) {
+		snprintf(err, errsz, "redis %s answered PING with something "
+		         "else than PONG", link->where);
+		return -1;
+	}
+	long long us = microseconds(&t0, &t1);
+	return us < 0 ? 0 : us;
+}
+
+int redis_link_server_version(struct redis_link *link, char *out,
+                              size_t outsz, char *err, size_t errsz)
+{
+	static const char key[] = "redis_version:";
+	const char *const info[] = { "INFO", "server" };
+	redisReply *r = simple(link, "refused INFO", 2, info, err, errsz);
+	if (!r)
+		return -1;
+	const char *text = r->type == REDIS_REPLY_STRING ? r->str : "";
+	const char *v = strstr(text, key);
+	while (v && v != text && v[-1] != '\n')
+		v = strstr(v + 1, key);
+	size_t n = v ? strcspn(v += strlen(key), "\r\n") : 0;
+	size_t printable = 0;
+	while (printable < n && v[printable] > 0x20 && v[printable] < 0x7f)
+		printable++;
+	int rc = -1;
+	if (n == 0 || printable != n || n >= outsz)
+		snprintf(err, errsz, "redis %s: INFO server gives no "
+		         "redis_version", link->where);
+	else {
+		memcpy(out, v, n);
+		out[n] = '\0';
+		rc = 0;
+	}
+	redis_link_reply_free(link, r);
+	return rc;
+}
+
+void redis_link_close(struct redis_link *link)
+{
+	if (!link)
+		return;
+	if (link->ctx)
+		link->free_context(link->ctx);
+	free(link);
+}

@@ -1,0 +1,277 @@
+/* redis_link against a real redis-server, started by the group on a Unix
+ * socket of its own (no TCP port, nothing saved) and killed at its end;
+ * every test is skipped when redis-server is not installed
+ * (.ci/install-deps test installs it).  tests/integration/redis_check
+ * covers TCP, passwords and the messages of --check. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "redis_link.h"
+#include "redis_url.h"
+#include "support/tmpdir.h"
+
+extern char **environ;
+
+struct server {
+	char dir[64];
+	char socket[REDIS_URL_PATH_MAX];
+	pid_t pid; /* 0: no redis-server, every test skipped */
+};
+
+static bool connectable(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void stop(struct server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	s->pid = 0;
+}
+
+static int start(void **state)
+{
+	struct server *s = calloc(1, sizeof *s);
+	if (!s || !tmpdir_make(s->dir, sizeof s->dir, "test_redis_link"))
+		return -1;
+	*state = s;
+	snprintf(s->socket, sizeof s->socket, "%s/redis.sock", s->dir);
+	char *const argv[] = { "redis-server", "--port", "0", "--unixsocket",
+	                       s->socket, "--save", "", "--appendonly", "no",
+	                       "--dir", s->dir, "--daemonize", "no",
+	                       "--loglevel", "warning", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	int rc = posix_spawnp(&s->pid, "redis-server", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		fprintf(stderr, "test_redis_link: no redis-server (%s): tests "
+		        "skipped\n", strerror(rc));
+		s->pid = 0;
+		return 0;
+	}
+	for (int i = 0; i < 500 && !connectable(s->socket); i++) {
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return -1;
+		}
+		usleep(10000);
+	}
+	if (!connectable(s->socket)) {
+		stop(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int finish(void **state)
+{
+	struct server *s = *state;
+	if (s) {
+		stop(s);
+		tmpdir_remove(s->dir);
+		free(s);
+	}
+	return 0;
+}
+
+/* A link to the group's server, database db. */
+static struct redis_link *open_db(const struct server *s, int db)
+{
+	if (!s->pid)
+		skip();
+	struct redis_url u = { .unix_socket = true, .db = db };
+	snprintf(u.path, sizeof u.path, "%s", s->socket);
+	char err[512];
+	struct redis_link *l = redis_link_open(&u, 2000, err, sizeof err);
+	if (!l)
+		fail_msg("redis_link_open: %s", err);
+	return l;
+}
+
+static redisReply *command(struct redis_link *l, int argc,
+                           const char *const argv[], const size_t lens[])
+{
+	char err[512];
+	redisReply *r = redis_link_command(l, argc, argv, lens, err, sizeof err);
+	if (!r)
+		fail_msg("redis_link_command: %s", err);
+	return r;
+}
+
+static void test_ping_and_version(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	char err[512], version[32];
+	long long us = redis_link_ping(l, err, sizeof err);
+	assert_true(us >= 0 && us < 2000000);
+	assert_int_equal(redis_link_server_version(l, version, sizeof version,
+	                                           err, sizeof err), 0);
+	unsigned a, b, c;
+	char end;
+	assert_int_equal(sscanf(version, "%u.%u.%u%c", &a, &b, &c, &end), 3);
+	/* Too small a buffer is a reason, not a cut version. */
+	char tiny[3];
+	assert_int_equal(redis_link_server_version(l, tiny, sizeof tiny, err,
+	                                           sizeof err), -1);
+	assert_non_null(strstr(err, "redis_version"));
+	redis_link_close(l);
+}
+
+/* Keys and values are bytes, NUL and 0xff included. */
+static void test_binary_safe(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	static const char key[] = "chat:\0bin", value[] = "a\0b\xff\r\n";
+	const char *const set[] = { "SET", key, value };
+	const size_t set_lens[] = { 3, sizeof key - 1, sizeof value - 1 };
+	redisReply *r = command(l, 3, set, set_lens);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	redis_link_reply_free(l, r);
+	const char *const get[] = { "GET", key };
+	const size_t get_lens[] = { 3, sizeof key - 1 };
+	r = command(l, 2, get, get_lens);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_int_equal(r->len, sizeof value - 1);
+	assert_memory_equal(r->str, value, sizeof value - 1);
+	redis_link_reply_free(l, r);
+	/* The key without its NUL is another key. */
+	const size_t short_lens[] = { 3, 5 };
+	r = command(l, 2, get, short_lens);
+	assert_int_equal(r->type, REDIS_REPLY_NIL);
+	redis_link_reply_free(l, r);
+	redis_link_reply_free(l, NULL);
+	redis_link_close(l);
+}
+
+/* An error reply is a reply: the link goes on. */
+static void test_error_reply(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	const char *const bad[] = { "NO_SUCH_COMMAND" };
+	const size_t lens[] = { 15 };
+	redisReply *r = command(l, 1, bad, lens);
+	assert_int_equal(r->type, REDIS_REPLY_ERROR);
+	assert_non_null(strstr(r->str, "unknown command"));
+	redis_link_reply_free(l, r);
+	char err[512];
+	assert_true(redis_link_ping(l, err, sizeof err) >= 0);
+	redis_link_close(l);
+}
+
+/* The database of the URL is the one selected. */
+static void test_select(void **state)
+{
+	struct redis_link *five = open_db(*state, 5), *zero = open_db(*state, 0);
+	const char *const set[] = { "SET", "chat:db", "5" };
+	const size_t set_lens[] = { 3, 7, 1 };
+	redis_link_reply_free(five, command(five, 3, set, set_lens));
+	const char *const get[] = { "GET", "chat:db" };
+	const size_t get_lens[] = { 3, 7 };
+	redisReply *r = command(zero, 2, get, get_lens);
+	assert_int_equal(r->type, REDIS_REPLY_NIL);
+	redis_link_reply_free(zero, r);
+	r = command(five, 2, get, get_lens);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "5");
+	redis_link_reply_free(five, r);
+	redis_link_close(five);
+	redis_link_close(zero);
+}
+
+static void test_no_server(void **state)
+{
+	struct server *s = *state;
+	struct redis_url u = { .unix_socket = true };
+	snprintf(u.path, sizeof u.path, "%s/none.sock", s->dir);
+	char err[512];
+	assert_null(redis_link_open(&u, 500, err, sizeof err));
+	assert_non_null(strstr(err, "cannot connect to redis unix:"));
+	assert_non_null(strstr(err, "No such file or directory"));
+}
+
+/* A socket that is listened on and never answered: SELECT times out. */
+static void test_no_answer(void **state)
+{
+	struct server *s = *state;
+	struct redis_url u = { .unix_socket = true };
+	snprintf(u.path, sizeof u.path, "%s/silent.sock", s->dir);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", u.path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	char err[512];
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_null(redis_link_open(&u, 200, err, sizeof err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	assert_non_null(strstr(err, "did not answer SELECT within 200 ms"));
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	          (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 190 && ms < 5000);
+}
+
+/* Last: the server goes away under an open link, which is then broken
+ * for good. */
+static void test_server_gone(void **state)
+{
+	struct server *s = *state;
+	struct redis_link *l = open_db(s, 0);
+	stop(s);
+	char err[512];
+	assert_int_equal(redis_link_ping(l, err, sizeof err), -1);
+	assert_non_null(strstr(err, "redis unix:"));
+	const char *const ping[] = { "PING" };
+	const size_t lens[] = { 4 };
+	assert_null(redis_link_command(l, 1, ping, lens, err, sizeof err));
+	assert_non_null(strstr(err, "the connection failed earlier"));
+	redis_link_close(l);
+}
+
+int main(void)
+{
+	/* A write to a server that has gone must fail, not kill (the
+	 * contract of redis_link.h). */
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ping_and_version),
+		cmocka_unit_test(test_binary_safe),
+		cmocka_unit_test(test_error_reply),
+		cmocka_unit_test(test_select),
+		cmocka_unit_test(test_no_server),
+		cmocka_unit_test(test_no_answer),
+		cmocka_unit_test(test_server_gone),
+	};
+	return cmocka_run_group_tests(tests, start, finish);
+}
