@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 /* RFC 3986's unreserved characters and sub-delims: what a password may
  * hold as it is (':' too, after the first); a path adds '@' and '/'. */
 #define UNRESERVED "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
@@ -32,17 +34,6 @@ static int fail(struct redis_url *url, char *why, size_t whysz,
 	return -1;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes src[0..n) into out (outsz bytes, NUL-terminated): %XX is that
  * byte, any other byte must be one of allowed.  Returns the decoded
  * length, or -1 with *bad at the offending byte and *reason saying what
@@ -54,8 +45,8 @@ static long decode(const char *src, size_t n, const char *allowed, char *out,
 	for (size_t i = 0; i < n; i++) {
 		char c = src[i];
 		if (c == '%') {
-			int hi = i + 2 < n ? hex_value(src[i + 1]) : -1;
-			int lo = i + 2 < n ? hex_value(src[i + 2]) : -1;
+			int hi = i + 2 < n ? text_hex_digit(src[i + 1]) : -1;
+			int lo = i + 2 < n ? text_hex_digit(src[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				*bad = src + i;
 				*reason = "has '%' without two hex digits after "
