@@ -347,7 +347,7 @@ $(BUILD)/tidy:
 # docs/deployment.md, run as written on a fresh Debian 12 virtual machine
 # (tests/deploy/vm-walkthrough.sh; ROUTE=make-install for the other
 # install route).  Needs root or sudo, QEMU (KVM if it works), the network
-# and 10 minutes or more, so it is not part of `make check`.
+# and up to half an hour, so it is not part of `make check`.
 .PHONY: deploy-check
 deploy-check:
 	BUILD=$(BUILD) ROUTE=$(or $(ROUTE),package) tests/deploy/vm-walkthrough.sh
