@@ -157,4 +157,21 @@ void presence_release(struct presence *p);
 
 void presence_list_free(struct presence_list *l);
 
+/* Adds e at the end of l.  0 or -1 (no memory). */
+int presence_list_push(struct presence_list *l, const struct presence_entry *e);
+/* Puts l in the order of user lists (LC_COLLATE, then bytes). */
+void presence_list_sort(struct presence_list *l);
+
+/* The number to try first after base for a new member of l: 0 for base
+ * itself, else one more than the highest in use (verified names reserved,
+ * as above).  A transport claims base<N> from there on. */
+unsigned long presence_first_number(const struct presence_list *l,
+                                    const char *base, bool verified);
+
+/* A presence file's text: the colour line, and "verified" for a verified
+ * name (text: PRESENCE_TEXT_MAX + 1 bytes).  Returns its length. */
+#define PRESENCE_VERIFIED_LINE "verified\n"
+#define PRESENCE_TEXT_MAX (COLOR_MAX + sizeof PRESENCE_VERIFIED_LINE + 1)
+int presence_text(char *text, const char *color, bool verified);
+
 #endif

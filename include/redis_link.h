@@ -60,6 +60,30 @@ long long redis_link_ping(struct redis_link *link, char *err, size_t errsz);
 int redis_link_server_version(struct redis_link *link, char *out,
                               size_t outsz, char *err, size_t errsz);
 
+/* ---- pipelining, and waiting in the caller's own loop ----
+ *
+ * redis_link_send queues a command, redis_link_flush writes what is
+ * queued, redis_link_receive takes the next reply in order (waiting for it
+ * within the timeout).  A caller that polls redis_link_fd for input takes
+ * a reply without waiting once it is readable: a command such as XREAD
+ * BLOCK can then wait in the server while the caller's loop goes on. */
+
+/* The connection's socket, for poll/epoll (input only: the link writes
+ * itself, blocking). */
+int redis_link_fd(const struct redis_link *link);
+/* Sets the wait for every later connection and reply.  0 or -1. */
+int redis_link_set_timeout(struct redis_link *link, int timeout_ms,
+                           char *err, size_t errsz);
+/* Queues a command as redis_link_command takes it.  0 or -1. */
+int redis_link_send(struct redis_link *link, int argc,
+                    const char *const argv[], const size_t lens[],
+                    char *err, size_t errsz);
+/* Writes every queued command.  0 or -1 (the link is broken). */
+int redis_link_flush(struct redis_link *link, char *err, size_t errsz);
+/* The next reply (flushing first), or NULL with why (the link is broken). */
+struct redisReply *redis_link_receive(struct redis_link *link, char *err,
+                                      size_t errsz);
+
 /* Closes the connection and frees the link; NULL is ignored. */
 void redis_link_close(struct redis_link *link);
 

@@ -37,6 +37,10 @@ enum refusal {
 	REFUSAL_BANNED,           /* "banned": the name or address is banned */
 	REFUSAL_LOCKED,           /* "locked": the room admits only verified
 	                             identities */
+	REFUSAL_UNAVAILABLE,      /* "unavailable": the room's server (Redis)
+	                             cannot be reached; nothing is delivered */
+	REFUSAL_AVAILABLE,        /* "available": it is back (not an error:
+	                             what was refused may be sent again) */
 	REFUSAL_COUNT
 };
 

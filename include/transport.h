@@ -64,6 +64,10 @@ struct transport_hooks {
 	void (*waiting)(void *ctx);
 	/* The room may have new lines: read them (transport_read). */
 	void (*woken)(void *ctx);
+	/* The room became unavailable (down) or is available again: a
+	 * transport that depends on a server tells the connection, which
+	 * tells its browser.  May be NULL. */
+	void (*unavailable)(void *ctx, bool down);
 	void *ctx;
 };
 

@@ -26,21 +26,58 @@
 #include "rundir.h"
 #include "sso.h"
 #include "transport_files.h"
+#include "transport_redis.h"
 
 #define FILTER_LOOK_BACK (256 * 1024)
 #define FLOOD_JOIN_COST 3.0
 
 /* The room's own directories (the transport's), then ours, in the order
  * they were always opened: a failure leaves behind what it always did. */
+static int open_files(struct chat *c, const struct transport_hooks *hooks)
+{
+	const char *failed;
+	if (transport_files_open(&c->transport, c->cfg, c->room, hooks,
+	                         &failed) < 0)
+		return chat_fail(c, REFUSAL_SERVER, failed ? failed
+		                 : "cannot open the rooms directory", strerror(errno));
+	return 0;
+}
+
+/* The room in Redis: an unreachable Redis refuses the connection before
+ * it touches a file. */
+static int open_redis(struct chat *c, const struct transport_hooks *hooks)
+{
+	const char *failed;
+	if (transport_redis_open(&c->transport, c->cfg, c->room, hooks,
+	                         &failed) == 0)
+		return 0;
+	return chat_fail(c, failed ? REFUSAL_UNAVAILABLE : REFUSAL_SERVER,
+	                 failed ? failed : "out of memory", NULL);
+}
+
+/* The run directory's place follows from the users directory (rundir.h),
+ * which with Redis is the archiver's mirror of the members. */
+static int open_run_dir(struct chat *c, struct rundir *rd)
+{
+	if (c->cfg->transport == CONFIG_TRANSPORT_FILES)
+		return transport_files_run_dir(&c->transport, rd);
+	int users = presence_open_dir(c->cfg->users_dir, c->cfg->dir_mode);
+	int rc = users < 0 ? -1 : rundir_open(c->cfg->run_dir, users, rd);
+	if (users < 0)
+		snprintf(rd->notes, sizeof rd->notes, "cannot open %s: %s",
+		         c->cfg->users_dir, strerror(errno));
+	else
+		close(users);
+	return rc;
+}
+
 static int open_dirs(struct chat *c)
 {
 	const struct chat_config *cfg = c->cfg;
 	const struct transport_hooks hooks = chat_transport_hooks(c);
-	const char *failed;
-	if (transport_files_open(&c->transport, cfg, c->room, &hooks,
-	                         &failed) < 0)
-		return chat_fail(c, REFUSAL_SERVER, failed ? failed
-		                 : "cannot open the rooms directory", strerror(errno));
+	if (cfg->transport == CONFIG_TRANSPORT_FILES ? open_files(c, &hooks)
+	                                             : open_redis(c, &hooks))
+		return 1;
 	c->log_fd = dirs_open(cfg->log_dir, cfg->dir_mode, true);
 	if (c->log_fd < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the log directory", strerror(errno));
@@ -48,10 +85,12 @@ static int open_dirs(struct chat *c)
 	 * installation upgraded in place may not let us make it here. */
 	c->moderation_fd = moderate_open_dir(c, false);
 	struct rundir rd;
-	if (transport_files_run_dir(&c->transport, &rd) < 0)
+	if (open_run_dir(c, &rd) < 0)
 		return chat_fail(c, REFUSAL_SERVER, "cannot open the run directory", rd.notes);
 	c->run_fd = rd.fd;
-	transport_files_warden(&c->transport, c->log_fd, c->req->config_file);
+	if (cfg->transport == CONFIG_TRANSPORT_FILES)
+		transport_files_warden(&c->transport, c->log_fd,
+		                       c->req->config_file);
 	return 0;
 }
 

@@ -281,9 +281,6 @@ static bool check_redis(const struct chat_config *cfg, FILE *out)
 	fprintf(out, "ok      TRANSPORT=redis: Redis %s at %s, PING round trip "
 	        "%lld us, keys prefixed %s\n", version, where, rtt,
 	        cfg->redis_key_prefix);
-	fprintf(out, "warning TRANSPORT=redis: this version of chat_server "
-	        "cannot carry rooms through Redis yet, and refuses every "
-	        "connection; set TRANSPORT=files to serve them\n");
 	return true;
 }
 

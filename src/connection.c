@@ -136,9 +136,23 @@ static void woken(void *ctx)
 	c->log_behind = true;
 }
 
+/* The room's server went away, or came back (transport_redis.h): the
+ * browser hears of it once each way, as an error line with its code. */
+static void unavailable(void *ctx, bool down)
+{
+	struct chat *c = ctx;
+	if (down)
+		chat_tell(c, REFUSAL_UNAVAILABLE, "the room is unavailable; your "
+		          "messages are not delivered until it is back");
+	else
+		chat_tell(c, REFUSAL_AVAILABLE, "the room is available again");
+	output_flush(&c->output);
+}
+
 struct transport_hooks chat_transport_hooks(struct chat *c)
 {
-	const struct transport_hooks h = { keep_following, woken, c };
+	const struct transport_hooks h = { keep_following, woken, unavailable,
+	                                   c };
 	return h;
 }
 
@@ -234,6 +248,11 @@ int chat_append_userlist(struct chat *c)
 
 void chat_refuse(struct chat *c)
 {
+	if (errno == ENOTCONN) {
+		chat_tell(c, REFUSAL_UNAVAILABLE, "message not sent: the room is "
+		          "unavailable; try again when it is back");
+		return;
+	}
 	fprintf(stderr, "chat_server: a line of %s in %s was not stored: %s\n",
 	        c->name, c->room, strerror(errno));
 	chat_tell(c, REFUSAL_NOT_STORED, "message not sent: the server could "

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "append.h"
+#include "archive.h"
 #include "chat.h"
 #include "check.h"
 #include "config.h"
@@ -39,7 +40,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: chat_server [--config FILE] [--check | --reap | "
-	             "--pause-appends | --resume-appends]\n"
+	             "--archive |\n"
+	             "                   --pause-appends | --resume-appends]\n"
 	             "       chat_server [--config FILE] --mint-token NAME "
 	             "[--color C] [--ttl S] [--role R]\n"
 	             "       chat_server --version | --help\n"
@@ -53,6 +55,10 @@ static void usage(FILE *out)
 	             "  --reap         remove the presence of every member whose\n"
 	             "                 process died, logging their quit (for\n"
 	             "                 ExecStartPre= and admins), then exit\n"
+	             "  --archive      TRANSPORT=redis: write every room's lines\n"
+	             "                 to this host's logs, reap dead members,\n"
+	             "                 show all hosts' members in users/ (the\n"
+	             "                 daemon of chat_server-archive.service)\n"
 	             "  --pause-appends, --resume-appends\n"
 	             "                 logrotate's prerotate and postrotate:\n"
 	             "                 hold chat lines while logs are rotated\n"
@@ -94,19 +100,6 @@ static int config_failed(const char *err, bool browser)
 	return server_refused(err, "the chat server is not configured "
 	                      "correctly; its administrator will find why in "
 	                      "the server log", browser);
-}
-
-/* TRANSPORT=redis (issue 15) is configured, checked by --check, and not
- * yet served: a connection is refused before it creates any file. */
-static int transport_missing(void)
-{
-	return server_refused("TRANSPORT=redis: the redis transport is not "
-	                      "implemented in this version of chat_server; "
-	                      "set TRANSPORT=files to serve connections",
-	                      "the chat server is set to carry rooms through "
-	                      "Redis, which this version cannot do; its "
-	                      "administrator will find why in the server log",
-	                      true);
 }
 
 /* User lists are sorted like the old program's shell globs: by the
@@ -232,10 +225,10 @@ static int run(const struct chat_config *cfg, int mode, const char *file,
 		return warden_reap_once(cfg, stdout);
 	if (mode == 'w')
 		return warden_run(cfg);
+	if (mode == 'a')
+		return archive_run(cfg);
 	if (mode == 'p' || mode == 'r')
 		return rotation(cfg, mode == 'p');
-	if (cfg->transport != CONFIG_TRANSPORT_FILES)
-		return transport_missing();
 	const struct chat_request req = {
 		.path_info = getenv("PATH_INFO"),
 		.cookie = getenv("HTTP_COOKIE"),
@@ -257,6 +250,7 @@ int main(int argc, char **argv)
 		{ "resume-appends", no_argument, NULL, 'r' },
 		{ "reap", no_argument, NULL, 'x' },
 		{ "warden", no_argument, NULL, 'w' },
+		{ "archive", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "mint-token", required_argument, NULL, 'm' },
@@ -280,7 +274,7 @@ int main(int argc, char **argv)
 			if (!mint_option(&mint, opt, optarg))
 				return 2;
 		}
-		else if (opt > 0 && strchr("kprxw", opt))
+		else if (opt > 0 && strchr("kprxwa", opt))
 			mode = opt;
 		else if (opt == 'V') {
 			printf("chat_server %s\n", CHAT_SERVER_VERSION);

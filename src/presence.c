@@ -125,12 +125,11 @@ static const char *member_name(const char *file, const char *room)
 	return presence_name_is_valid(name) ? name : NULL;
 }
 
-#define VERIFIED_LINE "verified\n"
+#define VERIFIED_LINE PRESENCE_VERIFIED_LINE
 
 /* The lines of a presence file: the colour, and "verified" for a verified
  * name; text has PRESENCE_TEXT_MAX + 1 bytes. */
-#define PRESENCE_TEXT_MAX (COLOR_MAX + sizeof VERIFIED_LINE + 1)
-static int presence_text(char *text, const char *color, bool verified)
+int presence_text(char *text, const char *color, bool verified)
 {
 	return snprintf(text, PRESENCE_TEXT_MAX + 1, "%s\n%s", color,
 	                verified ? VERIFIED_LINE : "");
@@ -247,7 +246,7 @@ static int list_reserve(struct presence_list *l)
 	return 0;
 }
 
-static int list_push(struct presence_list *l, const struct presence_entry *e)
+int presence_list_push(struct presence_list *l, const struct presence_entry *e)
 {
 	if (list_reserve(l) < 0)
 		return -1;
@@ -288,12 +287,18 @@ int presence_list_reaping(int dir_fd, const char *room,
 		if (live < 0)
 			rc = -1;
 		else if (live)
-			rc = list_push(out, &e);
+			rc = presence_list_push(out, &e);
 	}
 	closedir(dir);
-	if (rc == 0 && out->n > 1)
-		qsort(out->v, out->n, sizeof *out->v, by_name);
+	if (rc == 0)
+		presence_list_sort(out);
 	return rc;
+}
+
+void presence_list_sort(struct presence_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, by_name);
 }
 
 static bool list_has(const struct presence_list *l, const char *name)
@@ -330,8 +335,8 @@ static bool reserved(const struct presence_list *l, const char *base)
 }
 
 /* The first number to try for base: one more than the highest in use. */
-static unsigned long next_number(const struct presence_list *l, const char *base,
-                                 bool verified)
+unsigned long presence_first_number(const struct presence_list *l,
+                                    const char *base, bool verified)
 {
 	if (!list_has(l, base) && (verified || !reserved(l, base)))
 		return 0;
@@ -475,7 +480,7 @@ int presence_claim_listed_as(struct presence *p, int dir_fd, mode_t file_mode,
 		return -1;
 	int tmp = write_unnamed(dir_fd, file_mode, color, verified);
 	int fd = claim_free_name(p, tmp, file_mode, base_name,
-	                         next_number(members, base_name, verified),
+	                         presence_first_number(members, base_name, verified),
 	                         color);
 	if (tmp >= 0)
 		close(tmp);

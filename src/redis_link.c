@@ -37,6 +37,10 @@ struct redis_link {
 	__typeof__(redisCommandArgv) *command;
 	__typeof__(freeReplyObject) *free_reply;
 	__typeof__(redisFree) *free_context;
+	__typeof__(redisAppendCommandArgv) *append;
+	__typeof__(redisBufferWrite) *buffer_write;
+	__typeof__(redisGetReply) *get_reply;
+	__typeof__(redisSetTimeout) *set_timeout;
 	char where[REDIS_URL_MAX + 32]; /* redis_url_describe */
 };
 
@@ -45,7 +49,6 @@ struct redis_link {
 struct hiredis {
 	__typeof__(redisConnectWithTimeout) *connect_tcp;
 	__typeof__(redisConnectUnixWithTimeout) *connect_unix;
-	__typeof__(redisSetTimeout) *set_timeout;
 };
 
 /* POSIX's way to take a function from dlsym without a cast warning. */
@@ -65,7 +68,10 @@ static int load(struct hiredis *h, struct redis_link *link, char *err,
 	}
 	int ok = LOOKUP(lib, h->connect_tcp, "redisConnectWithTimeout") &&
 	         LOOKUP(lib, h->connect_unix, "redisConnectUnixWithTimeout") &&
-	         LOOKUP(lib, h->set_timeout, "redisSetTimeout") &&
+	         LOOKUP(lib, link->set_timeout, "redisSetTimeout") &&
+	         LOOKUP(lib, link->append, "redisAppendCommandArgv") &&
+	         LOOKUP(lib, link->buffer_write, "redisBufferWrite") &&
+	         LOOKUP(lib, link->get_reply, "redisGetReply") &&
 	         LOOKUP(lib, link->command, "redisCommandArgv") &&
 	         LOOKUP(lib, link->free_reply, "freeReplyObject") &&
 	         LOOKUP(lib, link->free_context, "redisFree");
@@ -210,7 +216,7 @@ struct redis_link *redis_link_open(const struct redis_url *url,
 		redis_link_close(link);
 		return NULL;
 	}
-	if (h.set_timeout(link->ctx, tv) != REDIS_OK) {
+	if (link->set_timeout(link->ctx, tv) != REDIS_OK) {
 		snprintf(err, errsz, "redis %s: cannot set the timeout: %s",
 		         link->where, link->ctx->errstr);
 		redis_link_close(link);
@@ -278,6 +284,64 @@ int redis_link_server_version(struct redis_link *link, char *out,
 	}
 	redis_link_reply_free(link, r);
 	return rc;
+}
+
+int redis_link_fd(const struct redis_link *link)
+{
+	return link->ctx->fd;
+}
+
+int redis_link_set_timeout(struct redis_link *link, int timeout_ms,
+                           char *err, size_t errsz)
+{
+	link->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+	const struct timeval tv = { link->timeout_ms / 1000,
+	                            (link->timeout_ms % 1000) * 1000 };
+	if (link->set_timeout(link->ctx, tv) == REDIS_OK)
+		return 0;
+	snprintf(err, errsz, "redis %s: cannot set the timeout: %s",
+	         link->where, link->ctx->errstr);
+	return -1;
+}
+
+int redis_link_send(struct redis_link *link, int argc,
+                    const char *const argv[], const size_t lens[],
+                    char *err, size_t errsz)
+{
+	if (link->ctx->err) {
+		snprintf(err, errsz, "redis %s: the connection failed earlier: "
+		         "%s", link->where, link->ctx->errstr);
+		return -1;
+	}
+	if (link->append(link->ctx, argc, (const char **)argv, lens) !=
+	    REDIS_OK) {
+		link_failure(link, errno, "a command", err, errsz);
+		return -1;
+	}
+	return 0;
+}
+
+int redis_link_flush(struct redis_link *link, char *err, size_t errsz)
+{
+	int done = 0;
+	while (!done)
+		if (link->buffer_write(link->ctx, &done) != REDIS_OK) {
+			link_failure(link, errno, "a command", err, errsz);
+			return -1;
+		}
+	return 0;
+}
+
+struct redisReply *redis_link_receive(struct redis_link *link, char *err,
+                                      size_t errsz)
+{
+	void *reply = NULL;
+	if (link->ctx->err || link->get_reply(link->ctx, &reply) != REDIS_OK ||
+	    !reply) {
+		link_failure(link, errno, "a reply", err, errsz);
+		return NULL;
+	}
+	return reply;
 }
 
 void redis_link_close(struct redis_link *link)

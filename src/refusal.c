@@ -30,6 +30,8 @@ static const char *const codes[REFUSAL_COUNT] = {
 	[REFUSAL_REMOVED] = "kicked",
 	[REFUSAL_BANNED] = "banned",
 	[REFUSAL_LOCKED] = "locked",
+	[REFUSAL_UNAVAILABLE] = "unavailable",
+	[REFUSAL_AVAILABLE] = "available",
 };
 
 const char *refusal_code(enum refusal r)

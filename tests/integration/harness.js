@@ -27,6 +27,10 @@ const SANITIZED = process.env.CHAT_SERVER_SANITIZED === '1';
 const WAIT_MS = SANITIZED ? 10000 : 5000;
 const TEST_TIMEOUT_MS = SANITIZED ? 240000 : 90000;
 const BAD_STDERR = ['AddressSanitizer', 'runtime error:', 'LeakSanitizer', 'ERROR:'];
+// CHAT_TEST_REDIS_URL set (tests/run-with-redis.sh): every test whose
+// config leaves TRANSPORT out runs with TRANSPORT=redis on that server,
+// under a key prefix of its own, with the per-host archiver running.
+const REDIS_URL = process.env.CHAT_TEST_REDIS_URL || '';
 // Passed through like websocketd's default --passenv, plus sanitizer knobs.
 const PASS_ENV = ['PATH', 'LD_LIBRARY_PATH', 'ASAN_OPTIONS', 'UBSAN_OPTIONS',
   'LSAN_OPTIONS'];
@@ -237,11 +241,35 @@ class Harness {
         // The runtime state, where the tests can look at it (left out, it
         // would be found under /run, /dev/shm or /tmp: see rundir.h).
         ...('RUN_DIR' in config ? [] : [`RUN_DIR=${this.p('run')}`]),
+        ...this.redisConfig(config),
         ...Object.entries(config).filter(([, v]) => v !== null)
           .map(([k, v]) => `${k}=${v}`), ''].join('\n');
     fs.writeFileSync(this.configPath, text);
     this.clients = [];
     this._deferred = [];
+    this.archiver = null;
+  }
+
+  /** The keys that put a test on Redis (CHAT_TEST_REDIS_URL), or none. */
+  redisConfig(config) {
+    this.redis = Boolean(REDIS_URL) && !('TRANSPORT' in config);
+    if (!this.redis) return [];
+    const prefix = `it${process.pid}.${Math.random().toString(36).slice(2, 10)}:`;
+    return ['TRANSPORT=redis', `REDIS_URL=${REDIS_URL}`, `REDIS_KEY_PREFIX=${prefix}`];
+  }
+
+  /**
+   * With Redis, the host's archiver (chat_server --archive) runs beside
+   * the members from the first one on, as its unit would: it writes the
+   * room logs and mirrors users/ that the tests read.
+   */
+  startArchiver() {
+    if (!this.redis || this.archiver) return;
+    this.archiver = this.spawn(undefined, {
+      args: ['--archive'], label: 'archiver', expectCode: 0,
+    });
+    // Not one of the test's clients (tests count and index those).
+    this.clients.pop();
   }
 
   /**
@@ -315,6 +343,7 @@ class Harness {
    * chat_server binary than BIN).
    */
   spawn(pathInfo, opts = {}) {
+    if (pathInfo !== undefined) this.startArchiver();
     const env = {};
     for (const k of PASS_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
     if (opts.config !== false) env.CHAT_SERVER_CONFIG = this.configPath;
@@ -354,8 +383,35 @@ class Harness {
     return c;
   }
 
+  /**
+   * With Redis, the room's log is the archiver's copy of the stream: waits
+   * (at most WAIT_MS, synchronously, as log() is) until its record in
+   * RUN_DIR/archive says it holds the stream's last line.
+   */
+  awaitArchived(room) {
+    if (!this.redis || !this.archiver) return;
+    const prefix = /REDIS_KEY_PREFIX=(.*)/.exec(fs.readFileSync(this.configPath, 'utf8'))[1];
+    const sock = REDIS_URL.replace(/^unix:\/\//, '');
+    const last = spawnSync('redis-cli', ['-s', sock, '--raw', 'XREVRANGE',
+      `${prefix}room:${room}`, '+', '-', 'COUNT', '1'], { encoding: 'utf8' });
+    const id = (last.stdout || '').split('\n')[0];
+    if (!/^\d+-\d+$/.test(id)) return; // no stream: nothing to wait for
+    const record = this.p('run', 'archive', room);
+    const end = Date.now() + WAIT_MS;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (;;) {
+      let have = '';
+      try { have = fs.readFileSync(record, 'utf8').split(' ')[0]; } catch { /* not yet */ }
+      const [a, b] = [have, id].map((x) => x.split('-').map(BigInt));
+      if (have && (a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]))) return;
+      if (Date.now() > end) throw new Error(`the archiver did not write ${id} of ${room} within ${WAIT_MS} ms`);
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
+
   /** The room log's lines, normalized ([] when it does not exist). */
   log(room) {
+    this.awaitArchived(room);
     const f = this.p('rooms', `${room}.log`);
     if (!fs.existsSync(f)) return [];
     const text = fs.readFileSync(f, 'utf8');
@@ -392,7 +448,13 @@ class Harness {
 
   /** Closes what still runs, then checks stderr and exit codes of all. */
   async finish() {
-    await Promise.all(this.clients.filter((c) => c.running).map((c) => c.close()));
+    const members = this.clients.filter((c) => c.running && c !== this.archiver);
+    await Promise.all(members.map((c) => c.close()));
+    if (this.archiver) {
+      if (this.archiver.running) this.archiver.kill('SIGTERM');
+      await this.archiver.waitExit();
+      this.clients.push(this.archiver); // its stderr and status checked too
+    }
     // The warden (warden.h) writes its stderr there.
     const wardenLog = this.p('log', 'warden.log');
     if (fs.existsSync(wardenLog)) {
@@ -422,10 +484,12 @@ class Harness {
       this.clients.filter((c, i) => i < 4 || c.stderr).slice(0, 12)
         .forEach((c) => this.t.diagnostic(c.describe()));
     }
-    for (const c of this.clients) {
+    const all = this.archiver && !this.clients.includes(this.archiver)
+      ? [...this.clients, this.archiver] : this.clients;
+    for (const c of all) {
       if (c.running) { c.sigkilled = true; c.child.kill('SIGKILL'); }
     }
-    await Promise.all(this.clients.map((c) => c.exited));
+    await Promise.all(all.map((c) => c.exited));
     await this.stopWardens();
     while (this._deferred.length) {
       const fn = this._deferred.pop();

@@ -1,9 +1,10 @@
 'use strict';
-// TRANSPORT=redis before the transport itself (issue 15): `chat_server
-// --check` reaches the Redis server of REDIS_URL, as a connection will,
-// and reports its version and the round trip of a PING, or why it cannot;
-// a connection is refused with a clear error and creates nothing; and
-// with TRANSPORT=files nothing of it shows, hiredis not even loaded.
+// TRANSPORT=redis (issue 15): `chat_server --check` reaches the Redis
+// server of REDIS_URL, as a connection will, and reports its version and
+// the round trip of a PING, or why it cannot; a connection while Redis
+// cannot be reached is refused with a clear error and creates nothing,
+// and is served once it can; with TRANSPORT=files nothing of it shows,
+// hiredis not even loaded.
 //
 // Each test that needs a server starts its own redis-server, on a free
 // port of 127.0.0.1 and a Unix socket in the test's directory, saving
@@ -99,9 +100,7 @@ function expectReached(c, where, prefix = 'chat:') {
   assert.equal(m[1], redisVersion());
   const us = Number(m[2]);
   assert.ok(us >= 0 && us < 2000000, `round trip ${us} us`);
-  // Until the transport is written, --check says what a connection meets.
-  assert.ok(lines.some((l) => /^warning TRANSPORT=redis: .*refuses every connection/.test(l)),
-    c.describe(30));
+  assert.ok(!lines.some((l) => /^warning TRANSPORT=redis/.test(l)), c.describe(30));
   assert.equal(c.stderr, '', c.describe(30));
   return lines;
 }
@@ -211,38 +210,43 @@ chatTest('TRANSPORT=files: --check has no transport line, and a connection loads
   assert.ok(!/hiredis/.test(maps), 'a connection of TRANSPORT=files mapped hiredis');
 });
 
-/** A connection that must be refused for TRANSPORT=redis: the client. */
-async function expectRefused(h, opts = {}) {
+/** A connection refused while Redis cannot be reached: the client. */
+async function expectRefused(h, port, opts = {}) {
   const before = h.listing();
   const c = await h.run('/lobby', { expectCode: 1, ...opts });
   assert.equal(c.code, 1, c.describe());
   assert.equal(c.lines.length, 1, `expected one stdout line\n${c.describe()}`);
-  assert.match(c.stderr, /^chat_server: TRANSPORT=redis: the redis transport is not implemented in this version of chat_server; set TRANSPORT=files/,
+  assert.match(c.stderr, new RegExp(`^chat_server: cannot reach the room's Redis: cannot connect to redis 127\\.0\\.0\\.1:${port} db 0: Connection refused\n`),
     c.describe());
   assert.deepEqual(h.listing(), before, 'files were created');
   return c;
 }
 
-const SENTENCE = 'the chat server is set to carry rooms through Redis, which this version ' +
-  'cannot do; its administrator will find why in the server log';
+const SENTENCE = 'the room is unavailable; try again later';
 
-chatTest('TRANSPORT=redis: a connection is refused with a clear error, and creates nothing', {
+chatTest('TRANSPORT=redis, Redis unreachable: a connection is refused with a clear error, creates nothing, and is served once Redis is there', {
   config: { TRANSPORT: 'redis' },
 }, async (h) => {
-  let c = await expectRefused(h);
+  const port = await freePort(); // free: nobody listens there
+  h.addConfig({ REDIS_URL: `"redis://127.0.0.1:${port}/0"` });
+  let c = await expectRefused(h, port);
   assert.equal(c.out[0], `T Error: ${SENTENCE}`);
-  c = await expectRefused(h, { env: { QUERY_STRING: 'proto=json' } });
+  c = await expectRefused(h, port, { env: { QUERY_STRING: 'proto=json' } });
   const e = JSON.parse(c.lines[0]);
-  assert.deepEqual([e.type, e.code, e.message], ['error', 'config', SENTENCE]);
-  // The same with a server there: it is not even asked.
+  assert.deepEqual([e.type, e.code, e.message], ['error', 'unavailable', SENTENCE]);
+  // With a server there, the same config serves the room.
   const redis = await startRedis(h);
   h.addConfig({ REDIS_URL: `"redis://127.0.0.1:${redis.port}/0"` });
-  await expectRefused(h);
+  const a = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,');
+  a.send('hello');
+  await a.waitFor('T Anonymous> hello');
 });
 
-chatTest('TRANSPORT=redis through websocketd: the browser gets the error, the socket closes', {
+chatTest('TRANSPORT=redis through websocketd, Redis unreachable: the browser gets the error, the socket closes', {
   config: { TRANSPORT: 'redis' },
 }, async (h) => {
+  h.addConfig({ REDIS_URL: `"redis://127.0.0.1:${await freePort()}/0"` });
   const which = spawnSync('websocketd', ['--version']);
   assert.ok(!which.error, `websocketd is not installed (needed by this test): ${which.error && which.error.message}`);
   const WebSocket = require('ws');

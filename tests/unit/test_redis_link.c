@@ -26,95 +26,29 @@
 
 #include "redis_link.h"
 #include "redis_url.h"
-#include "support/tmpdir.h"
-
-extern char **environ;
-
-struct server {
-	char dir[64];
-	char socket[REDIS_URL_PATH_MAX];
-	pid_t pid; /* 0: no redis-server, every test skipped */
-};
-
-static bool connectable(const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static void stop(struct server *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = 0;
-}
+#include "support/redis_server.h"
 
 static int start(void **state)
 {
-	struct server *s = calloc(1, sizeof *s);
-	if (!s || !tmpdir_make(s->dir, sizeof s->dir, "test_redis_link"))
-		return -1;
+	struct redis_server *s = calloc(1, sizeof *s);
 	*state = s;
-	snprintf(s->socket, sizeof s->socket, "%s/redis.sock", s->dir);
-	char *const argv[] = { "redis-server", "--port", "0", "--unixsocket",
-	                       s->socket, "--save", "", "--appendonly", "no",
-	                       "--dir", s->dir, "--daemonize", "no",
-	                       "--loglevel", "warning", NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&s->pid, "redis-server", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		fprintf(stderr, "test_redis_link: no redis-server (%s): tests "
-		        "skipped\n", strerror(rc));
-		s->pid = 0;
-		return 0;
-	}
-	for (int i = 0; i < 500 && !connectable(s->socket); i++) {
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-			s->pid = 0;
-			return -1;
-		}
-		usleep(10000);
-	}
-	if (!connectable(s->socket)) {
-		stop(s);
-		return -1;
-	}
-	return 0;
+	return s && redis_server_start(s, "test_redis_link") == 0 ? 0 : -1;
 }
 
 static int finish(void **state)
 {
-	struct server *s = *state;
+	struct redis_server *s = *state;
 	if (s) {
-		stop(s);
-		tmpdir_remove(s->dir);
+		redis_server_stop(s);
 		free(s);
 	}
 	return 0;
 }
 
 /* A link to the group's server, database db. */
-static struct redis_link *open_db(const struct server *s, int db)
+static struct redis_link *open_db(const struct redis_server *s, int db)
 {
-	if (!s->pid)
-		skip();
-	struct redis_url u = { .unix_socket = true, .db = db };
-	snprintf(u.path, sizeof u.path, "%s", s->socket);
-	char err[512];
-	struct redis_link *l = redis_link_open(&u, 2000, err, sizeof err);
-	if (!l)
-		fail_msg("redis_link_open: %s", err);
-	return l;
+	return redis_server_link(s, db);
 }
 
 static redisReply *command(struct redis_link *l, int argc,
@@ -209,7 +143,7 @@ static void test_select(void **state)
 
 static void test_no_server(void **state)
 {
-	struct server *s = *state;
+	struct redis_server *s = *state;
 	struct redis_url u = { .unix_socket = true };
 	snprintf(u.path, sizeof u.path, "%s/none.sock", s->dir);
 	char err[512];
@@ -221,7 +155,7 @@ static void test_no_server(void **state)
 /* A socket that is listened on and never answered: SELECT times out. */
 static void test_no_answer(void **state)
 {
-	struct server *s = *state;
+	struct redis_server *s = *state;
 	struct redis_url u = { .unix_socket = true };
 	snprintf(u.path, sizeof u.path, "%s/silent.sock", s->dir);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -246,9 +180,9 @@ static void test_no_answer(void **state)
  * for good. */
 static void test_server_gone(void **state)
 {
-	struct server *s = *state;
+	struct redis_server *s = *state;
 	struct redis_link *l = open_db(s, 0);
-	stop(s);
+	redis_server_kill(s);
 	char err[512];
 	assert_int_equal(redis_link_ping(l, err, sizeof err), -1);
 	assert_non_null(strstr(err, "redis unix:"));

@@ -1,0 +1,143 @@
+/* redis_room: one room's keys in Redis (TRANSPORT=redis), and what both a
+ * connection (transport_redis.c) and the per-host archiver (archive.h) do
+ * with them.  docs/scale-out.md gives the design; the keys, all under
+ * REDIS_KEY_PREFIX (P):
+ *
+ *   P room:<room>            stream; field "l" = one log line, exactly as
+ *                            rooms/<room>.log holds it, without its '\n';
+ *                            trimmed with MAXLEN ~ REDIS_STREAM_MAX
+ *   P members:<room>         hash; name -> "<conn> <v> <colour>": conn the
+ *                            connection's id (REDIS_CONN_ID_LEN hex
+ *                            digits), v '1' for a verified name, else '0',
+ *                            the colour possibly empty
+ *   P alive:<room>           sorted set; name -> the time (ms, the Redis
+ *                            server's clock) after which it counts as dead
+ *   P lock:<room>            string; the room lock's random token, PX
+ *   P priv:<room>:<conn>     stream; private lines to one connection,
+ *                            field "l" = the line without its '\n'
+ *   P rooms                  set; every room that has a stream
+ *
+ * Times are the server's (TIME), so hosts whose clocks differ agree on who
+ * is dead.  A member refreshes its alive score every REDIS_HEARTBEAT_MS to
+ * now + REDIS_ALIVE_MS; past it, whoever lists the room with the lock held
+ * removes it and logs its quit, once (the lock makes listers take turns).
+ * Nobody is counted dead while the server has been up less than
+ * REDIS_REAP_GRACE_S: after a restart, scores written before it are old,
+ * and the living need a heartbeat to say so.
+ *
+ * Every function takes a blocking link (redis_link.h) and, on failure,
+ * returns -1 with a one-line reason in r->err; the link may be broken
+ * then (redis_link.h says when). */
+#ifndef CHAT_REDIS_ROOM_H
+#define CHAT_REDIS_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "presence.h"
+#include "redis_link.h"
+#include "room.h"
+
+#define REDIS_HEARTBEAT_MS 3000
+#define REDIS_ALIVE_MS 8000
+#define REDIS_REAP_GRACE_S 16
+#define REDIS_STREAM_MAX 10000
+#define REDIS_PRIVATE_MAX 1000
+#define REDIS_CONN_ID_LEN 16
+#define REDIS_LOCK_TTL_MS 10000
+#define REDIS_KEY_MAX (64 + 2 * ROOM_NAME_MAX + REDIS_CONN_ID_LEN)
+
+enum redis_key_kind {
+	REDIS_KEY_ROOM,    /* room:<room> */
+	REDIS_KEY_MEMBERS, /* members:<room> */
+	REDIS_KEY_ALIVE,   /* alive:<room> */
+	REDIS_KEY_LOCK,    /* lock:<room> */
+	REDIS_KEY_ROOMS,   /* rooms (room ignored) */
+};
+
+struct redis_room {
+	struct redis_link *link;
+	const char *prefix; /* REDIS_KEY_PREFIX */
+	const char *room;
+	char err[256];
+};
+
+/* The key of kind for r's room into out (REDIS_KEY_MAX bytes). */
+void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
+                    char *out);
+/* The private stream of the connection conn (REDIS_CONN_ID_LEN hex). */
+void redis_room_private_key(const struct redis_room *r, const char *conn,
+                            char *out);
+
+/* A new random connection id: REDIS_CONN_ID_LEN hex digits and a NUL.
+ * 0 or -1 (no randomness). */
+int redis_room_new_id(char *out);
+
+/* The server's clock in ms (TIME).  -1 on error. */
+long long redis_room_now_ms(struct redis_room *r);
+
+/* Takes the room lock, waiting at most wait_ms (retrying every few ms);
+ * token gets what unlock needs.  0, or -1 with errno ETIMEDOUT (the room
+ * stays locked) or EIO (Redis failed: r->err). */
+int redis_room_lock(struct redis_room *r, int wait_ms,
+                    char token[REDIS_CONN_ID_LEN + 1]);
+/* Releases the lock if it is still token's (a lock that timed out may be
+ * someone else's by now). */
+void redis_room_unlock(struct redis_room *r, const char *token);
+
+/* A members hash value into e (name not set) and conn (may be NULL).
+ * false when it is not one we wrote. */
+bool redis_room_parse_member(const char *value, size_t len,
+                             struct presence_entry *e,
+                             char conn[REDIS_CONN_ID_LEN + 1]);
+
+/* The members, in name order (out emptied first); with dead, those whose
+ * alive score is past (when the grace allows) go there instead, still in
+ * the room.  Lock held.  0 or -1. */
+int redis_room_list(struct redis_room *r, struct presence_list *out,
+                    struct presence_list *dead);
+
+/* Appends whole lines data[0..len) ('\n'-terminated) to the room's stream
+ * in one pipeline, and names the room in the rooms set.  Returns the bytes
+ * stored (whole lines), len when all were; on less, r->err says why. */
+size_t redis_room_append(struct redis_room *r, const char *data, size_t len);
+
+/* Lock held: lists the room like redis_room_list, and for every dead
+ * member removes it (members, alive, its private stream) and appends its
+ * quit line.  live gets the rest.  Returns how many were reaped, or -1. */
+int redis_room_reap(struct redis_room *r, struct presence_list *live);
+
+/* Adds name to the room (members and alive, score now + REDIS_ALIVE_MS)
+ * for connection conn.  1 when added, 0 when the name was taken, -1. */
+int redis_room_add(struct redis_room *r, const char *name, const char *conn,
+                   const char *color, bool verified);
+/* Removes name from the room if it is still conn's (conn NULL: whoever's),
+ * with its private stream.  0 or -1. */
+int redis_room_remove(struct redis_room *r, const char *name,
+                      const char *conn);
+
+/* ---- one connection's own entry ---- */
+
+/* Renews conn's alive score (now + REDIS_ALIVE_MS) and its private
+ * stream's expiry.  When the name is nobody's (Redis lost it, or it was
+ * reaped) it is taken again with color and verified.  1 renewed, 2 taken
+ * again, 0 the name is someone else's now, -1 on error. */
+int redis_room_heartbeat(struct redis_room *r, const char *name,
+                         const char *conn, const char *color, bool verified);
+/* Sets the colour of name if it is conn's.  0 or -1. */
+int redis_room_set_color(struct redis_room *r, const char *name,
+                         const char *conn, const char *color, bool verified);
+/* Whether name[0..len) is present with a verified name: 1, 0 (not, or on
+ * error). */
+int redis_room_member_verified(struct redis_room *r, const char *name,
+                               size_t len);
+/* The connection of member name into conn: 1, 0 nobody of that name,
+ * -1 error. */
+int redis_room_member_conn(struct redis_room *r, const char *name,
+                           char conn[REDIS_CONN_ID_LEN + 1]);
+/* Adds line[0..len) ('\n'-terminated) to the private stream of conn if
+ * name is still conn's.  1 sent, 0 gone, -1 error. */
+int redis_room_send_private(struct redis_room *r, const char *name,
+                            const char *conn, const char *line, size_t len);
+
+#endif

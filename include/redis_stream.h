@@ -1,0 +1,59 @@
+/* redis_stream: reading a room's stream (redis_room.h) by entry id.
+ *
+ * An entry id is "<ms>-<seq>", two 64-bit numbers, growing along the
+ * stream: a reader's place in a stream is the id of the last entry it
+ * read, and "0-0" before the first.  Every entry holds one line in its
+ * field "l" (without the '\n'); an entry without one is skipped. */
+#ifndef CHAT_REDIS_STREAM_H
+#define CHAT_REDIS_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "redis_room.h"
+#include "transport.h"
+
+#define STREAM_ID_MAX 42 /* two 20-digit numbers, '-' and NUL */
+
+struct stream_id {
+	unsigned long long ms, seq;
+};
+
+/* "ms-seq" into out (STREAM_ID_MAX bytes). */
+void stream_id_format(const struct stream_id *id, char *out);
+/* text[0..len) into id; false when it is not an id. */
+bool stream_id_parse(const char *text, size_t len, struct stream_id *id);
+/* <0, 0, >0 as a is before, equal to or after b. */
+int stream_id_cmp(const struct stream_id *a, const struct stream_id *b);
+/* The greatest id before id (which is not 0-0). */
+struct stream_id stream_id_before(const struct stream_id *id);
+
+/* Called with one entry's id and its line, '\n' included; nonzero
+ * stops. */
+typedef int (*stream_entry_fn)(void *ctx, const struct stream_id *id,
+                               const char *line, size_t len);
+
+/* The id of the room stream's last entry into id, 0-0 when it has none.
+ * 0 or -1. */
+int redis_stream_last_id(struct redis_room *r, struct stream_id *id);
+
+/* The id of the nth last entry of the room stream (n > 0) into first.
+ * 1 when the stream holds n entries or more, 0 when fewer (first
+ * untouched), -1 on error; n == 0 gives 0. */
+int redis_stream_nth_last_id(struct redis_room *r, size_t n,
+                             struct stream_id *first);
+
+/* Hands fn the entries after *after of key (NULL: the room stream), count
+ * at most, in order.  Returns how many entries the reply held, or -1. */
+int redis_stream_range(struct redis_room *r, const char *key,
+                       const struct stream_id *after, int count,
+                       stream_entry_fn fn, void *ctx);
+
+/* Hands fn, oldest first, as many of the last lines up to and including
+ * *upto as fit in max_bytes ('\n's counted), each with its '\n'.  0, or -1
+ * (an error, or fn said stop). */
+int redis_stream_look_back(struct redis_room *r, const struct stream_id *upto,
+                           size_t max_bytes, transport_line_fn fn,
+                           void *ctx);
+
+#endif

@@ -1,0 +1,38 @@
+/* transport_redis: a room kept in Redis Streams (TRANSPORT=redis), shared
+ * by the chat_server processes of every host that uses the same Redis and
+ * REDIS_KEY_PREFIX (transport.h; the keys: redis_room.h; the design:
+ * docs/scale-out.md).
+ *
+ * A connection holds two links to Redis: a writer for its commands, and a
+ * reader that waits in XREAD BLOCK on the room's stream and on its own
+ * private stream.  The reader's reply is only a wake-up: the lines are then
+ * taken with XRANGE from the last one read, as far as the browser keeps
+ * up, so a slow browser never makes the process buffer the room.  While
+ * lines wait unread in either stream, no XREAD is outstanding.
+ *
+ * Presence is the members hash with an alive score the connection renews
+ * every REDIS_HEARTBEAT_MS on its upkeep timer (the only wake-up of an idle
+ * member); one that stops renewing is reaped by the next lister, or by the
+ * host's archiver within a second.
+ *
+ * When Redis fails, the connection says so through hooks.unavailable,
+ * refuses what it is sent (append fails with errno ENOTCONN), tries again
+ * every second on its upkeep timer, and when Redis is back renews its
+ * presence and goes on reading from the last line it read. */
+#ifndef CHAT_TRANSPORT_REDIS_H
+#define CHAT_TRANSPORT_REDIS_H
+
+#include "config.h"
+#include "transport.h"
+
+/* Opens room in Redis for a connection: both links, and the room's last
+ * line as the place to follow from.  Returns 0, or -1 with *failed saying
+ * what failed (for the browser) and the reason on stderr; t is open either
+ * way unless *failed is NULL (no memory), and must be closed with
+ * transport_close. */
+int transport_redis_open(struct room_transport *t,
+                         const struct chat_config *cfg, const char *room,
+                         const struct transport_hooks *hooks,
+                         const char **failed);
+
+#endif

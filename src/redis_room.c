@@ -1,0 +1,642 @@
+#include "redis_room.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "buf.h"
+#include "format.h"
+
+/* A command of up to 16 arguments, built as it is read. */
+struct cmd {
+	int argc;
+	const char *argv[16];
+	size_t lens[16];
+};
+
+static void arg(struct cmd *c, const char *s, size_t len)
+{
+	if (c->argc < 16) {
+		c->argv[c->argc] = s;
+		c->lens[c->argc++] = len;
+	}
+}
+
+static void arg_str(struct cmd *c, const char *s)
+{
+	arg(c, s, strlen(s));
+}
+
+/* Sends c and returns its reply, or NULL with r->err (an error reply of
+ * the server is one too). */
+static redisReply *run(struct redis_room *r, const struct cmd *c)
+{
+	redisReply *rep = redis_link_command(r->link, c->argc, c->argv,
+	                                     c->lens, r->err, sizeof r->err);
+	if (rep && rep->type == REDIS_REPLY_ERROR) {
+		snprintf(r->err, sizeof r->err, "redis refused %.*s: %.*s",
+		         (int)(c->lens[0] < 16 ? c->lens[0] : 16), c->argv[0],
+		         (int)(rep->len < 160 ? rep->len : 160), rep->str);
+		redis_link_reply_free(r->link, rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* A reply's integer, or -1 (an error, told in r->err). */
+static long long run_integer(struct redis_room *r, const struct cmd *c)
+{
+	redisReply *rep = run(r, c);
+	long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer
+	                                                     : -1;
+	if (rep && v < 0)
+		snprintf(r->err, sizeof r->err, "redis: unexpected reply to %s",
+		         c->argv[0]);
+	redis_link_reply_free(r->link, rep);
+	return v;
+}
+
+static const char *const kind_names[] = {
+	[REDIS_KEY_ROOM] = "room:",
+	[REDIS_KEY_MEMBERS] = "members:",
+	[REDIS_KEY_ALIVE] = "alive:",
+	[REDIS_KEY_LOCK] = "lock:",
+	[REDIS_KEY_ROOMS] = "rooms",
+};
+
+void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
+                    char *out)
+{
+	snprintf(out, REDIS_KEY_MAX, "%s%s%s", r->prefix, kind_names[kind],
+	         kind == REDIS_KEY_ROOMS ? "" : r->room);
+}
+
+void redis_room_private_key(const struct redis_room *r, const char *conn,
+                            char *out)
+{
+	snprintf(out, REDIS_KEY_MAX, "%spriv:%s:%s", r->prefix, r->room, conn);
+}
+
+int redis_room_new_id(char *out)
+{
+	/* The kernel's CSPRNG: an id needs no more, and loading libcrypto
+	 * for it would cost every connection its mapping. */
+	unsigned char raw[REDIS_CONN_ID_LEN / 2];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return -1;
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+long long redis_room_now_ms(struct redis_room *r)
+{
+	struct cmd c = { 0 };
+	arg_str(&c, "TIME");
+	redisReply *rep = run(r, &c);
+	long long ms = -1;
+	if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    rep->element[1]->type == REDIS_REPLY_STRING)
+		ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
+		     strtoll(rep->element[1]->str, NULL, 10) / 1000;
+	else if (rep)
+		snprintf(r->err, sizeof r->err, "redis: TIME gave no time");
+	redis_link_reply_free(r->link, rep);
+	return ms;
+}
+
+/* ---- the room lock ---- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 taken, 0 held by another, -1 error. */
+static int try_lock(struct redis_room *r, const char *key, const char *token)
+{
+	char ttl[24];
+	snprintf(ttl, sizeof ttl, "%d", REDIS_LOCK_TTL_MS);
+	struct cmd c = { 0 };
+	arg_str(&c, "SET");
+	arg_str(&c, key);
+	arg_str(&c, token);
+	arg_str(&c, "NX");
+	arg_str(&c, "PX");
+	arg_str(&c, ttl);
+	redisReply *rep = run(r, &c);
+	if (!rep)
+		return -1;
+	int taken = rep->type == REDIS_REPLY_STATUS;
+	redis_link_reply_free(r->link, rep);
+	return taken;
+}
+
+int redis_room_lock(struct redis_room *r, int wait_ms,
+                    char token[REDIS_CONN_ID_LEN + 1])
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_LOCK, key);
+	if (redis_room_new_id(token) < 0) {
+		snprintf(r->err, sizeof r->err, "no randomness for a lock");
+		errno = EIO;
+		return -1;
+	}
+	long long deadline = monotonic_ms() + wait_ms;
+	/* Short waits first: a room lock is held for a few round trips. */
+	for (long pause = 1;; pause = pause < 16 ? pause * 2 : 16) {
+		int rc = try_lock(r, key, token);
+		if (rc != 0) {
+			errno = rc > 0 ? 0 : EIO;
+			return rc > 0 ? 0 : -1;
+		}
+		if (monotonic_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		sleep_ms(pause);
+	}
+}
+
+static const char unlock_script[] =
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
+	"return redis.call('DEL', KEYS[1]) end return 0";
+
+void redis_room_unlock(struct redis_room *r, const char *token)
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_LOCK, key);
+	struct cmd c = { 0 };
+	arg_str(&c, "EVAL");
+	arg_str(&c, unlock_script);
+	arg_str(&c, "1");
+	arg_str(&c, key);
+	arg_str(&c, token);
+	run_integer(r, &c); /* a lock we lost times out by itself */
+}
+
+/* ---- members ---- */
+
+bool redis_room_parse_member(const char *value, size_t len,
+                             struct presence_entry *e,
+                             char conn[REDIS_CONN_ID_LEN + 1])
+{
+	const size_t head = REDIS_CONN_ID_LEN + 3; /* "<conn> <v> " */
+	if (len < head || len - head > COLOR_MAX ||
+	    value[REDIS_CONN_ID_LEN] != ' ' ||
+	    (value[REDIS_CONN_ID_LEN + 1] != '0' &&
+	     value[REDIS_CONN_ID_LEN + 1] != '1') ||
+	    value[REDIS_CONN_ID_LEN + 2] != ' ' ||
+	    strspn(value, "0123456789abcdef") != REDIS_CONN_ID_LEN)
+		return false;
+	char color[COLOR_MAX + 1];
+	memcpy(color, value + head, len - head);
+	color[len - head] = '\0';
+	const char *shown = color_is_valid(color) ? color : COLOR_DEFAULT;
+	snprintf(e->color, sizeof e->color, "%s", shown);
+	e->verified = value[REDIS_CONN_ID_LEN + 1] == '1';
+	if (conn) {
+		memcpy(conn, value, REDIS_CONN_ID_LEN);
+		conn[REDIS_CONN_ID_LEN] = '\0';
+	}
+	return true;
+}
+
+/* The server's uptime in seconds (INFO server), -1 on error. */
+static long long uptime_s(struct redis_room *r)
+{
+	struct cmd c = { 0 };
+	arg_str(&c, "INFO");
+	arg_str(&c, "server");
+	redisReply *rep = run(r, &c);
+	const char *at = rep && rep->type == REDIS_REPLY_STRING
+	                 ? strstr(rep->str, "\nuptime_in_seconds:") : NULL;
+	long long up = at ? strtoll(at + 19, NULL, 10) : -1;
+	if (rep && !at)
+		snprintf(r->err, sizeof r->err, "redis: INFO gives no uptime");
+	redis_link_reply_free(r->link, rep);
+	return up;
+}
+
+/* The time after which a member counts as dead, or LLONG_MIN when nobody
+ * may be counted dead yet (the grace after a restart).  -1: error. */
+static int death_line(struct redis_room *r, long long *before)
+{
+	long long up = uptime_s(r);
+	if (up < 0)
+		return -1;
+	if (up < REDIS_REAP_GRACE_S) {
+		*before = -1;
+		return 0;
+	}
+	*before = redis_room_now_ms(r);
+	return *before < 0 ? -1 : 0;
+}
+
+/* The score of name in the alive set of rep (ZRANGE WITHSCORES), or -1. */
+static long long score_of(const redisReply *alive, const char *name)
+{
+	for (size_t i = 0; i + 1 < alive->elements; i += 2)
+		if (strcmp(alive->element[i]->str, name) == 0)
+			return strtoll(alive->element[i + 1]->str, NULL, 10);
+	return -1;
+}
+
+static redisReply *fetch(struct redis_room *r, const char *cmd,
+                         enum redis_key_kind kind, int extra,
+                         const char *const more[])
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, kind, key);
+	struct cmd c = { 0 };
+	arg_str(&c, cmd);
+	arg_str(&c, key);
+	for (int i = 0; i < extra; i++)
+		arg_str(&c, more[i]);
+	redisReply *rep = run(r, &c);
+	if (rep && rep->type != REDIS_REPLY_ARRAY) {
+		snprintf(r->err, sizeof r->err, "redis: %s gave no array", cmd);
+		redis_link_reply_free(r->link, rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* Sorts one hash field and value into out or dead. */
+static int sort_member(const redisReply *name, const redisReply *value,
+                       const redisReply *alive, long long before,
+                       struct presence_list *out, struct presence_list *dead)
+{
+	struct presence_entry e;
+	if (name->type != REDIS_REPLY_STRING || name->len > PRESENCE_NAME_MAX ||
+	    !redis_room_parse_member(value->str, value->len, &e, NULL))
+		return 0; /* not ours: never shown */
+	memcpy(e.name, name->str, name->len);
+	e.name[name->len] = '\0';
+	bool gone = alive && before >= 0 && score_of(alive, e.name) < before;
+	return presence_list_push(gone ? dead : out, &e);
+}
+
+int redis_room_list(struct redis_room *r, struct presence_list *out,
+                    struct presence_list *dead)
+{
+	static const char *const all[] = { "0", "-1", "WITHSCORES" };
+	long long before = -1;
+	out->n = 0;
+	if (dead)
+		dead->n = 0;
+	if (dead && death_line(r, &before) < 0)
+		return -1;
+	redisReply *alive = dead ? fetch(r, "ZRANGE", REDIS_KEY_ALIVE, 3, all)
+	                         : NULL;
+	redisReply *members = (!dead || alive)
+	                      ? fetch(r, "HGETALL", REDIS_KEY_MEMBERS, 0, NULL)
+	                      : NULL;
+	int rc = members ? 0 : -1;
+	for (size_t i = 0; rc == 0 && members && i + 1 < members->elements;
+	     i += 2)
+		rc = sort_member(members->element[i], members->element[i + 1],
+		                 alive, before, out, dead);
+	redis_link_reply_free(r->link, alive);
+	redis_link_reply_free(r->link, members);
+	if (rc < 0 && members)
+		snprintf(r->err, sizeof r->err, "out of memory listing a room");
+	presence_list_sort(out);
+	return rc;
+}
+
+/* ---- the room's stream ---- */
+
+size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
+{
+	char key[REDIS_KEY_MAX], rooms[REDIS_KEY_MAX], max[24];
+	redis_room_key(r, REDIS_KEY_ROOM, key);
+	redis_room_key(r, REDIS_KEY_ROOMS, rooms);
+	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
+	struct cmd sadd = { 0 };
+	arg_str(&sadd, "SADD");
+	arg_str(&sadd, rooms);
+	arg_str(&sadd, r->room);
+	int sent = 0;
+	if (redis_link_send(r->link, sadd.argc, sadd.argv, sadd.lens, r->err,
+	                    sizeof r->err) < 0)
+		return 0;
+	for (const char *p = data, *end = data + len; p < end; sent++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct cmd c = { 0 };
+		arg_str(&c, "XADD");
+		arg_str(&c, key);
+		arg_str(&c, "MAXLEN");
+		arg_str(&c, "~");
+		arg_str(&c, max);
+		arg_str(&c, "*");
+		arg_str(&c, "l");
+		arg(&c, p, n);
+		if (redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
+		                    sizeof r->err) < 0)
+			break;
+		p += n + (nl ? 1 : 0);
+	}
+	size_t stored = 0;
+	bool ok = true;
+	for (int i = -1; i < sent; i++) {
+		redisReply *rep = redis_link_receive(r->link, r->err,
+		                                     sizeof r->err);
+		if (!rep)
+			return stored; /* the link is broken: nothing more comes */
+		if (rep->type == REDIS_REPLY_ERROR) {
+			snprintf(r->err, sizeof r->err, "redis refused a line: "
+			         "%.*s", (int)(rep->len < 160 ? rep->len : 160),
+			         rep->str);
+			ok = false;
+		}
+		redis_link_reply_free(r->link, rep);
+		if (i < 0 || !ok)
+			continue;
+		const char *from = data + stored;
+		const char *nl = memchr(from, '\n', len - stored);
+		stored = nl ? (size_t)(nl - data) + 1 : len;
+	}
+	return stored;
+}
+
+/* ---- joining and leaving ---- */
+
+/* Adds the member if the name is free, its alive score by the server's
+ * clock. */
+static const char add_script[] =
+	"if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then "
+	"return 0 end "
+	"local t = redis.call('TIME') "
+	"redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000) "
+	"+ tonumber(ARGV[3]), ARGV[1]) return 1";
+
+int redis_room_add(struct redis_room *r, const char *name, const char *conn,
+                   const char *color, bool verified)
+{
+	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], value[64], ms[24];
+	redis_room_key(r, REDIS_KEY_MEMBERS, members);
+	redis_room_key(r, REDIS_KEY_ALIVE, alive);
+	snprintf(value, sizeof value, "%s %c %s", conn, verified ? '1' : '0',
+	         color);
+	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
+	struct cmd c = { 0 };
+	arg_str(&c, "EVAL");
+	arg_str(&c, add_script);
+	arg_str(&c, "2");
+	arg_str(&c, members);
+	arg_str(&c, alive);
+	arg_str(&c, name);
+	arg_str(&c, value);
+	arg_str(&c, ms);
+	long long v = run_integer(r, &c);
+	return v < 0 ? -1 : (int)v;
+}
+
+/* Removes the member if it is still the connection's (ARGV[2] empty:
+ * whoever's). */
+static const char remove_script[] =
+	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"if not v then return 0 end "
+	"if ARGV[2] ~= '' and string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
+	"redis.call('HDEL', KEYS[1], ARGV[1]) "
+	"redis.call('ZREM', KEYS[2], ARGV[1]) "
+	"redis.call('DEL', KEYS[3]) return 1";
+
+static int remove_member(struct redis_room *r, const char *name,
+                         const char *conn, const char *priv_conn)
+{
+	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_MEMBERS, members);
+	redis_room_key(r, REDIS_KEY_ALIVE, alive);
+	redis_room_private_key(r, priv_conn, priv);
+	struct cmd c = { 0 };
+	arg_str(&c, "EVAL");
+	arg_str(&c, remove_script);
+	arg_str(&c, "3");
+	arg_str(&c, members);
+	arg_str(&c, alive);
+	arg_str(&c, priv);
+	arg_str(&c, name);
+	arg_str(&c, conn ? conn : "");
+	return run_integer(r, &c) < 0 ? -1 : 0;
+}
+
+int redis_room_remove(struct redis_room *r, const char *name,
+                      const char *conn)
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_MEMBERS, key);
+	if (conn)
+		return remove_member(r, name, conn, conn);
+	/* Whoever's: its private stream is named by the connection in the
+	 * hash. */
+	struct cmd c = { 0 };
+	arg_str(&c, "HGET");
+	arg_str(&c, key);
+	arg_str(&c, name);
+	redisReply *rep = run(r, &c);
+	char owner[REDIS_CONN_ID_LEN + 1] = "";
+	struct presence_entry e;
+	if (rep && rep->type == REDIS_REPLY_STRING)
+		redis_room_parse_member(rep->str, rep->len, &e, owner);
+	bool failed = !rep;
+	redis_link_reply_free(r->link, rep);
+	if (failed)
+		return -1;
+	return owner[0] ? remove_member(r, name, NULL, owner) : 0;
+}
+
+/* The connection id of name, to remove exactly the one found dead. */
+static int owner_of(struct redis_room *r, const char *name, char *conn)
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_MEMBERS, key);
+	struct cmd c = { 0 };
+	arg_str(&c, "HGET");
+	arg_str(&c, key);
+	arg_str(&c, name);
+	redisReply *rep = run(r, &c);
+	struct presence_entry e;
+	bool found = rep && rep->type == REDIS_REPLY_STRING &&
+	             redis_room_parse_member(rep->str, rep->len, &e, conn);
+	bool failed = !rep;
+	redis_link_reply_free(r->link, rep);
+	return failed ? -1 : found ? 1 : 0;
+}
+
+/* The dead member's quit, in its place in the room's order. */
+static int reap_one(struct redis_room *r, const char *name, struct buf *line)
+{
+	char conn[REDIS_CONN_ID_LEN + 1];
+	int found = owner_of(r, name, conn);
+	if (found <= 0)
+		return found;
+	if (remove_member(r, name, conn, conn) < 0 ||
+	    format_quit(line, time(NULL), r->room, name) < 0)
+		return -1;
+	return redis_room_append(r, line->data, line->len) == line->len ? 1
+	                                                                : -1;
+}
+
+int redis_room_reap(struct redis_room *r, struct presence_list *live)
+{
+	struct presence_list dead = { 0 };
+	struct buf line;
+	buf_init(&line, 0);
+	int rc = redis_room_list(r, live, &dead);
+	int reaped = 0;
+	for (size_t i = 0; rc == 0 && i < dead.n; i++) {
+		rc = reap_one(r, dead.v[i].name, &line);
+		reaped += rc > 0;
+		rc = rc < 0 ? -1 : 0;
+	}
+	buf_free(&line);
+	presence_list_free(&dead);
+	return rc < 0 ? -1 : reaped;
+}
+
+/* ---- one connection's own entry ---- */
+
+/* ARGV: name, conn, value, alive ms, private key's life ms. */
+static const char heartbeat_script[] =
+	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"local rc = 1 "
+	"if not v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) rc = 2 "
+	"elseif string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
+	"local t = redis.call('TIME') "
+	"redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000) "
+	"+ tonumber(ARGV[4]), ARGV[1]) "
+	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) return rc";
+
+/* ARGV: name, conn, value. */
+static const char set_color_script[] =
+	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
+	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1";
+
+/* ARGV: name, conn, line, MAXLEN, private key's life ms. */
+static const char send_script[] =
+	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
+	"redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'l', ARGV[3]) "
+	"redis.call('PEXPIRE', KEYS[2], ARGV[5]) return 1";
+
+/* A private stream outlives its reader's last heartbeat a little. */
+#define PRIVATE_LIFE_MS (2 * REDIS_ALIVE_MS)
+
+static long long member_script(struct redis_room *r, const char *script,
+                               const char *name, const char *conn,
+                               const char *third, size_t third_len,
+                               const char *fourth, bool alive_key)
+{
+	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	char life[24];
+	redis_room_key(r, REDIS_KEY_MEMBERS, members);
+	redis_room_key(r, REDIS_KEY_ALIVE, alive);
+	redis_room_private_key(r, conn, priv);
+	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
+	struct cmd c = { 0 };
+	arg_str(&c, "EVAL");
+	arg_str(&c, script);
+	arg_str(&c, alive_key ? "3" : "2");
+	arg_str(&c, members);
+	if (alive_key)
+		arg_str(&c, alive);
+	arg_str(&c, priv);
+	arg_str(&c, name);
+	arg_str(&c, conn);
+	arg(&c, third, third_len);
+	if (fourth)
+		arg_str(&c, fourth);
+	arg_str(&c, life);
+	return run_integer(r, &c);
+}
+
+static int member_value(char *out, size_t outsz, const char *conn,
+                        const char *color, bool verified)
+{
+	return snprintf(out, outsz, "%s %c %s", conn, verified ? '1' : '0',
+	                color);
+}
+
+int redis_room_heartbeat(struct redis_room *r, const char *name,
+                         const char *conn, const char *color, bool verified)
+{
+	char value[64], ms[24];
+	int n = member_value(value, sizeof value, conn, color, verified);
+	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
+	return (int)member_script(r, heartbeat_script, name, conn, value,
+	                          (size_t)n, ms, true);
+}
+
+int redis_room_set_color(struct redis_room *r, const char *name,
+                         const char *conn, const char *color, bool verified)
+{
+	char value[64];
+	int n = member_value(value, sizeof value, conn, color, verified);
+	/* KEYS[2] (the private stream) is passed and not used. */
+	return member_script(r, set_color_script, name, conn, value, (size_t)n,
+	                     NULL, false) == 1 ? 0 : -1;
+}
+
+int redis_room_send_private(struct redis_room *r, const char *name,
+                            const char *conn, const char *line, size_t len)
+{
+	char max[24];
+	snprintf(max, sizeof max, "%d", REDIS_PRIVATE_MAX);
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	long long v = member_script(r, send_script, name, conn, line, len, max,
+	                            false);
+	return v < 0 ? -1 : (int)v;
+}
+
+/* The members hash's value of name into e and conn: 1, 0 none, -1. */
+static int member_get(struct redis_room *r, const char *name, size_t len,
+                      struct presence_entry *e, char *conn)
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_MEMBERS, key);
+	struct cmd c = { 0 };
+	arg_str(&c, "HGET");
+	arg_str(&c, key);
+	arg(&c, name, len);
+	redisReply *rep = run(r, &c);
+	if (!rep)
+		return -1;
+	int found = rep->type == REDIS_REPLY_STRING &&
+	            redis_room_parse_member(rep->str, rep->len, e, conn);
+	redis_link_reply_free(r->link, rep);
+	return found;
+}
+
+int redis_room_member_verified(struct redis_room *r, const char *name,
+                               size_t len)
+{
+	struct presence_entry e;
+	return member_get(r, name, len, &e, NULL) == 1 && e.verified;
+}
+
+int redis_room_member_conn(struct redis_room *r, const char *name,
+                           char conn[REDIS_CONN_ID_LEN + 1])
+{
+	struct presence_entry e;
+	return member_get(r, name, strlen(name), &e, conn);
+}

@@ -1,0 +1,97 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support/redis_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/tmpdir.h"
+
+extern char **environ;
+
+static bool connectable(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+void redis_server_kill(struct redis_server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	s->pid = 0;
+}
+
+int redis_server_start(struct redis_server *s, const char *name)
+{
+	memset(s, 0, sizeof *s);
+	if (!tmpdir_make(s->dir, sizeof s->dir, name))
+		return -1;
+	snprintf(s->socket, sizeof s->socket, "%s/redis.sock", s->dir);
+	char *const argv[] = { "redis-server", "--port", "0", "--unixsocket",
+	                       s->socket, "--save", "", "--appendonly", "no",
+	                       "--dir", s->dir, "--daemonize", "no",
+	                       "--loglevel", "warning", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	int rc = posix_spawnp(&s->pid, "redis-server", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		fprintf(stderr, "%s: no redis-server (%s): tests skipped\n", name,
+		        strerror(rc));
+		s->pid = 0;
+		return 0;
+	}
+	for (int i = 0; i < 500 && !connectable(s->socket); i++) {
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return -1;
+		}
+		usleep(10000);
+	}
+	if (connectable(s->socket))
+		return 0;
+	redis_server_kill(s);
+	return -1;
+}
+
+void redis_server_stop(struct redis_server *s)
+{
+	redis_server_kill(s);
+	if (s->dir[0])
+		tmpdir_remove(s->dir);
+	s->dir[0] = '\0';
+}
+
+struct redis_link *redis_server_link(const struct redis_server *s, int db)
+{
+	if (!s->pid)
+		skip();
+	struct redis_url u = { .unix_socket = true, .db = db };
+	snprintf(u.path, sizeof u.path, "%s", s->socket);
+	char err[512];
+	struct redis_link *l = redis_link_open(&u, 2000, err, sizeof err);
+	if (!l)
+		fail_msg("redis_link_open: %s", err);
+	return l;
+}

@@ -1,0 +1,28 @@
+/* A redis-server of a test group's own: on a Unix socket in a temporary
+ * directory (no TCP port, nothing saved), killed at the group's end.
+ * Without redis-server installed, start says so and leaves pid 0: the
+ * group's tests then skip (.ci/install-deps test installs it). */
+#ifndef TEST_SUPPORT_REDIS_SERVER_H
+#define TEST_SUPPORT_REDIS_SERVER_H
+
+#include <sys/types.h>
+
+#include "redis_link.h"
+#include "redis_url.h"
+
+struct redis_server {
+	char dir[64];
+	char socket[REDIS_URL_PATH_MAX];
+	pid_t pid; /* 0: no redis-server */
+};
+
+/* Starts one for the group named name.  0, or -1 when it would not run. */
+int redis_server_start(struct redis_server *s, const char *name);
+/* Kills it (SIGKILL), keeping its directory. */
+void redis_server_kill(struct redis_server *s);
+/* Kills it and removes its directory. */
+void redis_server_stop(struct redis_server *s);
+/* A link to database db, or a failed test (skipped without a server). */
+struct redis_link *redis_server_link(const struct redis_server *s, int db);
+
+#endif

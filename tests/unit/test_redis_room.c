@@ -1,0 +1,317 @@
+/* redis_room and redis_stream against a real redis-server of the group's
+ * own (support/redis_server.h): the room's keys as docs/scale-out.md
+ * gives them, read back with plain commands. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "redis_room.h"
+#include "redis_stream.h"
+#include "support/redis_server.h"
+
+static int start(void **state)
+{
+	struct redis_server *s = calloc(1, sizeof *s);
+	*state = s;
+	return s && redis_server_start(s, "test_redis_room") == 0 ? 0 : -1;
+}
+
+static int finish(void **state)
+{
+	struct redis_server *s = *state;
+	if (s) {
+		redis_server_stop(s);
+		free(s);
+	}
+	return 0;
+}
+
+/* A room of its own in the group's server (each test a prefix). */
+static struct redis_room room_of(void **state, const char *prefix)
+{
+	struct redis_room r = { .prefix = prefix, .room = "lobby" };
+	r.link = redis_server_link(*state, 0);
+	return r;
+}
+
+/* A command of C strings; the reply, which the test frees. */
+static redisReply *cmd(struct redis_room *r, int argc, ...)
+{
+	const char *argv[8];
+	size_t lens[8];
+	va_list ap;
+	va_start(ap, argc);
+	for (int i = 0; i < argc && i < 8; i++) {
+		argv[i] = va_arg(ap, const char *);
+		lens[i] = strlen(argv[i]);
+	}
+	va_end(ap);
+	char err[256];
+	redisReply *rep = redis_link_command(r->link, argc, argv, lens, err,
+	                                     sizeof err);
+	if (!rep)
+		fail_msg("%s: %s", argv[0], err);
+	return rep;
+}
+
+static long long integer(struct redis_room *r, int argc, const char *a,
+                         const char *b, const char *c)
+{
+	redisReply *rep = argc == 2 ? cmd(r, 2, a, b) : cmd(r, 3, a, b, c);
+	assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+	long long v = rep->integer;
+	redis_link_reply_free(r->link, rep);
+	return v;
+}
+
+static void test_stream_ids(void **state)
+{
+	(void)state;
+	struct stream_id a, b;
+	char text[STREAM_ID_MAX];
+	assert_true(stream_id_parse("1700000000000-3", 15, &a));
+	assert_true(a.ms == 1700000000000ULL && a.seq == 3);
+	stream_id_format(&a, text);
+	assert_string_equal(text, "1700000000000-3");
+	assert_true(stream_id_parse("18446744073709551615-0", 22, &b));
+	assert_true(stream_id_cmp(&a, &b) < 0 && stream_id_cmp(&b, &a) > 0);
+	assert_int_equal(stream_id_cmp(&a, &a), 0);
+	static const char *const bad[] = { "", "-", "1-", "-1", "1", "1-2-3",
+	                                   "a-1", "1 -2", "+1-2",
+	                                   "18446744073709551616-0" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_false(stream_id_parse(bad[i], strlen(bad[i]), &b));
+	b = stream_id_before(&a);
+	assert_true(b.ms == a.ms && b.seq == 2);
+	a.seq = 0;
+	b = stream_id_before(&a);
+	assert_true(b.ms == a.ms - 1 && b.seq == ~0ULL);
+}
+
+static void test_lock(void **state)
+{
+	struct redis_room r = room_of(state, "t1:");
+	char mine[REDIS_CONN_ID_LEN + 1], other[REDIS_CONN_ID_LEN + 1];
+	assert_int_equal(redis_room_lock(&r, 100, mine), 0);
+	errno = 0;
+	assert_int_equal(redis_room_lock(&r, 50, other), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	/* A lock that is no longer ours is not released by us. */
+	redis_room_unlock(&r, "0000000000000000");
+	assert_int_equal(integer(&r, 2, "EXISTS", "t1:lock:lobby", NULL), 1);
+	redis_room_unlock(&r, mine);
+	assert_int_equal(integer(&r, 2, "EXISTS", "t1:lock:lobby", NULL), 0);
+	assert_int_equal(redis_room_lock(&r, 50, other), 0);
+	assert_string_not_equal(mine, other);
+	redis_room_unlock(&r, other);
+	redis_link_close(r.link);
+}
+
+static void test_members(void **state)
+{
+	struct redis_room r = room_of(state, "t2:");
+	struct presence_list l = { 0 };
+	assert_int_equal(redis_room_add(&r, "Bob", "00000000000000b0", "#00f",
+	                                false), 1);
+	assert_int_equal(redis_room_add(&r, "Alice", "00000000000000a0",
+	                                "#f00", true), 1);
+	assert_int_equal(redis_room_add(&r, "Alice", "00000000000000a1", "",
+	                                false), 0);
+	/* A value we did not write is nobody's. */
+	redisReply *rep = cmd(&r, 4, "HSET", "t2:members:lobby", "Mallory",
+	                      "junk");
+	redis_link_reply_free(r.link, rep);
+	assert_int_equal(redis_room_list(&r, &l, NULL), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].name, "Alice");
+	assert_string_equal(l.v[0].color, "#f00");
+	assert_true(l.v[0].verified);
+	assert_string_equal(l.v[1].name, "Bob");
+	assert_false(l.v[1].verified);
+	assert_int_equal(redis_room_member_verified(&r, "Alice", 5), 1);
+	assert_int_equal(redis_room_member_verified(&r, "Bob", 3), 0);
+	char conn[REDIS_CONN_ID_LEN + 1];
+	assert_int_equal(redis_room_member_conn(&r, "Bob", conn), 1);
+	assert_string_equal(conn, "00000000000000b0");
+	assert_int_equal(redis_room_member_conn(&r, "Zed", conn), 0);
+	/* Only the connection that holds a name lets it go. */
+	assert_int_equal(redis_room_remove(&r, "Bob", "00000000000000b1"), 0);
+	assert_int_equal(redis_room_member_conn(&r, "Bob", conn), 1);
+	assert_int_equal(redis_room_remove(&r, "Bob", "00000000000000b0"), 0);
+	assert_int_equal(redis_room_member_conn(&r, "Bob", conn), 0);
+	redisReply *score = cmd(&r, 3, "ZSCORE", "t2:alive:lobby", "Bob");
+	assert_int_equal(score->type, REDIS_REPLY_NIL);
+	redis_link_reply_free(r.link, score);
+	presence_list_free(&l);
+	redis_link_close(r.link);
+}
+
+struct collected {
+	char text[256];
+	int lines;
+};
+
+static int collect_entry(void *ctx, const struct stream_id *id,
+                         const char *line, size_t len)
+{
+	(void)id;
+	struct collected *c = ctx;
+	strncat(c->text, line, len);
+	c->lines++;
+	return 0;
+}
+
+static int collect_line(void *ctx, const char *line, size_t len)
+{
+	struct collected *c = ctx;
+	strncat(c->text, line, len);
+	c->lines++;
+	return 0;
+}
+
+static void test_stream(void **state)
+{
+	struct redis_room r = room_of(state, "t3:");
+	struct stream_id zero = { 0, 0 }, last, first;
+	assert_int_equal(redis_stream_last_id(&r, &last), 0);
+	assert_int_equal(stream_id_cmp(&last, &zero), 0);
+	static const char lines[] = "[10:00:00] a\n[10:00:01] b\n[10:00:02] c\n";
+	assert_int_equal(redis_room_append(&r, lines, sizeof lines - 1),
+	                 sizeof lines - 1);
+	assert_int_equal(integer(&r, 2, "XLEN", "t3:room:lobby", NULL), 3);
+	assert_int_equal(integer(&r, 3, "SISMEMBER", "t3:rooms", "lobby"), 1);
+	/* Read in steps of two, each line whole with its newline. */
+	struct collected c = { "", 0 };
+	struct stream_id at = zero;
+	assert_int_equal(redis_stream_range(&r, NULL, &at, 2, collect_entry, &c),
+	                 2);
+	assert_string_equal(c.text, "[10:00:00] a\n[10:00:01] b\n");
+	assert_int_equal(redis_stream_last_id(&r, &last), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, 3, &first), 1);
+	assert_int_equal(redis_stream_nth_last_id(&r, 4, &first), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, 0, &first), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, 1, &first), 1);
+	assert_int_equal(stream_id_cmp(&first, &last), 0);
+	/* After the last: nothing. */
+	c = (struct collected){ "", 0 };
+	assert_int_equal(redis_stream_range(&r, NULL, &last, 10, collect_entry,
+	                                    &c), 0);
+	/* The look-back takes whole lines that fit, oldest first. */
+	c = (struct collected){ "", 0 };
+	assert_int_equal(redis_stream_look_back(&r, &last, 30, collect_line, &c),
+	                 0);
+	assert_string_equal(c.text, "[10:00:01] b\n[10:00:02] c\n");
+	c = (struct collected){ "", 0 };
+	assert_int_equal(redis_stream_look_back(&r, &zero, 300, collect_line,
+	                                        &c), 0);
+	assert_int_equal(c.lines, 0);
+	redis_link_close(r.link);
+}
+
+static void test_private_and_heartbeat(void **state)
+{
+	struct redis_room r = room_of(state, "t4:");
+	const char *conn = "00000000000000c0";
+	assert_int_equal(redis_room_add(&r, "Carol", conn, "red", false), 1);
+	assert_int_equal(redis_room_send_private(&r, "Carol", conn,
+	                                         "psst\n", 5), 1);
+	assert_int_equal(redis_room_send_private(&r, "Carol",
+	                                         "00000000000000c1", "no\n", 3),
+	                 0);
+	assert_int_equal(redis_room_send_private(&r, "Zed", conn, "no\n", 3), 0);
+	struct collected c = { "", 0 };
+	struct stream_id zero = { 0, 0 };
+	assert_int_equal(redis_stream_range(&r, "t4:priv:lobby:00000000000000c0",
+	                                    &zero, 10, collect_entry, &c), 1);
+	assert_string_equal(c.text, "psst\n");
+	assert_true(integer(&r, 2, "PTTL", "t4:priv:lobby:00000000000000c0",
+	                    NULL) > 0);
+	/* Never in the room's stream. */
+	assert_int_equal(integer(&r, 2, "EXISTS", "t4:room:lobby", NULL), 0);
+	assert_int_equal(redis_room_heartbeat(&r, "Carol", conn, "red", false),
+	                 1);
+	assert_int_equal(redis_room_heartbeat(&r, "Carol", "00000000000000c1",
+	                                      "red", false), 0);
+	assert_int_equal(redis_room_set_color(&r, "Carol", conn, "blue", false),
+	                 0);
+	assert_int_equal(redis_room_set_color(&r, "Carol", "00000000000000c1",
+	                                      "blue", false), -1);
+	/* Lost (a Redis without its data), the name is taken again. */
+	assert_int_equal(integer(&r, 3, "HDEL", "t4:members:lobby", "Carol"), 1);
+	assert_int_equal(redis_room_heartbeat(&r, "Carol", conn, "blue", false),
+	                 2);
+	struct presence_list l = { 0 };
+	assert_int_equal(redis_room_list(&r, &l, NULL), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].color, "blue");
+	presence_list_free(&l);
+	redis_link_close(r.link);
+}
+
+static long long uptime(struct redis_room *r)
+{
+	redisReply *rep = cmd(r, 2, "INFO", "server");
+	const char *at = strstr(rep->str, "uptime_in_seconds:");
+	long long up = at ? atoll(at + 18) : -1;
+	redis_link_reply_free(r->link, rep);
+	return up;
+}
+
+/* A member whose alive score is past is reaped once, with its quit line,
+ * but not while the server is younger than the grace. */
+static void test_reap(void **state)
+{
+	struct redis_room r = room_of(state, "t5:");
+	struct presence_list live = { 0 };
+	assert_int_equal(redis_room_add(&r, "Dead", "00000000000000d0", "", false),
+	                 1);
+	assert_int_equal(redis_room_add(&r, "Live", "00000000000000d1", "",
+	                                false), 1);
+	redisReply *rep = cmd(&r, 4, "ZADD", "t5:alive:lobby", "1", "Dead");
+	redis_link_reply_free(r.link, rep);
+	if (uptime(&r) < REDIS_REAP_GRACE_S) {
+		assert_int_equal(redis_room_reap(&r, &live), 0);
+		assert_int_equal(live.n, 2);
+	}
+	while (uptime(&r) < REDIS_REAP_GRACE_S)
+		sleep(1);
+	/* The living beat meanwhile. */
+	assert_int_equal(redis_room_heartbeat(&r, "Live", "00000000000000d1", "",
+	                                      false), 1);
+	assert_int_equal(redis_room_reap(&r, &live), 1);
+	assert_int_equal(live.n, 1);
+	assert_string_equal(live.v[0].name, "Live");
+	assert_int_equal(redis_room_reap(&r, &live), 0);
+	struct collected c = { "", 0 };
+	struct stream_id zero = { 0, 0 };
+	assert_int_equal(redis_stream_range(&r, NULL, &zero, 10, collect_entry,
+	                                    &c), 1);
+	assert_non_null(strstr(c.text, "] Dead quit the lobby\n"));
+	presence_list_free(&live);
+	redis_link_close(r.link);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_ids),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_members),
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_private_and_heartbeat),
+		cmocka_unit_test(test_reap),
+	};
+	return cmocka_run_group_tests(tests, start, finish);
+}
