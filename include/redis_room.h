@@ -13,12 +13,20 @@
  *   P alive:<room>           sorted set; name -> the time (ms, the Redis
  *                            server's clock) after which it counts as dead
  *   P lock:<room>            string; the room lock's random token, PX
- *   P priv:<room>:<conn>     stream; private lines to one connection,
- *                            field "l" = the line without its '\n'
+ *   P priv:<room>:<conn>     stream; private lines to one connection not
+ *                            read yet, field "l" = the line without its
+ *                            '\n'; REDIS_PRIVATE_MAX bytes at most,
+ *                            counted in P priv:<room>:<conn>:bytes
  *   P rooms                  set; every room that has a stream
+ *   P clients:<room>         hash; name -> the CLIENT ID of the member's
+ *                            reader connection to Redis
  *
  * Times are the server's (TIME), so hosts whose clocks differ agree on who
- * is dead.  A member refreshes its alive score every REDIS_HEARTBEAT_MS to
+ * is dead.  A process that dies is dead at once: the kernel closes its
+ * sockets, Redis drops its clients, and a member whose recorded client is
+ * no longer connected (CLIENT LIST ID) counts as dead like one whose score
+ * passed; a host that vanishes without closing them waits for the
+ * score.  A member refreshes its alive score every REDIS_HEARTBEAT_MS to
  * now + REDIS_ALIVE_MS; past it, whoever lists the room with the lock held
  * removes it and logs its quit, once (the lock makes listers take turns).
  * Nobody is counted dead while the server has been up less than
@@ -42,7 +50,10 @@
 #define REDIS_ALIVE_MS 8000
 #define REDIS_REAP_GRACE_S 16
 #define REDIS_STREAM_MAX 10000
-#define REDIS_PRIVATE_MAX 1000
+/* Bytes of private lines waiting unread for one connection at most (about
+ * a local inbox's socket buffer): its reader deletes what it took, and
+ * <priv key>:bytes counts what is left. */
+#define REDIS_PRIVATE_MAX (256 * 1024)
 #define REDIS_CONN_ID_LEN 16
 #define REDIS_LOCK_TTL_MS 10000
 #define REDIS_KEY_MAX (64 + 2 * ROOM_NAME_MAX + REDIS_CONN_ID_LEN)
@@ -53,12 +64,17 @@ enum redis_key_kind {
 	REDIS_KEY_ALIVE,   /* alive:<room> */
 	REDIS_KEY_LOCK,    /* lock:<room> */
 	REDIS_KEY_ROOMS,   /* rooms (room ignored) */
+	REDIS_KEY_CLIENTS, /* clients:<room> */
 };
 
 struct redis_room {
 	struct redis_link *link;
 	const char *prefix; /* REDIS_KEY_PREFIX */
 	const char *room;
+	/* A connection's own: the CLIENT ID of a link of its that Redis
+	 * drops the moment the process dies (the reader), recorded at add
+	 * and heartbeat.  NULL for others (the archiver). */
+	const char *client;
 	char err[256];
 };
 
@@ -135,8 +151,18 @@ int redis_room_member_verified(struct redis_room *r, const char *name,
  * -1 error. */
 int redis_room_member_conn(struct redis_room *r, const char *name,
                            char conn[REDIS_CONN_ID_LEN + 1]);
+/* The private line id ("ms-seq") of len bytes ('\n' included) was taken
+ * by conn: it leaves the stream and the count.  0 or -1. */
+int redis_room_private_taken(struct redis_room *r, const char *conn,
+                             const char *id, size_t len);
+
+/* Whether the member name still lives as far as Redis can tell at once:
+ * 0 when the client it recorded is gone (its process died; the next
+ * listing reaps it), else 1; -1 on error. */
+int redis_room_member_alive(struct redis_room *r, const char *name);
 /* Adds line[0..len) ('\n'-terminated) to the private stream of conn if
- * name is still conn's.  1 sent, 0 gone, -1 error. */
+ * name is still conn's.  1 sent, 0 gone, 2 its queue is full
+ * (REDIS_PRIVATE_MAX: it is not keeping up), -1 error. */
 int redis_room_send_private(struct redis_room *r, const char *name,
                             const char *conn, const char *line, size_t len);
 

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "format.h"
+#include "redis_alive.h"
 
 /* A command of up to 16 arguments, built as it is read. */
 struct cmd {
@@ -67,6 +68,7 @@ static const char *const kind_names[] = {
 	[REDIS_KEY_ALIVE] = "alive:",
 	[REDIS_KEY_LOCK] = "lock:",
 	[REDIS_KEY_ROOMS] = "rooms",
+	[REDIS_KEY_CLIENTS] = "clients:",
 };
 
 void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
@@ -217,46 +219,6 @@ bool redis_room_parse_member(const char *value, size_t len,
 	return true;
 }
 
-/* The server's uptime in seconds (INFO server), -1 on error. */
-static long long uptime_s(struct redis_room *r)
-{
-	struct cmd c = { 0 };
-	arg_str(&c, "INFO");
-	arg_str(&c, "server");
-	redisReply *rep = run(r, &c);
-	const char *at = rep && rep->type == REDIS_REPLY_STRING
-	                 ? strstr(rep->str, "\nuptime_in_seconds:") : NULL;
-	long long up = at ? strtoll(at + 19, NULL, 10) : -1;
-	if (rep && !at)
-		snprintf(r->err, sizeof r->err, "redis: INFO gives no uptime");
-	redis_link_reply_free(r->link, rep);
-	return up;
-}
-
-/* The time after which a member counts as dead, or LLONG_MIN when nobody
- * may be counted dead yet (the grace after a restart).  -1: error. */
-static int death_line(struct redis_room *r, long long *before)
-{
-	long long up = uptime_s(r);
-	if (up < 0)
-		return -1;
-	if (up < REDIS_REAP_GRACE_S) {
-		*before = -1;
-		return 0;
-	}
-	*before = redis_room_now_ms(r);
-	return *before < 0 ? -1 : 0;
-}
-
-/* The score of name in the alive set of rep (ZRANGE WITHSCORES), or -1. */
-static long long score_of(const redisReply *alive, const char *name)
-{
-	for (size_t i = 0; i + 1 < alive->elements; i += 2)
-		if (strcmp(alive->element[i]->str, name) == 0)
-			return strtoll(alive->element[i + 1]->str, NULL, 10);
-	return -1;
-}
-
 static redisReply *fetch(struct redis_room *r, const char *cmd,
                          enum redis_key_kind kind, int extra,
                          const char *const more[])
@@ -279,7 +241,7 @@ static redisReply *fetch(struct redis_room *r, const char *cmd,
 
 /* Sorts one hash field and value into out or dead. */
 static int sort_member(const redisReply *name, const redisReply *value,
-                       const redisReply *alive, long long before,
+                       const struct redis_alive *alive,
                        struct presence_list *out, struct presence_list *dead)
 {
 	struct presence_entry e;
@@ -288,31 +250,29 @@ static int sort_member(const redisReply *name, const redisReply *value,
 		return 0; /* not ours: never shown */
 	memcpy(e.name, name->str, name->len);
 	e.name[name->len] = '\0';
-	bool gone = alive && before >= 0 && score_of(alive, e.name) < before;
+	bool gone = alive && redis_alive_dead(alive, e.name);
 	return presence_list_push(gone ? dead : out, &e);
 }
 
 int redis_room_list(struct redis_room *r, struct presence_list *out,
                     struct presence_list *dead)
 {
-	static const char *const all[] = { "0", "-1", "WITHSCORES" };
-	long long before = -1;
+	struct redis_alive alive;
 	out->n = 0;
 	if (dead)
 		dead->n = 0;
-	if (dead && death_line(r, &before) < 0)
+	if (dead && redis_alive_load(r, &alive) < 0) {
+		redis_alive_free(r, &alive);
 		return -1;
-	redisReply *alive = dead ? fetch(r, "ZRANGE", REDIS_KEY_ALIVE, 3, all)
-	                         : NULL;
-	redisReply *members = (!dead || alive)
-	                      ? fetch(r, "HGETALL", REDIS_KEY_MEMBERS, 0, NULL)
-	                      : NULL;
+	}
+	redisReply *members = fetch(r, "HGETALL", REDIS_KEY_MEMBERS, 0, NULL);
 	int rc = members ? 0 : -1;
 	for (size_t i = 0; rc == 0 && members && i + 1 < members->elements;
 	     i += 2)
 		rc = sort_member(members->element[i], members->element[i + 1],
-		                 alive, before, out, dead);
-	redis_link_reply_free(r->link, alive);
+		                 dead ? &alive : NULL, out, dead);
+	if (dead)
+		redis_alive_free(r, &alive);
 	redis_link_reply_free(r->link, members);
 	if (rc < 0 && members)
 		snprintf(r->err, sizeof r->err, "out of memory listing a room");
@@ -383,6 +343,8 @@ size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
 static const char add_script[] =
 	"if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then "
 	"return 0 end "
+	"if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) "
+	"end "
 	"local t = redis.call('TIME') "
 	"redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000) "
 	"+ tonumber(ARGV[3]), ARGV[1]) return 1";
@@ -390,21 +352,25 @@ static const char add_script[] =
 int redis_room_add(struct redis_room *r, const char *name, const char *conn,
                    const char *color, bool verified)
 {
-	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], value[64], ms[24];
+	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], clients[REDIS_KEY_MAX];
+	char value[64], ms[24];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
+	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
 	snprintf(value, sizeof value, "%s %c %s", conn, verified ? '1' : '0',
 	         color);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
 	struct cmd c = { 0 };
 	arg_str(&c, "EVAL");
 	arg_str(&c, add_script);
-	arg_str(&c, "2");
+	arg_str(&c, "3");
 	arg_str(&c, members);
 	arg_str(&c, alive);
+	arg_str(&c, clients);
 	arg_str(&c, name);
 	arg_str(&c, value);
 	arg_str(&c, ms);
+	arg_str(&c, r->client ? r->client : "");
 	long long v = run_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }
@@ -417,22 +383,28 @@ static const char remove_script[] =
 	"if ARGV[2] ~= '' and string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
 	"redis.call('HDEL', KEYS[1], ARGV[1]) "
 	"redis.call('ZREM', KEYS[2], ARGV[1]) "
-	"redis.call('DEL', KEYS[3]) return 1";
+	"redis.call('HDEL', KEYS[4], ARGV[1]) "
+	"redis.call('DEL', KEYS[3], KEYS[5]) return 1";
 
 static int remove_member(struct redis_room *r, const char *name,
                          const char *conn, const char *priv_conn)
 {
 	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	char clients[REDIS_KEY_MAX], bytes[REDIS_KEY_MAX + 8];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
+	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
 	redis_room_private_key(r, priv_conn, priv);
+	snprintf(bytes, sizeof bytes, "%s:bytes", priv);
 	struct cmd c = { 0 };
 	arg_str(&c, "EVAL");
 	arg_str(&c, remove_script);
-	arg_str(&c, "3");
+	arg_str(&c, "5");
 	arg_str(&c, members);
 	arg_str(&c, alive);
 	arg_str(&c, priv);
+	arg_str(&c, clients);
+	arg_str(&c, bytes);
 	arg_str(&c, name);
 	arg_str(&c, conn ? conn : "");
 	return run_integer(r, &c) < 0 ? -1 : 0;
@@ -523,7 +495,9 @@ static const char heartbeat_script[] =
 	"local t = redis.call('TIME') "
 	"redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000) "
 	"+ tonumber(ARGV[4]), ARGV[1]) "
-	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) return rc";
+	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) "
+	"if ARGV[6] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[6]) "
+	"end return rc";
 
 /* ARGV: name, conn, value. */
 static const char set_color_script[] =
@@ -535,30 +509,31 @@ static const char set_color_script[] =
 static const char send_script[] =
 	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
 	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
-	"redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'l', ARGV[3]) "
-	"redis.call('PEXPIRE', KEYS[2], ARGV[5]) return 1";
+	"local n = tonumber(redis.call('GET', KEYS[3]) or '0') "
+	"if n > 0 and n + #ARGV[3] > tonumber(ARGV[4]) then return 2 end "
+	"redis.call('XADD', KEYS[2], '*', 'l', ARGV[3]) "
+	"redis.call('INCRBY', KEYS[3], #ARGV[3]) "
+	"redis.call('PEXPIRE', KEYS[2], ARGV[5]) "
+	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) return 1";
 
 /* A private stream outlives its reader's last heartbeat a little. */
 #define PRIVATE_LIFE_MS (2 * REDIS_ALIVE_MS)
 
+/* A script on the members hash and conn's private stream. */
 static long long member_script(struct redis_room *r, const char *script,
                                const char *name, const char *conn,
                                const char *third, size_t third_len,
-                               const char *fourth, bool alive_key)
+                               const char *fourth)
 {
-	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
-	char life[24];
+	char members[REDIS_KEY_MAX], priv[REDIS_KEY_MAX], life[24];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
-	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_private_key(r, conn, priv);
 	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
 	struct cmd c = { 0 };
 	arg_str(&c, "EVAL");
 	arg_str(&c, script);
-	arg_str(&c, alive_key ? "3" : "2");
+	arg_str(&c, "2");
 	arg_str(&c, members);
-	if (alive_key)
-		arg_str(&c, alive);
 	arg_str(&c, priv);
 	arg_str(&c, name);
 	arg_str(&c, conn);
@@ -579,11 +554,22 @@ static int member_value(char *out, size_t outsz, const char *conn,
 int redis_room_heartbeat(struct redis_room *r, const char *name,
                          const char *conn, const char *color, bool verified)
 {
-	char value[64], ms[24];
-	int n = member_value(value, sizeof value, conn, color, verified);
+	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	char clients[REDIS_KEY_MAX], value[64], ms[24], life[24];
+	redis_room_key(r, REDIS_KEY_MEMBERS, members);
+	redis_room_key(r, REDIS_KEY_ALIVE, alive);
+	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
+	redis_room_private_key(r, conn, priv);
+	member_value(value, sizeof value, conn, color, verified);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
-	return (int)member_script(r, heartbeat_script, name, conn, value,
-	                          (size_t)n, ms, true);
+	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
+	struct cmd c = { 0 };
+	const char *const args[] = { "EVAL", heartbeat_script, "4", members,
+	                             alive, priv, clients, name, conn, value,
+	                             ms, life, r->client ? r->client : "" };
+	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
+		arg_str(&c, args[i]);
+	return (int)run_integer(r, &c);
 }
 
 int redis_room_set_color(struct redis_room *r, const char *name,
@@ -593,19 +579,53 @@ int redis_room_set_color(struct redis_room *r, const char *name,
 	int n = member_value(value, sizeof value, conn, color, verified);
 	/* KEYS[2] (the private stream) is passed and not used. */
 	return member_script(r, set_color_script, name, conn, value, (size_t)n,
-	                     NULL, false) == 1 ? 0 : -1;
+	                     NULL) == 1 ? 0 : -1;
 }
 
 int redis_room_send_private(struct redis_room *r, const char *name,
                             const char *conn, const char *line, size_t len)
 {
-	char max[24];
+	char members[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	char bytes[REDIS_KEY_MAX + 8];
+	char max[24], life[24];
+	redis_room_key(r, REDIS_KEY_MEMBERS, members);
+	redis_room_private_key(r, conn, priv);
+	snprintf(bytes, sizeof bytes, "%s:bytes", priv);
 	snprintf(max, sizeof max, "%d", REDIS_PRIVATE_MAX);
+	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
-	long long v = member_script(r, send_script, name, conn, line, len, max,
-	                            false);
+	struct cmd c = { 0 };
+	const char *const head[] = { "EVAL", send_script, "3", members, priv,
+	                             bytes, name, conn };
+	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+		arg_str(&c, head[i]);
+	arg(&c, line, len);
+	arg_str(&c, max);
+	arg_str(&c, life);
+	long long v = run_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
+}
+
+/* The line taken: out of the stream, and its bytes out of the count. */
+static const char taken_script[] =
+	"local n = redis.call('XDEL', KEYS[1], ARGV[1]) "
+	"if n > 0 and redis.call('DECRBY', KEYS[2], ARGV[2]) <= 0 then "
+	"redis.call('DEL', KEYS[2]) end return n";
+
+int redis_room_private_taken(struct redis_room *r, const char *conn,
+                             const char *id, size_t len)
+{
+	char priv[REDIS_KEY_MAX], bytes[REDIS_KEY_MAX + 8], n[24];
+	redis_room_private_key(r, conn, priv);
+	snprintf(bytes, sizeof bytes, "%s:bytes", priv);
+	snprintf(n, sizeof n, "%zu", len > 0 ? len - 1 : 0); /* its '\n' */
+	struct cmd c = { 0 };
+	const char *const args[] = { "EVAL", taken_script, "2", priv, bytes, id,
+	                             n };
+	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
+		arg_str(&c, args[i]);
+	return run_integer(r, &c) < 0 ? -1 : 0;
 }
 
 /* The members hash's value of name into e and conn: 1, 0 none, -1. */
@@ -639,4 +659,42 @@ int redis_room_member_conn(struct redis_room *r, const char *name,
 {
 	struct presence_entry e;
 	return member_get(r, name, strlen(name), &e, conn);
+}
+
+int redis_room_member_alive(struct redis_room *r, const char *name)
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_CLIENTS, key);
+	struct cmd c = { 0 };
+	arg_str(&c, "HGET");
+	arg_str(&c, key);
+	arg_str(&c, name);
+	redisReply *rep = run(r, &c);
+	if (!rep)
+		return -1;
+	char id[REDIS_RUN_ID_MAX + 24] = "", run_id[REDIS_RUN_ID_MAX + 1];
+	if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof id)
+		memcpy(id, rep->str, rep->len + 1);
+	redis_link_reply_free(r->link, rep);
+	long long uptime;
+	const char *colon = strchr(id, ':');
+	if (!colon)
+		return 1; /* nothing recorded: its score says, at the listing */
+	if (redis_server_identity(r->link, &uptime, run_id, r->err,
+	                          sizeof r->err) < 0)
+		return -1;
+	if (strlen(run_id) != (size_t)(colon - id) ||
+	    strncmp(id, run_id, (size_t)(colon - id)) != 0)
+		return 1; /* recorded before a restart: its heartbeat renews it */
+	struct cmd list = { 0 };
+	arg_str(&list, "CLIENT");
+	arg_str(&list, "LIST");
+	arg_str(&list, "ID");
+	arg_str(&list, colon + 1);
+	rep = run(r, &list);
+	if (!rep)
+		return -1;
+	int alive = rep->type == REDIS_REPLY_STRING && rep->len > 0;
+	redis_link_reply_free(r->link, rep);
+	return alive;
 }

@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "presence.h"
+#include "redis_alive.h"
 #include "redis_room.h"
 #include "redis_url.h"
 #include "redis_stream.h"
@@ -47,6 +48,8 @@ struct redis_tr {
 	struct redis_room room; /* room.link: the writer */
 	char room_name[ROOM_NAME_MAX + 1];
 	char conn[REDIS_CONN_ID_LEN + 1];
+	char client[REDIS_RUN_ID_MAX + 24]; /* "<run_id>:<reader's CLIENT ID>"
+	                                      (redis_alive.h) */
 	char lock_token[REDIS_CONN_ID_LEN + 1];
 	bool locked, claimed, private_open, down, report_skips;
 	char name[PRESENCE_NAME_MAX + 1];
@@ -107,6 +110,28 @@ static void go_down(struct redis_tr *r)
 		r->hooks.unavailable(r->hooks.ctx, true);
 }
 
+/* The reader's CLIENT ID, which Redis forgets the moment we die. */
+static int reader_id(struct redis_tr *r)
+{
+	const char *const argv[] = { "CLIENT", "ID" };
+	const size_t lens[] = { 6, 2 };
+	struct redisReply *rep = redis_link_command(r->reader, 2, argv, lens,
+	                                            r->room.err,
+	                                            sizeof r->room.err);
+	int rc = rep && rep->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	long long id = rc == 0 ? rep->integer : -1, uptime;
+	if (rc < 0 && rep)
+		snprintf(r->room.err, sizeof r->room.err, "redis: no CLIENT ID");
+	redis_link_reply_free(r->reader, rep);
+	char run[REDIS_RUN_ID_MAX + 1];
+	if (rc < 0 || redis_server_identity(r->reader, &uptime, run,
+	                                    r->room.err,
+	                                    sizeof r->room.err) < 0)
+		return -1;
+	snprintf(r->client, sizeof r->client, "%s:%lld", run, id);
+	return 0;
+}
+
 static int open_links(struct redis_tr *r)
 {
 	r->room.link = redis_link_open(&r->url, REPLY_WAIT_MS, r->room.err,
@@ -116,7 +141,7 @@ static int open_links(struct redis_tr *r)
 	                                           sizeof r->room.err)
 	                         : NULL;
 	struct epoll_event ev = { .events = EPOLLIN };
-	if (r->reader && epoll_ctl(r->wake_fd, EPOLL_CTL_ADD,
+	if (r->reader && reader_id(r) == 0 && epoll_ctl(r->wake_fd, EPOLL_CTL_ADD,
 	                           redis_link_fd(r->reader), &ev) == 0)
 		return 0;
 	if (r->reader)
@@ -542,6 +567,13 @@ static int redis_receive(void *st, struct buf *out)
 		go_down(r);
 		return 0;
 	}
+	char id[STREAM_ID_MAX];
+	stream_id_format(&r->priv_pos, id);
+	if (t.rc == 1 && redis_room_private_taken(&r->room, r->conn, id,
+	                                          out->len) < 0) {
+		go_down(r);
+		return 1; /* the line is ours: shown, whatever comes after */
+	}
 	if (t.rc == 0) {
 		r->priv_behind = false;
 		signal_private(r, false);
@@ -568,8 +600,9 @@ static int redis_find(void *st, const char *name)
 	}
 	struct member_handle *m = &r->members[slot];
 	int rc = r->down ? -1 : redis_room_member_conn(&r->room, name, m->conn);
-	if (rc <= 0) {
-		errno = rc == 0 ? ENOENT : EIO;
+	int alive = rc == 1 ? redis_room_member_alive(&r->room, name) : rc;
+	if (rc <= 0 || alive <= 0) {
+		errno = rc == 0 ? ENOENT : alive == 0 ? ESRCH : EIO;
 		return -1;
 	}
 	snprintf(m->name, sizeof m->name, "%s", name);
@@ -628,6 +661,14 @@ static int redis_send(void *st, int channel, const char *line, size_t len)
 	int rc = redis_room_send_private(&r->room, m->name, m->conn, line, len);
 	if (rc < 0)
 		go_down(r);
+	if (rc == 2) {
+		/* Full: the channel stops polling writable, so the sender
+		 * waits its bound and gives up (the seam's EAGAIN). */
+		uint64_t most = UINT64_MAX - 1;
+		(void)!write(ch->fd, &most, sizeof most);
+		errno = EAGAIN;
+		return -1;
+	}
 	if (rc <= 0) {
 		errno = ECONNREFUSED;
 		return -1;
@@ -713,6 +754,7 @@ static struct redis_tr *redis_new(const struct chat_config *cfg,
 	snprintf(r->room_name, sizeof r->room_name, "%s", room);
 	r->room.prefix = cfg->redis_key_prefix;
 	r->room.room = r->room_name;
+	r->room.client = r->client;
 	for (int i = 0; i < CHANNELS_MAX; i++)
 		r->channels[i].fd = -1;
 	r->private_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -248,6 +248,7 @@ class Harness {
     this.clients = [];
     this._deferred = [];
     this.archiver = null;
+    this.startArchiver(!('RUN_DIR' in config));
   }
 
   /** The keys that put a test on Redis (CHAT_TEST_REDIS_URL), or none. */
@@ -259,17 +260,23 @@ class Harness {
   }
 
   /**
-   * With Redis, the host's archiver (chat_server --archive) runs beside
-   * the members from the first one on, as its unit would: it writes the
-   * room logs and mirrors users/ that the tests read.
+   * With Redis, the host's archiver (chat_server --archive) runs from the
+   * test's start, as its unit would: it writes the room logs and mirrors
+   * users/ that the tests read.  Waits (synchronously) until it has made
+   * its directories, so that a test's listing of the tree does not see
+   * them come; without the run directory in view, a moment.
    */
-  startArchiver() {
-    if (!this.redis || this.archiver) return;
+  startArchiver(runDirInView) {
+    if (!this.redis) return;
     this.archiver = this.spawn(undefined, {
       args: ['--archive'], label: 'archiver', expectCode: 0,
     });
     // Not one of the test's clients (tests count and index those).
     this.clients.pop();
+    const ready = () => fs.existsSync(this.p('run', 'archive', '.lock'));
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const end = Date.now() + (runDirInView ? WAIT_MS : 300);
+    while (!(runDirInView && ready()) && Date.now() < end) Atomics.wait(pause, 0, 0, 5);
   }
 
   /**
@@ -343,7 +350,6 @@ class Harness {
    * chat_server binary than BIN).
    */
   spawn(pathInfo, opts = {}) {
-    if (pathInfo !== undefined) this.startArchiver();
     const env = {};
     for (const k of PASS_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
     if (opts.config !== false) env.CHAT_SERVER_CONFIG = this.configPath;

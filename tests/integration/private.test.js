@@ -102,6 +102,7 @@ async function deliver(from, line, to, want) {
 }
 
 function logBytes(h) {
+  h.awaitArchived(ROOM); // with Redis, the archiver's copy
   const f = h.p('rooms', `${ROOM}.log`);
   return fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0);
 }

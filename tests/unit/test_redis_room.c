@@ -16,6 +16,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis_alive.h"
 #include "redis_room.h"
 #include "redis_stream.h"
 #include "support/redis_server.h"
@@ -160,13 +161,15 @@ static void test_members(void **state)
 struct collected {
 	char text[256];
 	int lines;
+	char first[STREAM_ID_MAX]; /* the first entry's id */
 };
 
 static int collect_entry(void *ctx, const struct stream_id *id,
                          const char *line, size_t len)
 {
-	(void)id;
 	struct collected *c = ctx;
+	if (!c->lines)
+		stream_id_format(id, c->first);
 	strncat(c->text, line, len);
 	c->lines++;
 	return 0;
@@ -192,7 +195,7 @@ static void test_stream(void **state)
 	assert_int_equal(integer(&r, 2, "XLEN", "t3:room:lobby", NULL), 3);
 	assert_int_equal(integer(&r, 3, "SISMEMBER", "t3:rooms", "lobby"), 1);
 	/* Read in steps of two, each line whole with its newline. */
-	struct collected c = { "", 0 };
+	struct collected c = { "", 0, "" };
 	struct stream_id at = zero;
 	assert_int_equal(redis_stream_range(&r, NULL, &at, 2, collect_entry, &c),
 	                 2);
@@ -204,15 +207,15 @@ static void test_stream(void **state)
 	assert_int_equal(redis_stream_nth_last_id(&r, 1, &first), 1);
 	assert_int_equal(stream_id_cmp(&first, &last), 0);
 	/* After the last: nothing. */
-	c = (struct collected){ "", 0 };
+	c = (struct collected){ "", 0, "" };
 	assert_int_equal(redis_stream_range(&r, NULL, &last, 10, collect_entry,
 	                                    &c), 0);
 	/* The look-back takes whole lines that fit, oldest first. */
-	c = (struct collected){ "", 0 };
+	c = (struct collected){ "", 0, "" };
 	assert_int_equal(redis_stream_look_back(&r, &last, 30, collect_line, &c),
 	                 0);
 	assert_string_equal(c.text, "[10:00:01] b\n[10:00:02] c\n");
-	c = (struct collected){ "", 0 };
+	c = (struct collected){ "", 0, "" };
 	assert_int_equal(redis_stream_look_back(&r, &zero, 300, collect_line,
 	                                        &c), 0);
 	assert_int_equal(c.lines, 0);
@@ -222,6 +225,7 @@ static void test_stream(void **state)
 static void test_private_and_heartbeat(void **state)
 {
 	struct redis_room r = room_of(state, "t4:");
+	redisReply *rep;
 	const char *conn = "00000000000000c0";
 	assert_int_equal(redis_room_add(&r, "Carol", conn, "red", false), 1);
 	assert_int_equal(redis_room_send_private(&r, "Carol", conn,
@@ -230,13 +234,31 @@ static void test_private_and_heartbeat(void **state)
 	                                         "00000000000000c1", "no\n", 3),
 	                 0);
 	assert_int_equal(redis_room_send_private(&r, "Zed", conn, "no\n", 3), 0);
-	struct collected c = { "", 0 };
+	struct collected c = { "", 0, "" };
 	struct stream_id zero = { 0, 0 };
 	assert_int_equal(redis_stream_range(&r, "t4:priv:lobby:00000000000000c0",
 	                                    &zero, 10, collect_entry, &c), 1);
 	assert_string_equal(c.text, "psst\n");
 	assert_true(integer(&r, 2, "PTTL", "t4:priv:lobby:00000000000000c0",
 	                    NULL) > 0);
+	/* A full queue refuses, and a line taken makes room. */
+	static char big[64 * 1024];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\n';
+	for (int i = 0; i < 4; i++) /* 4 + 4 * 65535 bytes: 256 KiB */
+		assert_int_equal(redis_room_send_private(&r, "Carol", conn, big,
+		                                         sizeof big), 1);
+	assert_int_equal(redis_room_send_private(&r, "Carol", conn, big,
+	                                         sizeof big), 2);
+	assert_int_equal(redis_room_private_taken(&r, conn, c.first, 5), 0);
+	assert_int_equal(redis_room_send_private(&r, "Carol", conn, big,
+	                                         sizeof big), 2);
+	assert_int_equal(redis_room_send_private(&r, "Carol", conn, "fits\n",
+	                                         5), 1);
+	rep = cmd(&r, 2, "GET", "t4:priv:lobby:00000000000000c0:bytes");
+	assert_int_equal(rep->type, REDIS_REPLY_STRING);
+	assert_int_equal(atoi(rep->str), REDIS_PRIVATE_MAX);
+	redis_link_reply_free(r.link, rep);
 	/* Never in the room's stream. */
 	assert_int_equal(integer(&r, 2, "EXISTS", "t4:room:lobby", NULL), 0);
 	assert_int_equal(redis_room_heartbeat(&r, "Carol", conn, "red", false),
@@ -280,9 +302,31 @@ static void test_reap(void **state)
 	                                false), 1);
 	redisReply *rep = cmd(&r, 4, "ZADD", "t5:alive:lobby", "1", "Dead");
 	redis_link_reply_free(r.link, rep);
+	/* One whose connection to Redis is gone is dead at once, its score
+	 * fresh: its process died. */
+	struct redis_room gone = room_of(state, "t5:");
+	rep = cmd(&gone, 2, "CLIENT", "ID");
+	char id[REDIS_RUN_ID_MAX + 24], run_id[REDIS_RUN_ID_MAX + 1], err[256];
+	long long client = rep->integer, up;
+	redis_link_reply_free(gone.link, rep);
+	assert_int_equal(redis_server_identity(gone.link, &up, run_id, err,
+	                                       sizeof err), 0);
+	snprintf(id, sizeof id, "%s:%lld", run_id, client);
+	gone.client = id;
+	assert_int_equal(redis_room_add(&gone, "Gone", "00000000000000d2", "",
+	                                false), 1);
+	assert_int_equal(redis_room_member_alive(&r, "Gone"), 1);
+	redis_link_close(gone.link);
+	for (int i = 0; i < 100 && redis_room_member_alive(&r, "Gone") == 1; i++)
+		usleep(10000);
+	assert_int_equal(redis_room_member_alive(&r, "Gone"), 0);
+	assert_int_equal(redis_room_member_alive(&r, "Live"), 1);
 	if (uptime(&r) < REDIS_REAP_GRACE_S) {
-		assert_int_equal(redis_room_reap(&r, &live), 0);
+		/* In the grace, a score is not judged; a gone client is. */
+		assert_int_equal(redis_room_reap(&r, &live), 1);
 		assert_int_equal(live.n, 2);
+	} else {
+		fail_msg("the server is older than the grace: nothing tested");
 	}
 	while (uptime(&r) < REDIS_REAP_GRACE_S)
 		sleep(1);
@@ -293,11 +337,13 @@ static void test_reap(void **state)
 	assert_int_equal(live.n, 1);
 	assert_string_equal(live.v[0].name, "Live");
 	assert_int_equal(redis_room_reap(&r, &live), 0);
-	struct collected c = { "", 0 };
+	struct collected c = { "", 0, "" };
 	struct stream_id zero = { 0, 0 };
 	assert_int_equal(redis_stream_range(&r, NULL, &zero, 10, collect_entry,
-	                                    &c), 1);
+	                                    &c), 2);
 	assert_non_null(strstr(c.text, "] Dead quit the lobby\n"));
+	assert_non_null(strstr(c.text, "] Gone quit the lobby\n"));
+	assert_int_equal(integer(&r, 2, "HLEN", "t5:clients:lobby", NULL), 0);
 	presence_list_free(&live);
 	redis_link_close(r.link);
 }

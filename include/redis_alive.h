@@ -1,0 +1,45 @@
+/* redis_alive: which members of a room (redis_room.h) are dead, as a
+ * lister sees it with the room lock held.
+ *
+ * A member is dead when the Redis client it recorded (its reader link,
+ * as "<run_id>:<client id>") is no longer connected to this run of the
+ * server: its process died, and the kernel closed its sockets; or when
+ * its alive score is past: it stopped beating (its host vanished).
+ * Scores are not judged while the server has been up less than
+ * REDIS_REAP_GRACE_S, nor clients recorded in an earlier run: after a
+ * restart every score is old and every client gone, and the living need
+ * a moment to say so. */
+#ifndef CHAT_REDIS_ALIVE_H
+#define CHAT_REDIS_ALIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "redis_room.h"
+
+#define REDIS_RUN_ID_MAX 40
+
+struct redis_alive {
+	char run_id[REDIS_RUN_ID_MAX + 1]; /* the server's run now */
+	bool scoring;               /* false: no score judged (the grace) */
+	long long before;           /* scores under this are past */
+	struct redisReply *scores;  /* ZRANGE alive WITHSCORES */
+	struct redisReply *clients; /* HGETALL clients */
+	long long *connected;       /* the recorded clients still connected,
+	                               sorted */
+	size_t n_connected;
+};
+
+/* The server's uptime (s) and run_id (INFO server).  0, or -1 (err). */
+int redis_server_identity(struct redis_link *link, long long *uptime,
+                          char run_id[REDIS_RUN_ID_MAX + 1], char *err,
+                          size_t errsz);
+
+/* Takes what the judgement needs from Redis.  0, or -1 (r->err). */
+int redis_alive_load(struct redis_room *r, struct redis_alive *a);
+/* Whether the member name is dead. */
+bool redis_alive_dead(const struct redis_alive *a, const char *name);
+/* Releases a, loaded or not (zeroed first). */
+void redis_alive_free(struct redis_room *r, struct redis_alive *a);
+
+#endif

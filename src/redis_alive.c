@@ -1,0 +1,160 @@
+#include "redis_alive.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+int redis_server_identity(struct redis_link *link, long long *uptime,
+                          char run_id[REDIS_RUN_ID_MAX + 1], char *err,
+                          size_t errsz)
+{
+	const char *const argv[] = { "INFO", "server" };
+	const size_t lens[] = { 4, 6 };
+	redisReply *rep = redis_link_command(link, 2, argv, lens, err, errsz);
+	const char *text = rep && rep->type == REDIS_REPLY_STRING ? rep->str
+	                                                         : "";
+	const char *up = strstr(text, "\nuptime_in_seconds:");
+	const char *id = strstr(text, "\nrun_id:");
+	size_t n = id ? strspn(id + 8, "0123456789abcdef") : 0;
+	int rc = up && n > 0 && n <= REDIS_RUN_ID_MAX ? 0 : -1;
+	if (rc == 0) {
+		*uptime = strtoll(up + 19, NULL, 10);
+		memcpy(run_id, id + 8, n);
+		run_id[n] = '\0';
+	} else if (rep) {
+		snprintf(err, errsz, "redis: INFO gives no uptime or run_id");
+	}
+	redis_link_reply_free(link, rep);
+	return rc;
+}
+
+/* An array reply of kind's key: cmd KEY [extra], or NULL (r->err). */
+static redisReply *array_of(struct redis_room *r, const char *cmd,
+                            enum redis_key_kind kind, bool with_scores)
+{
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, kind, key);
+	const char *const argv[] = { cmd, key, "0", "-1", "WITHSCORES" };
+	size_t lens[5];
+	int argc = with_scores ? 5 : 2;
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	redisReply *rep = redis_link_command(r->link, argc, argv, lens, r->err,
+	                                     sizeof r->err);
+	if (rep && rep->type != REDIS_REPLY_ARRAY) {
+		snprintf(r->err, sizeof r->err, "redis: %s gave no array", cmd);
+		redis_link_reply_free(r->link, rep);
+		return NULL;
+	}
+	return rep;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The client id of a record "<run_id>:<id>" made by this server run, or
+ * -1 (another run's: every client of it is gone, alive or not). */
+static long long this_run(const struct redis_alive *a, const char *record)
+{
+	size_t n = strlen(a->run_id);
+	if (!record || strncmp(record, a->run_id, n) != 0 || record[n] != ':')
+		return -1;
+	return strtoll(record + n + 1, NULL, 10);
+}
+
+/* CLIENT LIST ID <every recorded client>: the ones still connected. */
+static int load_connected(struct redis_room *r, struct redis_alive *a)
+{
+	size_t n = a->clients->elements / 2;
+	if (n == 0)
+		return 0;
+	const char **argv = calloc(n + 3, sizeof *argv);
+	size_t *lens = calloc(n + 3, sizeof *lens);
+	a->connected = calloc(n, sizeof *a->connected);
+	if (!argv || !lens || !a->connected) {
+		free(argv);
+		free(lens);
+		snprintf(r->err, sizeof r->err, "out of memory listing a room");
+		return -1;
+	}
+	argv[0] = "CLIENT";
+	argv[1] = "LIST";
+	argv[2] = "ID";
+	size_t argc = 3;
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(a->clients->element[2 * i + 1]->str,
+		                           ':');
+		if (colon && this_run(a, a->clients->element[2 * i + 1]->str) >= 0)
+			argv[argc++] = colon + 1;
+	}
+	for (size_t i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	redisReply *rep = argc == 3 ? NULL
+	                  : redis_link_command(r->link, (int)argc, argv, lens,
+	                                       r->err, sizeof r->err);
+	free(argv);
+	free(lens);
+	if (argc == 3)
+		return 0;
+	if (!rep)
+		return -1;
+	/* One line per connected client, each starting "id=<n> ". */
+	for (const char *p = rep->type == REDIS_REPLY_STRING ? rep->str : NULL;
+	     p && a->n_connected < n; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "id=", 3) == 0)
+			a->connected[a->n_connected++] = strtoll(p + 3, NULL, 10);
+	redis_link_reply_free(r->link, rep);
+	qsort(a->connected, a->n_connected, sizeof *a->connected, by_value);
+	return 0;
+}
+
+int redis_alive_load(struct redis_room *r, struct redis_alive *a)
+{
+	memset(a, 0, sizeof *a);
+	long long up;
+	if (redis_server_identity(r->link, &up, a->run_id, r->err,
+	                          sizeof r->err) < 0)
+		return -1;
+	a->scoring = up >= REDIS_REAP_GRACE_S;
+	a->before = redis_room_now_ms(r);
+	if (a->before < 0)
+		return -1;
+	a->scores = array_of(r, "ZRANGE", REDIS_KEY_ALIVE, true);
+	a->clients = a->scores ? array_of(r, "HGETALL", REDIS_KEY_CLIENTS,
+	                                  false) : NULL;
+	return !a->clients || load_connected(r, a) < 0 ? -1 : 0;
+}
+
+/* The value of name among the pairs of an array reply, or NULL. */
+static const char *value_of(const redisReply *pairs, const char *name)
+{
+	for (size_t i = 0; i + 1 < pairs->elements; i += 2)
+		if (strcmp(pairs->element[i]->str, name) == 0)
+			return pairs->element[i + 1]->str;
+	return NULL;
+}
+
+bool redis_alive_dead(const struct redis_alive *a, const char *name)
+{
+	long long id = this_run(a, value_of(a->clients, name));
+	if (id >= 0 && !bsearch(&id, a->connected, a->n_connected,
+	                        sizeof *a->connected, by_value))
+		return true; /* its process's connection is gone */
+	if (!a->scoring)
+		return false;
+	const char *score = value_of(a->scores, name);
+	return !score || strtoll(score, NULL, 10) < a->before;
+}
+
+void redis_alive_free(struct redis_room *r, struct redis_alive *a)
+{
+	redis_link_reply_free(r->link, a->scores);
+	redis_link_reply_free(r->link, a->clients);
+	free(a->connected);
+	memset(a, 0, sizeof *a);
+}
