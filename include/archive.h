@@ -12,12 +12,11 @@
  *     neither loses nor repeats a line.  It waits in XREAD BLOCK on every
  *     room's stream at once, so a line is in the log as soon as it is in
  *     Redis, and an idle chat costs a command a second.
- *   - Reap, every second per room: a member whose alive score is past (its
- *     process was killed, its host died) is removed under the room's lock,
- *     its quit line and a fresh user list appended to the stream
+ *   - Reap (archive_reap.h), every second per room: a member whose process
+ *     was killed or whose host died is removed under the room's lock, its
+ *     quit line and a fresh user list appended to the stream
  *     (redis_room_reap), so it leaves within REDIS_ALIVE_MS and a second
- *     even when nobody else joins or leaves.  The lock is taken only for a
- *     room that has a score in the past: a quiet room costs two reads.
+ *     even when nobody else joins or leaves.
  *   - Mirror presence (archive_presence.h): users/ shows every host's
  *     members, as files the PHP pages and `chat_server --reap` read.
  *

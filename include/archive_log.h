@@ -11,8 +11,9 @@
  * Resuming (archive_log_resume) reads the record and the log:
  *
  *   - a record and the same log, longer: the lines past the recorded size
- *     are the entries after the recorded ID, skipped rather than written
- *     twice;
+ *     that are, one by one, the entries after the recorded ID were written
+ *     before a kill took the record, and those entries are skipped rather
+ *     than written twice;
  *   - a record, and the stream trimmed past it (its first entry is after
  *     the recorded ID): what is there is archived, and one warning says
  *     that lines were lost (REDIS_STREAM_MAX too small, or the archiver
@@ -31,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "archive_state.h"
@@ -59,17 +61,29 @@ struct archive_log {
 /* A room not yet resumed. */
 void archive_log_init(struct archive_log *l, const char *room);
 
-/* Finds where to go on from, as said above; r is the room's.  0, or -1
+/* Finds where to go on from, as said above (src/archive_resume.c); r is
+ * the room's.  0, or -1
  * with r->err when Redis failed (the link may be broken). */
 int archive_log_resume(struct archive_log *l, struct redis_room *r,
                        const struct archive_dirs *d);
 
+/* Called once lines are in the log and before the record says so: what
+ * must be true on this host by the time a reader of the record sees the
+ * lines (users/ showing the membership they tell). */
+typedef void (*archive_written_fn)(void *ctx);
+
 /* Archives entries, the array of [id, [field, value, ...]] that XREAD
- * or XRANGE gave for this room, and records how far it got.  What could
- * not be written (the disk is full) stays after l->last, to be read
- * again. */
+ * or XRANGE gave for this room, calls written (if not NULL) when some
+ * went in, and records how far it got.  What could not be written (the
+ * disk is full) stays after l->last, to be read again. */
 void archive_log_entries(struct archive_log *l, const struct archive_dirs *d,
-                         const struct redisReply *entries);
+                         const struct redisReply *entries,
+                         archive_written_fn written, void *ctx);
+
+/* The log's inode and size now, in st; false when there is none (or it
+ * is no regular file). */
+bool archive_log_stat(const struct archive_log *l,
+                      const struct archive_dirs *d, struct stat *st);
 
 /* Sends argv (NUL-terminated strings) on r's link.  Returns the reply,
  * or NULL with r->err for no reply or an error reply (both released). */

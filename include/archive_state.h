@@ -15,7 +15,9 @@
  * to skip.  A log shorter than recorded was truncated by logrotate's
  * copytruncate (the lines went to the rotated copy), and a log of another
  * inode was renamed away: either way, the entries after the recorded ID
- * are not in it, and none is skipped. */
+ * are not in it, and none is skipped.  (The lines past the recorded size
+ * are compared with the entries, not merely counted: a line that another
+ * writer appended is never taken for an entry.) */
 #ifndef CHAT_ARCHIVE_STATE_H
 #define CHAT_ARCHIVE_STATE_H
 
@@ -63,8 +65,8 @@ bool archive_record_parse(const char *text, size_t len,
 /* How a restart finds the entries already in the log. */
 enum archive_resume {
 	ARCHIVE_RESUME_AT_RECORD, /* none past the recorded ID are in it */
-	ARCHIVE_RESUME_COUNT,     /* the lines from r->size on are entries
-	                             after the recorded ID: count them */
+	ARCHIVE_RESUME_COUNT,     /* the lines from r->size on may be entries
+	                             after the recorded ID: compare them */
 };
 
 /* The plan for a log that exists (exists) with inode ino and size size. */
@@ -72,9 +74,11 @@ enum archive_resume archive_resume_plan(const struct archive_record *r,
                                         bool exists, unsigned long long ino,
                                         unsigned long long size);
 
-/* The number of whole lines ('\n's) in data[0..len): a line the archiver
- * was cut off in the middle of is no entry (append.h cuts it back). */
-size_t archive_count_lines(const char *data, size_t len);
+/* Whether the log text[0..len) holds at *pos the whole line line[0..
+ * line_len) and its '\n'; if so, *pos is moved past it.  A line the
+ * archiver was cut off in the middle of (no '\n') is no entry's. */
+bool archive_next_line_is(const char *text, size_t len, size_t *pos,
+                          const char *line, size_t line_len);
 
 /* Whether an entry's line[0..len) may go into a log as one line: not
  * empty, no '\n' (it would be two lines, and every count above would be

@@ -101,7 +101,8 @@ int redis_room_lock(struct redis_room *r, int wait_ms,
  * someone else's by now). */
 void redis_room_unlock(struct redis_room *r, const char *token);
 
-/* A members hash value into e (name not set) and conn (may be NULL).
+/* A members hash value into e (name not set; the colour as the member
+ * gave it, possibly empty or not one to show) and conn (may be NULL).
  * false when it is not one we wrote. */
 bool redis_room_parse_member(const char *value, size_t len,
                              struct presence_entry *e,
@@ -112,6 +113,10 @@ bool redis_room_parse_member(const char *value, size_t len,
  * the room.  Lock held.  0 or -1. */
 int redis_room_list(struct redis_room *r, struct presence_list *out,
                     struct presence_list *dead);
+
+/* The members like redis_room_list without dead, each colour as the
+ * member gave it (what its presence file would hold). */
+int redis_room_list_as_given(struct redis_room *r, struct presence_list *out);
 
 /* Appends whole lines data[0..len) ('\n'-terminated) to the room's stream
  * in one pipeline, and names the room in the rooms set.  Returns the bytes

@@ -16,10 +16,10 @@
 
 #include "archive_log.h"
 #include "archive_presence.h"
+#include "archive_reap.h"
 #include "archive_rooms.h"
 #include "dirs.h"
 #include "elapsed.h"
-#include "format.h"
 #include "presence.h"
 #include "redis_link.h"
 #include "redis_url.h"
@@ -125,69 +125,43 @@ static struct redis_room room_of(const struct archiver *a,
 	return r;
 }
 
+/* Lines of a room went into its log: users/ shows the members they
+ * tell of before the record says the lines are in (a join, a quit or a
+ * colour is a line), so a reader of the record finds both. */
+struct mirroring {
+	struct archiver *a;
+	struct archive_room *rm;
+};
+
+static void mirror_now(void *ctx)
+{
+	struct mirroring *m = ctx;
+	struct redis_room r = room_of(m->a, m->rm);
+	struct presence_list live = { 0 };
+	if (redis_room_list_as_given(&r, &live) == 0)
+		archive_mirror_update(&m->rm->mirror, m->a->users_fd,
+		                      m->a->cfg->file_mode, &live);
+	presence_list_free(&live);
+}
+
 /* ---- reaping and mirroring ---------------------------------------------- */
 
-/* How many alive scores of the room are before now (ZCOUNT). */
-static long long past_scores(struct redis_room *r, long long now)
-{
-	char key[REDIS_KEY_MAX], before[32];
-	redis_room_key(r, REDIS_KEY_ALIVE, key);
-	snprintf(before, sizeof before, "(%lld", now);
-	const char *argv[] = { "ZCOUNT", key, "-inf", before };
-	redisReply *reply = archive_command(r, 4, argv);
-	long long n = reply && reply->type == REDIS_REPLY_INTEGER
-	              ? reply->integer : -1;
-	redis_link_reply_free(r->link, reply);
-	return n;
-}
-
-/* Under the room's lock: the dead out, their quits and a user list in. */
-static int reap(struct redis_room *r, struct presence_list *live)
-{
-	char token[REDIS_CONN_ID_LEN + 1];
-	if (redis_room_lock(r, ARCHIVE_LOCK_WAIT_MS, token) < 0)
-		return errno == ETIMEDOUT ? redis_room_list(r, live, NULL) : -1;
-	int reaped = redis_room_reap(r, live);
-	struct buf line;
-	buf_init(&line, 0);
-	if (reaped > 0) {
-		fprintf(stderr, "chat_server --archive: %s: %d member%s whose "
-		        "process had died removed, quit logged\n", r->room, reaped,
-		        reaped == 1 ? "" : "s");
-		if (format_userlist(&line, time(NULL), live->v, live->n) < 0 ||
-		    redis_room_append(r, line.data, line.len) != line.len)
-			reaped = -1;
-	}
-	buf_free(&line);
-	redis_room_unlock(r, token);
-	return reaped < 0 ? -1 : 0;
-}
-
-static int housekeep_room(struct archiver *a, struct archive_room *rm,
-                          long long now)
+static int housekeep_room(struct archiver *a, struct archive_room *rm)
 {
 	struct redis_room r = room_of(a, rm);
 	struct presence_list live = { 0 };
-	long long dead = past_scores(&r, now);
-	int rc = dead < 0 ? -1 : dead > 0 ? reap(&r, &live)
-	                                  : redis_room_list(&r, &live, NULL);
+	int rc = archive_reap_room(&r, &live);
+	struct mirroring m = { a, rm };
 	if (rc == 0)
-		archive_mirror_update(&rm->mirror, a->users_fd, a->cfg->file_mode,
-		                      &live);
+		mirror_now(&m);
 	presence_list_free(&live);
 	return rc == 0 ? 0 : failed(a, rm->log.room, r.err);
 }
 
 static int housekeep(struct archiver *a)
 {
-	if (a->rooms.n == 0)
-		return 0;
-	struct redis_room r = room_of(a, &a->rooms.v[0]);
-	long long now = redis_room_now_ms(&r);
-	if (now < 0)
-		return failed(a, "TIME", r.err) < 0 ? -1 : 0;
 	for (size_t i = 0; i < a->rooms.n; i++)
-		if (housekeep_room(a, &a->rooms.v[i], now) < 0)
+		if (housekeep_room(a, &a->rooms.v[i]) < 0)
 			return -1;
 	a->housekept = elapsed_start();
 	return 0;
@@ -230,8 +204,10 @@ static int read_lines(struct archiver *a)
 		                          ? archive_rooms_by_key(&a->rooms,
 		                                                 s->element[0]->str)
 		                          : NULL;
+		struct mirroring m = { a, rm };
 		if (rm)
-			archive_log_entries(&rm->log, &a->dirs, s->element[1]);
+			archive_log_entries(&rm->log, &a->dirs, s->element[1],
+			                    mirror_now, &m);
 	}
 	redis_link_reply_free(a->link, reply);
 	return 0;

@@ -81,15 +81,15 @@ enum archive_resume archive_resume_plan(const struct archive_record *r,
 	                                                 : ARCHIVE_RESUME_AT_RECORD;
 }
 
-size_t archive_count_lines(const char *data, size_t len)
+bool archive_next_line_is(const char *text, size_t len, size_t *pos,
+                          const char *line, size_t line_len)
 {
-	size_t n = 0;
-	const char *p = data, *end = data + len;
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
-		n++;
-		p++;
-	}
-	return n;
+	size_t at = *pos;
+	if (at > len || len - at < line_len + 1 ||
+	    memcmp(text + at, line, line_len) != 0 || text[at + line_len] != '\n')
+		return false;
+	*pos = at + line_len + 1;
+	return true;
 }
 
 bool archive_line_ok(const char *line, size_t len)

@@ -118,6 +118,21 @@ static void set_collation(const char *lang)
 		setlocale(LC_COLLATE, "C");
 }
 
+/* --reap.  With TRANSPORT=redis, users/ is the archiver's mirror of the
+ * members in Redis (archive.h), who are reaped there: its files must not
+ * be taken for dead members here, nor their quits logged on this host
+ * alone. */
+static int reap_once(const struct chat_config *cfg)
+{
+	if (cfg->transport == CONFIG_TRANSPORT_REDIS) {
+		printf("chat_server --reap: TRANSPORT=redis: members are reaped "
+		       "in Redis (by every lister and chat_server --archive); "
+		       "nothing to do here\n");
+		return 0;
+	}
+	return warden_reap_once(cfg, stdout);
+}
+
 /* logrotate's prerotate and postrotate (see append.h). */
 static int rotation(const struct chat_config *cfg, bool pause)
 {
@@ -222,7 +237,7 @@ static int run(const struct chat_config *cfg, int mode, const char *file,
 	if (mode == 'k')
 		return check_run(cfg, stdout);
 	if (mode == 'x')
-		return warden_reap_once(cfg, stdout);
+		return reap_once(cfg);
 	if (mode == 'w')
 		return warden_run(cfg);
 	if (mode == 'a')

@@ -13,16 +13,16 @@
 #include "format.h"
 #include "redis_alive.h"
 
-/* A command of up to 16 arguments, built as it is read. */
+/* A command of up to 20 arguments, built as it is read. */
 struct cmd {
 	int argc;
-	const char *argv[16];
-	size_t lens[16];
+	const char *argv[20];
+	size_t lens[20];
 };
 
 static void arg(struct cmd *c, const char *s, size_t len)
 {
-	if (c->argc < 16) {
+	if (c->argc < 20) {
 		c->argv[c->argc] = s;
 		c->lens[c->argc++] = len;
 	}
@@ -82,6 +82,16 @@ void redis_room_private_key(const struct redis_room *r, const char *conn,
                             char *out)
 {
 	snprintf(out, REDIS_KEY_MAX, "%spriv:%s:%s", r->prefix, r->room, conn);
+}
+
+/* The count of bytes waiting in conn's private stream (out: REDIS_KEY_MAX
+ * + 8 bytes). */
+static void private_bytes_key(const struct redis_room *r, const char *conn,
+                              char *out)
+{
+	char priv[REDIS_KEY_MAX];
+	redis_room_private_key(r, conn, priv);
+	snprintf(out, REDIS_KEY_MAX + 8, "%.*s:bytes", REDIS_KEY_MAX - 1, priv);
 }
 
 int redis_room_new_id(char *out)
@@ -206,11 +216,8 @@ bool redis_room_parse_member(const char *value, size_t len,
 	    value[REDIS_CONN_ID_LEN + 2] != ' ' ||
 	    strspn(value, "0123456789abcdef") != REDIS_CONN_ID_LEN)
 		return false;
-	char color[COLOR_MAX + 1];
-	memcpy(color, value + head, len - head);
-	color[len - head] = '\0';
-	const char *shown = color_is_valid(color) ? color : COLOR_DEFAULT;
-	snprintf(e->color, sizeof e->color, "%s", shown);
+	memcpy(e->color, value + head, len - head);
+	e->color[len - head] = '\0';
 	e->verified = value[REDIS_CONN_ID_LEN + 1] == '1';
 	if (conn) {
 		memcpy(conn, value, REDIS_CONN_ID_LEN);
@@ -241,7 +248,7 @@ static redisReply *fetch(struct redis_room *r, const char *cmd,
 
 /* Sorts one hash field and value into out or dead. */
 static int sort_member(const redisReply *name, const redisReply *value,
-                       const struct redis_alive *alive,
+                       const struct redis_alive *alive, bool as_given,
                        struct presence_list *out, struct presence_list *dead)
 {
 	struct presence_entry e;
@@ -250,12 +257,15 @@ static int sort_member(const redisReply *name, const redisReply *value,
 		return 0; /* not ours: never shown */
 	memcpy(e.name, name->str, name->len);
 	e.name[name->len] = '\0';
+	if (!as_given && !color_is_valid(e.color)) /* as a presence file's is
+	                                               shown */
+		snprintf(e.color, sizeof e.color, "%s", COLOR_DEFAULT);
 	bool gone = alive && redis_alive_dead(alive, e.name);
 	return presence_list_push(gone ? dead : out, &e);
 }
 
-int redis_room_list(struct redis_room *r, struct presence_list *out,
-                    struct presence_list *dead)
+static int list(struct redis_room *r, struct presence_list *out,
+                struct presence_list *dead, bool as_given)
 {
 	struct redis_alive alive;
 	out->n = 0;
@@ -270,7 +280,7 @@ int redis_room_list(struct redis_room *r, struct presence_list *out,
 	for (size_t i = 0; rc == 0 && members && i + 1 < members->elements;
 	     i += 2)
 		rc = sort_member(members->element[i], members->element[i + 1],
-		                 dead ? &alive : NULL, out, dead);
+		                 dead ? &alive : NULL, as_given, out, dead);
 	if (dead)
 		redis_alive_free(r, &alive);
 	redis_link_reply_free(r->link, members);
@@ -278,6 +288,17 @@ int redis_room_list(struct redis_room *r, struct presence_list *out,
 		snprintf(r->err, sizeof r->err, "out of memory listing a room");
 	presence_list_sort(out);
 	return rc;
+}
+
+int redis_room_list(struct redis_room *r, struct presence_list *out,
+                    struct presence_list *dead)
+{
+	return list(r, out, dead, false);
+}
+
+int redis_room_list_as_given(struct redis_room *r, struct presence_list *out)
+{
+	return list(r, out, NULL, true);
 }
 
 /* ---- the room's stream ---- */
@@ -395,7 +416,7 @@ static int remove_member(struct redis_room *r, const char *name,
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
 	redis_room_private_key(r, priv_conn, priv);
-	snprintf(bytes, sizeof bytes, "%s:bytes", priv);
+	private_bytes_key(r, priv_conn, bytes);
 	struct cmd c = { 0 };
 	arg_str(&c, "EVAL");
 	arg_str(&c, remove_script);
@@ -453,18 +474,50 @@ static int owner_of(struct redis_room *r, const char *name, char *conn)
 	return failed ? -1 : found ? 1 : 0;
 }
 
-/* The dead member's quit, in its place in the room's order. */
+/* The dead member out of the room and its quit line into the stream, in
+ * one step: a reaper that dies or loses Redis halfway leaves the member
+ * for the next, never a member gone without its quit.  ARGV: name, conn,
+ * the quit line, MAXLEN. */
+static const char reap_script[] =
+	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
+	"redis.call('HDEL', KEYS[1], ARGV[1]) "
+	"redis.call('ZREM', KEYS[2], ARGV[1]) "
+	"redis.call('HDEL', KEYS[4], ARGV[1]) "
+	"redis.call('DEL', KEYS[3], KEYS[5]) "
+	"redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[4], '*', 'l', ARGV[3]) "
+	"redis.call('SADD', KEYS[7], ARGV[5]) return 1";
+
 static int reap_one(struct redis_room *r, const char *name, struct buf *line)
 {
 	char conn[REDIS_CONN_ID_LEN + 1];
 	int found = owner_of(r, name, conn);
 	if (found <= 0)
 		return found;
-	if (remove_member(r, name, conn, conn) < 0 ||
-	    format_quit(line, time(NULL), r->room, name) < 0)
+	if (format_quit(line, time(NULL), r->room, name) < 0)
 		return -1;
-	return redis_room_append(r, line->data, line->len) == line->len ? 1
-	                                                                : -1;
+	char keys[7][REDIS_KEY_MAX + 8], max[24];
+	redis_room_key(r, REDIS_KEY_MEMBERS, keys[0]);
+	redis_room_key(r, REDIS_KEY_ALIVE, keys[1]);
+	redis_room_private_key(r, conn, keys[2]);
+	redis_room_key(r, REDIS_KEY_CLIENTS, keys[3]);
+	private_bytes_key(r, conn, keys[4]);
+	redis_room_key(r, REDIS_KEY_ROOM, keys[5]);
+	redis_room_key(r, REDIS_KEY_ROOMS, keys[6]);
+	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
+	struct cmd c = { 0 };
+	arg_str(&c, "EVAL");
+	arg_str(&c, reap_script);
+	arg_str(&c, "7");
+	for (int i = 0; i < 7; i++)
+		arg_str(&c, keys[i]);
+	arg_str(&c, name);
+	arg_str(&c, conn);
+	arg(&c, line->data, line->len - 1); /* without its '\n' */
+	arg_str(&c, max);
+	arg_str(&c, r->room);
+	long long v = run_integer(r, &c);
+	return v < 0 ? -1 : (int)v;
 }
 
 int redis_room_reap(struct redis_room *r, struct presence_list *live)
@@ -590,7 +643,7 @@ int redis_room_send_private(struct redis_room *r, const char *name,
 	char max[24], life[24];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_private_key(r, conn, priv);
-	snprintf(bytes, sizeof bytes, "%s:bytes", priv);
+	private_bytes_key(r, conn, bytes);
 	snprintf(max, sizeof max, "%d", REDIS_PRIVATE_MAX);
 	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
 	if (len > 0 && line[len - 1] == '\n')
@@ -618,7 +671,7 @@ int redis_room_private_taken(struct redis_room *r, const char *conn,
 {
 	char priv[REDIS_KEY_MAX], bytes[REDIS_KEY_MAX + 8], n[24];
 	redis_room_private_key(r, conn, priv);
-	snprintf(bytes, sizeof bytes, "%s:bytes", priv);
+	private_bytes_key(r, conn, bytes);
 	snprintf(n, sizeof n, "%zu", len > 0 ? len - 1 : 0); /* its '\n' */
 	struct cmd c = { 0 };
 	const char *const args[] = { "EVAL", taken_script, "2", priv, bytes, id,

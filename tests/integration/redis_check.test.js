@@ -275,3 +275,17 @@ chatTest('TRANSPORT=redis through websocketd, Redis unreachable: the browser get
   const ours = wsd.log().split('\n').filter((l) => l.includes('| stderr ')).join('\n');
   for (const bad of BAD_STDERR) assert.ok(!ours.includes(bad), `chat_server stderr contains "${bad}":\n${ours}`);
 });
+
+chatTest('TRANSPORT=redis: --reap leaves users/ (the archiver\'s mirror) alone and says why', {
+  config: { TRANSPORT: 'redis' },
+}, async (h) => {
+  // An unlocked file there would be a dead member to the files transport.
+  fs.mkdirSync(h.p('users'));
+  fs.writeFileSync(h.p('users', 'lobby_Ghost'), '#f00\n');
+  const before = h.listing();
+  const c = await h.run(undefined, { args: ['--reap'], expectCode: 0 });
+  assert.equal(c.code, 0, c.describe());
+  assert.match(c.lines.join('\n'), /^chat_server --reap: TRANSPORT=redis: members are reaped in Redis/);
+  assert.deepEqual(h.listing(), before, 'files were changed');
+  assert.equal(h.log('lobby').length, 0);
+});

@@ -146,6 +146,16 @@ test('maintainer scripts: www-data\'s data directories, AppArmor, tmpfiles, the 
   assert.match(postinst, /apparmor_parser -r -T -W "\$APP_PROFILE"/, 'dh_apparmor loads the profile');
   assert.match(postinst, /systemd-tmpfiles .*--create chat_server\.conf/);
   assert.match(postinst, /deb-systemd-helper enable 'chat_server\.service'/);
+  // chat_server-archive (TRANSPORT=redis only): neither started nor
+  // enabled by the package; enabled again at an upgrade only where the
+  // administrator had enabled it.
+  assert.doesNotMatch(postinst, /deb-systemd-invoke \S+ 'chat_server-archive\.service'/);
+  const lines = postinst.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const enables = lines.map((l, i) => [l, i]).filter(([l]) => /enable 'chat_server-archive\.service'/.test(l));
+  assert.ok(enables.length > 0, 'deb-systemd-helper keeps the archive unit\'s state');
+  for (const [, i] of enables) {
+    assert.match(lines[i - 1], /was-enabled 'chat_server-archive\.service'/, 'enabled only if it was');
+  }
   assert.ok(postinst.indexOf('chown www-data') < postinst.indexOf('deb-systemd-invoke $_dh_action'),
     'the data directory is www-data\'s before the service starts');
   const postrm = fs.readFileSync(path.join(dir, 'postrm'), 'utf8');

@@ -74,6 +74,7 @@ function layout(prefix, { deb = false } = {}) {
     sample: `${prefix}/share/chat_server/websocket_chat_server.ini.sample`,
     htdocs: `${prefix}/share/chat_server/htdocs`,
     unit: `${deb ? '' : prefix}/lib/systemd/system/chat_server.service`,
+    archiveUnit: `${deb ? '' : prefix}/lib/systemd/system/chat_server-archive.service`,
     tmpfiles: `${prefix}/lib/tmpfiles.d/chat_server.conf`,
     sysctl: `${prefix}/lib/sysctl.d/60-chat_server.conf`,
     logrotate: `${etc}/logrotate.d/chat_server`,
@@ -87,8 +88,8 @@ function layout(prefix, { deb = false } = {}) {
 
 /** The files of a layout that `make install` puts (htdocs aside). */
 function installedFiles(l) {
-  return [l.bin, l.config, l.sample, l.unit, l.tmpfiles, l.sysctl, l.logrotate,
-    l.apparmor, l.apache, l.man8, l.man5];
+  return [l.bin, l.config, l.sample, l.unit, l.archiveUnit, l.tmpfiles, l.sysctl,
+    l.logrotate, l.apparmor, l.apache, l.man8, l.man5];
 }
 
 /** Every regular file under root, as absolute paths inside it. */
@@ -168,6 +169,25 @@ function checkUnitText(text, l) {
   assert.match(rundir, /\{ "\/run", "chat_server",/, 'src/rundir.c still looks for /run/chat_server');
 }
 
+/** chat_server-archive.service (TRANSPORT=redis): `chat_server --archive`
+ * of this layout, as the chat's user, hardened as the chat's unit, with
+ * the run directory writable but not its own (RuntimeDirectory= would be
+ * removed when it stops), stopped and restarted with chat_server.service. */
+function checkArchiveUnitText(text, l) {
+  const s = unitSettings(text);
+  for (const [k, v] of Object.entries(UNIT_REQUIRED)) {
+    if (k === 'RuntimeDirectory' || k === 'StateDirectory') continue;
+    assert.deepEqual(s.get(k), [v], `${k}= in the archive unit`);
+  }
+  assert.deepEqual(s.get('ExecStart'), [`${l.bin} --archive`]);
+  assert.equal(s.get('RuntimeDirectory'), undefined, 'no RuntimeDirectory= of its own');
+  assert.deepEqual(s.get('ReadWritePaths'), ['/var/lib/chat_server /run/chat_server']);
+  assert.deepEqual(s.get('PartOf'), ['chat_server.service']);
+  assert.deepEqual(s.get('WantedBy'), ['multi-user.target chat_server.service'],
+    'systemctl enable works, and a start of chat_server.service starts it');
+  assert.deepEqual(s.get('Documentation'), ['man:chat_server(8) man:websocket_chat_server.ini(5)']);
+}
+
 /** A root in which systemd-analyze can load the unit: the units it needs
  * (systemd's own targets), websocketd (a stub: only its being executable
  * is checked), the user database. */
@@ -204,6 +224,12 @@ function checkUnitSystemd(root, l) {
   const sec = run('systemd-analyze', ['security', '--offline=yes', `--root=${root}`,
     '--threshold=25', 'chat_server.service'], { env, cwd: root });
   assert.equal(sec.status, 0, `exposure above 2.5:\n${sec.output}`);
+  const av = run('systemd-analyze', ['verify', `--root=${root}`, 'chat_server-archive.service'], { env, cwd: root });
+  assert.equal(av.status, 0, `${av.what}:\n${av.output}`);
+  assert.equal(av.output.trim(), '', `${av.what} has something to say`);
+  const asec = run('systemd-analyze', ['security', '--offline=yes', `--root=${root}`,
+    '--threshold=25', 'chat_server-archive.service'], { env, cwd: root });
+  assert.equal(asec.status, 0, `archive unit exposure above 2.5:\n${asec.output}`);
 }
 
 /** systemd-tmpfiles makes /run/chat_server as the entry says, in the root;
@@ -296,6 +322,7 @@ function checkTree(root, l, version) {
   checkWebPaths(root, l);
   const unitText = readText(path.join(root, l.unit));
   checkUnitText(unitText, l);
+  checkArchiveUnitText(readText(path.join(root, l.archiveUnit)), l);
   checkBinary(root, l, version);
   // systemd's checks need more in the root: a copy of it gets that.
   const sysroot = `${root}.systemd`;

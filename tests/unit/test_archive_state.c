@@ -113,17 +113,30 @@ static void test_resume_plan(void **state)
 	                 ARCHIVE_RESUME_AT_RECORD);
 }
 
-static void test_count_lines(void **state)
+static void test_next_line_is(void **state)
 {
 	(void)state;
-	assert_int_equal(archive_count_lines("", 0), 0);
-	assert_int_equal(archive_count_lines("a\nb\n", 4), 2);
+	size_t len;
+	char *log = exact("a\nbb\n\nc", &len);
+	size_t pos = 0;
+	assert_false(archive_next_line_is(log, len, &pos, "b", 1));
+	assert_int_equal(pos, 0);
+	assert_true(archive_next_line_is(log, len, &pos, "a", 1));
+	assert_int_equal(pos, 2);
+	/* A prefix of the line is not the line. */
+	assert_false(archive_next_line_is(log, len, &pos, "b", 1));
+	assert_true(archive_next_line_is(log, len, &pos, "bb", 2));
+	assert_true(archive_next_line_is(log, len, &pos, "", 0));
 	/* A line cut off by a kill in the middle of a write is no entry. */
-	assert_int_equal(archive_count_lines("a\nb\npartial", 11), 2);
-	assert_int_equal(archive_count_lines("\n\n\n", 3), 3);
-	/* Only the length counts, not a NUL. */
-	assert_int_equal(archive_count_lines("a\0\nb\n", 5), 2);
-	assert_int_equal(archive_count_lines("a\nb\n", 2), 1);
+	assert_false(archive_next_line_is(log, len, &pos, "c", 1));
+	assert_int_equal(pos, 6);
+	pos = len;
+	assert_false(archive_next_line_is(log, len, &pos, "", 0));
+	pos = len + 1;
+	assert_false(archive_next_line_is(log, len, &pos, "", 0));
+	free(log);
+	pos = 0;
+	assert_false(archive_next_line_is(NULL, 0, &pos, "x", 1));
 }
 
 static void test_line_ok(void **state)
@@ -166,7 +179,7 @@ int main(void)
 		cmocka_unit_test(test_id_order),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_resume_plan),
-		cmocka_unit_test(test_count_lines),
+		cmocka_unit_test(test_next_line_is),
 		cmocka_unit_test(test_line_ok),
 		cmocka_unit_test(test_room_names),
 	};
