@@ -51,7 +51,7 @@ struct archive_dirs {
 struct archive_log {
 	char room[ROOM_NAME_MAX + 1];
 	char log_name[ROOM_NAME_MAX + 5]; /* "<room>.log" */
-	struct archive_id last; /* read on from after this entry */
+	struct stream_id last; /* read on from after this entry */
 	size_t skip;     /* entries after last already in the log */
 	bool resumed;    /* last and skip are known (archive_log_resume) */
 	bool log_seen;   /* the log existed: a missing one is being rotated */
@@ -92,7 +92,7 @@ struct redisReply *archive_command(struct redis_room *r, int argc,
 
 /* Where a reply's entry keeps its ID and line: false for an entry of
  * another shape; *line is NULL when it has no field "l". */
-bool archive_entry(const struct redisReply *e, struct archive_id *id,
+bool archive_entry(const struct redisReply *e, struct stream_id *id,
                    const char **line, size_t *len);
 
 #endif

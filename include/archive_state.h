@@ -24,33 +24,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* "<ms>-<seq>": two 64-bit numbers of at most 20 digits. */
-#define ARCHIVE_ID_MAX 41
-/* A record: an ID, two numbers and the separators. */
-#define ARCHIVE_RECORD_MAX (ARCHIVE_ID_MAX + 2 * 21 + 2)
+#include "stream_id.h"
 
-/* A stream entry's ID.  0-0 is before every entry. */
-struct archive_id {
-	unsigned long long ms;
-	unsigned long long seq;
-};
+/* A record: an ID, two numbers and the separators. */
+#define ARCHIVE_RECORD_MAX (STREAM_ID_MAX + 2 * 21 + 1)
 
 struct archive_record {
-	struct archive_id last;  /* the last entry the log has */
+	struct stream_id last;  /* the last entry the log has */
 	unsigned long long ino;  /* the log's inode then */
 	unsigned long long size; /* its size then, in bytes */
 };
-
-/* Parses text[0..len) as an ID: "<ms>-<seq>", decimal, no sign, no
- * space.  False for anything else. */
-bool archive_id_parse(const char *text, size_t len, struct archive_id *id);
-
-/* Writes id as Redis does, "<ms>-<seq>", into out. */
-void archive_id_format(const struct archive_id *id,
-                       char out[ARCHIVE_ID_MAX + 1]);
-
-/* <0, 0 or >0 as a is before, the same as or after b in a stream. */
-int archive_id_cmp(const struct archive_id *a, const struct archive_id *b);
 
 /* Writes the record line (with its '\n') into out (ARCHIVE_RECORD_MAX + 1
  * bytes).  Returns its length. */

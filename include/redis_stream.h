@@ -1,9 +1,6 @@
-/* redis_stream: reading a room's stream (redis_room.h) by entry id.
- *
- * An entry id is "<ms>-<seq>", two 64-bit numbers, growing along the
- * stream: a reader's place in a stream is the id of the last entry it
- * read, and "0-0" before the first.  Every entry holds one line in its
- * field "l" (without the '\n'); an entry without one is skipped. */
+/* redis_stream: reading a room's stream (redis_room.h) by entry id
+ * (stream_id.h).  Every entry holds one line in its field "l" (without
+ * the '\n'); an entry without one is skipped. */
 #ifndef CHAT_REDIS_STREAM_H
 #define CHAT_REDIS_STREAM_H
 
@@ -11,22 +8,8 @@
 #include <stddef.h>
 
 #include "redis_room.h"
+#include "stream_id.h"
 #include "transport.h"
-
-#define STREAM_ID_MAX 42 /* two 20-digit numbers, '-' and NUL */
-
-struct stream_id {
-	unsigned long long ms, seq;
-};
-
-/* "ms-seq" into out (STREAM_ID_MAX bytes). */
-void stream_id_format(const struct stream_id *id, char *out);
-/* text[0..len) into id; false when it is not an id. */
-bool stream_id_parse(const char *text, size_t len, struct stream_id *id);
-/* <0, 0, >0 as a is before, equal to or after b. */
-int stream_id_cmp(const struct stream_id *a, const struct stream_id *b);
-/* The greatest id before id (which is not 0-0). */
-struct stream_id stream_id_before(const struct stream_id *id);
 
 /* Called with one entry's id and its line, '\n' included; nonzero
  * stops. */

@@ -43,14 +43,14 @@ struct redisReply *archive_command(struct redis_room *r, int argc,
 	return reply;
 }
 
-bool archive_entry(const struct redisReply *e, struct archive_id *id,
+bool archive_entry(const struct redisReply *e, struct stream_id *id,
                    const char **line, size_t *len)
 {
 	*line = NULL;
 	*len = 0;
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 	    e->element[0]->type != REDIS_REPLY_STRING ||
-	    !archive_id_parse(e->element[0]->str, e->element[0]->len, id))
+	    !stream_id_parse(e->element[0]->str, e->element[0]->len, id))
 		return false;
 	const redisReply *fields = e->element[1];
 	if (fields->type != REDIS_REPLY_ARRAY)
@@ -102,7 +102,7 @@ bool archive_log_stat(const struct archive_log *l,
 
 /* What one entry of a batch leaves: the batch's length once it is in. */
 struct mark {
-	struct archive_id id;
+	struct stream_id id;
 	size_t end;
 };
 
@@ -141,12 +141,12 @@ static void commit(struct archive_log *l, const struct archive_dirs *d,
 
 /* Adds one entry to the batch: its line, or nothing (skipped, bad). */
 static int add_entry(struct archive_log *l, struct buf *batch,
-                     const struct archive_id *id, const char *line,
+                     const struct stream_id *id, const char *line,
                      size_t len)
 {
-	char text[ARCHIVE_ID_MAX + 1];
+	char text[STREAM_ID_MAX];
 	if (!line || !archive_line_ok(line, len)) {
-		archive_id_format(id, text);
+		stream_id_format(id, text);
 		fprintf(stderr, "chat_server --archive: %s: entry %s skipped: %s\n",
 		        l->room, text, line ? "not one line" : "no field l");
 		return 0;
@@ -173,9 +173,9 @@ void archive_log_entries(struct archive_log *l, const struct archive_dirs *d,
 	for (size_t i = 0; marks && i < entries->elements; i++) {
 		const char *line;
 		size_t len;
-		struct archive_id id;
+		struct stream_id id;
 		if (!archive_entry(entries->element[i], &id, &line, &len) ||
-		    archive_id_cmp(&id, &l->last) <= 0)
+		    stream_id_cmp(&id, &l->last) <= 0)
 			continue;
 		if (add_entry(l, &batch, &id, line, len) < 0)
 			break; /* out of memory: the rest comes again */

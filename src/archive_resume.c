@@ -47,28 +47,28 @@ static bool read_record(int state_fd, const char *room,
  * archiver is then at least REDIS_STREAM_MAX entries behind, which is
  * worth a warning either way. */
 static bool trimmed_past(struct redis_room *r, const char *key,
-                         const struct archive_id *last)
+                         const struct stream_id *last)
 {
 	const char *first[] = { "XRANGE", key, "-", "+", "COUNT", "1" };
 	redisReply *reply = archive_command(r, 6, first);
-	struct archive_id id;
+	struct stream_id id;
 	const char *line;
 	size_t len;
 	bool lost = reply && reply->type == REDIS_REPLY_ARRAY &&
 	            reply->elements == 1 &&
 	            archive_entry(reply->element[0], &id, &line, &len) &&
-	            archive_id_cmp(&id, last) > 0;
+	            stream_id_cmp(&id, last) > 0;
 	redis_link_reply_free(r->link, reply); /* no stream: nothing lost */
 	return lost;
 }
 
 /* The ID just after id: XRANGE's start is inclusive. */
-static void next_id(const struct archive_id *id, char out[ARCHIVE_ID_MAX + 1])
+static void next_id(const struct stream_id *id, char out[STREAM_ID_MAX])
 {
-	struct archive_id n = *id;
+	struct stream_id n = *id;
 	if (++n.seq == 0)
 		n.ms++;
-	archive_id_format(&n, out);
+	stream_id_format(&n, out);
 }
 
 /* The log from byte from on into out, up to its limit: enough for the
@@ -99,7 +99,7 @@ static int written_unrecorded(struct archive_log *l, struct redis_room *r,
                               const struct archive_dirs *d, const char *key,
                               off_t from)
 {
-	char start[ARCHIVE_ID_MAX + 1], count[16];
+	char start[STREAM_ID_MAX], count[16];
 	struct buf tail;
 	buf_init(&tail, TAIL_MAX);
 	if (read_from(l, d, from, &tail) < 0) {
@@ -116,7 +116,7 @@ static int written_unrecorded(struct archive_log *l, struct redis_room *r,
 	bool more = reply && reply->type == REDIS_REPLY_ARRAY;
 	l->skip = 0;
 	for (size_t i = 0; more && i < reply->elements; i++) {
-		struct archive_id id;
+		struct stream_id id;
 		const char *line;
 		size_t len;
 		if (!archive_entry(reply->element[i], &id, &line, &len) || !line ||
@@ -158,10 +158,10 @@ static bool last_line(const struct archive_log *l, const struct archive_dirs *d,
 static int resync(struct archive_log *l, struct redis_room *r,
                   const char *key, const struct buf *want)
 {
-	struct archive_id from = { 0, 0 }, id, found = { 0, 0 };
+	struct stream_id from = { 0, 0 }, id, found = { 0, 0 };
 	bool any = false, more = true;
 	while (more) {
-		char start[ARCHIVE_ID_MAX + 1];
+		char start[STREAM_ID_MAX];
 		next_id(&from, start);
 		const char *argv[] = { "XRANGE", key, start, "+", "COUNT",
 		                       SCAN_COUNT };

@@ -116,7 +116,7 @@ int archive_rooms_xread(const struct archive_rooms *rs,
 	size_t max = 6 + 2 * rs->n, argc = 0;
 	const char **argv = malloc(max * sizeof *argv);
 	size_t *lens = malloc(max * sizeof *lens);
-	char (*ids)[ARCHIVE_ID_MAX + 1] = calloc(rs->n ? rs->n : 1, sizeof *ids);
+	char (*ids)[STREAM_ID_MAX] = calloc(rs->n ? rs->n : 1, sizeof *ids);
 	*reply = NULL;
 	if (!argv || !lens || !ids) {
 		free(argv);
@@ -134,7 +134,7 @@ int archive_rooms_xread(const struct archive_rooms *rs,
 	size_t rooms = 0;
 	for (size_t i = 0; i < rs->n; i++)
 		if (rs->v[i].log.resumed) {
-			archive_id_format(&rs->v[i].log.last, ids[rooms++]);
+			stream_id_format(&rs->v[i].log.last, ids[rooms++]);
 			argv[argc++] = rs->v[i].key;
 		}
 	for (size_t i = 0; i < rooms; i++)

@@ -26,33 +26,11 @@ static bool parse_number(const char **p, const char *end,
 	return true;
 }
 
-bool archive_id_parse(const char *text, size_t len, struct archive_id *id)
-{
-	const char *p = text, *end = text + len;
-	return parse_number(&p, end, &id->ms) && p < end && *p++ == '-' &&
-	       parse_number(&p, end, &id->seq) && p == end;
-}
-
-void archive_id_format(const struct archive_id *id,
-                       char out[ARCHIVE_ID_MAX + 1])
-{
-	snprintf(out, ARCHIVE_ID_MAX + 1, "%llu-%llu", id->ms, id->seq);
-}
-
-int archive_id_cmp(const struct archive_id *a, const struct archive_id *b)
-{
-	if (a->ms != b->ms)
-		return a->ms < b->ms ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return 0;
-}
-
 size_t archive_record_format(const struct archive_record *r,
                              char out[ARCHIVE_RECORD_MAX + 1])
 {
-	char id[ARCHIVE_ID_MAX + 1];
-	archive_id_format(&r->last, id);
+	char id[STREAM_ID_MAX];
+	stream_id_format(&r->last, id);
 	int n = snprintf(out, ARCHIVE_RECORD_MAX + 1, "%s %llu %llu\n", id,
 	                 r->ino, r->size);
 	return n > 0 ? (size_t)n : 0;
@@ -63,7 +41,7 @@ bool archive_record_parse(const char *text, size_t len,
 {
 	const char *end = text + len;
 	const char *space = memchr(text, ' ', len);
-	if (!space || !archive_id_parse(text, (size_t)(space - text), &r->last))
+	if (!space || !stream_id_parse(text, (size_t)(space - text), &r->last))
 		return false;
 	const char *p = space + 1;
 	return parse_number(&p, end, &r->ino) && p < end && *p++ == ' ' &&

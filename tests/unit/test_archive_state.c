@@ -20,11 +20,11 @@ static char *exact(const char *text, size_t *len)
 	return copy;
 }
 
-static bool parse_id(const char *text, struct archive_id *id)
+static bool parse_id(const char *text, struct stream_id *id)
 {
 	size_t len;
 	char *copy = exact(text, &len);
-	bool ok = archive_id_parse(copy, len, id);
+	bool ok = stream_id_parse(copy, len, id);
 	free(copy);
 	return ok;
 }
@@ -41,14 +41,14 @@ static bool parse_record(const char *text, struct archive_record *r)
 static void test_ids(void **state)
 {
 	(void)state;
-	struct archive_id id;
-	char out[ARCHIVE_ID_MAX + 1];
+	struct stream_id id;
+	char out[STREAM_ID_MAX];
 	assert_true(parse_id("1700000000000-0", &id));
 	assert_true(id.ms == 1700000000000ULL && id.seq == 0);
 	assert_true(parse_id("0-0", &id));
 	assert_true(parse_id("18446744073709551615-18446744073709551615", &id));
 	assert_true(id.ms == ~0ULL && id.seq == ~0ULL);
-	archive_id_format(&id, out);
+	stream_id_format(&id, out);
 	assert_string_equal(out, "18446744073709551615-18446744073709551615");
 	static const char *const bad[] = {
 		"", "-", "1-", "-1", "1", "1-2-3", " 1-2", "1-2 ", "+1-2", "1--2",
@@ -62,11 +62,11 @@ static void test_ids(void **state)
 static void test_id_order(void **state)
 {
 	(void)state;
-	const struct archive_id a = { 5, 9 }, b = { 6, 0 }, c = { 6, 1 };
-	assert_true(archive_id_cmp(&a, &b) < 0);
-	assert_true(archive_id_cmp(&b, &c) < 0);
-	assert_true(archive_id_cmp(&c, &a) > 0);
-	assert_int_equal(archive_id_cmp(&b, &b), 0);
+	const struct stream_id a = { 5, 9 }, b = { 6, 0 }, c = { 6, 1 };
+	assert_true(stream_id_cmp(&a, &b) < 0);
+	assert_true(stream_id_cmp(&b, &c) < 0);
+	assert_true(stream_id_cmp(&c, &a) > 0);
+	assert_int_equal(stream_id_cmp(&b, &b), 0);
 }
 
 static void test_records(void **state)

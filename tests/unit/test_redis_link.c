@@ -30,19 +30,7 @@
 
 static int start(void **state)
 {
-	struct redis_server *s = calloc(1, sizeof *s);
-	*state = s;
-	return s && redis_server_start(s, "test_redis_link") == 0 ? 0 : -1;
-}
-
-static int finish(void **state)
-{
-	struct redis_server *s = *state;
-	if (s) {
-		redis_server_stop(s);
-		free(s);
-	}
-	return 0;
+	return redis_server_setup(state, "test_redis_link");
 }
 
 /* A link to the group's server, database db. */
@@ -207,5 +195,5 @@ int main(void)
 		cmocka_unit_test(test_no_answer),
 		cmocka_unit_test(test_server_gone),
 	};
-	return cmocka_run_group_tests(tests, start, finish);
+	return cmocka_run_group_tests(tests, start, redis_server_teardown);
 }

@@ -23,19 +23,7 @@
 
 static int start(void **state)
 {
-	struct redis_server *s = calloc(1, sizeof *s);
-	*state = s;
-	return s && redis_server_start(s, "test_redis_room") == 0 ? 0 : -1;
-}
-
-static int finish(void **state)
-{
-	struct redis_server *s = *state;
-	if (s) {
-		redis_server_stop(s);
-		free(s);
-	}
-	return 0;
+	return redis_server_setup(state, "test_redis_room");
 }
 
 /* A room of its own in the group's server (each test a prefix). */
@@ -359,5 +347,5 @@ int main(void)
 		cmocka_unit_test(test_private_and_heartbeat),
 		cmocka_unit_test(test_reap),
 	};
-	return cmocka_run_group_tests(tests, start, finish);
+	return cmocka_run_group_tests(tests, start, redis_server_teardown);
 }

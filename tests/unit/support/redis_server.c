@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -94,4 +95,21 @@ struct redis_link *redis_server_link(const struct redis_server *s, int db)
 	if (!l)
 		fail_msg("redis_link_open: %s", err);
 	return l;
+}
+
+int redis_server_setup(void **state, const char *name)
+{
+	struct redis_server *s = calloc(1, sizeof *s);
+	*state = s;
+	return s && redis_server_start(s, name) == 0 ? 0 : -1;
+}
+
+int redis_server_teardown(void **state)
+{
+	struct redis_server *s = *state;
+	if (s) {
+		redis_server_stop(s);
+		free(s);
+	}
+	return 0;
 }

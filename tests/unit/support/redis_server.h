@@ -22,6 +22,12 @@ int redis_server_start(struct redis_server *s, const char *name);
 void redis_server_kill(struct redis_server *s);
 /* Kills it and removes its directory. */
 void redis_server_stop(struct redis_server *s);
+/* A cmocka group's setup and teardown around one server in *state:
+ * setup wraps redis_server_start (a group's own start passes its name),
+ * teardown stops it and frees it. */
+int redis_server_setup(void **state, const char *name);
+int redis_server_teardown(void **state);
+
 /* A link to database db, or a failed test (skipped without a server). */
 struct redis_link *redis_server_link(const struct redis_server *s, int db);
 
