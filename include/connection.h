@@ -19,6 +19,7 @@
 #include "encode.h"
 #include "filter.h"
 #include "flood.h"
+#include "limits_redis.h"
 #include "loop.h"
 #include "moderation.h"
 #include "refusal.h"
@@ -57,6 +58,7 @@ struct chat {
 	bool ending;      /* end the connection (flooding, a lost log) */
 	bool gone;        /* the browser went away (stdin EOF) */
 	struct flood flood;
+	struct limits_redis limits; /* TRANSPORT=redis: flood and slots */
 	struct filter filter;
 	struct input input;
 	struct output output;

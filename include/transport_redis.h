@@ -35,4 +35,11 @@ int transport_redis_open(struct room_transport *t,
                          const struct transport_hooks *hooks,
                          const char **failed);
 
+/* The writer link of t's connection, for its other keys (limits_redis.h),
+ * with *client the record of its reader, "<run_id>:<client id>"
+ * (redis_alive.h); NULL while Redis is down, or when t is not a Redis
+ * transport.  Valid until t's next call: an outage replaces both. */
+struct redis_link *transport_redis_link(struct room_transport *t,
+                                        const char **client);
+
 #endif

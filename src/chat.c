@@ -21,6 +21,7 @@
 #include "format.h"
 #include "ice.h"
 #include "identity.h"
+#include "limits_redis.h"
 #include "loop.h"
 #include "moderate.h"
 #include "rundir.h"
@@ -309,6 +310,8 @@ static void upkeep(struct chat *c)
 	struct loop *l = &c->loop;
 	loop_set_fd(l, LOOP_UPKEEP, -1);
 	c->upkeep_fd = transport_upkeep(&c->transport);
+	if (c->cfg->transport == CONFIG_TRANSPORT_REDIS)
+		limits_redis_renew(&c->limits, &c->transport);
 	if (loop_set_fd(l, LOOP_UPKEEP, c->upkeep_fd) < 0 ||
 	    loop_want(l, LOOP_UPKEEP, EPOLLIN) < 0)
 		fprintf(stderr, "chat_server: cannot watch the warden: %s\n",
@@ -441,6 +444,19 @@ static int take_slot(struct chat *c)
 	int max = c->cfg->max_connections_per_address;
 	if (max == 0 || !c->address[0])
 		return 0;
+	if (c->cfg->transport == CONFIG_TRANSPORT_REDIS) {
+		/* Counted over every host, in Redis (limits_redis.h). */
+		int rc = limits_redis_slot(&c->limits, &c->transport, c->cfg,
+		                           c->address);
+		if (rc > 0)
+			return 0;
+		return rc == 0 ? chat_fail(c, REFUSAL_TOO_MANY,
+		                           "too many connections from your "
+		                           "address; close one and try again", NULL)
+		               : chat_fail(c, REFUSAL_UNAVAILABLE,
+		                           "the room is unavailable; try again "
+		                           "later", NULL);
+	}
 	int dir = rundir_sub(c->run_fd, "conn");
 	c->slot_fd = dir < 0 ? -1 : admission_take_slot(dir, c->address, max,
 	                                                RUN_FILE_MODE);
@@ -460,8 +476,16 @@ static int take_slot(struct chat *c)
  * from X-Forwarded-For), so they are the admin's own tools. */
 static int start_flood(struct chat *c)
 {
+	static const char flooded[] = "too many messages or connections from "
+	                              "your address; wait a little and try again";
 	if (!c->address[0] || admission_is_loopback(c->address))
 		return 0;
+	/* With Redis, counted over every host (limits_redis.h); a fault
+	 * there lets the join through. */
+	if (c->cfg->transport == CONFIG_TRANSPORT_REDIS)
+		return limits_redis_start(&c->limits, &c->transport, c->cfg,
+		                          c->address, FLOOD_JOIN_COST) == FLOOD_OK
+		       ? 0 : chat_fail(c, REFUSAL_FLOOD, flooded, NULL);
 	int dir = rundir_sub(c->run_fd, "flood");
 	int rc = dir < 0 ? -1 : flood_open(&c->flood, dir, c->address,
 	                                   RUN_FILE_MODE, c->cfg->flood_rate,
@@ -474,8 +498,7 @@ static int start_flood(struct chat *c)
 	 * reconnects for a fresh bucket of its own pays where it cannot
 	 * escape. */
 	if (flood_join(&c->flood, FLOOD_JOIN_COST) != FLOOD_OK)
-		return chat_fail(c, REFUSAL_FLOOD, "too many messages or connections from your "
-		                 "address; wait a little and try again", NULL);
+		return chat_fail(c, REFUSAL_FLOOD, flooded, NULL);
 	return 0;
 }
 

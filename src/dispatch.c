@@ -12,6 +12,7 @@
 #include "event.h"
 #include "flood.h"
 #include "format.h"
+#include "limits_redis.h"
 #include "moderate.h"
 #include "decode.h"
 #include "request.h"
@@ -507,11 +508,13 @@ static void send_message(struct chat *c, const char *msg, size_t len,
 	}
 }
 
-/* Charges the connection and its address (flood.h); false when the line
- * is refused. */
+/* Charges the connection and its address (flood.h; with Redis, over every
+ * host: limits_redis.h); false when the line is refused. */
 static bool pay(struct chat *c, double cost)
 {
-	switch (flood_charge(&c->flood, cost)) {
+	switch (c->cfg->transport == CONFIG_TRANSPORT_REDIS
+	        ? limits_redis_line(&c->limits, &c->transport, cost)
+	        : flood_charge(&c->flood, cost)) {
 	case FLOOD_OK:
 		return true;
 	case FLOOD_REFUSE:

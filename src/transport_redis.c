@@ -792,3 +792,11 @@ int transport_redis_open(struct room_transport *t,
 	*failed = NULL;
 	return 0;
 }
+
+struct redis_link *transport_redis_link(struct room_transport *t,
+                                        const char **client)
+{
+	const struct redis_tr *r = t->ops == &redis_ops ? t->st : NULL;
+	*client = r ? r->client : NULL;
+	return r && !r->down ? r->room.link : NULL;
+}

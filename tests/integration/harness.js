@@ -35,6 +35,26 @@ const REDIS_URL = process.env.CHAT_TEST_REDIS_URL || '';
 const PASS_ENV = ['PATH', 'LD_LIBRARY_PATH', 'ASAN_OPTIONS', 'UBSAN_OPTIONS',
   'LSAN_OPTIONS'];
 
+// With Redis, rooms/ and users/ are the archiver's copies (the room logs,
+// the members): a test that looks at them directly sees them as of the
+// stream's last line, as it would see the files transport's at once.  The
+// reads that look go through the running test's harness, which waits for
+// the archiver first (synchronously, as the reads are).
+let running = null;
+if (REDIS_URL) {
+  for (const name of ['readFileSync', 'existsSync', 'readdirSync', 'statSync', 'lstatSync']) {
+    const original = fs[name];
+    fs[name] = function watched(p, ...rest) {
+      const h = running;
+      if (h && typeof p === 'string' && (p.startsWith(path.join(h.base, 'users'))
+          || p.startsWith(path.join(h.base, 'rooms')))) {
+        h.awaitAllArchived();
+      }
+      return original.call(fs, p, ...rest);
+    };
+  }
+}
+
 /** "[12:34:56] x" -> "T x" */
 function norm(line) {
   return line.replace(/^\[\d\d:\d\d:\d\d\]/, 'T');
@@ -415,6 +435,16 @@ class Harness {
     }
   }
 
+  /** awaitArchived for every room the test's chat has in Redis. */
+  awaitAllArchived() {
+    if (!this.redis || !this.archiver) return;
+    const prefix = /REDIS_KEY_PREFIX=(.*)/.exec(fs.readFileSync(this.configPath, 'utf8'))[1];
+    const sock = REDIS_URL.replace(/^unix:\/\//, '');
+    const rooms = spawnSync('redis-cli', ['-s', sock, '--raw', 'SMEMBERS', `${prefix}rooms`],
+      { encoding: 'utf8' });
+    for (const room of (rooms.stdout || '').split('\n').filter(Boolean)) this.awaitArchived(room);
+  }
+
   /** The room log's lines, normalized ([] when it does not exist). */
   log(room) {
     this.awaitArchived(room);
@@ -570,12 +600,14 @@ function chatTest(name, opts, fn) {
   const { timeout = TEST_TIMEOUT_MS, ...hopts } = opts;
   test(name, { timeout }, async (t) => {
     const h = new Harness(t, hopts);
+    running = h;
     let failed = true;
     try {
       await fn(h, t);
       await h.finish();
       failed = false;
     } finally {
+      running = null;
       await h.cleanup(failed);
     }
   });
