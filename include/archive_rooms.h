@@ -31,6 +31,10 @@ struct archive_rooms {
 	size_t n;
 	size_t cap;
 	size_t bad; /* names left out at the last refresh, to say news once */
+	/* P rooms:new (redis_room.h), read after fresh: a new room wakes the
+	 * wait at once, and the next refresh takes it in. */
+	char fresh_key[REDIS_KEY_MAX];
+	struct stream_id fresh;
 };
 
 /* Reads the rooms set (SMEMBERS) and makes rs its rooms: new ones added
@@ -44,10 +48,11 @@ struct archive_room *archive_rooms_by_key(struct archive_rooms *rs,
                                           const char *key);
 
 /* XREAD BLOCK block_ms COUNT ARCHIVE_READ_COUNT on the stream of every
- * resumed room, each after its last ID.  0 with *reply (NIL when the wait
- * ended without a line), 1 when no room is resumed (nothing sent), -1
- * with why in err. */
-int archive_rooms_xread(const struct archive_rooms *rs,
+ * resumed room, each after its last ID, and on the news of new rooms
+ * (refresh first: it names that stream).  0 with *reply (NIL when the
+ * wait ended without a line; the news in it are taken in, and are no
+ * room's), -1 with why in err. */
+int archive_rooms_xread(struct archive_rooms *rs,
                         struct redis_link *link, int block_ms,
                         struct redisReply **reply, char *err, size_t errsz);
 

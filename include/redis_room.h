@@ -18,6 +18,9 @@
  *                            '\n'; REDIS_PRIVATE_MAX bytes at most,
  *                            counted in P priv:<room>:<conn>:bytes
  *   P rooms                  set; every room that has a stream
+ *   P rooms:new              stream; field "r" = a room as it enters the
+ *                            rooms set, so that the archivers, waiting in
+ *                            XREAD, hear of it at once; MAXLEN ~ 1000
  *   P clients:<room>         hash; name -> the CLIENT ID of the member's
  *                            reader connection to Redis
  *
@@ -65,6 +68,7 @@ enum redis_key_kind {
 	REDIS_KEY_LOCK,    /* lock:<room> */
 	REDIS_KEY_ROOMS,   /* rooms (room ignored) */
 	REDIS_KEY_CLIENTS, /* clients:<room> */
+	REDIS_KEY_NEW_ROOMS, /* rooms:new (room ignored) */
 };
 
 struct redis_room {
@@ -75,6 +79,7 @@ struct redis_room {
 	 * drops the moment the process dies (the reader), recorded at add
 	 * and heartbeat.  NULL for others (the archiver). */
 	const char *client;
+	bool named; /* the room is known to be in the rooms set */
 	char err[256];
 };
 

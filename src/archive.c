@@ -192,8 +192,6 @@ static int read_lines(struct archiver *a)
 	redisReply *reply = NULL;
 	int rc = archive_rooms_xread(&a->rooms, a->link, block, &reply, err,
 	                             sizeof err);
-	if (rc > 0) /* no room to wait on */
-		wait_signal(a, block);
 	if (rc < 0)
 		return failed(a, "XREAD", err);
 	for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY &&

@@ -76,6 +76,7 @@ int archive_rooms_refresh(struct archive_rooms *rs, struct redis_link *link,
 	char key[REDIS_KEY_MAX];
 	const struct redis_room r = { .prefix = prefix };
 	redis_room_key(&r, REDIS_KEY_ROOMS, key);
+	redis_room_key(&r, REDIS_KEY_NEW_ROOMS, rs->fresh_key);
 	const char *argv[] = { "SMEMBERS", key };
 	const size_t lens[] = { strlen(argv[0]), strlen(key) };
 	redisReply *set = redis_link_command(link, 2, argv, lens, err, errsz);
@@ -108,15 +109,36 @@ int archive_rooms_refresh(struct archive_rooms *rs, struct redis_link *link,
 	return 0;
 }
 
-int archive_rooms_xread(const struct archive_rooms *rs,
+/* The last news of new rooms in reply, taken in. */
+static void take_news(struct archive_rooms *rs, const redisReply *reply)
+{
+	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY &&
+	                   i < reply->elements; i++) {
+		const redisReply *s = reply->element[i];
+		if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
+		    s->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(s->element[0]->str, rs->fresh_key) != 0)
+			continue;
+		const redisReply *e = s->element[1];
+		const redisReply *last = e->type == REDIS_REPLY_ARRAY &&
+		                         e->elements ? e->element[e->elements - 1]
+		                                     : NULL;
+		if (last && last->type == REDIS_REPLY_ARRAY && last->elements &&
+		    last->element[0]->type == REDIS_REPLY_STRING)
+			stream_id_parse(last->element[0]->str, last->element[0]->len,
+			                &rs->fresh);
+	}
+}
+
+int archive_rooms_xread(struct archive_rooms *rs,
                         struct redis_link *link, int block_ms,
                         struct redisReply **reply, char *err, size_t errsz)
 {
 	char block[16], count[16];
-	size_t max = 6 + 2 * rs->n, argc = 0;
+	size_t max = 8 + 2 * rs->n, argc = 0;
 	const char **argv = malloc(max * sizeof *argv);
 	size_t *lens = malloc(max * sizeof *lens);
-	char (*ids)[STREAM_ID_MAX] = calloc(rs->n ? rs->n : 1, sizeof *ids);
+	char (*ids)[STREAM_ID_MAX] = calloc(rs->n + 1, sizeof *ids);
 	*reply = NULL;
 	if (!argv || !lens || !ids) {
 		free(argv);
@@ -132,6 +154,8 @@ int archive_rooms_xread(const struct archive_rooms *rs,
 	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
 		argv[argc++] = head[i];
 	size_t rooms = 0;
+	stream_id_format(&rs->fresh, ids[rooms++]);
+	argv[argc++] = rs->fresh_key;
 	for (size_t i = 0; i < rs->n; i++)
 		if (rs->v[i].log.resumed) {
 			stream_id_format(&rs->v[i].log.last, ids[rooms++]);
@@ -141,17 +165,16 @@ int archive_rooms_xread(const struct archive_rooms *rs,
 		argv[argc++] = ids[i];
 	for (size_t i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	int rc = 1;
-	if (rooms > 0) {
-		*reply = redis_link_command(link, (int)argc, argv, lens, err, errsz);
-		rc = *reply && (*reply)->type != REDIS_REPLY_ERROR ? 0 : -1;
-		if (rc < 0 && *reply)
-			snprintf(err, errsz, "XREAD: %.*s", (int)(*reply)->len,
-			         (*reply)->str);
-		if (rc < 0) {
-			redis_link_reply_free(link, *reply);
-			*reply = NULL;
-		}
+	*reply = redis_link_command(link, (int)argc, argv, lens, err, errsz);
+	int rc = *reply && (*reply)->type != REDIS_REPLY_ERROR ? 0 : -1;
+	if (rc < 0 && *reply)
+		snprintf(err, errsz, "XREAD: %.*s", (int)(*reply)->len,
+		         (*reply)->str);
+	if (rc < 0) {
+		redis_link_reply_free(link, *reply);
+		*reply = NULL;
+	} else {
+		take_news(rs, *reply);
 	}
 	free(argv);
 	free(lens);

@@ -69,13 +69,15 @@ static const char *const kind_names[] = {
 	[REDIS_KEY_LOCK] = "lock:",
 	[REDIS_KEY_ROOMS] = "rooms",
 	[REDIS_KEY_CLIENTS] = "clients:",
+	[REDIS_KEY_NEW_ROOMS] = "rooms:new",
 };
 
 void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
                     char *out)
 {
+	bool of_room = kind != REDIS_KEY_ROOMS && kind != REDIS_KEY_NEW_ROOMS;
 	snprintf(out, REDIS_KEY_MAX, "%s%s%s", r->prefix, kind_names[kind],
-	         kind == REDIS_KEY_ROOMS ? "" : r->room);
+	         of_room ? r->room : "");
 }
 
 void redis_room_private_key(const struct redis_room *r, const char *conn,
@@ -303,19 +305,36 @@ int redis_room_list_as_given(struct redis_room *r, struct presence_list *out)
 
 /* ---- the room's stream ---- */
 
+/* The room into the rooms set, and news of it to the archivers if it is
+ * new there. */
+static const char name_script[] =
+	"if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then "
+	"redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'r', ARGV[1]) "
+	"end return 0";
+
+static int send_name(struct redis_room *r)
+{
+	char rooms[REDIS_KEY_MAX], fresh[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_ROOMS, rooms);
+	redis_room_key(r, REDIS_KEY_NEW_ROOMS, fresh);
+	struct cmd c = { 0 };
+	const char *const args[] = { "EVAL", name_script, "2", rooms, fresh,
+	                             r->room };
+	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
+		arg_str(&c, args[i]);
+	return redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
+	                       sizeof r->err);
+}
+
 size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
 {
-	char key[REDIS_KEY_MAX], rooms[REDIS_KEY_MAX], max[24];
+	char key[REDIS_KEY_MAX], max[24];
 	redis_room_key(r, REDIS_KEY_ROOM, key);
-	redis_room_key(r, REDIS_KEY_ROOMS, rooms);
 	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
-	struct cmd sadd = { 0 };
-	arg_str(&sadd, "SADD");
-	arg_str(&sadd, rooms);
-	arg_str(&sadd, r->room);
+	/* Named once per handle: the first append of a connection. */
+	bool naming = !r->named;
 	int sent = 0;
-	if (redis_link_send(r->link, sadd.argc, sadd.argv, sadd.lens, r->err,
-	                    sizeof r->err) < 0)
+	if (naming && send_name(r) < 0)
 		return 0;
 	for (const char *p = data, *end = data + len; p < end; sent++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -335,20 +354,24 @@ size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
 		p += n + (nl ? 1 : 0);
 	}
 	size_t stored = 0;
-	bool ok = true;
-	for (int i = -1; i < sent; i++) {
+	bool ok = true; /* every line so far stored: the prefix grows */
+	for (int i = naming ? -1 : 0; i < sent; i++) {
 		redisReply *rep = redis_link_receive(r->link, r->err,
 		                                     sizeof r->err);
 		if (!rep)
 			return stored; /* the link is broken: nothing more comes */
-		if (rep->type == REDIS_REPLY_ERROR) {
-			snprintf(r->err, sizeof r->err, "redis refused a line: "
-			         "%.*s", (int)(rep->len < 160 ? rep->len : 160),
-			         rep->str);
-			ok = false;
-		}
+		bool refused = rep->type == REDIS_REPLY_ERROR;
+		if (refused)
+			snprintf(r->err, sizeof r->err, "redis refused %s: %.*s",
+			         i < 0 ? "the room's name" : "a line",
+			         (int)(rep->len < 160 ? rep->len : 160), rep->str);
 		redis_link_reply_free(r->link, rep);
-		if (i < 0 || !ok)
+		if (i < 0) {
+			r->named = !refused; /* else tried again next time */
+			continue;
+		}
+		ok = ok && !refused;
+		if (!ok)
 			continue;
 		const char *from = data + stored;
 		const char *nl = memchr(from, '\n', len - stored);

@@ -281,11 +281,16 @@ static int hand_line(void *ctx, const struct stream_id *id,
                      const char *line, size_t len)
 {
 	struct handing *h = ctx;
-	h->r->room_pos = *id;
+	int rc = 0;
 	h->handed += len;
-	if (len > TRANSPORT_LINE_MAX)
-		return h->r->report_skips ? h->fn(h->ctx, NULL, 0) : 0;
-	if (h->fn(h->ctx, line, len) != 0)
+	if (len <= TRANSPORT_LINE_MAX)
+		rc = h->fn(h->ctx, line, len);
+	else if (h->r->report_skips)
+		rc = h->fn(h->ctx, NULL, 0);
+	/* Passed only now: while fn has the line, the reader stands before
+	 * it (past_history says so of the history's last line). */
+	h->r->room_pos = *id;
+	if (rc != 0)
 		h->stopped = 1;
 	return h->stopped;
 }
@@ -324,6 +329,8 @@ static int redis_rewind(void *st, size_t n)
 {
 	struct redis_tr *r = st;
 	struct stream_id first;
+	if (n == 0)
+		return 0; /* no history: from where we follow, as we are */
 	int rc = redis_stream_nth_last_id(&r->room, n, &first);
 	if (rc < 0)
 		return -1;

@@ -116,7 +116,8 @@ chatTest('a SIGKILLed user is not listed and its presence file goes', async (h) 
   assert.equal(bob2.name, 'Bob');
 });
 
-chatTest("a SIGKILLed user's inbox socket goes with its presence file", async (h) => {
+// The files transport itself (inbox sockets): not run on Redis.
+chatTest("a SIGKILLed user's inbox socket goes with its presence file", { transport: 'files' }, async (h) => {
   await h.holdWardenLock(); // the next join, not the warden, finds Bob dead
   const inboxes = () => fs.readdirSync(h.p('run')).filter((n) => n.startsWith('inbox-')).sort();
   const alice = await h.join('lobby', { cookie: h.session('a', 'Alice:#ff0000') });

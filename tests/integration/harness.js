@@ -244,10 +244,12 @@ class Client {
 class Harness {
   /**
    * config: extra [global] keys; configText: the whole ini instead (use
-   * {BASE} for the base dir).  Files: root/chat.ini, root/base (BASE_DIR,
+   * {BASE} for the base dir); transport: 'files' for a test of the files
+   * transport itself, ownRedis for one that starts its own Redis: neither
+   * is put on the suite's Redis (CHAT_TEST_REDIS_URL).  Files: root/chat.ini, root/base (BASE_DIR,
    * empty), root/cwd (working directory of every process).
    */
-  constructor(t, { config = {}, configText } = {}) {
+  constructor(t, { config = {}, configText, transport, ownRedis } = {}) {
     this.t = t;
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-it-'));
     this.base = path.join(this.root, 'base');
@@ -261,7 +263,7 @@ class Harness {
         // The runtime state, where the tests can look at it (left out, it
         // would be found under /run, /dev/shm or /tmp: see rundir.h).
         ...('RUN_DIR' in config ? [] : [`RUN_DIR=${this.p('run')}`]),
-        ...this.redisConfig(config),
+        ...this.redisConfig(config, transport === 'files' || ownRedis),
         ...Object.entries(config).filter(([, v]) => v !== null)
           .map(([k, v]) => `${k}=${v}`), ''].join('\n');
     fs.writeFileSync(this.configPath, text);
@@ -271,9 +273,14 @@ class Harness {
     this.startArchiver(!('RUN_DIR' in config));
   }
 
-  /** The keys that put a test on Redis (CHAT_TEST_REDIS_URL), or none. */
-  redisConfig(config) {
-    this.redis = Boolean(REDIS_URL) && !('TRANSPORT' in config);
+  /**
+   * The keys that put a test on Redis (CHAT_TEST_REDIS_URL), or none: not
+   * for a test that sets TRANSPORT itself, one about the files transport
+   * (option transport: 'files'), or one with a Redis of its own (option
+   * ownRedis).
+   */
+  redisConfig(config, mine) {
+    this.redis = Boolean(REDIS_URL) && !mine && !('TRANSPORT' in config);
     if (!this.redis) return [];
     const prefix = `it${process.pid}.${Math.random().toString(36).slice(2, 10)}:`;
     return ['TRANSPORT=redis', `REDIS_URL=${REDIS_URL}`, `REDIS_KEY_PREFIX=${prefix}`];
@@ -416,11 +423,8 @@ class Harness {
    */
   awaitArchived(room) {
     if (!this.redis || !this.archiver) return;
-    const prefix = /REDIS_KEY_PREFIX=(.*)/.exec(fs.readFileSync(this.configPath, 'utf8'))[1];
-    const sock = REDIS_URL.replace(/^unix:\/\//, '');
-    const last = spawnSync('redis-cli', ['-s', sock, '--raw', 'XREVRANGE',
-      `${prefix}room:${room}`, '+', '-', 'COUNT', '1'], { encoding: 'utf8' });
-    const id = (last.stdout || '').split('\n')[0];
+    const last = this.redisCli('XREVRANGE', `${this.redisPrefix()}room:${room}`, '+', '-', 'COUNT', '1');
+    const id = last.split('\n')[0];
     if (!/^\d+-\d+$/.test(id)) return; // no stream: nothing to wait for
     const record = this.p('run', 'archive', room);
     const end = Date.now() + WAIT_MS;
@@ -435,14 +439,32 @@ class Harness {
     }
   }
 
+  /** A redis-cli command on the suite's Redis, its --raw output. */
+  redisCli(...args) {
+    const sock = REDIS_URL.replace(/^unix:\/\//, '');
+    const r = spawnSync('redis-cli', ['-s', sock, '--raw', ...args], { encoding: 'utf8' });
+    return (r.stdout || '').trim();
+  }
+
+  /** The key prefix of the test's chat in Redis. */
+  redisPrefix() {
+    return /REDIS_KEY_PREFIX=(.*)/.exec(fs.readFileSync(this.configPath, 'utf8'))[1];
+  }
+
+  /**
+   * Whether the address has a flood bucket: RUN_DIR/flood/<address> with
+   * files, the key flood:<address> with Redis (over every host).
+   */
+  floodCounted(address) {
+    return this.redis ? this.redisCli('EXISTS', `${this.redisPrefix()}flood:${address}`) === '1'
+      : fs.existsSync(this.p('run', 'flood', address));
+  }
+
   /** awaitArchived for every room the test's chat has in Redis. */
   awaitAllArchived() {
     if (!this.redis || !this.archiver) return;
-    const prefix = /REDIS_KEY_PREFIX=(.*)/.exec(fs.readFileSync(this.configPath, 'utf8'))[1];
-    const sock = REDIS_URL.replace(/^unix:\/\//, '');
-    const rooms = spawnSync('redis-cli', ['-s', sock, '--raw', 'SMEMBERS', `${prefix}rooms`],
-      { encoding: 'utf8' });
-    for (const room of (rooms.stdout || '').split('\n').filter(Boolean)) this.awaitArchived(room);
+    const rooms = this.redisCli('SMEMBERS', `${this.redisPrefix()}rooms`);
+    for (const room of rooms.split('\n').filter(Boolean)) this.awaitArchived(room);
   }
 
   /** The room log's lines, normalized ([] when it does not exist). */

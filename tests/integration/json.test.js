@@ -554,7 +554,8 @@ jsonTest('times: the server\'s clock with its UTC offset, "+00:00" for UTC', asy
   }
 });
 
-jsonTest('a replayed line gets the latest date at or before now that has its time of day', { anyTime: true }, async (h) => {
+// The files transport itself (seeds the room log): not run on Redis.
+jsonTest('a replayed line gets the latest date at or before now that has its time of day', { transport: 'files', anyTime: true }, async (h) => {
   // The log keeps "[HH:MM:SS]" only.  With TZ=UTC, lines an hour before
   // now and an hour "after" now (so, of yesterday).
   const now = Date.now();
@@ -617,7 +618,8 @@ jsonTest('command results: dice capped and stopped, refusals and unknown command
     text: 'unknown command /help me', result: {} });
 });
 
-jsonTest('lines of no known shape (from older programs) are "line" events; bytes that are not UTF-8 become U+FFFD', {
+// The files transport itself (seeds the room log): not run on Redis.
+jsonTest('lines of no known shape (from older programs) are "line" events; bytes that are not UTF-8 become U+FFFD', { transport: 'files',
   anyTime: true,
 }, async (h) => {
   fs.mkdirSync(h.p('rooms'));
@@ -636,7 +638,8 @@ jsonTest('lines of no known shape (from older programs) are "line" events; bytes
   assert.ok(Math.abs(Date.parse(hist[1].time) - Date.now()) < 5000, 'a line without a clock is now');
 });
 
-jsonTest('after the log is rotated, live events are not history', async (h) => {
+// The files transport itself (rotates the log a member follows): not run on Redis.
+jsonTest('after the log is rotated, live events are not history', { transport: 'files' }, async (h) => {
   const alice = await ljoin(h, 'Alice');
   const bob = await jjoin(h, 'Bob');
   await together([alice, bob]);
@@ -1154,7 +1157,8 @@ jsonTest('a config that cannot be loaded: one error event with code "config"', {
     'the chat server is not configured correctly; its administrator will find why in the server log');
 });
 
-jsonTest('a log that cannot take the line: "not_stored", and the connection stays', async (h) => {
+// The files transport itself (a member's own append to the log): not run on Redis.
+jsonTest('a log that cannot take the line: "not_stored", and the connection stays', { transport: 'files' }, async (h) => {
   const LIMIT = 8192;
   const alice = await jjoin(h, 'Alice', { wrap: ['prlimit', `--fsize=${LIMIT}`] });
   const bob = await jjoin(h, 'Bob');
@@ -1177,7 +1181,8 @@ jsonTest('a log that cannot take the line: "not_stored", and the connection stay
   assert.equal((await waitEvent(alice, { type: 'error' }, { from: b })).code, 'not_stored');
 });
 
-jsonTest('a whisper to a member killed a moment ago: "target_left"', async (h) => {
+// The files transport itself (the dead member's files, the warden held off): not run on Redis.
+jsonTest('a whisper to a member killed a moment ago: "target_left"', { transport: 'files' }, async (h) => {
   await h.holdWardenLock(); // else the warden removes Zed's file at once
   const alice = await jjoin(h, 'Alice');
   const bob = await jjoin(h, 'Bob');
@@ -1217,7 +1222,8 @@ jsonTest('a whisper to a member who does not read: "target_slow"', async (h) => 
 });
 
 // The room lock is waited for 10 seconds (presence.h) before "busy".
-jsonTest('a command that cannot get the room lock: "busy"', async (h, t) => {
+// The files transport itself (the room lock file): not run on Redis.
+jsonTest('a command that cannot get the room lock: "busy"', { transport: 'files' }, async (h, t) => {
   if (spawnSync('flock', ['-V']).error) {
     t.skip('flock(1) is not installed');
     return;
@@ -1245,7 +1251,8 @@ jsonTest('a command that cannot get the room lock: "busy"', async (h, t) => {
   await settle(alice, [alice, bob]);
 });
 
-jsonTest('WHISPER_LOG=notice and a log that cannot take the notice: "not_recorded", the whisper delivered', {
+// The files transport itself (a member's own append to the log): not run on Redis.
+jsonTest('WHISPER_LOG=notice and a log that cannot take the notice: "not_recorded", the whisper delivered', { transport: 'files',
   config: { WHISPER_LOG: 'notice' },
 }, async (h) => {
   const LIMIT = 4096;

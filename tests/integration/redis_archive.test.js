@@ -237,13 +237,13 @@ function users(h) {
 
 // ---- the tests --------------------------------------------------------------
 
-chatTest('--archive refuses to run unless TRANSPORT=redis, creating nothing', async (h) => {
+chatTest('--archive refuses to run unless TRANSPORT=redis, creating nothing', { ownRedis: true }, async (h) => {
   const c = await h.run(undefined, { args: ['--archive'], expectCode: 1 });
   assert.match(c.stderr, /^chat_server --archive: TRANSPORT is files; the archiver is for TRANSPORT=redis only/m);
   assert.deepEqual(fs.readdirSync(h.base), []);
 });
 
-chatTest('lines go to the room log byte for byte, in stream order; bad entries are skipped with a warning', async (h) => {
+chatTest('lines go to the room log byte for byte, in stream order; bad entries are skipped with a warning', { ownRedis: true }, async (h) => {
   useRedis(h);
   const lines = [
     '[10:00:00] Ann joined the lobby',
@@ -280,7 +280,7 @@ chatTest('lines go to the room log byte for byte, in stream order; bad entries a
   await stopArchiver(b);
 });
 
-chatTest('killed with SIGKILL again and again while lines stream in: every line exactly once, in order', async (h) => {
+chatTest('killed with SIGKILL again and again while lines stream in: every line exactly once, in order', { ownRedis: true }, async (h) => {
   useRedis(h);
   const total = 400;
   const want = [];
@@ -321,7 +321,7 @@ chatTest('killed with SIGKILL again and again while lines stream in: every line 
   assert.ok(kills >= 30);
 });
 
-chatTest('restart after a kill between a write and its record, after another writer, after copytruncate, without a record: nothing twice, nothing lost', async (h) => {
+chatTest('restart after a kill between a write and its record, after another writer, after copytruncate, without a record: nothing twice, nothing lost', { ownRedis: true }, async (h) => {
   useRedis(h);
   const line = (i) => `[11:30:00] Ann> line ${i}`;
   const lines = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => `${line(from + i)}\n`).join('');
@@ -367,7 +367,7 @@ chatTest('restart after a kill between a write and its record, after another wri
   await archiveUntil('without a record', want);
 });
 
-chatTest('the stream trimmed past what was archived: what is there is archived, and one warning', async (h) => {
+chatTest('the stream trimmed past what was archived: what is there is archived, and one warning', { ownRedis: true }, async (h) => {
   useRedis(h);
   const a = startArchiver(h);
   await xadd(h, 'lobby', '[11:40:00] one');
@@ -385,7 +385,7 @@ chatTest('the stream trimmed past what was archived: what is there is archived, 
   assert.equal(b.stderr.match(/no longer holds/g).length, 1, b.stderr);
 });
 
-chatTest('users/ mirrors the members: contents as the file transport writes them, flocked, rewritten, removed; SIGTERM cleans up', async (h) => {
+chatTest('users/ mirrors the members: contents as the file transport writes them, flocked, rewritten, removed; SIGTERM cleans up', { ownRedis: true }, async (h) => {
   useRedis(h);
   // Left by an archiver that was killed: a member that is gone, and one
   // still there (its file is replaced).
@@ -425,7 +425,7 @@ chatTest('users/ mirrors the members: contents as the file transport writes them
   assert.ok(!/Redis unreachable/.test(a.stderr), a.stderr);
 });
 
-chatTest('a member whose alive score is past: one quit line and a user list, in the stream and the log', async (h) => {
+chatTest('a member whose alive score is past: one quit line and a user list, in the stream and the log', { ownRedis: true }, async (h) => {
   useRedis(h);
   // The grace after a Redis start: nobody is dead before it.
   const up = await uptime();
@@ -457,7 +457,7 @@ chatTest('a member whose alive score is past: one quit line and a user list, in 
   assert.match(a.stderr, /lobby: 1 member whose process had died removed/);
 });
 
-chatTest('Redis unreachable: one line per outage, and the archiver carries on when it is back', async (h) => {
+chatTest('Redis unreachable: one line per outage, and the archiver carries on when it is back', { ownRedis: true }, async (h) => {
   const port = await freePort();
   h.addConfig({ TRANSPORT: 'redis', REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_KEY_PREFIX: 'down:' });
   const a = startArchiver(h);

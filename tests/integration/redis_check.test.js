@@ -199,7 +199,7 @@ chatTest('--check against a server that accepts and never answers gives up after
 });
 
 chatTest('TRANSPORT=files: --check has no transport line, and a connection loads no hiredis', {
-  config: { REDIS_URL: '"redis://127.0.0.1:1/0"' },
+  config: { REDIS_URL: '"redis://127.0.0.1:1/0"' }, transport: 'files',
 }, async (h) => {
   const c = await check(h);
   assert.deepEqual(transportLines(c), [], c.describe(30));
