@@ -93,7 +93,7 @@ GEN_ALL  := $(GEN_CONF) $(GEN_MAN)
 # One test file at a time, on Node.js 18 and newer (tests/run-integration.js).
 NODE_TEST := node tests/run-integration.js
 
-.PHONY: all check test-deps unit integration integration-san web packaging install uninstall run clean bench bench-smoke bench-callgrind bench-redis bench-scale fuzz fuzz-smoke lint
+.PHONY: all check test-deps unit integration integration-san integration-redis web packaging install uninstall run clean bench bench-smoke bench-callgrind bench-redis bench-scale fuzz fuzz-smoke lint
 
 all: $(BIN) $(GEN_ALL)
 
@@ -180,7 +180,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 # tests need beyond `make run` is installed first (sudo when not root).
 check: test-deps
 	$(MAKE) WERROR=-Werror fuzz-smoke lint unit integration integration-san \
-	  web bench-smoke packaging
+	  integration-redis web bench-smoke packaging
 
 test-deps:
 	.ci/install-deps test
@@ -190,6 +190,20 @@ unit: $(UNIT_BIN)
 
 integration: $(BIN) node_modules/.package-lock.json
 	CHAT_SERVER_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/integration/
+
+# The integration suite again with TRANSPORT=redis (one host, a
+# redis-server of its own: tests/run-with-redis.sh), but for the files
+# that test the files transport itself (its warden, presence files, disk
+# faults in its logs, inotify, run directory and old layouts) and the
+# redis_* files, which start their own servers and ran above.  Tests of
+# the files transport inside other files say so (transport: 'files').
+REDIS_SUITE := $(filter-out $(addprefix tests/integration/,disk.test.js \
+                 inotify_limit.test.js rundir.test.js upgrade_layouts.test.js \
+                 warden.test.js) $(wildcard tests/integration/redis*.test.js),\
+                 $(wildcard tests/integration/*.test.js))
+integration-redis: $(BIN) node_modules/.package-lock.json
+	CHAT_SERVER_BIN=$(abspath $(BIN)) tests/run-with-redis.sh \
+	  $(NODE_TEST) $(REDIS_SUITE)
 
 integration-san: $(SAN_BIN) node_modules/.package-lock.json
 	CHAT_SERVER_BIN=$(abspath $(SAN_BIN)) CHAT_SERVER_SANITIZED=1 \

@@ -41,7 +41,7 @@ struct archiver {
 	bool stop;                 /* SIGTERM or SIGINT came */
 };
 
-/* ---- signals and waiting ---------------------------------------------- */
+/* ---- signals and waiting ---- */
 
 /* SIGTERM and SIGINT come through a descriptor, read between commands: a
  * handler could not remove the mirrored files safely. */
@@ -65,7 +65,7 @@ static void wait_signal(struct archiver *a, int ms)
 		a->stop = true;
 }
 
-/* ---- the link ----------------------------------------------------------- */
+/* ---- the link ---- */
 
 static void outage(struct archiver *a, const char *err)
 {
@@ -144,7 +144,7 @@ static void mirror_now(void *ctx)
 	presence_list_free(&live);
 }
 
-/* ---- reaping and mirroring ---------------------------------------------- */
+/* ---- reaping and mirroring ---- */
 
 static int housekeep_room(struct archiver *a, struct archive_room *rm)
 {
@@ -167,7 +167,7 @@ static int housekeep(struct archiver *a)
 	return 0;
 }
 
-/* ---- one round ------------------------------------------------------------ */
+/* ---- one round ---- */
 
 static int resume_rooms(struct archiver *a)
 {
@@ -227,7 +227,7 @@ static void round_trip(struct archiver *a)
 	wait_signal(a, 0);
 }
 
-/* ---- start and end -------------------------------------------------------- */
+/* ---- start and end ---- */
 
 /* Only one archiver writes a chat's logs: two would write every line
  * twice. */

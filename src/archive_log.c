@@ -66,7 +66,7 @@ bool archive_entry(const struct redisReply *e, struct stream_id *id,
 	return true;
 }
 
-/* ---- the record ------------------------------------------------------ */
+/* ---- the record ---- */
 
 /* Whole, or not at all: a temporary file renamed over the record. */
 static int write_record(int state_fd, const char *room,
@@ -98,7 +98,7 @@ bool archive_log_stat(const struct archive_log *l,
 	       S_ISREG(st->st_mode);
 }
 
-/* ---- archiving -------------------------------------------------------- */
+/* ---- archiving ---- */
 
 /* What one entry of a batch leaves: the batch's length once it is in. */
 struct mark {

@@ -38,30 +38,11 @@ static int start(void **state)
 	return redis_server_setup(state, "test_limits_redis");
 }
 
-/* A command of C strings; the reply, which the caller frees. */
-static redisReply *cmd(struct redis_link *link, int argc, ...)
-{
-	const char *argv[8];
-	size_t lens[8];
-	va_list ap;
-	va_start(ap, argc);
-	for (int i = 0; i < argc && i < 8; i++) {
-		argv[i] = va_arg(ap, const char *);
-		lens[i] = strlen(argv[i]);
-	}
-	va_end(ap);
-	char err[256];
-	redisReply *rep = redis_link_command(link, argc, argv, lens, err,
-	                                     sizeof err);
-	if (!rep)
-		fail_msg("%s: %s", argv[0], err);
-	return rep;
-}
 
 static long long integer(struct redis_link *link, const char *a,
                          const char *b)
 {
-	redisReply *rep = cmd(link, 2, a, b);
+	redisReply *rep = redis_server_command(link, 2, a, b);
 	assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
 	long long v = rep->integer;
 	redis_link_reply_free(link, rep);
@@ -227,7 +208,8 @@ static void test_slots(void **state)
 	assert_int_equal(limits_redis_take_slot(&l, c[1].link, c[1].client, 2,
 	                                        err, sizeof err), 1);
 	/* A member that is no client of this run of the server is gone. */
-	redisReply *rep = cmd(c[2].link, 4, "ZADD", "t6:conn:" ADDR, "1",
+	redisReply *rep = redis_server_command(c[2].link, 4, "ZADD",
+	                                       "t6:conn:" ADDR, "1",
 	                      "0123abcd:999999");
 	redis_link_reply_free(c[2].link, rep);
 	/* A closed link's slot is free at once. */
@@ -246,7 +228,8 @@ static void test_earlier_run(void **state)
 	connect_one(state, &a);
 	char score[32];
 	snprintf(score, sizeof score, "%lld", T0_US / 1000 - 1000);
-	redisReply *rep = cmd(a.link, 4, "ZADD", "t7:conn:" ADDR, score,
+	redisReply *rep = redis_server_command(a.link, 4, "ZADD",
+	                                       "t7:conn:" ADDR, score,
 	                      "0123abcd:5");
 	redis_link_reply_free(a.link, rep);
 	struct limits_redis l = limits("t7:");

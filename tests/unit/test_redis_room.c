@@ -34,30 +34,13 @@ static struct redis_room room_of(void **state, const char *prefix)
 	return r;
 }
 
-/* A command of C strings; the reply, which the test frees. */
-static redisReply *cmd(struct redis_room *r, int argc, ...)
-{
-	const char *argv[8];
-	size_t lens[8];
-	va_list ap;
-	va_start(ap, argc);
-	for (int i = 0; i < argc && i < 8; i++) {
-		argv[i] = va_arg(ap, const char *);
-		lens[i] = strlen(argv[i]);
-	}
-	va_end(ap);
-	char err[256];
-	redisReply *rep = redis_link_command(r->link, argc, argv, lens, err,
-	                                     sizeof err);
-	if (!rep)
-		fail_msg("%s: %s", argv[0], err);
-	return rep;
-}
 
 static long long integer(struct redis_room *r, int argc, const char *a,
                          const char *b, const char *c)
 {
-	redisReply *rep = argc == 2 ? cmd(r, 2, a, b) : cmd(r, 3, a, b, c);
+	redisReply *rep = argc == 2
+	                  ? redis_server_command(r->link, 2, a, b)
+	                  : redis_server_command(r->link, 3, a, b, c);
 	assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
 	long long v = rep->integer;
 	redis_link_reply_free(r->link, rep);
@@ -118,7 +101,8 @@ static void test_members(void **state)
 	assert_int_equal(redis_room_add(&r, "Alice", "00000000000000a1", "",
 	                                false), 0);
 	/* A value we did not write is nobody's. */
-	redisReply *rep = cmd(&r, 4, "HSET", "t2:members:lobby", "Mallory",
+	redisReply *rep = redis_server_command(r.link, 4, "HSET",
+	                                       "t2:members:lobby", "Mallory",
 	                      "junk");
 	redis_link_reply_free(r.link, rep);
 	assert_int_equal(redis_room_list(&r, &l, NULL), 0);
@@ -139,7 +123,8 @@ static void test_members(void **state)
 	assert_int_equal(redis_room_member_conn(&r, "Bob", conn), 1);
 	assert_int_equal(redis_room_remove(&r, "Bob", "00000000000000b0"), 0);
 	assert_int_equal(redis_room_member_conn(&r, "Bob", conn), 0);
-	redisReply *score = cmd(&r, 3, "ZSCORE", "t2:alive:lobby", "Bob");
+	redisReply *score = redis_server_command(r.link, 3, "ZSCORE",
+	                                         "t2:alive:lobby", "Bob");
 	assert_int_equal(score->type, REDIS_REPLY_NIL);
 	redis_link_reply_free(r.link, score);
 	presence_list_free(&l);
@@ -243,7 +228,8 @@ static void test_private_and_heartbeat(void **state)
 	                                         sizeof big), 2);
 	assert_int_equal(redis_room_send_private(&r, "Carol", conn, "fits\n",
 	                                         5), 1);
-	rep = cmd(&r, 2, "GET", "t4:priv:lobby:00000000000000c0:bytes");
+	rep = redis_server_command(r.link, 2, "GET",
+	                           "t4:priv:lobby:00000000000000c0:bytes");
 	assert_int_equal(rep->type, REDIS_REPLY_STRING);
 	assert_int_equal(atoi(rep->str), REDIS_PRIVATE_MAX);
 	redis_link_reply_free(r.link, rep);
@@ -271,7 +257,7 @@ static void test_private_and_heartbeat(void **state)
 
 static long long uptime(struct redis_room *r)
 {
-	redisReply *rep = cmd(r, 2, "INFO", "server");
+	redisReply *rep = redis_server_command(r->link, 2, "INFO", "server");
 	const char *at = strstr(rep->str, "uptime_in_seconds:");
 	long long up = at ? atoll(at + 18) : -1;
 	redis_link_reply_free(r->link, rep);
@@ -288,12 +274,13 @@ static void test_reap(void **state)
 	                 1);
 	assert_int_equal(redis_room_add(&r, "Live", "00000000000000d1", "",
 	                                false), 1);
-	redisReply *rep = cmd(&r, 4, "ZADD", "t5:alive:lobby", "1", "Dead");
+	redisReply *rep = redis_server_command(r.link, 4, "ZADD",
+	                                       "t5:alive:lobby", "1", "Dead");
 	redis_link_reply_free(r.link, rep);
 	/* One whose connection to Redis is gone is dead at once, its score
 	 * fresh: its process died. */
 	struct redis_room gone = room_of(state, "t5:");
-	rep = cmd(&gone, 2, "CLIENT", "ID");
+	rep = redis_server_command(gone.link, 2, "CLIENT", "ID");
 	char id[REDIS_RUN_ID_MAX + 24], run_id[REDIS_RUN_ID_MAX + 1], err[256];
 	long long client = rep->integer, up;
 	redis_link_reply_free(gone.link, rep);

@@ -6,6 +6,8 @@
 
 #include "support/redis_server.h"
 
+#include <hiredis/hiredis.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -112,4 +114,24 @@ int redis_server_teardown(void **state)
 		free(s);
 	}
 	return 0;
+}
+
+struct redisReply *redis_server_command(struct redis_link *link, int argc,
+                                        ...)
+{
+	const char *argv[8];
+	size_t lens[8];
+	va_list ap;
+	va_start(ap, argc);
+	for (int i = 0; i < argc && i < 8; i++) {
+		argv[i] = va_arg(ap, const char *);
+		lens[i] = strlen(argv[i]);
+	}
+	va_end(ap);
+	char err[256];
+	redisReply *rep = redis_link_command(link, argc < 8 ? argc : 8, argv,
+	                                     lens, err, sizeof err);
+	if (!rep)
+		fail_msg("%s: %s", argv[0], err);
+	return rep;
 }

@@ -31,4 +31,9 @@ int redis_server_teardown(void **state);
 /* A link to database db, or a failed test (skipped without a server). */
 struct redis_link *redis_server_link(const struct redis_server *s, int db);
 
+/* A command of argc C strings (8 at most) on link, whose reply the caller
+ * frees; a failed test when no reply came. */
+struct redisReply *redis_server_command(struct redis_link *link, int argc,
+                                        ...);
+
 #endif
