@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "format.h"
+#include "moderation_redis.h"
+#include "transport_redis.h"
 #include "signalling.h"
 
 #define CONTROL_WAIT_MS 1000
@@ -33,6 +35,35 @@ static int moderation_dir(struct chat *c)
 	return c->moderation_fd;
 }
 
+/* The room's state from where the transport keeps it: the file with
+ * TRANSPORT=files, Redis (every host's) with TRANSPORT=redis. */
+static int load(struct chat *c, time_t now, struct mod_state *st)
+{
+	if (c->cfg->transport != CONFIG_TRANSPORT_REDIS)
+		return moderation_load(moderation_dir(c), c->room, now, st);
+	const char *client;
+	return moderation_redis_load(transport_redis_link(&c->transport,
+	                                                  &client),
+	                             c->cfg->redis_key_prefix, c->room, now, st);
+}
+
+static int update(struct chat *c, const struct mod_command *cmd, time_t now,
+                  struct mod_state *st)
+{
+	const char *client;
+	if (c->cfg->transport == CONFIG_TRANSPORT_REDIS)
+		return moderation_redis_update(transport_redis_link(&c->transport,
+		                                                    &client),
+		                               c->cfg->redis_key_prefix, c->room,
+		                               cmd, c->name, now, st);
+	if (c->moderation_fd < 0)
+		c->moderation_fd = moderate_open_dir(c, true);
+	if (c->moderation_fd < 0)
+		return -1;
+	return moderation_update(c->moderation_fd, c->room, c->cfg->file_mode,
+	                         cmd, c->name, now, st);
+}
+
 int moderate_admit(struct chat *c, const struct identity *id)
 {
 	struct mod_state st;
@@ -41,7 +72,7 @@ int moderate_admit(struct chat *c, const struct identity *id)
 	c->roles = id->roles;
 	c->verified = id->verified;
 	snprintf(c->id_name, sizeof c->id_name, "%s", id->name);
-	if (moderation_load(moderation_dir(c), c->room, now, &st) < 0) {
+	if (load(c, now, &st) < 0) {
 		/* A damaged file must not close the room: it is told (the
 		 * moderators' next change is refused, so nothing is lost), and
 		 * the room goes on as if it held nothing. */
@@ -162,7 +193,7 @@ static void obey_check(struct chat *c)
 	struct mod_state st;
 	char message[MOD_TEXT_MAX + MOD_TARGET_MAX + 96];
 	time_t now = time(NULL);
-	if (moderation_load(moderation_dir(c), c->room, now, &st) < 0) {
+	if (load(c, now, &st) < 0) {
 		fprintf(stderr, "chat_server: cannot read the moderation file "
 		        "of %s: %s\n", c->room, strerror(errno));
 		return;
@@ -272,12 +303,7 @@ static bool store(struct chat *c, const struct mod_command *cmd, time_t now)
 {
 	struct mod_state st;
 	moderation_state_init(&st);
-	if (c->moderation_fd < 0)
-		c->moderation_fd = moderate_open_dir(c, true);
-	int rc = c->moderation_fd < 0 ? -1
-	         : moderation_update(c->moderation_fd, c->room,
-	                             c->cfg->file_mode, cmd, c->name,
-	                             now, &st);
+	int rc = update(c, cmd, now, &st);
 	int saved = errno;
 	moderation_state_free(&st);
 	errno = saved;

@@ -460,6 +460,27 @@ class Harness {
       : fs.existsSync(this.p('run', 'flood', address));
   }
 
+  /**
+   * The stored moderation state of room, its text ('' when none): the
+   * file MODERATION_DIR/<room>.json with files, the key mod:<room> with
+   * Redis (every host's).
+   */
+  moderationText(room) {
+    if (this.redis) return this.redisCli('GET', `${this.redisPrefix()}mod:${room}`);
+    const f = this.p('moderation', `${room}.json`);
+    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
+  }
+
+  /** Stores text as the moderation state of room (see moderationText). */
+  storeModeration(room, text) {
+    if (this.redis) {
+      this.redisCli('SET', `${this.redisPrefix()}mod:${room}`, text);
+      return;
+    }
+    fs.mkdirSync(this.p('moderation'), { recursive: true });
+    fs.writeFileSync(this.p('moderation', `${room}.json`), text);
+  }
+
   /** awaitArchived for every room the test's chat has in Redis. */
   awaitAllArchived() {
     if (!this.redis || !this.archiver) return;

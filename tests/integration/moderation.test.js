@@ -73,7 +73,7 @@ function audit(h) {
 }
 
 function stored(h) {
-  return JSON.parse(fs.readFileSync(h.p('moderation', `${ROOM}.json`), 'utf8'));
+  return JSON.parse(h.moderationText(ROOM));
 }
 
 async function refusedJoin(h, opts, sentence) {
@@ -118,7 +118,7 @@ chatTest('a non-moderator is refused with not_moderator, and nothing changes', a
   // An unverified name cannot borrow the moderator's: Alice by PHP session is another Alice.
   assert.ok(a.running);
   assert.equal(audit(h).length, 0);
-  assert.ok(!fs.existsSync(h.p('moderation', `${ROOM}.json`)));
+  assert.equal(h.moderationText(ROOM), '');
   assert.ok(!h.log(ROOM).some((l) => /Alice>  (Kicked|Muted|Banned|Locked|Set the topic)/.test(l)));
   // A moderator's mistake is told as a usage line.
   assert.equal(await ask(a, '/mute Bob soon', /^T Error: /), 'T Error: usage: /mute NAME MINUTES (1 to 525600)');
@@ -155,9 +155,8 @@ chatTest('a moderator mutes: the target is told, its messages refused (muted), r
 
 chatTest('a stored mute expires: one whose time has passed is no mute', async (h) => {
   setup(h);
-  fs.mkdirSync(h.p('moderation'), { recursive: true });
   const now = Math.floor(Date.now() / 1000);
-  fs.writeFileSync(h.p('moderation', `${ROOM}.json`), JSON.stringify({
+  h.storeModeration(ROOM, JSON.stringify({
     mutes: [{ name: 'Bob', until: now - 1, by: 'Alice' }, { name: 'Carol', until: now + 600, by: 'Alice' }],
   }));
   const b = await member(h, 'Bob');
