@@ -1,0 +1,86 @@
+'use strict';
+// TRANSPORT=redis (issue 15): what an idle room and a busy one cost.  An
+// idle member wakes once per heartbeat (docs/scale-out.md: every 3 s), not
+// more; Redis holds a bounded room stream (MAXLEN ~ 10000), and nothing of
+// a member once it is gone, however it went.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { after } = require('node:test');
+const { chatTest, WAIT_MS, sleep } = require('./harness');
+const { RedisServer } = require('./redis');
+
+const STREAM_MAX = 10000;    // REDIS_STREAM_MAX
+const HEARTBEAT_MS = 3000;   // REDIS_HEARTBEAT_MS
+// MAXLEN ~ trims whole nodes of the stream's radix tree (100 entries by
+// default: stream-node-max-entries): the stream may run over by one node.
+const TRIM_SLACK = 100;
+
+let shared = null;
+after(async () => { if (shared) await shared.cleanup(); });
+
+async function onRedis(h, prefix) {
+  if (!shared) shared = await RedisServer.start();
+  h.addConfig({ TRANSPORT: 'redis', REDIS_URL: `"${shared.unixUrl(0)}"`, REDIS_KEY_PREFIX: prefix });
+  return shared;
+}
+
+/** Voluntary and involuntary context switches of pid: its wake-ups. */
+function switches(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(status)[1]);
+  return field('voluntary_ctxt_switches') + field('nonvoluntary_ctxt_switches');
+}
+
+/** Every key of the prefix. */
+async function keys(redis, prefix) {
+  return (await redis.command('KEYS', `${prefix}*`)).sort();
+}
+
+chatTest('an idle member wakes about once per heartbeat, no more', { ownRedis: true }, async (h) => {
+  await onRedis(h, 'idle:');
+  const a = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,');
+  await sleep(HEARTBEAT_MS); // past the join's own work
+  const before = switches(a.pid);
+  const beats = 4;
+  await sleep(beats * HEARTBEAT_MS);
+  const woke = switches(a.pid) - before;
+  // A beat: the timer, then one command and its reply (a wait for the
+  // socket each); a little room for the scheduler.
+  assert.ok(woke <= beats * 4 + 4, `${woke} wake-ups in ${beats} heartbeats`);
+  assert.ok(woke >= beats - 1, `${woke} wake-ups: is the heartbeat running?`);
+});
+
+chatTest('the room stream stays bounded, and nothing of a member stays once it is gone', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'bound:');
+  const a = await h.join('lobby');
+  const b = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+  // From this host: no flood limit.
+  const N = STREAM_MAX + 2500;
+  a.child.stdin.write(Array.from({ length: N }, (_, i) => `line ${i}\n`).join(''));
+  await b.waitFor(`T Anonymous> line ${N - 1}`, 60000);
+  const len = await redis.command('XLEN', 'bound:room:lobby');
+  assert.ok(len >= STREAM_MAX && len <= STREAM_MAX + TRIM_SLACK, `XLEN ${len}`);
+  // A whisper makes a private stream; it goes with its reader.
+  a.send('Anonymous1: psst');
+  await b.waitFor('T Anonymous> Anonymous1: psst');
+  // One leaves, one is killed: both leave no key of theirs behind.
+  assert.equal(await a.close(), 0);
+  b.kill('SIGKILL');
+  await b.exited;
+  const c = await h.join('lobby'); // its listing reaps the killed one
+  await c.waitFor('T Userlist: Anonymous:Gray,');
+  assert.equal(await c.close(), 0);
+  const end = Date.now() + WAIT_MS;
+  let left;
+  do {
+    left = await keys(redis, 'bound:');
+    if (left.length === 3) break;
+    await sleep(50);
+  } while (Date.now() < end);
+  // The room's lines, its name in the rooms set, and the news of it.
+  assert.deepEqual(left, ['bound:room:lobby', 'bound:rooms', 'bound:rooms:new']);
+  assert.equal((await redis.command('XRANGE', 'bound:room:lobby', '-', '+'))
+    .filter(([, f]) => f[1].includes('psst')).length, 0, 'a whisper in the room stream');
+});
