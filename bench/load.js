@@ -8,10 +8,15 @@
 //
 //   node bench/load.js SCENARIO --port=P --variant=V --wsd=PID [options]
 //   node bench/load.js SCENARIO --port=P --variant=broadcast --server=PID [options]
+//   node bench/load.js fanout|memory --port=P1,P2 --variant=chat_server_redis2
+//        --wsd=PID1,PID2 --extra=redis:PID,archive:PID,archive:PID
+//        --redis-socket=PATH [options]
 //
-// SCENARIO  join | echo | fanout | burst | memory | private | callgrind
-//           (broadcast: echo, fanout, burst and memory; callgrind:
-//           chat_server only, under bench/callgrind-member.sh)
+// SCENARIO  join | echo | fanout | burst | memory | private | callgrind |
+//           scale (broadcast: echo, fanout, burst and memory; callgrind:
+//           chat_server only, under bench/callgrind-member.sh; scale:
+//           chat_server only; chat_server_redis and chat_server_redis2:
+//           fanout and memory)
 // V         chat_server | chat_server_json | chat_server_mix | floor | cat |
 //           broadcast: how a connection shows it is ready (chat_server's
 //           welcome line, floor's and broadcast's "Welcome <room>", the echo
@@ -28,19 +33,32 @@
 //           chat_server_cg (callgrind only) is chat_server under
 //           bench/callgrind-member.sh: one legacy and one JSON member of
 //           the room run under valgrind's callgrind, which counts their
-//           instructions (scenarioCallgrind).
+//           instructions (scenarioCallgrind).  chat_server_redis is
+//           chat_server with TRANSPORT=redis (issue 15) under one
+//           websocketd (one host); chat_server_redis2 the same on two hosts:
+//           two websocketd (--port and --wsd list both), member i on host
+//           i % 2, so the sender (member 0) is on the first and the room's
+//           members are split half and half.  Their clients are legacy ones.
 // --wsd     pid of websocketd: its descendants are the measured tree, and
 //           its own CPU is reported apart.
 // --server  pid of bench/broadcast.js, which serves every connection in one
 //           process: that process alone is measured, with no websocketd
 //           (websocketd_cpu_ns is null).
+// --extra   processes beside websocketd that serve the connections too,
+//           LABEL:PID, comma-separated (redis-server, the archivers): their
+//           CPU (fanout) and memory (memory) are reported apart, by label.
+// --redis-socket  the Redis server's unix socket: fanout reports the
+//           deltas of its `INFO commandstats` (calls and µs per command)
+//           over the sending, read with redis-cli before and after.
 // Options (defaults in DEFAULTS): --room --count --present --n --messages
 // --interval-ms --senders --idle-s --deadline-s --concurrency --drain-s
 // --quiet-ms --json-half (chat_server_mix: odd or even, the member numbers
 // of the JSON clients; member 0 and member 1 are the senders)
 // --base-messages --callgrind-dir (callgrind: the smaller of the two line
 // counts, --messages the larger; the directory bench/callgrind-member.sh
-// writes to)
+// writes to) --rooms --mem-floor-mib (scale: --rooms rooms of --n members,
+// --messages lines per room; joining stops when MemAvailable falls under
+// --mem-floor-mib, and the run says so)
 //
 // Everything is bounded: at most MAX_CONNECTIONS sockets, every wait has a
 // timeout, and the whole run ends at --deadline-s (JSON with completed:
@@ -53,7 +71,9 @@ const { performance } = require('node:perf_hooks');
 const WebSocket = require('ws');
 
 const HOST = '127.0.0.1'; // loopback only, whatever the arguments say
-const MAX_CONNECTIONS = 2500;
+// The scale scenario holds 10,000 (100 rooms of 100); the others at most
+// 2000 in one room.
+const MAX_CONNECTIONS = 12000;
 const MAX_MESSAGES = 100000;
 const MAX_DEADLINE_S = 1800;
 const READY_TIMEOUT_MS = 30000;
@@ -62,16 +82,19 @@ const DEFAULTS = {
   room: '', count: 200, present: 0, n: 10, messages: 100, 'interval-ms': 20,
   senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
   'drain-s': 20, 'quiet-ms': 300, round: 1, wsd: 0, server: 0, 'json-half': 'odd',
-  'base-messages': 0, 'callgrind-dir': '',
+  'base-messages': 0, 'callgrind-dir': '', extra: '', 'redis-socket': '', rooms: 1,
+  'mem-floor-mib': 768,
 };
+const REDIS_VARIANTS = ['chat_server_redis', 'chat_server_redis2'];
 
 // ---------------------------------------------------------------- arguments
 
 function usage(msg) {
   process.stderr.write(`load.js: ${msg}\nusage: node bench/load.js ` +
-    'join|echo|fanout|burst|memory|private|callgrind --port=P ' +
-    '--variant=chat_server|chat_server_json|chat_server_mix|chat_server_cg|floor|cat '
-    + '--wsd=PID [--key=value ...]\n' +
+    'join|echo|fanout|burst|memory|private|callgrind|scale --port=P[,P2] ' +
+    '--variant=chat_server|chat_server_json|chat_server_mix|chat_server_cg|' +
+    'chat_server_redis|chat_server_redis2|floor|cat '
+    + '--wsd=PID[,PID2] [--key=value ...]\n' +
     '       node bench/load.js echo|fanout|burst|memory ' +
     '--port=P --variant=broadcast --server=PID [--key=value ...]\n');
   process.exit(2);
@@ -88,18 +111,46 @@ function parseArgs(argv) {
   }
   if (pos.length !== 1) usage('one scenario expected');
   o.scenario = pos[0];
-  for (const k of ['port', 'wsd', 'server', 'count', 'present', 'n', 'messages', 'interval-ms',
+  // Two hosts (chat_server_redis2): --port=P1,P2 --wsd=PID1,PID2.
+  const list = (k) => String(o[k] ?? '').split(',').filter((x) => x !== '' && x !== '0').map(Number);
+  o.ports = list('port');
+  o.wsds = list('wsd');
+  if (o.ports.some((x) => !Number.isInteger(x) || x <= 0)
+    || o.wsds.some((x) => !Number.isInteger(x) || x <= 0)) usage('--port and --wsd: numbers');
+  o.port = o.ports[0] || 0;
+  o.wsd = o.wsds[0] || 0;
+  o.extras = [];
+  for (const e of String(o.extra).split(',').filter(Boolean)) {
+    const m = /^([a-z]+):(\d+)$/.exec(e);
+    if (!m) usage('--extra: LABEL:PID, comma-separated');
+    o.extras.push({ label: m[1], pid: Number(m[2]) });
+  }
+  for (const k of ['server', 'count', 'present', 'n', 'messages', 'interval-ms',
     'senders', 'idle-s', 'deadline-s', 'concurrency', 'drain-s', 'quiet-ms', 'round',
-    'base-messages']) {
+    'base-messages', 'rooms', 'mem-floor-mib']) {
     o[k] = Number(o[k]);
     if (!Number.isFinite(o[k]) || o[k] < 0) usage(`--${k} must be a number`);
   }
-  if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private', 'callgrind'].includes(o.scenario)) {
+  if (!['join', 'echo', 'fanout', 'burst', 'memory', 'private', 'callgrind', 'scale']
+    .includes(o.scenario)) {
     usage(`unknown scenario ${o.scenario}`);
   }
   if (!['chat_server', 'chat_server_json', 'chat_server_mix', 'chat_server_cg', 'floor', 'cat',
-    'broadcast'].includes(o.variant)) {
+    'broadcast', ...REDIS_VARIANTS].includes(o.variant)) {
     usage('bad --variant');
+  }
+  if (REDIS_VARIANTS.includes(o.variant) && !['fanout', 'memory'].includes(o.scenario)) {
+    usage(`${o.variant}: fanout and memory only`);
+  }
+  // scale: as many websocketd as the descriptor limit asks for (bench/run.sh).
+  const maxHosts = o.variant === 'chat_server_redis2' ? 2 : o.scenario === 'scale' ? 16 : 1;
+  if (o.wsds.length > o.ports.length || o.ports.length > maxHosts
+    || (o.variant === 'chat_server_redis2' && (o.ports.length !== 2 || o.wsds.length !== 2))
+    || (o.scenario === 'scale' && o.wsds.length !== o.ports.length)) {
+    usage('one --port and --wsd, two of each for chat_server_redis2, as many of each for scale');
+  }
+  if (o.scenario === 'scale' && (o.variant !== 'chat_server' || o.rooms < 1 || o.n < 2)) {
+    usage('scale: chat_server, --rooms of 1 or more, --n of 2 or more');
   }
   if (o.variant === 'chat_server_mix'
     && (o.scenario !== 'fanout' || o.n < 2 || o.n % 2 || !['odd', 'even'].includes(o['json-half']))) {
@@ -132,7 +183,8 @@ function parseArgs(argv) {
 }
 
 const opt = parseArgs(process.argv.slice(2));
-const URL_BASE = `ws://${HOST}:${opt.port}/`;
+// Member i connects to host i % hosts (two hosts: chat_server_redis2).
+const urlBase = (idx) => `ws://${HOST}:${opt.ports[idx % opt.ports.length]}/`;
 // The JSON protocol of chat_server (issue 11), chosen by the query string:
 // every client of chat_server_json, half of those of chat_server_mix.
 const CHAT = opt.variant.startsWith('chat_server');
@@ -283,13 +335,57 @@ const TICK_S = 0.01; // USER_HZ is 100 on Linux
 /** The measured processes: websocketd's descendants (a process per
  *  connection), or the broadcast server alone. */
 function tree() {
-  return opt.server ? [opt.server] : descendants(opt.wsd);
+  return opt.server ? [opt.server] : opt.wsds.flatMap((w) => descendants(w));
 }
 
 /** websocketd's own CPU ns, or null when there is no websocketd. */
 function wsdCpuNs() {
-  return opt.wsd ? cpuNs(opt.wsd) : null;
+  return opt.wsd ? opt.wsds.reduce((a, w) => a + (cpuNs(w) || 0), 0) : null;
 }
+
+/** CPU ns of the --extra processes (redis-server, archivers), by label. */
+function extraCpu() {
+  const out = {};
+  for (const e of opt.extras) out[e.label] = (out[e.label] || 0) + (cpuNs(e.pid) || 0);
+  return out;
+}
+
+function extraDelta(a, b) {
+  const out = {};
+  for (const k of Object.keys(a)) out[k] = b[k] - a[k];
+  return out;
+}
+
+/** `INFO commandstats` of the Redis server at --redis-socket: calls and µs
+ *  by command, or null without one (or when redis-cli fails). */
+function commandStats() {
+  if (!opt['redis-socket']) return null;
+  const r = spawnSync('redis-cli', ['-s', opt['redis-socket'], 'INFO', 'commandstats'],
+    { encoding: 'utf8', timeout: 10000 });
+  if (r.error || r.status !== 0) return null;
+  const out = {};
+  for (const m of r.stdout.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  }
+  return out;
+}
+
+/** The commands run between two commandStats(), the second INFO left out. */
+function commandDelta(a, b) {
+  if (!a || !b) return null;
+  const out = {};
+  for (const [k, v] of Object.entries(b)) {
+    const calls = v.calls - (a[k]?.calls || 0) - (k === 'info' ? 1 : 0);
+    const usec = v.usec - (a[k]?.usec || 0);
+    if (calls > 0) out[k] = { calls, usec };
+  }
+  return out;
+}
+
+/** An idle member of TRANSPORT=redis still wakes up for its heartbeat
+ *  (every few seconds, a command or two): waitIdle allows it this much CPU
+ *  per member in its quiet window. */
+const IDLE_NS_PER_MEMBER = REDIS_VARIANTS.includes(opt.variant) ? 60e3 : 0;
 
 const TCP_HELD = new Set(['01', '03', '08']); // ESTABLISHED, SYN_RECV, CLOSE_WAIT
 
@@ -298,7 +394,7 @@ const TCP_HELD = new Set(['01', '03', '08']); // ESTABLISHED, SYN_RECV, CLOSE_WA
  *  connection, its TCP sockets on the port that it has not closed yet
  *  (/proc/net/tcp: it listens on 127.0.0.1 only). */
 function held() {
-  if (!opt.server) return descendants(opt.wsd).length;
+  if (!opt.server) return tree().length;
   const local = `:${opt.port.toString(16).toUpperCase().padStart(4, '0')}`;
   let n = 0;
   for (const line of fs.readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
@@ -339,10 +435,10 @@ class Member {
     }
     totalConnections++;
     openSockets++;
-    members.push(this);
+    if (!this.listed) { members.push(this); this.listed = true; }
     const t0 = now();
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(URL_BASE + this.room + (this.json ? '?proto=json' : ''), {
+      const ws = new WebSocket(urlBase(this.idx) + this.room + (this.json ? '?proto=json' : ''), {
         perMessageDeflate: false,
         headers: { 'X-Forwarded-For': addressOf(this.idx),
           ...(this.tag ? { 'X-Bench-Callgrind': this.tag } : {}) },
@@ -421,6 +517,38 @@ function welcomeName(text) {
     && typeof ev.name === 'string' && ev.name !== '' ? ev.name : null;
 }
 
+// TRANSPORT=redis refuses a join whose room lock it could not take within
+// PRESENCE_LOCK_WAIT_MS ("the room is busy; try again in a moment", JSON
+// code busy); the page (htdocs/js/connection.js) then tries again after
+// about a second.  The clients of the Redis variants do the same, at most
+// BUSY_RETRIES times, and every refusal is counted and reported
+// (busy_refusals); those of the file transport do not retry: a refusal
+// there fails the run, as it always did.
+const RETRY_BUSY = REDIS_VARIANTS.includes(opt.variant);
+const BUSY_RETRIES = 5;
+let busyRefusals = 0;
+const busyReport = () => (RETRY_BUSY ? { busy_refusals: busyRefusals } : {});
+
+/** m.connect(), and again after a refusal as busy (RETRY_BUSY). */
+async function joinOne(m) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await m.connect();
+    } catch (err) {
+      if (!RETRY_BUSY || attempt >= BUSY_RETRIES
+        || !/the room is busy|"code":"busy"/.test(err.message)) throw err;
+      busyRefusals++;
+      // The refused socket closes first, so that its events are over.
+      if (!(await until(() => m.closed, 5000, 20))) m.ws.terminate();
+      await until(() => m.closed, 1000, 20);
+      await sleep(500 + Math.random() * 500);
+      m.closed = false;
+      m.ready = false;
+      m.name = null;
+    }
+  }
+}
+
 /** n members join room, concurrency at a time; each gets its pid when
  *  withPids (found by diffing websocketd's children, so one at a time).
  *  json(i) tells whether the i-th is a client of the JSON protocol. */
@@ -435,7 +563,7 @@ async function joinAll(n, room = opt.room,
       m.pid = fresh.length ? fresh[0] : null;
     }
   } else {
-    await pool(list, Math.max(1, opt.concurrency), (m) => m.connect());
+    await pool(list, Math.max(1, opt.concurrency), (m) => joinOne(m));
   }
   return list;
 }
@@ -450,7 +578,8 @@ async function waitIdle(quietMs = opt['quiet-ms'], maxMs = 120000) {
     const linesBefore = lastMessageAt;
     await sleep(quietMs);
     const d = cpuDelta(a, cpuSnapshot(pids));
-    if (linesBefore === lastMessageAt && now() - lastMessageAt >= quietMs && d.ns < 1e6) {
+    if (linesBefore === lastMessageAt && now() - lastMessageAt >= quietMs
+      && d.ns < 1e6 + IDLE_NS_PER_MEMBER * pids.length) {
       return Math.round(now() - t0);
     }
     if (now() - t0 > maxMs) return null;
@@ -644,8 +773,10 @@ async function scenarioFanout() {
   const r = new Receipts(opt.n, opt.messages);
   const sender = list[0];
   onLine = (mem, data) => r.record(mem.idx, seqOf(mem, data, () => sender));
+  const cmd0 = commandStats();
   const cpu0 = cpuSnapshot(pids);
   const wsd0 = wsdCpuNs();
+  const extra0 = extraCpu();
   await steadySend(opt.messages, opt['interval-ms'], (seq) => {
     r.sentAt[seq] = now();
     sendChat(sender, seq);
@@ -654,8 +785,13 @@ async function scenarioFanout() {
   phase = `sent after ${Math.round((now() - tJoin) / 1000)} s, waiting for deliveries`;
   await until(() => r.count === expected, opt['drain-s'] * 1000, 10);
   const cpu1 = cpuSnapshot(pids);
+  const extra = extraDelta(extra0, extraCpu());
   const d = cpuDelta(cpu0, cpu1);
   const wsdNs = opt.wsd ? wsdCpuNs() - wsd0 : null;
+  const commands = commandDelta(cmd0, commandStats());
+  // Two hosts: the latencies at the members of each, apart.
+  const hosts = opt.ports.length > 1 ? opt.ports.map((_, h) => raw(latenciesOf(r,
+    list.filter((m) => m.idx % opt.ports.length === h).map((m) => m.idx)))) : null;
   return {
     completed: r.count === expected,
     n: opt.n,
@@ -677,6 +813,12 @@ async function scenarioFanout() {
     lost_processes: d.lost,
     websocketd_cpu_us_per_delivered: r.count && wsdNs !== null
       ? Math.round(wsdNs / r.count) / 1e3 : null,
+    ...(opt.extras.length ? { extra_cpu_ns: extra } : {}),
+    ...busyReport(),
+    ...(commands ? { redis_commands: commands } : {}),
+    ...(hosts ? { hosts: opt.ports.length, latency_samples_by_host: hosts,
+      members_by_host: opt.ports.map((_, h) => list.filter((m) => m.idx % opt.ports.length === h).length) }
+      : {}),
   };
 }
 
@@ -724,11 +866,48 @@ async function scenarioBurst() {
   };
 }
 
+/** `INFO memory`'s used_memory of the Redis server at --redis-socket (bytes),
+ *  or null. */
+function redisUsedMemory() {
+  if (!opt['redis-socket']) return null;
+  const r = spawnSync('redis-cli', ['-s', opt['redis-socket'], 'INFO', 'memory'],
+    { encoding: 'utf8', timeout: 10000 });
+  const m = r.error || r.status !== 0 ? null : /^used_memory:(\d+)/m.exec(r.stdout);
+  return m ? Number(m[1]) : null;
+}
+
+/** Where one process's memory is: Pss and Anonymous (KiB) of /proc/PID/smaps
+ *  by mapping: [heap], [stack], anonymous, and each file by its base name
+ *  (a client address's file, chat_server's flood bucket, as "<address>"). */
+function smapsByMapping(pid) {
+  let text;
+  try { text = fs.readFileSync(`/proc/${pid}/smaps`, 'latin1'); } catch { return null; }
+  const out = {};
+  let cur = null;
+  for (const line of text.split('\n')) {
+    const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (h) {
+      let name = h[1] ? (h[1].startsWith('[') ? h[1] : h[1].split('/').pop()) : 'anonymous';
+      if (/^[0-9a-f.:]+$/i.test(name) && /[.:]/.test(name)) name = '<address>';
+      cur = out[name] || (out[name] = { Pss: 0, Anonymous: 0 });
+      continue;
+    }
+    const m = /^(Pss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (m && cur) cur[m[1]] += Number(m[2]);
+  }
+  return out;
+}
+
 /** n idle members: PSS of the tree, then its CPU over idle-s seconds. */
 async function scenarioMemory() {
+  const used0 = redisUsedMemory();
   await joinAll(opt.n);
   const settle = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
+  const used1 = redisUsedMemory();
   const pids = tree();
+  // One member, mapping by mapping (the members are alike): the last in
+  // the process list.
+  const sample = pids.length ? smapsByMapping(pids[pids.length - 1]) : null;
   const sum = Object.fromEntries(SMAPS_KEYS.map((k) => [k, 0]));
   let measured = 0;
   for (const p of pids) {
@@ -739,10 +918,21 @@ async function scenarioMemory() {
   }
   const per = Object.fromEntries(SMAPS_KEYS.map((k) => [k, Math.round(sum[k] / opt.n * 10) / 10]));
   const wsdMem = opt.wsd ? rollup(opt.wsd) : null;
+  // redis-server and the archivers, by label: their PSS and RSS (KiB).
+  const extraMem = {};
+  for (const e of opt.extras) {
+    const x = rollup(e.pid) || { Pss: null, Rss: null };
+    const o = extraMem[e.label] || (extraMem[e.label] = { Pss: 0, Rss: 0, processes: 0 });
+    o.Pss += x.Pss;
+    o.Rss += x.Rss;
+    o.processes++;
+  }
   const cpu0 = cpuSnapshot(pids);
+  const extra0 = extraCpu();
   const lines0 = members.reduce((a, m) => a + m.lines, 0);
   await sleep(opt['idle-s'] * 1000);
   const d = cpuDelta(cpu0, cpuSnapshot(pids));
+  const idleExtra = extraDelta(extra0, extraCpu());
   const lines1 = members.reduce((a, m) => a + m.lines, 0);
   return {
     completed: settle !== null && measured === pids.length && d.lost === 0,
@@ -752,8 +942,15 @@ async function scenarioMemory() {
     processes_per_connection: pids.length / opt.n,
     kib_per_connection: per,
     websocketd_pss_kib: wsdMem ? wsdMem.Pss : null,
+    ...(opt.extras.length ? { extra_kib: extraMem } : {}),
+    ...(used0 !== null && used1 !== null ? { redis_used_memory: [used0, used1] } : {}),
+    ...(sample ? { member_smaps_kib: sample } : {}),
+    ...busyReport(),
+    ...(opt.ports.length > 1 ? { hosts: opt.ports.length } : {}),
     idle_s: opt['idle-s'],
     idle_cpu_ms: Math.round(d.ns / 1e3) / 1e3,
+    ...(opt.extras.length ? { idle_extra_cpu_ms: Object.fromEntries(Object.entries(idleExtra)
+      .map(([k, v]) => [k, Math.round(v / 1e3) / 1e3])) } : {}),
     idle_lines: lines1 - lines0,
   };
 }
@@ -1125,10 +1322,166 @@ async function scenarioCallgrind() {
   };
 }
 
+
+// ---------------------------------------------------------------- scale
+
+/** MemAvailable of /proc/meminfo, in MiB. */
+function memAvailableMiB() {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'latin1'));
+  return m ? Math.round(Number(m[1]) / 1024) : null;
+}
+
+/** The file transport at its own scale (issue 15): --rooms rooms of --n
+ *  members, filled together (member k joins room k % rooms, --concurrency
+ *  joins at a time), so each join is timed while the rooms fill.  Joining
+ *  stops, and the run says so, when a join fails or MemAvailable falls
+ *  under --mem-floor-mib: the largest size reached is reported, never a
+ *  smaller one passed off as the target.  Then, with everyone in: the
+ *  memory of the tree per connection, and a fan-out in every room (its
+ *  first member sends, the rooms taking turns, one line every
+ *  --interval-ms in all, --messages lines per room). */
+async function scenarioScale() {
+  const R = opt.rooms;
+  const target = R * opt.n;
+  const roomOf = (k) => `${opt.room}-${k % R}`;
+  const mem0 = memAvailableMiB();
+  let minMem = mem0;
+  let stopReason = null;
+  const joinMs = new Array(target).fill(NaN);
+  const ready = [];
+  phase = 'filling the rooms';
+  const tFill = now();
+  let next = 0;
+  const worker = async () => {
+    while (next < target && !stopReason) {
+      const k = next++;
+      const avail = memAvailableMiB();
+      if (avail !== null) minMem = Math.min(minMem, avail);
+      if (avail !== null && avail < opt['mem-floor-mib']) {
+        stopReason = stopReason || `MemAvailable fell to ${avail} MiB (the floor is ` +
+          `${opt['mem-floor-mib']} MiB) after ${ready.length} connections: this machine ` +
+          `cannot hold ${target}`;
+        return;
+      }
+      const m = new Member(roomOf(k), k);
+      try {
+        joinMs[k] = await m.connect();
+        ready.push(m);
+      } catch (err) {
+        stopReason = stopReason || `join ${k + 1} of ${target} failed after ${ready.length} ` +
+          `connections: ${err.message}`;
+        return;
+      }
+      if (ready.length % 1000 === 0) {
+        log(`${ready.length} connections, ${Math.round((now() - tFill) / 1000)} s, ` +
+          `MemAvailable ${memAvailableMiB()} MiB`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opt.concurrency) }, worker));
+  const fillS = (now() - tFill) / 1000;
+  const reached = ready.length;
+  // Join times by how full the rooms were: tenths of the target, in the
+  // order the joins were started.
+  const tenths = [];
+  for (let t = 0; t < 10; t++) {
+    const from = Math.floor(target * t / 10);
+    const to = Math.floor(target * (t + 1) / 10);
+    const xs = joinMs.slice(from, to).filter((x) => !Number.isNaN(x));
+    tenths.push(xs.length ? percentiles(xs) : null);
+  }
+  const joins = joinMs.filter((x) => !Number.isNaN(x));
+  phase = `${reached} joined after ${Math.round(fillS)} s, waiting for the rooms to go quiet`;
+  const settle = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 250);
+  const memFull = memAvailableMiB();
+  // Memory: the tree's smaps_rollup over every process, per connection.
+  phase = 'reading the memory of every process';
+  const pids = tree();
+  const sumMem = Object.fromEntries(SMAPS_KEYS.map((k) => [k, 0]));
+  let measured = 0;
+  for (const p of pids) {
+    const x = rollup(p);
+    if (!x) continue;
+    measured++;
+    for (const k of SMAPS_KEYS) sumMem[k] += x[k];
+  }
+  const per = Object.fromEntries(SMAPS_KEYS.map((k) => [k,
+    reached ? Math.round(sumMem[k] / reached * 10) / 10 : null]));
+  const wsdMems = opt.wsds.map((w) => rollup(w));
+  const wsdMem = wsdMems.every(Boolean) ? { Pss: sum(wsdMems, 'Pss'), Rss: sum(wsdMems, 'Rss') } : null;
+  // Fan-out: one sender per room (member r is the first of room r).
+  phase = 'sending';
+  const senders = new Map();
+  const present = new Map();
+  for (const m of ready) {
+    const r = m.idx % R;
+    present.set(r, (present.get(r) || 0) + 1);
+    if (!senders.has(r) || m.idx < senders.get(r).idx) senders.set(r, m);
+  }
+  const rooms = [...senders.keys()].sort((a, b) => a - b);
+  const total = rooms.length * opt.messages;
+  const rc = new Receipts(target, Math.max(1, total));
+  const senderOf = (seq) => senders.get(rooms[seq % rooms.length]);
+  onLine = (mem, data) => rc.record(mem.idx, seqOf(mem, data, senderOf));
+  const cpu0 = cpuSnapshot(pids);
+  const wsd0 = wsdCpuNs();
+  await steadySend(total, opt['interval-ms'], (seq) => {
+    rc.sentAt[seq] = now();
+    sendChat(senderOf(seq), seq);
+  });
+  let expected = 0;
+  for (const r of rooms) expected += present.get(r) * opt.messages;
+  phase = `sent, waiting for deliveries (${rc.count} of ${expected})`;
+  await until(() => rc.count === expected, opt['drain-s'] * 1000, 20);
+  const d = cpuDelta(cpu0, cpuSnapshot(pids));
+  const wsdNs = wsdCpuNs() - wsd0;
+  onLine = null;
+  const lat = rc.latencies();
+  return {
+    completed: reached === target && !stopReason && settle !== null && rc.count === expected
+      && measured === pids.length,
+    ...(stopReason ? { error: stopReason } : settle === null ? { error: 'the rooms did not go quiet' } : {}),
+    rooms: R,
+    n: opt.n,
+    target_connections: target,
+    reached,
+    stop_reason: stopReason,
+    fill_s: Math.round(fillS * 10) / 10,
+    concurrency: opt.concurrency,
+    websocketd_instances: opt.wsds.length,
+    join_ms: percentiles(joins),
+    join_ms_by_tenth: tenths,
+    settle_ms: settle,
+    processes: pids.length,
+    kib_per_connection: per,
+    websocketd_pss_kib: wsdMem ? wsdMem.Pss : null,
+    websocketd_rss_kib: wsdMem ? wsdMem.Rss : null,
+    mem_available_mib: { before: mem0, full: memFull, lowest: minMem },
+    // What the whole machine gave up per connection: kernel memory (page
+    // tables, pipes, sockets, inotify) and this client included.
+    mem_available_kib_per_connection: reached && mem0 !== null && memFull !== null
+      ? Math.round((mem0 - memFull) * 1024 / reached * 10) / 10 : null,
+    messages_per_room: opt.messages,
+    interval_ms: opt['interval-ms'],
+    sending_rooms: rooms.length,
+    messages: total,
+    expected,
+    delivered: rc.count,
+    duplicates: rc.dups,
+    delivery_ratio: expected ? rc.count / expected : 0,
+    latency_ms: percentiles(lat),
+    cpu_ns: d.ns,
+    websocketd_cpu_ns: wsdNs,
+    ...cpuReport(d.ns, { messages: total, delivered: rc.count }),
+    websocketd_cpu_us_per_delivered: rc.count ? Math.round(wsdNs / rc.count) / 1e3 : null,
+    lost_processes: d.lost,
+  };
+}
+
 const SCENARIOS = {
   join: scenarioJoin, echo: scenarioEcho, fanout: MIX ? scenarioFanoutMix : scenarioFanout,
   burst: scenarioBurst, memory: scenarioMemory, private: scenarioPrivate,
-  callgrind: scenarioCallgrind,
+  callgrind: scenarioCallgrind, scale: scenarioScale,
 };
 
 // ---------------------------------------------------------------- main
@@ -1136,6 +1489,9 @@ const SCENARIOS = {
 async function main() {
   for (const k of ['n', 'count', 'present', 'senders']) {
     if (opt[k] > MAX_CONNECTIONS) usage(`--${k} is more than ${MAX_CONNECTIONS}`);
+  }
+  if (opt.scenario === 'scale' && opt.rooms * opt.n > MAX_CONNECTIONS) {
+    usage(`--rooms × --n is more than ${MAX_CONNECTIONS}`);
   }
   if (opt.messages > MAX_MESSAGES || opt.senders * opt.senders * opt.messages > 20e6) {
     usage('too many messages');
@@ -1146,7 +1502,8 @@ async function main() {
     // The rounds of a run share their options (bench/summary.js pools
     // them): what changes from round to round is left out.
     options: process.argv.slice(3)
-      .filter((a) => !/^--(port|wsd|server|variant|round|json-half|callgrind-dir)=/.test(a)).join(' '),
+      .filter((a) => !/^--(port|wsd|server|variant|round|json-half|callgrind-dir|extra|redis-socket)=/
+        .test(a)).join(' '),
   };
   const t0 = now();
   let result;
@@ -1162,7 +1519,8 @@ async function main() {
     result = await Promise.race([SCENARIOS[opt.scenario](), deadline]);
   } catch (err) {
     result = { completed: false,
-      error: `${err.message} (${members.filter((m) => m.ready).length} members had joined by then)` };
+      error: `${err.message} (${members.filter((m) => m.ready).length} members had joined by then)`,
+      ...busyReport() };
   }
   finished = true;
   stopping = true; // a scenario still running after its deadline adds no one

@@ -19,6 +19,10 @@
 //       delivered line (callgrind)" of docs/benchmarks.md, from a run of `bench/run.sh callgrind`; the rest of
 //       the page stays as the last full run wrote it (the section says
 //       which run its figures are from).
+//   node bench/summary.js --write-section redis|scale RESULTS.jsonl META.json
+//       The same for section "Redis transport (issue 15)" (from `bench/run.sh
+//       redis`) or "The file transport at scale (issue 15)" (`bench/run.sh
+//       scale`), and their rows of the targets table.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -29,6 +33,7 @@ const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
 const PNG = path.join(ROOT, 'bench', 'fanout.png');
 const A_START = '<!-- analysis:start (kept by bench/summary.js) -->';
 const A_END = '<!-- analysis:end -->';
+const TARGETS_HEAD = '## Targets of issues 6, 11 and 15';
 
 function readRuns(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -151,7 +156,32 @@ function mergeRounds(runs) {
       m.cpu_us_per_delivered = sum(ok, 'cpu_ns') / m.delivered / 1e3;
       m.cpu_us_per_message = sum(ok, 'cpu_ns') / m.messages / 1e3;
       m.websocketd_cpu_us_per_delivered = sum(ok, 'websocketd_cpu_ns') / m.delivered / 1e3;
+      m.cpu_ns = sum(ok, 'cpu_ns');
+      if (rs.some((r) => r.busy_refusals !== undefined)) m.busy_refusals = sum(rs, 'busy_refusals');
+      m.websocketd_cpu_ns = sum(ok, 'websocketd_cpu_ns');
       m.setup_s = sum(ok, 'setup_s') / ok.length;
+      // The Redis variants: redis-server's and the archivers' CPU, the
+      // Redis commands, and (two hosts) the samples of each host.
+      if (ok.some((r) => r.extra_cpu_ns)) {
+        m.extra_cpu_ns = {};
+        for (const r of ok) {
+          for (const [k, v] of Object.entries(r.extra_cpu_ns || {})) m.extra_cpu_ns[k] = (m.extra_cpu_ns[k] || 0) + v;
+        }
+      }
+      if (ok.some((r) => r.redis_commands)) {
+        m.redis_commands = {};
+        for (const r of ok) {
+          for (const [k, v] of Object.entries(r.redis_commands || {})) {
+            const c = m.redis_commands[k] || (m.redis_commands[k] = { calls: 0, usec: 0 });
+            c.calls += v.calls;
+            c.usec += v.usec;
+          }
+        }
+      }
+      if (ok.some((r) => r.latency_samples_by_host)) {
+        m.latency_samples_by_host = ok[0].latency_samples_by_host.map((_, h) =>
+          ok.flatMap((r) => (r.latency_samples_by_host || [])[h] || []));
+      }
     } else if (m.scenario === 'burst') {
       for (const k of ['expected', 'delivered', 'duplicates', 'seconds']) m[k] = sum(ok, k);
       m.messages_per_sender = sum(ok, 'messages_per_sender');
@@ -293,6 +323,11 @@ function write(file, metaFile) {
     'A fourth, **broadcast** ([bench/broadcast.js](../bench/broadcast.js)), is a',
     'single-process Node `ws` server without websocketd; it runs only in the fan-out',
     'of rooms of up to 50 (section "Against a single-process server").', '',
+    'Issue 15 adds chat_server with `TRANSPORT=redis`, on one host (**chat_server_redis**)',
+    'and on two (**chat_server_redis2**), each on a redis-server the bench starts, in the',
+    'fan-out of 2, 10, 50 and 500 members and the memory runs, next to chat_server\'s file',
+    'transport in the same rounds (section "Redis transport"), and the file transport with',
+    '10,000 connections in 100 rooms (section "The file transport at scale").', '',
     'Each run is repeated in rounds, the programs taking turns within a round, in the',
     'opposite order every other round, so that a busy moment of the machine falls on',
     'all of them alike; the rounds are pooled (all samples together).  The machine is',
@@ -654,6 +689,13 @@ function write(file, metaFile) {
     if (c && !status(c)) targets.push(['bystander CPU during signalling', `${fmt(c.bystander_cpu_ms, 3)} ms, ${c.bystander_lines} lines`, '', '0', c.bystander_cpu_ms === 0 && c.bystander_lines === 0 ? 'met' : '**not met**']);
   }
 
+  // ---------------------------------------------------------- issue 15
+  for (const sec of [redisSection(R, meta), scaleSection(R, meta)]) {
+    if (!sec) continue;
+    p(...sec.lines);
+    targets.push(...sec.targets);
+  }
+
   // ---------------------------------------------------------- delivery
   const incomplete = R.runs.filter((r) => !r.skipped && (!r.completed || !clean(r)));
   p('## Delivery', '',
@@ -663,7 +705,7 @@ function write(file, metaFile) {
 
   // ---------------------------------------------------------- targets, first
   const head = out.splice(0, out.indexOf('## Join'));
-  const summary = ['## Targets of issues 6 and 11', '',
+  const summary = [TARGETS_HEAD, '',
     table(['target', 'chat_server / baseline', 'ratio', 'target', ''], targets), ''];
   let analysis = `${A_START}\n## What the numbers show\n\n(not written yet)\n${A_END}`;
   if (fs.existsSync(DOC)) {
@@ -676,6 +718,321 @@ function write(file, metaFile) {
   fs.mkdirSync(path.dirname(DOC), { recursive: true });
   fs.writeFileSync(DOC, text.endsWith('\n') ? text : `${text}\n`);
   process.stderr.write(`summary: wrote ${path.relative(ROOT, DOC)}${plotted ? ` and ${path.relative(ROOT, PNG)}` : ''}\n`);
+}
+
+// ---------------------------------------------------------------- Redis (issue 15)
+
+const REDIS_HEAD = '## Redis transport (issue 15)';
+const SCALE_HEAD = '## The file transport at scale (issue 15)';
+const REDIS_TARGET = 'Redis transport';
+const SCALE_TARGET = 'file transport at scale';
+const nOf = (r) => r.n ?? Number(/--n=(\d+)/.exec(r.options || '')?.[1]);
+
+/** The runs of one section whose rounds did not all complete or lost lines. */
+function deliveryLines(runs) {
+  const bad = runs.filter((r) => !r.skipped && (!r.completed || !clean(r)));
+  const skipped = runs.filter((r) => r.skipped);
+  const withRatio = runs.filter((r) => !r.skipped && r.delivery_ratio !== undefined);
+  const out = [];
+  if (bad.length) {
+    out.push(`**${bad.length} run(s) did not complete or lost lines:**`, '',
+      ...bad.map((r) => `- ${r.scenario} ${r.variant} \`${r.options || ''}\`: ${r.error || ''}${
+        r.delivery_ratio !== undefined ? ` (delivery ratio ${fmt(r.delivery_ratio, 4)}, ${r.delivered ?? '?'} of ${r.expected ?? '?'}, ${r.duplicates || 0} duplicates)` : ''}`), '');
+  } else {
+    out.push(`Delivery: every run completed, and every line reached every member it was meant for exactly once (${withRatio.length} runs with a delivery ratio, all 1).`, '');
+  }
+  if (skipped.length) {
+    out.push(...skipped.map((r) => `- skipped: ${r.scenario} ${r.variant} \`${r.options || ''}\`: ${r.skipped}`), '');
+  }
+  return out;
+}
+
+function runLine(meta) {
+  return `Run: ${meta.date || '?'}, commit ${meta.commit || 'unknown'}, ${meta.mode || '?'} mode, ${meta.seconds ?? '?'} s, ` +
+    `${meta.redis && meta.redis !== 'none' ? `${meta.redis.replace(/ sha=.*$/, '')}, ` : ''}load average ${meta.loadavg_start || '?'} at the start, ${meta.loadavg_end || '?'} at the end.`;
+}
+
+/** The Redis transport's section: its lines and its target rows, or null
+ *  when the run had no Redis variant. */
+function redisSection(R, meta) {
+  const V1 = 'chat_server_redis';
+  const V2 = 'chat_server_redis2';
+  const runs = R.runs.filter((r) => r.variant === V1 || r.variant === V2);
+  if (!runs.length) return null;
+  const sizes = [...new Set(runs.filter((r) => r.scenario === 'fanout').map(nOf))].filter(Boolean).sort((a, b) => a - b);
+  const fan = (v, n) => R.get(v, 'fanout', (r) => nOf(r) === n);
+  const lines = [REDIS_HEAD, '',
+    'chat_server with `TRANSPORT=redis` ([docs/scale-out.md](scale-out.md)): every connection',
+    'appends with `XADD` to the room\'s stream and follows it with `XREAD` and `XRANGE`',
+    '(src/transport_redis.c).  The bench starts its own redis-server per variant, on a unix',
+    'socket in its temporary directory, with `--save \'\' --appendonly no`, and for each host a',
+    'websocketd with its own BASE_DIR and ini, and that host\'s `chat_server --archive`.',
+    '**chat_server_redis** is one host; **chat_server_redis2** is two hosts on the same Redis',
+    'and `REDIS_KEY_PREFIX`, the room\'s members split half and half between them (member i',
+    'on host i mod 2), the sender on the first, the latency measured at the receivers of',
+    'both.  They run in the same rounds as **chat_server** with its file transport (the',
+    'baseline of this section: "files"), with the same clients (legacy), room sizes, sends',
+    'and intervals as section "Fan-out".  A ratio is Redis / files; below 1 Redis is the',
+    'cheaper or faster one.  Issue 15\'s goals: fan-out p50 within 2× of files at every size,',
+    'memory per connection within 1.3×, delivery ratio 1.', '',
+    runLine(meta), ''];
+  const targets = [];
+  // ---- latency
+  const lat = (r) => status(r) || `${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p99)}`;
+  const worst = { [V1]: null, [V2]: null };
+  const fRows = [];
+  for (const n of sizes) {
+    const fs0 = fan('chat_server', n);
+    const a = fan(V1, n);
+    const b = fan(V2, n);
+    const f50 = val(fs0, (r) => r.latency_ms.p50);
+    const f99 = val(fs0, (r) => r.latency_ms.p99);
+    const rr = (r, k, base) => ratio(val(r, (q) => q.latency_ms[k]), base);
+    for (const [v, r] of [[V1, a], [V2, b]]) {
+      const x = rr(r, 'p50', f50);
+      if (x === null) worst[v] = worst[v] || { r: null, n, missing: true };
+      else if (!worst[v] || worst[v].r === null || x > worst[v].r) worst[v] = { r: x, n };
+      if (r && status(r)) worst[v] = { r: null, n, missing: true, st: status(r) };
+    }
+    const byHost = (r) => {
+      if (status(r) || !r.latency_samples_by_host) return '–';
+      return r.latency_samples_by_host.map((xs) => { const q = percentiles(xs); return `${fmt(q.p50)} / ${fmt(q.p99)}`; }).join(' · ');
+    };
+    const fromOptions = (r, k) => (new RegExp(`--${k}=(\\d+)`).exec(r.options || '') || [])[1] ?? '?';
+    const any = fs0 || a || b;
+    fRows.push([n, any ? `${any.messages ?? fromOptions(any, 'messages')} × ${any.interval_ms ?? fromOptions(any, 'interval-ms')} ms${any.rounds > 1 ? ` (${any.rounds} rounds)` : ''}` : '',
+      lat(fs0), lat(a), lat(b), byHost(b),
+      `${fmtRatio(rr(a, 'p50', f50))} / ${fmtRatio(rr(b, 'p50', f50))}`,
+      `${fmtRatio(rr(a, 'p99', f99))} / ${fmtRatio(rr(b, 'p99', f99))}`,
+      [fs0, a, b].map((r) => (r && !r.skipped ? fmt(r.delivery_ratio, 3) : '–')).join(' / '),
+      [fs0, a, b].map((r) => fmt(val(r, (q) => q.setup_s))).join(' / ')]);
+  }
+  lines.push('### Fan-out latency', '',
+    'As section "Fan-out": N members in one room, member 0 sends at a steady rate; the',
+    'latency is from the send to the receipt at every member, the sender included.  Two',
+    'hosts: the receivers of each host apart in "by host" (the sender\'s host first).', '',
+    table(['N', 'messages × interval', 'files p50 / p99 (ms)', 'Redis, one host p50 / p99', 'Redis, two hosts p50 / p99',
+      'two hosts by host p50 / p99', 'p50 Redis/files one / two hosts', 'p99 Redis/files one / two hosts',
+      'delivery files / one / two hosts', 'setup s files / one / two hosts'], fRows), '');
+  // Joins TRANSPORT=redis refused as busy (load.js: the clients retry as the page does).
+  const busy = [];
+  for (const r of runs) {
+    if (r.busy_refusals) busy.push(`${r.scenario} N=${nOf(r)}, ${r.variant === V1 ? 'one host' : 'two hosts'}: ${r.busy_refusals}`);
+  }
+  lines.push(busy.length
+    ? `**Joins refused as busy** ("the room is busy; try again in a moment": the joiner did not get the room's lock in Redis within PRESENCE_LOCK_WAIT_MS, 10 s), while the room filled 16 joins at a time: ${busy.join('; ')}.  The Redis variants' clients try again after 0.5–1 s, as the page does, up to 5 times; the file transport's clients never retry, and a refusal would fail their run.`
+    : 'No join was refused as busy (the Redis variants\' clients would try again after 0.5–1 s, as the page does, and count it).', '');
+  for (const [v, label] of [[V1, 'one host'], [V2, 'two hosts']]) {
+    const w = worst[v];
+    const missing = sizes.filter((n) => { const r = fan(v, n); return !r || status(r); });
+    targets.push([`${REDIS_TARGET}: fan-out p50 vs files, ${label}, worst N`,
+      w && w.r !== null ? `N=${w.n}${missing.length ? `; not measured at N=${missing.join(', ')}` : ''}` : 'not measured',
+      w && w.r !== null ? fmtRatio(w.r) : '–', '≤ 2× at every N',
+      w && w.r !== null && !missing.length ? verdict(w.r, 2) : '**not met**']);
+  }
+  // ---- CPU
+  const cRows = [];
+  let worstCpu = null;
+  const per = (r, ns) => (r && r.delivered ? ns / r.delivered / 1e3 : null);
+  for (const n of sizes) {
+    const fs0 = fan('chat_server', n);
+    const files = val(fs0, (r) => r.cpu_us_per_delivered);
+    for (const [v, label] of [[V1, 'one host'], [V2, 'two hosts']]) {
+      const r = fan(v, n);
+      if (!r) continue;
+      const st = status(r);
+      const chat = st ? null : r.cpu_us_per_delivered;
+      const redis = st ? null : per(r, (r.extra_cpu_ns || {}).redis || 0);
+      const arch = st ? null : per(r, (r.extra_cpu_ns || {}).archive || 0);
+      const total = st ? null : chat + redis + arch;
+      const rc = ratio(total, files);
+      if (rc !== null && (worstCpu === null || rc > worstCpu.r)) worstCpu = { r: rc, n, label };
+      const sh = st && (r.skipped ? 'skipped' : 'did not complete (above)');
+      cRows.push([n, label, (fs0 && status(fs0) && 'did not complete') || fmt(files), sh || fmt(chat), sh || fmt(redis), sh || fmt(arch),
+        sh || fmt(total), fmtRatio(rc),
+        `${fmt(val(fs0, (q) => q.websocketd_cpu_us_per_delivered))} / ${st ? '–' : fmt(r.websocketd_cpu_us_per_delivered)}`]);
+    }
+  }
+  lines.push('### CPU per delivered line', '',
+    'CPU (`schedstat`, user and system) while the fan-out sent, per line delivered to one',
+    'member: files counts the chat processes (everything under websocketd); Redis counts',
+    'the chat processes of every host, redis-server and the archivers.  websocketd is shown',
+    'apart, as in section "CPU" (all hosts\' for Redis).', '',
+    table(['N', 'Redis', 'files µs', 'Redis: chat processes µs', 'redis-server µs', 'archivers µs',
+      'Redis: all µs', 'Redis/files', 'websocketd µs files / Redis'], cRows), '');
+  // ---- where the time goes
+  const wRows = [];
+  const cmdKeys = ['xread', 'xrange', 'xadd', 'evalsha', 'eval'];
+  for (const n of sizes) {
+    for (const [v, label] of [[V1, 'one host'], [V2, 'two hosts']]) {
+      const r = fan(v, n);
+      if (!r || status(r) || !r.redis_commands || !r.delivered) continue;
+      const c = r.redis_commands;
+      const calls = Object.values(c).reduce((a, x) => a + x.calls, 0);
+      const usec = Object.values(c).reduce((a, x) => a + x.usec, 0);
+      const other = Object.entries(c).filter(([k]) => !cmdKeys.includes(k))
+        .sort((x, y) => y[1].calls - x[1].calls).slice(0, 3)
+        .map(([k, x]) => `${k.toUpperCase()} ${fmt(x.calls / r.delivered, 3)}`).join(', ');
+      const pl = (k) => fmt((c[k]?.calls || 0) / r.delivered, 3);
+      const sent = r.messages;
+      wRows.push([n, label, fmt(calls / r.delivered, 3), pl('xread'), pl('xrange'), pl('xadd'),
+        fmt(((c.evalsha?.calls || 0) + (c.eval?.calls || 0)) / r.delivered, 3), other || '–',
+        fmt(calls / sent), fmt(usec / r.delivered, 3), fmt(per(r, (r.extra_cpu_ns || {}).redis || 0))]);
+    }
+  }
+  if (wRows.length) {
+    lines.push('### Where the time goes: Redis round trips per delivered line', '',
+      'src/transport_redis.c\'s reader takes a line in three round trips: the `XREAD BLOCK`',
+      'that wakes it (its reply is only a wake-up), the `XRANGE` that fetches what is new,',
+      'and the `XREAD` issued again to wait for the next; the sender adds its `XADD` (and the',
+      'flood bucket\'s script, `EVALSHA`/`EVAL`, since every bench client comes with an',
+      'X-Forwarded-For address).  The counts are the deltas of `redis-cli INFO commandstats`',
+      'over the sending, divided by the lines delivered: every command of the chat',
+      'processes, the archivers and their heartbeats.  "Redis µs" is the time Redis itself',
+      'counts in those commands; the CPU of redis-server (its event loop, the socket reads',
+      'and writes, the wake-ups of blocked clients) is the column after it.', '',
+      table(['N', 'Redis', 'commands per delivered line', 'XREAD', 'XRANGE', 'XADD', 'EVAL/EVALSHA',
+        'most frequent others', 'commands per sent line', 'Redis µs in commands per delivered line',
+        'redis-server CPU µs per delivered line'], wRows), '');
+  }
+  // ---- memory
+  const memSizes = [...new Set(runs.filter((r) => r.scenario === 'memory').map(nOf))].filter(Boolean).sort((a, b) => a - b);
+  const mRows = [];
+  for (const n of memSizes) {
+    const f = R.get('chat_server', 'memory', (r) => nOf(r) === n);
+    const fP = val(f, (r) => r.kib_per_connection.Pss);
+    const fA = val(f, (r) => r.kib_per_connection.Pss_Anon);
+    for (const [v, label] of [[V1, 'one host'], [V2, 'two hosts']]) {
+      const r = R.get(v, 'memory', (q) => nOf(q) === n);
+      if (!r) continue;
+      const st = status(r);
+      const ex = (k) => (st || !r.extra_kib || !r.extra_kib[k] ? 0 : r.extra_kib[k].Pss / n);
+      const chat = st ? null : r.kib_per_connection.Pss;
+      // What the room's members added to Redis's data (INFO memory's
+      // used_memory, after the room went quiet less before it filled).
+      const used = st || !r.redis_used_memory ? null : (r.redis_used_memory[1] - r.redis_used_memory[0]) / 1024 / n;
+      const all = st ? null : chat + (used ?? ex('redis')) + ex('archive');
+      const rc = ratio(all, fP);
+      mRows.push([n, label, status(f) || fmt(fP, 1), st || fmt(chat, 1), st || fmt(used, 1), st || fmt(ex('redis'), 1),
+        st || fmt(ex('archive'), 1), st || fmt(all, 1), fmtRatio(rc),
+        `${status(f) || fmt(fA, 1)} / ${st || fmt(r.kib_per_connection.Pss_Anon, 1)}`,
+        fmtRatio(ratio(val(r, (q) => q.kib_per_connection.Pss_Anon), fA)),
+        `${status(f) || fmt(f.kib_per_connection.Rss, 0)} / ${st || fmt(r.kib_per_connection.Rss, 0)}`,
+        `${status(f) || `${fmt(f.idle_cpu_ms, 3)} ms`} / ${st || `${fmt(r.idle_cpu_ms, 3)} ms + ${fmt((r.idle_extra_cpu_ms || {}).redis, 3)} ms Redis + ${fmt((r.idle_extra_cpu_ms || {}).archive, 3)} ms archivers`}`]);
+      targets.push([`${REDIS_TARGET}: memory per connection vs files, ${label}, N=${n}`,
+        st ? st : `${fmt(all, 1)} / ${fmt(fP, 1)} KiB (chat processes' PSS, Redis's data and the archivers included; the processes alone ${fmtRatio(ratio(chat, fP))})`,
+        fmtRatio(rc), '≤ 1.3×', rc === null ? '**not met**' : verdict(rc, 1.3)]);
+    }
+  }
+  if (mRows.length) {
+    const idle = runs.find((r) => r.scenario === 'memory' && r.idle_s)?.idle_s ?? '?';
+    lines.push('### Memory per connection', '',
+      'As section "Memory": N idle members, after the room has gone quiet; PSS',
+      '(`smaps_rollup`) of every process under websocketd (every host\'s), divided by N.  For',
+      'Redis, what the room added to Redis\'s data (`INFO memory` used_memory once the room',
+      'went quiet, less before it filled: its members, its stream of join lines and user',
+      'lists) and the archivers\' PSS are divided by N and added: the goal\'s figure ("all").',
+      'redis-server\'s whole PSS over N is shown beside it; it holds what earlier runs left',
+      '(their streams, up to REDIS_STREAM_MAX entries a room, and what its allocator kept).',
+      `An idle Redis member still wakes up for its heartbeat; the last column is the CPU of ${idle} s of the idle room.`, '',
+      table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
+        'redis-server PSS / N KiB', 'archivers PSS KiB', 'Redis: all KiB', 'Redis/files', 'anonymous PSS KiB files / Redis',
+        'anonymous Redis/files', 'RSS KiB files / Redis', `idle CPU files / Redis`], mRows), '');
+  }
+  // Where a member's memory is, at the largest N: one process of each,
+  // mapping by mapping, the mappings that differ most.
+  const nMax = memSizes[memSizes.length - 1];
+  const fm = R.get('chat_server', 'memory', (r) => nOf(r) === nMax);
+  const rm = R.get(V1, 'memory', (r) => nOf(r) === nMax);
+  const fs1 = val(fm, (r) => r.member_smaps_kib);
+  const rs1 = val(rm, (r) => r.member_smaps_kib);
+  if (fs1 && rs1) {
+    const keys = [...new Set([...Object.keys(fs1), ...Object.keys(rs1)])];
+    const g = (o, k, f) => (o[k] ? o[k][f] : 0);
+    const d = (k) => g(rs1, k, 'Pss') - g(fs1, k, 'Pss');
+    const top = keys.filter((k) => Math.abs(d(k)) >= 1).sort((a, b) => Math.abs(d(b)) - Math.abs(d(a)) || a.localeCompare(b)).slice(0, 10);
+    const tot = (o, f) => Object.values(o).reduce((a, x) => a + x[f], 0);
+    const signed = (x) => `${x > 0 ? '+' : x < 0 ? '−' : ''}${fmt(Math.abs(x), 1)}`;
+    const rowsM = top.map((k) => [`\`${k}\``, `${fmt(g(fs1, k, 'Pss'), 1)} (${fmt(g(fs1, k, 'Anonymous'), 1)})`,
+      `${fmt(g(rs1, k, 'Pss'), 1)} (${fmt(g(rs1, k, 'Anonymous'), 1)})`, signed(d(k))]);
+    rowsM.push(['all', `${fmt(tot(fs1, 'Pss'), 1)} (${fmt(tot(fs1, 'Anonymous'), 1)})`,
+      `${fmt(tot(rs1, 'Pss'), 1)} (${fmt(tot(rs1, 'Anonymous'), 1)})`, signed(tot(rs1, 'Pss') - tot(fs1, 'Pss'))]);
+    lines.push(`Where a member's memory is, at N=${nMax}: one idle member of each (files, Redis on one host), \`/proc/PID/smaps\` mapping by mapping, the ten that differ most; PSS KiB (its anonymous pages, \`Anonymous:\`, in brackets).`, '',
+      table(['mapping', 'files', 'Redis', 'Redis − files'], rowsM), '');
+  }
+  if (worstCpu) {
+    lines.push(`CPU per delivered line, Redis / files, worst: ${fmtRatio(worstCpu.r)} (N=${worstCpu.n}, ${worstCpu.label}); issue 15 sets no goal for it.`, '');
+  }
+  // ---- delivery
+  const all = runs.concat(R.runs.filter((r) => r.variant === 'chat_server' && ['fanout', 'memory'].includes(r.scenario)
+    && (r.scenario === 'memory' ? memSizes : sizes).includes(nOf(r))));
+  const bad = runs.filter((r) => !r.skipped && (!r.completed || !clean(r)));
+  const ratios = runs.filter((r) => !r.skipped && r.delivery_ratio !== undefined);
+  targets.push([`${REDIS_TARGET}: delivery ratio, every run of both`,
+    bad.length ? `${bad.length} run(s) incomplete or short` : `${ratios.length} runs, all 1`, '', 'delivery ratio 1',
+    !bad.length && ratios.length ? 'met' : '**not met**']);
+  lines.push(...deliveryLines(all));
+  const notes = (meta.notes || []).filter((x) => /Redis|redis|archiver/.test(x));
+  if (notes.length) lines.push('Notes of the run:', '', ...notes.map((x) => `- ${x}`), '');
+  return { lines, targets };
+}
+
+/** The scale scenario's section and target rows, or null without one. */
+function scaleSection(R, meta) {
+  const r = R.get('chat_server', 'scale');
+  if (!r) return null;
+  const lines = [SCALE_HEAD, '',
+    'The file transport at its own scale: chat_server (files) with many rooms at once.',
+    'The rooms fill together (connection k joins room k mod rooms, 16 joins at a time), so',
+    'each join is timed while the rooms fill; the tenths below are the joins in the order',
+    'they were started, the rooms about 0–10 %, 10–20 %, … full.  Once every room has gone',
+    'quiet: the memory of every process under websocketd, per connection, and what the',
+    'machine gave up per connection (the fall of `MemAvailable`, kernel memory, websocketd',
+    'and this client included).  Then a fan-out in every room: its first member sends, the',
+    'rooms taking turns, one line every interval in all.  Joining stops when a join fails or',
+    'MemAvailable falls under a floor; the run then says so and reports the size it reached.', '',
+    runLine(meta), ''];
+  const targets = [];
+  const st = r.skipped ? `skipped: ${r.skipped}` : null;
+  if (st) {
+    lines.push(`**Not run**: ${st}.`, '');
+    targets.push([`${SCALE_TARGET}: ${/--rooms=(\d+)/.exec(r.options || '')?.[1] ?? '?'} rooms of ${nOf(r) || '?'}`, st, '', 'delivery ratio 1', '**not met**']);
+    return { lines, targets };
+  }
+  const target = r.target_connections;
+  if (r.reached !== undefined && r.reached < target) {
+    lines.push(`**This machine did not hold ${target} connections: it reached ${r.reached}.** ${r.stop_reason || r.error || ''}`, '');
+  } else if (!r.completed) {
+    lines.push(`**The run did not complete**: ${r.error || 'see the figures'}.`, '');
+  }
+  const k = r.kib_per_connection || {};
+  const j = r.join_ms || {};
+  const rows = [
+    ['rooms × members', `${r.rooms} × ${r.n} = ${target}`, ''],
+    ['connections reached', fmt(r.reached), ''],
+    ['time to fill', fmt(r.fill_s), 's'],
+    ['join p50 / p95 / p99 / max while the rooms filled', `${fmt(j.p50)} / ${fmt(j.p95)} / ${fmt(j.p99)} / ${fmt(j.max)}`, 'ms'],
+    ['join p50 by tenth of the fill', (r.join_ms_by_tenth || []).map((q) => (q ? fmt(q.p50) : '–')).join(' · '), 'ms'],
+    ['PSS per connection (chat processes)', fmt(k.Pss, 1), 'KiB'],
+    ['anonymous PSS per connection', fmt(k.Pss_Anon, 1), 'KiB'],
+    ['RSS per connection', fmt(k.Rss, 0), 'KiB'],
+    ['websocketd PSS per connection', r.reached ? fmt(r.websocketd_pss_kib / r.reached, 1) : '–', 'KiB'],
+    ['MemAvailable given up per connection', fmt(r.mem_available_kib_per_connection, 1), 'KiB'],
+    ['MemAvailable before / full / lowest', r.mem_available_mib ? `${r.mem_available_mib.before} / ${r.mem_available_mib.full} / ${r.mem_available_mib.lowest}` : '–', 'MiB'],
+    ['fan-out', `${r.sending_rooms ?? '?'} rooms × ${r.messages_per_room ?? '?'} lines, one every ${r.interval_ms ?? '?'} ms`, ''],
+    ['fan-out p50 / p99 / max', r.latency_ms ? `${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p99)} / ${fmt(r.latency_ms.max)}` : '–', 'ms'],
+    ['delivery ratio', r.delivery_ratio !== undefined ? `${fmt(r.delivery_ratio, 4)} (${r.delivered} of ${r.expected}, ${r.duplicates || 0} duplicates)` : '–', ''],
+    ['CPU per delivered line, chat processes / websocketd', `${fmt(r.cpu_us_per_delivered)} / ${fmt(r.websocketd_cpu_us_per_delivered)}`, 'µs'],
+  ];
+  lines.push(table(['figure', 'chat_server (files)', 'unit'], rows), '');
+  // The 2000-member room and the memory of section "Memory", when in the same page.
+  const notes = (meta.notes || []).filter((x) => /inotify|ulimit/.test(x));
+  if (notes.length) lines.push('Limits:', '', ...notes.map((x) => `- ${x}`), '');
+  const full = r.completed && r.reached === target;
+  targets.push([`${SCALE_TARGET}: ${r.rooms} rooms of ${r.n} (${target} connections)`,
+    r.reached < target ? `reached ${r.reached}` : `delivery ratio ${fmt(r.delivery_ratio, 4)}; fan-out p50 ${fmt(r.latency_ms?.p50)} ms, p99 ${fmt(r.latency_ms?.p99)} ms; join p50 ${fmt(j.p50)} ms; ${fmt(k.Pss, 1)} KiB PSS per connection`,
+    '', 'delivery ratio 1', full && r.delivery_ratio === 1 && clean(r) ? 'met' : '**not met**']);
+  return { lines, targets };
 }
 
 // ---------------------------------------------------------------- callgrind
@@ -772,7 +1129,11 @@ function callgrindSection(R, meta) {
 /** --write-section callgrind: that section and its target row, spliced
  *  into the page as it is. */
 function writeSection(name, file, metaFile) {
-  if (name !== 'callgrind') throw new Error(`no section ${name} (only callgrind)`);
+  if (name === 'redis' || name === 'scale') {
+    writeIssue15Section(name, file, metaFile);
+    return;
+  }
+  if (name !== 'callgrind') throw new Error(`no section ${name} (callgrind, redis or scale)`);
   const rawRuns = readRuns(file);
   const R = new Results(mergeRounds(rawRuns), rawRuns);
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
@@ -797,6 +1158,44 @@ function writeSection(name, file, metaFile) {
   process.stderr.write(`summary: wrote section "${CG_HEAD.slice(3)}" into ${path.relative(ROOT, DOC)}\n`);
 }
 
+/** --write-section redis | scale: the section (before "## Delivery", where a
+ *  full run puts it, or in place of the one there) and its target rows (in
+ *  place of the old ones, at the end of the targets table), the rest of
+ *  the page as it was. */
+function writeIssue15Section(name, file, metaFile) {
+  const rawRuns = readRuns(file);
+  const R = new Results(mergeRounds(rawRuns), rawRuns);
+  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+  const sec = name === 'redis' ? redisSection(R, meta) : scaleSection(R, meta);
+  const head = name === 'redis' ? REDIS_HEAD : SCALE_HEAD;
+  const label = name === 'redis' ? REDIS_TARGET : SCALE_TARGET;
+  if (!sec) throw new Error(`${file} has no ${name} run`);
+  if (!fs.existsSync(DOC)) throw new Error(`${DOC} is missing: run make bench first`);
+  let doc = fs.readFileSync(DOC, 'utf8');
+  const body = `${sec.lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '')}\n\n`;
+  const at = doc.indexOf(`\n${head}\n`);
+  if (at >= 0) {
+    const end = doc.indexOf('\n## ', at + 1);
+    doc = doc.slice(0, at + 1) + body + (end >= 0 ? doc.slice(end + 1) : '');
+  } else {
+    const d = doc.indexOf('\n## Delivery\n');
+    doc = d >= 0 ? doc.slice(0, d + 1) + body + doc.slice(d + 1) : `${doc.replace(/\n*$/, '\n\n')}${body}`;
+  }
+  // The target rows: the old ones out, the new ones at the end of the table.
+  doc = doc.replace(/^## Targets of issues[^\n]*$/m, TARGETS_HEAD);
+  const ls = doc.split('\n').filter((l) => !l.startsWith(`| ${label}`));
+  const t = ls.indexOf(TARGETS_HEAD);
+  if (t >= 0) {
+    let i = t + 1;
+    while (i < ls.length && !ls[i].startsWith('|')) i++;
+    while (i < ls.length && ls[i].startsWith('|')) i++;
+    ls.splice(i, 0, ...sec.targets.map((row) => `| ${row.join(' | ')} |`));
+  }
+  doc = ls.join('\n');
+  fs.writeFileSync(DOC, doc.endsWith('\n') ? doc : `${doc}\n`);
+  process.stderr.write(`summary: wrote section "${head.slice(3)}" and its target rows into ${path.relative(ROOT, DOC)}\n`);
+}
+
 const [mode, ...files] = process.argv.slice(2);
 if (mode === '--check' && files.length === 1) process.exit(check(files[0]) ? 1 : 0);
 else if (mode === '--write' && files.length === 2) write(files[0], files[1]);
@@ -809,6 +1208,6 @@ else if (mode === '--write-section' && files.length === 3) {
   }
 } else {
   process.stderr.write('usage: summary.js --check RESULTS.jsonl | --write RESULTS.jsonl META.json\n'
-    + '       summary.js --write-section callgrind RESULTS.jsonl META.json\n');
+    + '       summary.js --write-section callgrind|redis|scale RESULTS.jsonl META.json\n');
   process.exit(2);
 }
