@@ -22,6 +22,9 @@
 #define REPLY_WAIT_MS 2000
 /* Lines taken per XRANGE: a browser that keeps up reads them at once. */
 #define READ_COUNT 256
+/* Lines an XREAD brings at most: a member that keeps up takes them from
+ * its reply, without another round trip. */
+#define XREAD_COUNT 32
 /* While Redis is down, a reconnection is tried this often. */
 #define RETRY_MS 1000
 /* Channels to other members open at once (a whisper opens one). */
@@ -59,6 +62,11 @@ struct redis_tr {
 	 * when the history was marked, and what the reader waits for. */
 	struct stream_id room_pos, priv_pos, history_end;
 	bool xread_pending, room_behind, priv_behind;
+	/* The last XREAD reply while its room lines are handed on: entries
+	 * its array, next the first not handed. */
+	struct redisReply *held;
+	const struct redisReply *held_entries;
+	size_t held_next;
 	/* The room's descriptor for the loop: an epoll set holding the
 	 * reader's socket, so that it stays the same descriptor when the
 	 * reader is replaced after an outage. */
@@ -87,8 +95,19 @@ static void set_timer(struct redis_tr *r, int ms)
 		timerfd_settime(r->timer_fd, 0, &its, NULL);
 }
 
+/* Its lines come again from the stream (they are after room_pos). */
+static void drop_held(struct redis_tr *r)
+{
+	if (r->held)
+		redis_link_reply_free(r->reader, r->held);
+	r->held = NULL;
+	r->held_entries = NULL;
+	r->held_next = 0;
+}
+
 static void close_links(struct redis_tr *r)
 {
+	drop_held(r);
 	redis_link_close(r->reader);
 	redis_link_close(r->room.link);
 	r->reader = r->room.link = NULL;
@@ -158,7 +177,7 @@ static int open_links(struct redis_tr *r)
  * neither waits on the other for long. */
 static void wait_for_lines(struct redis_tr *r)
 {
-	if (r->down || r->xread_pending || r->room_behind ||
+	if (r->down || r->xread_pending || r->held || r->room_behind ||
 	    (r->private_open && r->priv_behind))
 		return;
 	char room_key[REDIS_KEY_MAX], priv_key[REDIS_KEY_MAX];
@@ -167,7 +186,9 @@ static void wait_for_lines(struct redis_tr *r)
 	redis_room_private_key(&r->room, r->conn, priv_key);
 	stream_id_format(&r->room_pos, room_id);
 	stream_id_format(&r->priv_pos, priv_id);
-	const char *argv[10] = { "XREAD", "COUNT", "1", "BLOCK", "0",
+	char count[16];
+	snprintf(count, sizeof count, "%d", XREAD_COUNT);
+	const char *argv[10] = { "XREAD", "COUNT", count, "BLOCK", "0",
 	                        "STREAMS", room_key };
 	int argc = 7;
 	if (r->private_open)
@@ -196,7 +217,9 @@ static void signal_private(struct redis_tr *r, bool waiting)
 		(void)!read(r->private_fd, &one, sizeof one);
 }
 
-/* The reader's reply came: which streams have lines. */
+/* The reader's reply came: its room lines are held to be handed on (more
+ * may follow them when it brought all it could); private lines are
+ * taken one by one (redis_receive). */
 static void redis_notice(void *st)
 {
 	struct redis_tr *r = st;
@@ -220,12 +243,17 @@ static void redis_notice(void *st)
 		if (strcmp(s->element[0]->str, priv_key) == 0) {
 			r->priv_behind = true;
 			signal_private(r, true);
-		} else {
-			r->room_behind = true;
+		} else if (s->elements == 2 &&
+		           s->element[1]->type == REDIS_REPLY_ARRAY) {
+			r->held = rep;
+			r->held_entries = s->element[1];
+			r->held_next = 0;
+			r->room_behind = s->element[1]->elements >= XREAD_COUNT;
 		}
 	}
-	redis_link_reply_free(r->reader, rep);
-	if (r->room_behind && r->hooks.woken)
+	if (!r->held)
+		redis_link_reply_free(r->reader, rep);
+	if (r->held && r->hooks.woken)
 		r->hooks.woken(r->hooks.ctx);
 	wait_for_lines(r);
 }
@@ -295,6 +323,15 @@ static int hand_line(void *ctx, const struct stream_id *id,
 	return h->stopped;
 }
 
+/* hand_line, stopping once the budget is spent (2). */
+static int hand_held(void *ctx, const struct stream_id *id, const char *line,
+                     size_t len)
+{
+	struct handing *h = ctx;
+	int rc = hand_line(ctx, id, line, len);
+	return rc ? rc : h->handed >= h->max_bytes ? 2 : 0;
+}
+
 static int redis_read(void *st, size_t max_bytes, transport_line_fn fn,
                       void *ctx)
 {
@@ -306,6 +343,20 @@ static int redis_read(void *st, size_t max_bytes, transport_line_fn fn,
 	}
 	if (r->down)
 		return 0; /* what is written meanwhile is read when it is back */
+	if (r->held) {
+		int rc = redis_stream_hand(&r->room, r->held_entries,
+		                           &r->held_next, &r->room_pos,
+		                           hand_held, &h);
+		if (h.stopped || rc < 0)
+			return -1;
+		if (r->held_next < r->held_entries->elements)
+			return 1; /* the budget is spent: the rest later */
+		drop_held(r);
+		if (!r->room_behind) {
+			wait_for_lines(r);
+			return 0;
+		}
+	}
 	while (h.handed < max_bytes) {
 		int n = redis_stream_range(&r->room, NULL, &r->room_pos,
 		                           READ_COUNT, hand_line, &h);
@@ -331,6 +382,10 @@ static int redis_rewind(void *st, size_t n)
 	struct stream_id first;
 	if (n == 0)
 		return 0; /* no history: from where we follow, as we are */
+	if (r->held) { /* what it holds comes again, in its place */
+		drop_held(r);
+		r->room_behind = true;
+	}
 	int rc = redis_stream_nth_last_id(&r->room, n, &first);
 	if (rc < 0)
 		return -1;
