@@ -31,6 +31,9 @@
 #define HIREDIS_LIBRARY "libhiredis.so." HIREDIS_SOVERSION
 #define HIREDIS_PACKAGE "libhiredis" HIREDIS_SOVERSION
 
+/* The reader's buffer kept between replies, at most. */
+#define REDIS_LINK_READER_KEEP 512
+
 struct redis_link {
 	redisContext *ctx;
 	int timeout_ms;
@@ -222,6 +225,10 @@ struct redis_link *redis_link_open(const struct redis_url *url,
 		redis_link_close(link);
 		return NULL;
 	}
+	/* A connection process waits far more than it reads: the reader's
+	 * buffer goes back once a reply is read, rather than stay at up to
+	 * 16 KiB (hiredis's default) for the life of the connection. */
+	link->ctx->reader->maxbuf = REDIS_LINK_READER_KEEP;
 	if (greet(link, url, err, errsz) < 0) {
 		redis_link_close(link);
 		return NULL;
