@@ -13,6 +13,8 @@
  *   P alive:<room>           sorted set; name -> the time (ms, the Redis
  *                            server's clock) after which it counts as dead
  *   P lock:<room>            string; the room lock's random token, PX
+ *   P lock:<room>:q          list; a release's token, which wakes the
+ *                            first waiter in BLPOP (one at most, 1 s)
  *   P priv:<room>:<conn>     stream; private lines to one connection not
  *                            read yet, field "l" = the line without its
  *                            '\n'; REDIS_PRIVATE_MAX bytes at most,

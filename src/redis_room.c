@@ -127,12 +127,9 @@ long long redis_room_now_ms(struct redis_room *r)
 
 /* ---- the room lock ---- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+/* A waiter looks again at least this often: a holder that died wakes
+ * nobody, and its lock times out by itself (REDIS_LOCK_TTL_MS). */
+#define LOCK_RECHECK_MS 500
 
 static long long monotonic_ms(void)
 {
@@ -161,46 +158,79 @@ static int try_lock(struct redis_room *r, const char *key, const char *token)
 	return taken;
 }
 
+/* Waits for a release of the lock: BLPOP on its queue, which every
+ * release feeds one token, so that the waiters are woken one at a time, in
+ * the order they came (Redis serves BLPOP first come, first served),
+ * instead of all trying again and again.  The wait is cut at
+ * LOCK_RECHECK_MS, for a holder that died (its lock times out alone).
+ * 0 (woken or timed out), -1 (Redis failed). */
+static int wait_release(struct redis_room *r, const char *queue, long ms)
+{
+	char seconds[24];
+	snprintf(seconds, sizeof seconds, "%.3f", (double)ms / 1000);
+	struct cmd c = { 0 };
+	arg_str(&c, "BLPOP");
+	arg_str(&c, queue);
+	arg_str(&c, seconds);
+	redisReply *rep = run(r, &c);
+	redis_link_reply_free(r->link, rep);
+	return rep ? 0 : -1;
+}
+
 int redis_room_lock(struct redis_room *r, int wait_ms,
                     char token[REDIS_CONN_ID_LEN + 1])
 {
-	char key[REDIS_KEY_MAX];
+	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX + 8];
 	redis_room_key(r, REDIS_KEY_LOCK, key);
+	snprintf(queue, sizeof queue, "%.*s:q", REDIS_KEY_MAX - 1, key);
 	if (redis_room_new_id(token) < 0) {
 		snprintf(r->err, sizeof r->err, "no randomness for a lock");
 		errno = EIO;
 		return -1;
 	}
 	long long deadline = monotonic_ms() + wait_ms;
-	/* Short waits first: a room lock is held for a few round trips. */
-	for (long pause = 1;; pause = pause < 16 ? pause * 2 : 16) {
+	for (;;) {
 		int rc = try_lock(r, key, token);
 		if (rc != 0) {
 			errno = rc > 0 ? 0 : EIO;
 			return rc > 0 ? 0 : -1;
 		}
-		if (monotonic_ms() >= deadline) {
+		long long left = deadline - monotonic_ms();
+		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		sleep_ms(pause);
+		if (wait_release(r, queue, left < LOCK_RECHECK_MS
+		                           ? left : LOCK_RECHECK_MS) < 0) {
+			errno = EIO;
+			return -1;
+		}
 	}
 }
 
+/* Released only if still ours; either way one waiter is woken (a token
+ * in the queue, which keeps one at most and goes when unused). */
 static const char unlock_script[] =
+	"local n = 0 "
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
-	"return redis.call('DEL', KEYS[1]) end return 0";
+	"n = redis.call('DEL', KEYS[1]) end "
+	"redis.call('RPUSH', KEYS[2], '1') "
+	"redis.call('LTRIM', KEYS[2], -1, -1) "
+	"redis.call('PEXPIRE', KEYS[2], ARGV[2]) return n";
 
 void redis_room_unlock(struct redis_room *r, const char *token)
 {
-	char key[REDIS_KEY_MAX];
+	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX + 8], ttl[24];
 	redis_room_key(r, REDIS_KEY_LOCK, key);
+	snprintf(queue, sizeof queue, "%.*s:q", REDIS_KEY_MAX - 1, key);
+	/* A token is for a waiter between its try and its BLPOP: it need
+	 * not last. */
+	snprintf(ttl, sizeof ttl, "%d", 2 * LOCK_RECHECK_MS);
 	struct cmd c = { 0 };
-	arg_str(&c, "EVAL");
-	arg_str(&c, unlock_script);
-	arg_str(&c, "1");
-	arg_str(&c, key);
-	arg_str(&c, token);
+	const char *const args[] = { "EVAL", unlock_script, "2", key, queue,
+	                             token, ttl };
+	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
+		arg_str(&c, args[i]);
 	run_integer(r, &c); /* a lock we lost times out by itself */
 }
 

@@ -29,6 +29,11 @@
 #define RETRY_MS 1000
 /* Channels to other members open at once (a whisper opens one). */
 #define CHANNELS_MAX 8
+/* The room lock is waited for in a queue (redis_room.h), longer than a
+ * files room's: in a storm of joins every user list goes through the one
+ * server to every member, so the queue moves more slowly, and a joiner
+ * is better served late than refused. */
+#define LOCK_WAIT_MS (3 * PRESENCE_LOCK_WAIT_MS)
 /* Attempts at numbered names when others take them meanwhile. */
 #define CLAIM_ATTEMPTS 64
 
@@ -426,7 +431,7 @@ static int redis_lock(void *st)
 		errno = EIO;
 		return -1;
 	}
-	if (redis_room_lock(&r->room, PRESENCE_LOCK_WAIT_MS, r->lock_token) < 0) {
+	if (redis_room_lock(&r->room, LOCK_WAIT_MS, r->lock_token) < 0) {
 		if (errno == EIO) {
 			go_down(r);
 			errno = EIO;

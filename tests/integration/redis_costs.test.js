@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { after } = require('node:test');
-const { chatTest, WAIT_MS, sleep } = require('./harness');
+const { chatTest, SANITIZED, WAIT_MS, sleep } = require('./harness');
 const { RedisServer } = require('./redis');
 
 const STREAM_MAX = 10000;    // REDIS_STREAM_MAX
@@ -83,4 +83,18 @@ chatTest('the room stream stays bounded, and nothing of a member stays once it i
   assert.deepEqual(left, ['bound:room:lobby', 'bound:rooms', 'bound:rooms:new']);
   assert.equal((await redis.command('XRANGE', 'bound:room:lobby', '-', '+'))
     .filter(([, f]) => f[1].includes('psst')).length, 0, 'a whisper in the room stream');
+});
+
+// Joins queue for the room lock (lock:<room>:q) instead of hammering it:
+// a storm of joins into one room lets every one in.
+chatTest('a storm of joins into one room: every one joins, none is told the room is busy', { ownRedis: true, timeout: 300000 }, async (h) => {
+  await onRedis(h, 'storm:');
+  const N = SANITIZED ? 60 : 300;
+  const clients = Array.from({ length: N }, () => h.spawn('/lobby'));
+  const first = await Promise.all(clients.map((c) => c.waitFor(
+    (l) => l.startsWith('T Welcome to the chat room') || l.startsWith('T Error: '), 120000)));
+  const refused = first.filter((l) => l.startsWith('T Error: '));
+  assert.deepEqual(refused, [], `${refused.length} of ${N} refused`);
+  const last = clients[N - 1];
+  await last.waitFor((l) => l.startsWith('T Userlist: ') && l.split(',').length === N + 1, 120000);
 });
