@@ -356,56 +356,66 @@ static int send_name(struct redis_room *r)
 	                       sizeof r->err);
 }
 
-size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
+/* Queues an XADD for each line of data[0..len).  Returns how many. */
+static int send_lines(struct redis_room *r, const char *data, size_t len)
 {
 	char key[REDIS_KEY_MAX], max[24];
 	redis_room_key(r, REDIS_KEY_ROOM, key);
 	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
-	/* Named once per handle: the first append of a connection. */
-	bool naming = !r->named;
 	int sent = 0;
-	if (naming && send_name(r) < 0)
-		return 0;
 	for (const char *p = data, *end = data + len; p < end; sent++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		struct cmd c = { 0 };
-		arg_str(&c, "XADD");
-		arg_str(&c, key);
-		arg_str(&c, "MAXLEN");
-		arg_str(&c, "~");
-		arg_str(&c, max);
-		arg_str(&c, "*");
-		arg_str(&c, "l");
+		const char *const head[] = { "XADD", key, "MAXLEN", "~", max, "*",
+		                             "l" };
+		for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+			arg_str(&c, head[i]);
 		arg(&c, p, n);
 		if (redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
 		                    sizeof r->err) < 0)
 			break;
-		p += n + (nl ? 1 : 0);
+		p = nl ? nl + 1 : end;
 	}
+	return sent;
+}
+
+/* The next reply: 1 taken, 0 refused (r->err), -1 none (broken). */
+static int take_reply(struct redis_room *r, const char *what)
+{
+	redisReply *rep = redis_link_receive(r->link, r->err, sizeof r->err);
+	if (!rep)
+		return -1;
+	bool refused = rep->type == REDIS_REPLY_ERROR;
+	if (refused)
+		snprintf(r->err, sizeof r->err, "redis refused %s: %.*s", what,
+		         (int)(rep->len < 160 ? rep->len : 160), rep->str);
+	redis_link_reply_free(r->link, rep);
+	return refused ? 0 : 1;
+}
+
+size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
+{
+	/* Named once per handle: the first append of a connection. */
+	bool naming = !r->named;
+	if (naming && send_name(r) < 0)
+		return 0;
+	int sent = send_lines(r, data, len);
+	int rc = naming ? take_reply(r, "the room's name") : 1;
+	if (rc < 0)
+		return 0;
+	r->named = rc > 0; /* else tried again next time */
+	/* The stored lines are a prefix: up to the first refused. */
 	size_t stored = 0;
-	bool ok = true; /* every line so far stored: the prefix grows */
-	for (int i = naming ? -1 : 0; i < sent; i++) {
-		redisReply *rep = redis_link_receive(r->link, r->err,
-		                                     sizeof r->err);
-		if (!rep)
+	bool ok = true;
+	for (int i = 0; i < sent; i++) {
+		rc = take_reply(r, "a line");
+		if (rc < 0)
 			return stored; /* the link is broken: nothing more comes */
-		bool refused = rep->type == REDIS_REPLY_ERROR;
-		if (refused)
-			snprintf(r->err, sizeof r->err, "redis refused %s: %.*s",
-			         i < 0 ? "the room's name" : "a line",
-			         (int)(rep->len < 160 ? rep->len : 160), rep->str);
-		redis_link_reply_free(r->link, rep);
-		if (i < 0) {
-			r->named = !refused; /* else tried again next time */
-			continue;
-		}
-		ok = ok && !refused;
-		if (!ok)
-			continue;
-		const char *from = data + stored;
-		const char *nl = memchr(from, '\n', len - stored);
-		stored = nl ? (size_t)(nl - data) + 1 : len;
+		ok = ok && rc > 0;
+		const char *nl = memchr(data + stored, '\n', len - stored);
+		if (ok)
+			stored = nl ? (size_t)(nl - data) + 1 : len;
 	}
 	return stored;
 }
