@@ -882,9 +882,9 @@ function redisSection(R, meta) {
   }
   if (wRows.length) {
     lines.push('### Where the time goes: Redis round trips per delivered line', '',
-      'src/transport_redis.c\'s reader takes a line in three round trips: the `XREAD BLOCK`',
-      'that wakes it (its reply is only a wake-up), the `XRANGE` that fetches what is new,',
-      'and the `XREAD` issued again to wait for the next; the sender adds its `XADD` (and the',
+      'src/transport_redis.c\'s reader takes the lines from the reply of the `XREAD BLOCK`',
+      'it has waiting (up to 32 at a time), then issues the next `XREAD`; only a member that',
+      'fell behind fetches with `XRANGE`.  The sender adds its `XADD` (and the',
       'flood bucket\'s script, `EVALSHA`/`EVAL`, since every bench client comes with an',
       'X-Forwarded-For address).  The counts are the deltas of `redis-cli INFO commandstats`',
       'over the sending, divided by the lines delivered: every command of the chat',

@@ -67,9 +67,10 @@ void archive_log_init(struct archive_log *l, const char *room);
 int archive_log_resume(struct archive_log *l, struct redis_room *r,
                        const struct archive_dirs *d);
 
-/* Called once lines are in the log and before the record says so: what
- * must be true on this host by the time a reader of the record sees the
- * lines (users/ showing the membership they tell). */
+/* Called once lines are in the log and before the record says so, when
+ * they hold a user list (a change of membership ends in one): what must
+ * be true on this host by the time a reader of the record sees the lines
+ * (users/ showing the membership they tell). */
 typedef void (*archive_written_fn)(void *ctx);
 
 /* Archives entries, the array of [id, [field, value, ...]] that XREAD

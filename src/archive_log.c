@@ -124,7 +124,9 @@ static void commit(struct archive_log *l, const struct archive_dirs *d,
 		i++;
 	if (i == 0)
 		return;
-	if (written)
+	/* A change of membership always ends in a user list: only then can
+	 * users/ have to change. */
+	if (written && memmem(batch->data, done, "] Userlist: ", 12))
 		written(ctx);
 	l->last = marks[i - 1].id;
 	struct stat st;
