@@ -13,8 +13,13 @@
  *   P alive:<room>           sorted set; name -> the time (ms, the Redis
  *                            server's clock) after which it counts as dead
  *   P lock:<room>            string; the room lock's random token, PX
- *   P lock:<room>:q          list; a release's token, which wakes the
+ *   P lockq:<room>           list; a release's token, which wakes the
  *                            first waiter in BLPOP (one at most, 1 s)
+ *
+ * A room name may hold ':', so every kind of key has a name of its own
+ * before the room (never "<kind>:<room>:<suffix>" beside "<kind>:<room>",
+ * which the room "<room>:<suffix>" would also name); a private stream's
+ * suffix is a connection id, 16 hex digits, and ":bytes" after one.
  *   P priv:<room>:<conn>     stream; private lines to one connection not
  *                            read yet, field "l" = the line without its
  *                            '\n'; REDIS_PRIVATE_MAX bytes at most,
@@ -71,6 +76,7 @@ enum redis_key_kind {
 	REDIS_KEY_ROOMS,   /* rooms (room ignored) */
 	REDIS_KEY_CLIENTS, /* clients:<room> */
 	REDIS_KEY_NEW_ROOMS, /* rooms:new (room ignored) */
+	REDIS_KEY_LOCK_QUEUE, /* lockq:<room> */
 };
 
 struct redis_room {

@@ -70,6 +70,7 @@ static const char *const kind_names[] = {
 	[REDIS_KEY_ROOMS] = "rooms",
 	[REDIS_KEY_CLIENTS] = "clients:",
 	[REDIS_KEY_NEW_ROOMS] = "rooms:new",
+	[REDIS_KEY_LOCK_QUEUE] = "lockq:",
 };
 
 void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
@@ -180,9 +181,9 @@ static int wait_release(struct redis_room *r, const char *queue, long ms)
 int redis_room_lock(struct redis_room *r, int wait_ms,
                     char token[REDIS_CONN_ID_LEN + 1])
 {
-	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX + 8];
+	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX];
 	redis_room_key(r, REDIS_KEY_LOCK, key);
-	snprintf(queue, sizeof queue, "%.*s:q", REDIS_KEY_MAX - 1, key);
+	redis_room_key(r, REDIS_KEY_LOCK_QUEUE, queue);
 	if (redis_room_new_id(token) < 0) {
 		snprintf(r->err, sizeof r->err, "no randomness for a lock");
 		errno = EIO;
@@ -220,9 +221,9 @@ static const char unlock_script[] =
 
 void redis_room_unlock(struct redis_room *r, const char *token)
 {
-	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX + 8], ttl[24];
+	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX], ttl[24];
 	redis_room_key(r, REDIS_KEY_LOCK, key);
-	snprintf(queue, sizeof queue, "%.*s:q", REDIS_KEY_MAX - 1, key);
+	redis_room_key(r, REDIS_KEY_LOCK_QUEUE, queue);
 	/* A token is for a waiter between its try and its BLPOP: it need
 	 * not last. */
 	snprintf(ttl, sizeof ttl, "%d", 2 * LOCK_RECHECK_MS);

@@ -85,7 +85,7 @@ chatTest('the room stream stays bounded, and nothing of a member stays once it i
     .filter(([, f]) => f[1].includes('psst')).length, 0, 'a whisper in the room stream');
 });
 
-// Joins queue for the room lock (lock:<room>:q) instead of hammering it:
+// Joins queue for the room lock (lockq:<room>) instead of hammering it:
 // a storm of joins into one room lets every one in.
 chatTest('a storm of joins into one room: every one joins, none is told the room is busy', { ownRedis: true, timeout: 300000 }, async (h) => {
   await onRedis(h, 'storm:');
