@@ -271,7 +271,9 @@ static enum script_result eval_step(struct limits_redis *l,
 	const char *colon = strchr(s->client, ':');
 	snprintf(run, sizeof run, "%.*s", colon ? (int)(colon - s->client) : 0,
 	         s->client);
-	snprintf(now, sizeof now, s->server_us < 0 ? "" : "%lld", s->server_us);
+	now[0] = '\0'; /* none given: the script reads the server's clock */
+	if (s->server_us >= 0)
+		snprintf(now, sizeof now, "%lld", s->server_us);
 	snprintf(max, sizeof max, "%d", s->max);
 	snprintf(cost, sizeof cost, "%.17g", s->cost);
 	snprintf(per, sizeof per, "%.17g", l->ns_per_point / 1000);
