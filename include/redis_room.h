@@ -45,7 +45,9 @@
  *
  * Every function takes a blocking link (redis_link.h) and, on failure,
  * returns -1 with a one-line reason in r->err; the link may be broken
- * then (redis_link.h says when). */
+ * then (redis_link.h says when).  The room lock is src/redis_room_lock.c,
+ * one connection's own entry (its heartbeat, colour, private lines)
+ * src/redis_member.c, the rest src/redis_room.c. */
 #ifndef CHAT_REDIS_ROOM_H
 #define CHAT_REDIS_ROOM_H
 
@@ -97,6 +99,11 @@ void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
 /* The private stream of the connection conn (REDIS_CONN_ID_LEN hex). */
 void redis_room_private_key(const struct redis_room *r, const char *conn,
                             char *out);
+
+/* The count of bytes waiting in conn's private stream (out:
+ * REDIS_KEY_MAX + 8 bytes). */
+void redis_room_private_bytes_key(const struct redis_room *r,
+                                  const char *conn, char *out);
 
 /* A new random connection id: REDIS_CONN_ID_LEN hex digits and a NUL.
  * 0 or -1 (no randomness). */

@@ -1,6 +1,5 @@
 #include "redis_room.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,55 +11,7 @@
 #include "buf.h"
 #include "format.h"
 #include "redis_alive.h"
-
-/* A command of up to 20 arguments, built as it is read. */
-struct cmd {
-	int argc;
-	const char *argv[20];
-	size_t lens[20];
-};
-
-static void arg(struct cmd *c, const char *s, size_t len)
-{
-	if (c->argc < 20) {
-		c->argv[c->argc] = s;
-		c->lens[c->argc++] = len;
-	}
-}
-
-static void arg_str(struct cmd *c, const char *s)
-{
-	arg(c, s, strlen(s));
-}
-
-/* Sends c and returns its reply, or NULL with r->err (an error reply of
- * the server is one too). */
-static redisReply *run(struct redis_room *r, const struct cmd *c)
-{
-	redisReply *rep = redis_link_command(r->link, c->argc, c->argv,
-	                                     c->lens, r->err, sizeof r->err);
-	if (rep && rep->type == REDIS_REPLY_ERROR) {
-		snprintf(r->err, sizeof r->err, "redis refused %.*s: %.*s",
-		         (int)(c->lens[0] < 16 ? c->lens[0] : 16), c->argv[0],
-		         (int)(rep->len < 160 ? rep->len : 160), rep->str);
-		redis_link_reply_free(r->link, rep);
-		return NULL;
-	}
-	return rep;
-}
-
-/* A reply's integer, or -1 (an error, told in r->err). */
-static long long run_integer(struct redis_room *r, const struct cmd *c)
-{
-	redisReply *rep = run(r, c);
-	long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer
-	                                                     : -1;
-	if (rep && v < 0)
-		snprintf(r->err, sizeof r->err, "redis: unexpected reply to %s",
-		         c->argv[0]);
-	redis_link_reply_free(r->link, rep);
-	return v;
-}
+#include "redis_cmd.h"
 
 static const char *const kind_names[] = {
 	[REDIS_KEY_ROOM] = "room:",
@@ -87,10 +38,8 @@ void redis_room_private_key(const struct redis_room *r, const char *conn,
 	snprintf(out, REDIS_KEY_MAX, "%spriv:%s:%s", r->prefix, r->room, conn);
 }
 
-/* The count of bytes waiting in conn's private stream (out: REDIS_KEY_MAX
- * + 8 bytes). */
-static void private_bytes_key(const struct redis_room *r, const char *conn,
-                              char *out)
+void redis_room_private_bytes_key(const struct redis_room *r,
+                                  const char *conn, char *out)
 {
 	char priv[REDIS_KEY_MAX];
 	redis_room_private_key(r, conn, priv);
@@ -111,9 +60,9 @@ int redis_room_new_id(char *out)
 
 long long redis_room_now_ms(struct redis_room *r)
 {
-	struct cmd c = { 0 };
-	arg_str(&c, "TIME");
-	redisReply *rep = run(r, &c);
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, "TIME");
+	redisReply *rep = redis_cmd_run(r, &c);
 	long long ms = -1;
 	if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
 	    rep->element[0]->type == REDIS_REPLY_STRING &&
@@ -124,115 +73,6 @@ long long redis_room_now_ms(struct redis_room *r)
 		snprintf(r->err, sizeof r->err, "redis: TIME gave no time");
 	redis_link_reply_free(r->link, rep);
 	return ms;
-}
-
-/* ---- the room lock ---- */
-
-/* A waiter looks again at least this often: a holder that died wakes
- * nobody, and its lock times out by itself (REDIS_LOCK_TTL_MS). */
-#define LOCK_RECHECK_MS 500
-
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 1 taken, 0 held by another, -1 error. */
-static int try_lock(struct redis_room *r, const char *key, const char *token)
-{
-	char ttl[24];
-	snprintf(ttl, sizeof ttl, "%d", REDIS_LOCK_TTL_MS);
-	struct cmd c = { 0 };
-	arg_str(&c, "SET");
-	arg_str(&c, key);
-	arg_str(&c, token);
-	arg_str(&c, "NX");
-	arg_str(&c, "PX");
-	arg_str(&c, ttl);
-	redisReply *rep = run(r, &c);
-	if (!rep)
-		return -1;
-	int taken = rep->type == REDIS_REPLY_STATUS;
-	redis_link_reply_free(r->link, rep);
-	return taken;
-}
-
-/* Waits for a release of the lock: BLPOP on its queue, which every
- * release feeds one token, so that the waiters are woken one at a time, in
- * the order they came (Redis serves BLPOP first come, first served),
- * instead of all trying again and again.  The wait is cut at
- * LOCK_RECHECK_MS, for a holder that died (its lock times out alone).
- * 0 (woken or timed out), -1 (Redis failed). */
-static int wait_release(struct redis_room *r, const char *queue, long ms)
-{
-	char seconds[24];
-	snprintf(seconds, sizeof seconds, "%.3f", (double)ms / 1000);
-	struct cmd c = { 0 };
-	arg_str(&c, "BLPOP");
-	arg_str(&c, queue);
-	arg_str(&c, seconds);
-	redisReply *rep = run(r, &c);
-	redis_link_reply_free(r->link, rep);
-	return rep ? 0 : -1;
-}
-
-int redis_room_lock(struct redis_room *r, int wait_ms,
-                    char token[REDIS_CONN_ID_LEN + 1])
-{
-	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX];
-	redis_room_key(r, REDIS_KEY_LOCK, key);
-	redis_room_key(r, REDIS_KEY_LOCK_QUEUE, queue);
-	if (redis_room_new_id(token) < 0) {
-		snprintf(r->err, sizeof r->err, "no randomness for a lock");
-		errno = EIO;
-		return -1;
-	}
-	long long deadline = monotonic_ms() + wait_ms;
-	for (;;) {
-		int rc = try_lock(r, key, token);
-		if (rc != 0) {
-			errno = rc > 0 ? 0 : EIO;
-			return rc > 0 ? 0 : -1;
-		}
-		long long left = deadline - monotonic_ms();
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (wait_release(r, queue, left < LOCK_RECHECK_MS
-		                           ? left : LOCK_RECHECK_MS) < 0) {
-			errno = EIO;
-			return -1;
-		}
-	}
-}
-
-/* Released only if still ours; either way one waiter is woken (a token
- * in the queue, which keeps one at most and goes when unused). */
-static const char unlock_script[] =
-	"local n = 0 "
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
-	"n = redis.call('DEL', KEYS[1]) end "
-	"redis.call('RPUSH', KEYS[2], '1') "
-	"redis.call('LTRIM', KEYS[2], -1, -1) "
-	"redis.call('PEXPIRE', KEYS[2], ARGV[2]) return n";
-
-void redis_room_unlock(struct redis_room *r, const char *token)
-{
-	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX], ttl[24];
-	redis_room_key(r, REDIS_KEY_LOCK, key);
-	redis_room_key(r, REDIS_KEY_LOCK_QUEUE, queue);
-	/* A token is for a waiter between its try and its BLPOP: it need
-	 * not last. */
-	snprintf(ttl, sizeof ttl, "%d", 2 * LOCK_RECHECK_MS);
-	struct cmd c = { 0 };
-	const char *const args[] = { "EVAL", unlock_script, "2", key, queue,
-	                             token, ttl };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		arg_str(&c, args[i]);
-	run_integer(r, &c); /* a lock we lost times out by itself */
 }
 
 /* ---- members ---- */
@@ -265,12 +105,12 @@ static redisReply *fetch(struct redis_room *r, const char *cmd,
 {
 	char key[REDIS_KEY_MAX];
 	redis_room_key(r, kind, key);
-	struct cmd c = { 0 };
-	arg_str(&c, cmd);
-	arg_str(&c, key);
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, cmd);
+	redis_cmd_str(&c, key);
 	for (int i = 0; i < extra; i++)
-		arg_str(&c, more[i]);
-	redisReply *rep = run(r, &c);
+		redis_cmd_str(&c, more[i]);
+	redisReply *rep = redis_cmd_run(r, &c);
 	if (rep && rep->type != REDIS_REPLY_ARRAY) {
 		snprintf(r->err, sizeof r->err, "redis: %s gave no array", cmd);
 		redis_link_reply_free(r->link, rep);
@@ -348,11 +188,11 @@ static int send_name(struct redis_room *r)
 	char rooms[REDIS_KEY_MAX], fresh[REDIS_KEY_MAX];
 	redis_room_key(r, REDIS_KEY_ROOMS, rooms);
 	redis_room_key(r, REDIS_KEY_NEW_ROOMS, fresh);
-	struct cmd c = { 0 };
+	struct redis_cmd c = { 0 };
 	const char *const args[] = { "EVAL", name_script, "2", rooms, fresh,
 	                             r->room };
 	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		arg_str(&c, args[i]);
+		redis_cmd_str(&c, args[i]);
 	return redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
 	                       sizeof r->err);
 }
@@ -367,12 +207,12 @@ static int send_lines(struct redis_room *r, const char *data, size_t len)
 	for (const char *p = data, *end = data + len; p < end; sent++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct cmd c = { 0 };
+		struct redis_cmd c = { 0 };
 		const char *const head[] = { "XADD", key, "MAXLEN", "~", max, "*",
 		                             "l" };
 		for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-			arg_str(&c, head[i]);
-		arg(&c, p, n);
+			redis_cmd_str(&c, head[i]);
+		redis_cmd_arg(&c, p, n);
 		if (redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
 		                    sizeof r->err) < 0)
 			break;
@@ -445,18 +285,18 @@ int redis_room_add(struct redis_room *r, const char *name, const char *conn,
 	snprintf(value, sizeof value, "%s %c %s", conn, verified ? '1' : '0',
 	         color);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
-	struct cmd c = { 0 };
-	arg_str(&c, "EVAL");
-	arg_str(&c, add_script);
-	arg_str(&c, "3");
-	arg_str(&c, members);
-	arg_str(&c, alive);
-	arg_str(&c, clients);
-	arg_str(&c, name);
-	arg_str(&c, value);
-	arg_str(&c, ms);
-	arg_str(&c, r->client ? r->client : "");
-	long long v = run_integer(r, &c);
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, "EVAL");
+	redis_cmd_str(&c, add_script);
+	redis_cmd_str(&c, "3");
+	redis_cmd_str(&c, members);
+	redis_cmd_str(&c, alive);
+	redis_cmd_str(&c, clients);
+	redis_cmd_str(&c, name);
+	redis_cmd_str(&c, value);
+	redis_cmd_str(&c, ms);
+	redis_cmd_str(&c, r->client ? r->client : "");
+	long long v = redis_cmd_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }
 
@@ -480,19 +320,19 @@ static int remove_member(struct redis_room *r, const char *name,
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
 	redis_room_private_key(r, priv_conn, priv);
-	private_bytes_key(r, priv_conn, bytes);
-	struct cmd c = { 0 };
-	arg_str(&c, "EVAL");
-	arg_str(&c, remove_script);
-	arg_str(&c, "5");
-	arg_str(&c, members);
-	arg_str(&c, alive);
-	arg_str(&c, priv);
-	arg_str(&c, clients);
-	arg_str(&c, bytes);
-	arg_str(&c, name);
-	arg_str(&c, conn ? conn : "");
-	return run_integer(r, &c) < 0 ? -1 : 0;
+	redis_room_private_bytes_key(r, priv_conn, bytes);
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, "EVAL");
+	redis_cmd_str(&c, remove_script);
+	redis_cmd_str(&c, "5");
+	redis_cmd_str(&c, members);
+	redis_cmd_str(&c, alive);
+	redis_cmd_str(&c, priv);
+	redis_cmd_str(&c, clients);
+	redis_cmd_str(&c, bytes);
+	redis_cmd_str(&c, name);
+	redis_cmd_str(&c, conn ? conn : "");
+	return redis_cmd_integer(r, &c) < 0 ? -1 : 0;
 }
 
 int redis_room_remove(struct redis_room *r, const char *name,
@@ -504,11 +344,11 @@ int redis_room_remove(struct redis_room *r, const char *name,
 		return remove_member(r, name, conn, conn);
 	/* Whoever's: its private stream is named by the connection in the
 	 * hash. */
-	struct cmd c = { 0 };
-	arg_str(&c, "HGET");
-	arg_str(&c, key);
-	arg_str(&c, name);
-	redisReply *rep = run(r, &c);
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, "HGET");
+	redis_cmd_str(&c, key);
+	redis_cmd_str(&c, name);
+	redisReply *rep = redis_cmd_run(r, &c);
 	char owner[REDIS_CONN_ID_LEN + 1] = "";
 	struct presence_entry e;
 	if (rep && rep->type == REDIS_REPLY_STRING)
@@ -525,11 +365,11 @@ static int owner_of(struct redis_room *r, const char *name, char *conn)
 {
 	char key[REDIS_KEY_MAX];
 	redis_room_key(r, REDIS_KEY_MEMBERS, key);
-	struct cmd c = { 0 };
-	arg_str(&c, "HGET");
-	arg_str(&c, key);
-	arg_str(&c, name);
-	redisReply *rep = run(r, &c);
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, "HGET");
+	redis_cmd_str(&c, key);
+	redis_cmd_str(&c, name);
+	redisReply *rep = redis_cmd_run(r, &c);
 	struct presence_entry e;
 	bool found = rep && rep->type == REDIS_REPLY_STRING &&
 	             redis_room_parse_member(rep->str, rep->len, &e, conn);
@@ -565,22 +405,22 @@ static int reap_one(struct redis_room *r, const char *name, struct buf *line)
 	redis_room_key(r, REDIS_KEY_ALIVE, keys[1]);
 	redis_room_private_key(r, conn, keys[2]);
 	redis_room_key(r, REDIS_KEY_CLIENTS, keys[3]);
-	private_bytes_key(r, conn, keys[4]);
+	redis_room_private_bytes_key(r, conn, keys[4]);
 	redis_room_key(r, REDIS_KEY_ROOM, keys[5]);
 	redis_room_key(r, REDIS_KEY_ROOMS, keys[6]);
 	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
-	struct cmd c = { 0 };
-	arg_str(&c, "EVAL");
-	arg_str(&c, reap_script);
-	arg_str(&c, "7");
+	struct redis_cmd c = { 0 };
+	redis_cmd_str(&c, "EVAL");
+	redis_cmd_str(&c, reap_script);
+	redis_cmd_str(&c, "7");
 	for (int i = 0; i < 7; i++)
-		arg_str(&c, keys[i]);
-	arg_str(&c, name);
-	arg_str(&c, conn);
-	arg(&c, line->data, line->len - 1); /* without its '\n' */
-	arg_str(&c, max);
-	arg_str(&c, r->room);
-	long long v = run_integer(r, &c);
+		redis_cmd_str(&c, keys[i]);
+	redis_cmd_str(&c, name);
+	redis_cmd_str(&c, conn);
+	redis_cmd_arg(&c, line->data, line->len - 1); /* without its '\n' */
+	redis_cmd_str(&c, max);
+	redis_cmd_str(&c, r->room);
+	long long v = redis_cmd_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }
 
@@ -599,219 +439,4 @@ int redis_room_reap(struct redis_room *r, struct presence_list *live)
 	buf_free(&line);
 	presence_list_free(&dead);
 	return rc < 0 ? -1 : reaped;
-}
-
-/* ---- one connection's own entry ---- */
-
-/* ARGV: name, conn, value, alive ms, private key's life ms. */
-static const char heartbeat_script[] =
-	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
-	"local rc = 1 "
-	"if not v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) rc = 2 "
-	"elseif string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
-	"local t = redis.call('TIME') "
-	"redis.call('ZADD', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000) "
-	"+ tonumber(ARGV[4]), ARGV[1]) "
-	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) "
-	"if ARGV[6] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[6]) "
-	"end return rc";
-
-/* ARGV: name, conn, value. */
-static const char set_color_script[] =
-	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
-	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
-	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1";
-
-/* ARGV: name, conn, line, MAXLEN, private key's life ms. */
-static const char send_script[] =
-	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
-	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
-	"local n = tonumber(redis.call('GET', KEYS[3]) or '0') "
-	"if n > 0 and n + #ARGV[3] > tonumber(ARGV[4]) then return 2 end "
-	"redis.call('XADD', KEYS[2], '*', 'l', ARGV[3]) "
-	"redis.call('INCRBY', KEYS[3], #ARGV[3]) "
-	"redis.call('PEXPIRE', KEYS[2], ARGV[5]) "
-	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) return 1";
-
-/* A private stream outlives its reader's last heartbeat a little. */
-#define PRIVATE_LIFE_MS (2 * REDIS_ALIVE_MS)
-
-/* A script on the members hash and conn's private stream. */
-static long long member_script(struct redis_room *r, const char *script,
-                               const char *name, const char *conn,
-                               const char *third, size_t third_len,
-                               const char *fourth)
-{
-	char members[REDIS_KEY_MAX], priv[REDIS_KEY_MAX], life[24];
-	redis_room_key(r, REDIS_KEY_MEMBERS, members);
-	redis_room_private_key(r, conn, priv);
-	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
-	struct cmd c = { 0 };
-	arg_str(&c, "EVAL");
-	arg_str(&c, script);
-	arg_str(&c, "2");
-	arg_str(&c, members);
-	arg_str(&c, priv);
-	arg_str(&c, name);
-	arg_str(&c, conn);
-	arg(&c, third, third_len);
-	if (fourth)
-		arg_str(&c, fourth);
-	arg_str(&c, life);
-	return run_integer(r, &c);
-}
-
-static int member_value(char *out, size_t outsz, const char *conn,
-                        const char *color, bool verified)
-{
-	return snprintf(out, outsz, "%s %c %s", conn, verified ? '1' : '0',
-	                color);
-}
-
-int redis_room_heartbeat(struct redis_room *r, const char *name,
-                         const char *conn, const char *color, bool verified)
-{
-	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
-	char clients[REDIS_KEY_MAX], value[64], ms[24], life[24];
-	redis_room_key(r, REDIS_KEY_MEMBERS, members);
-	redis_room_key(r, REDIS_KEY_ALIVE, alive);
-	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
-	redis_room_private_key(r, conn, priv);
-	member_value(value, sizeof value, conn, color, verified);
-	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
-	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
-	struct cmd c = { 0 };
-	const char *const args[] = { "EVAL", heartbeat_script, "4", members,
-	                             alive, priv, clients, name, conn, value,
-	                             ms, life, r->client ? r->client : "" };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		arg_str(&c, args[i]);
-	return (int)run_integer(r, &c);
-}
-
-int redis_room_set_color(struct redis_room *r, const char *name,
-                         const char *conn, const char *color, bool verified)
-{
-	char value[64];
-	int n = member_value(value, sizeof value, conn, color, verified);
-	/* KEYS[2] (the private stream) is passed and not used. */
-	return member_script(r, set_color_script, name, conn, value, (size_t)n,
-	                     NULL) == 1 ? 0 : -1;
-}
-
-int redis_room_send_private(struct redis_room *r, const char *name,
-                            const char *conn, const char *line, size_t len)
-{
-	char members[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
-	char bytes[REDIS_KEY_MAX + 8];
-	char max[24], life[24];
-	redis_room_key(r, REDIS_KEY_MEMBERS, members);
-	redis_room_private_key(r, conn, priv);
-	private_bytes_key(r, conn, bytes);
-	snprintf(max, sizeof max, "%d", REDIS_PRIVATE_MAX);
-	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
-	if (len > 0 && line[len - 1] == '\n')
-		len--;
-	struct cmd c = { 0 };
-	const char *const head[] = { "EVAL", send_script, "3", members, priv,
-	                             bytes, name, conn };
-	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-		arg_str(&c, head[i]);
-	arg(&c, line, len);
-	arg_str(&c, max);
-	arg_str(&c, life);
-	long long v = run_integer(r, &c);
-	return v < 0 ? -1 : (int)v;
-}
-
-/* The line taken: out of the stream, and its bytes out of the count. */
-static const char taken_script[] =
-	"local n = redis.call('XDEL', KEYS[1], ARGV[1]) "
-	"if n > 0 and redis.call('DECRBY', KEYS[2], ARGV[2]) <= 0 then "
-	"redis.call('DEL', KEYS[2]) end return n";
-
-int redis_room_private_taken(struct redis_room *r, const char *conn,
-                             const char *id, size_t len)
-{
-	char priv[REDIS_KEY_MAX], bytes[REDIS_KEY_MAX + 8], n[24];
-	redis_room_private_key(r, conn, priv);
-	private_bytes_key(r, conn, bytes);
-	snprintf(n, sizeof n, "%zu", len > 0 ? len - 1 : 0); /* its '\n' */
-	struct cmd c = { 0 };
-	const char *const args[] = { "EVAL", taken_script, "2", priv, bytes, id,
-	                             n };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		arg_str(&c, args[i]);
-	return run_integer(r, &c) < 0 ? -1 : 0;
-}
-
-/* The members hash's value of name into e and conn: 1, 0 none, -1. */
-static int member_get(struct redis_room *r, const char *name, size_t len,
-                      struct presence_entry *e, char *conn)
-{
-	char key[REDIS_KEY_MAX];
-	redis_room_key(r, REDIS_KEY_MEMBERS, key);
-	struct cmd c = { 0 };
-	arg_str(&c, "HGET");
-	arg_str(&c, key);
-	arg(&c, name, len);
-	redisReply *rep = run(r, &c);
-	if (!rep)
-		return -1;
-	int found = rep->type == REDIS_REPLY_STRING &&
-	            redis_room_parse_member(rep->str, rep->len, e, conn);
-	redis_link_reply_free(r->link, rep);
-	return found;
-}
-
-int redis_room_member_verified(struct redis_room *r, const char *name,
-                               size_t len)
-{
-	struct presence_entry e;
-	return member_get(r, name, len, &e, NULL) == 1 && e.verified;
-}
-
-int redis_room_member_conn(struct redis_room *r, const char *name,
-                           char conn[REDIS_CONN_ID_LEN + 1])
-{
-	struct presence_entry e;
-	return member_get(r, name, strlen(name), &e, conn);
-}
-
-int redis_room_member_alive(struct redis_room *r, const char *name)
-{
-	char key[REDIS_KEY_MAX];
-	redis_room_key(r, REDIS_KEY_CLIENTS, key);
-	struct cmd c = { 0 };
-	arg_str(&c, "HGET");
-	arg_str(&c, key);
-	arg_str(&c, name);
-	redisReply *rep = run(r, &c);
-	if (!rep)
-		return -1;
-	char id[REDIS_RUN_ID_MAX + 24] = "", run_id[REDIS_RUN_ID_MAX + 1];
-	if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof id)
-		memcpy(id, rep->str, rep->len + 1);
-	redis_link_reply_free(r->link, rep);
-	long long uptime;
-	const char *colon = strchr(id, ':');
-	if (!colon)
-		return 1; /* nothing recorded: its score says, at the listing */
-	if (redis_server_identity(r->link, &uptime, run_id, r->err,
-	                          sizeof r->err) < 0)
-		return -1;
-	if (strlen(run_id) != (size_t)(colon - id) ||
-	    strncmp(id, run_id, (size_t)(colon - id)) != 0)
-		return 1; /* recorded before a restart: its heartbeat renews it */
-	struct cmd list = { 0 };
-	arg_str(&list, "CLIENT");
-	arg_str(&list, "LIST");
-	arg_str(&list, "ID");
-	arg_str(&list, colon + 1);
-	rep = run(r, &list);
-	if (!rep)
-		return -1;
-	int alive = rep->type == REDIS_REPLY_STRING && rep->len > 0;
-	redis_link_reply_free(r->link, rep);
-	return alive;
 }

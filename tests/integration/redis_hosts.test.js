@@ -166,6 +166,9 @@ async function member(host, name, opts = {}) {
     ...opts,
   });
   assert.equal(c.name, name, `${name} joined as ${c.name}`);
+  // A JSON member is in once its history has ended: what it is sent next
+  // comes after that event.
+  if (opts.json) await c.waitEvent((ev) => ev.type === 'history_end');
   return c;
 }
 

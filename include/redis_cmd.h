@@ -1,0 +1,32 @@
+/* redis_cmd: one Redis command built argument by argument, and run on a
+ * room's link (redis_room.h) with its failure told in the room's err: the
+ * common ground of the modules that speak to Redis for a room. */
+#ifndef CHAT_REDIS_CMD_H
+#define CHAT_REDIS_CMD_H
+
+#include <stddef.h>
+
+#include "redis_room.h"
+
+#define REDIS_CMD_ARGS 20
+
+/* Zeroed, then filled; the arguments are the caller's, not copied. */
+struct redis_cmd {
+	int argc;
+	const char *argv[REDIS_CMD_ARGS];
+	size_t lens[REDIS_CMD_ARGS];
+};
+
+/* Adds s[0..len) (any bytes); past REDIS_CMD_ARGS, nothing. */
+void redis_cmd_arg(struct redis_cmd *c, const char *s, size_t len);
+/* Adds the C string s. */
+void redis_cmd_str(struct redis_cmd *c, const char *s);
+
+/* Sends c on r's link and returns its reply, or NULL with r->err (an
+ * error reply of the server is one too). */
+struct redisReply *redis_cmd_run(struct redis_room *r,
+                                 const struct redis_cmd *c);
+/* The reply's integer, or -1 (an error, or another reply: r->err). */
+long long redis_cmd_integer(struct redis_room *r, const struct redis_cmd *c);
+
+#endif

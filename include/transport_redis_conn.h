@@ -1,0 +1,125 @@
+/* transport_redis_conn: the state of one connection's room in Redis, as
+ * the parts of the Redis transport (transport_redis.h) share it:
+ * src/transport_redis.c (the links, outages, the reader's wake-up,
+ * membership, opening), src/transport_redis_read.c (the room's lines) and
+ * src/transport_redis_private.c (private lines).  Not for the rest of the
+ * program, which knows the transport by its ops alone. */
+#ifndef CHAT_TRANSPORT_REDIS_CONN_H
+#define CHAT_TRANSPORT_REDIS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "presence.h"
+#include "redis_alive.h"
+#include "redis_room.h"
+#include "redis_stream.h"
+#include "redis_url.h"
+#include "transport.h"
+
+/* A command waits this long for its reply before Redis counts as down. */
+#define REPLY_WAIT_MS 2000
+/* Lines taken per XRANGE: a browser that keeps up reads them at once. */
+#define READ_COUNT 256
+/* Lines an XREAD brings at most: a member that keeps up takes them from
+ * its reply, without another round trip. */
+#define XREAD_COUNT 32
+/* While Redis is down, a reconnection is tried this often. */
+#define RETRY_MS 1000
+/* Channels to other members open at once (a whisper opens one). */
+#define CHANNELS_MAX 8
+/* The room lock is waited for in a queue (redis_room.h), longer than a
+ * files room's: in a storm of joins every user list goes through the one
+ * server to every member, so the queue moves more slowly, and a joiner
+ * is better served late than refused. */
+#define LOCK_WAIT_MS (3 * PRESENCE_LOCK_WAIT_MS)
+/* Attempts at numbered names when others take them meanwhile. */
+#define CLAIM_ATTEMPTS 64
+
+struct member_handle {
+	bool used;
+	char name[PRESENCE_NAME_MAX + 1];
+	char conn[REDIS_CONN_ID_LEN + 1];
+};
+
+struct channel {
+	int fd; /* an eventfd: always writable; -1 when free */
+	int member;
+};
+
+struct redis_tr {
+	const struct chat_config *cfg;
+	struct transport_hooks hooks;
+	struct redis_url url;
+	struct redis_link *reader;
+	struct redis_room room; /* room.link: the writer */
+	char room_name[ROOM_NAME_MAX + 1];
+	char conn[REDIS_CONN_ID_LEN + 1];
+	char client[REDIS_RUN_ID_MAX + 24]; /* "<run_id>:<reader's CLIENT ID>"
+	                                      (redis_alive.h) */
+	char lock_token[REDIS_CONN_ID_LEN + 1];
+	bool locked, claimed, private_open, down, report_skips;
+	char name[PRESENCE_NAME_MAX + 1];
+	char color[COLOR_MAX + 1];
+	bool verified;
+	/* Reading: the last line read of each stream, the room's last line
+	 * when the history was marked, and what the reader waits for. */
+	struct stream_id room_pos, priv_pos, history_end;
+	bool xread_pending, room_behind, priv_behind;
+	/* The last XREAD reply while its room lines are handed on: entries
+	 * its array, next the first not handed. */
+	struct redisReply *held;
+	const struct redisReply *held_entries;
+	size_t held_next;
+	/* The room's descriptor for the loop: an epoll set holding the
+	 * reader's socket, so that it stays the same descriptor when the
+	 * reader is replaced after an outage. */
+	int wake_fd;
+	int private_fd; /* eventfd, readable while a private line waits */
+	bool evicted;   /* our name was given to another meanwhile */
+	int timer_fd;   /* the heartbeat, and the retries while down */
+	struct member_handle members[CHANNELS_MAX];
+	struct channel channels[CHANNELS_MAX];
+};
+
+/* ---- shared by the parts ---- */
+
+/* Tells stderr what failed, with r->room.err. */
+void redis_tr_say(struct redis_tr *r, const char *what);
+/* Redis failed: told once, links closed, retried on the upkeep timer. */
+void redis_tr_down(struct redis_tr *r);
+/* Sends the next XREAD once both streams are read to their end. */
+void redis_tr_wait_for_lines(struct redis_tr *r);
+/* The private descriptor readable (a line waits) or not. */
+void redis_tr_signal_private(struct redis_tr *r, bool waiting);
+/* Frees the XREAD reply whose lines were being handed on. */
+void redis_tr_drop_held(struct redis_tr *r);
+
+/* ---- the ops of the other parts (transport.h says what each does) ---- */
+
+int redis_tr_follow(void *st, bool report_skips);
+size_t redis_tr_append(void *st, const char *data, size_t len, bool member);
+bool redis_tr_paused(void *st);
+int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
+                  void *ctx);
+int redis_tr_rewind(void *st, size_t n);
+int redis_tr_mark_history(void *st);
+bool redis_tr_past_history(void *st);
+int redis_tr_look_back(void *st, size_t max_bytes, transport_line_fn fn,
+                       void *ctx);
+
+int redis_tr_open_private(void *st);
+int redis_tr_private_fd(void *st);
+int redis_tr_receive(void *st, struct buf *out);
+void redis_tr_close_private(void *st);
+int redis_tr_find(void *st, const char *name);
+bool redis_tr_same_member(void *st, int a, int b);
+void redis_tr_drop_member(void *st, int member);
+int redis_tr_connect(void *st, int member);
+int redis_tr_send(void *st, int channel, const char *line, size_t len);
+void redis_tr_hang_up(void *st, int channel);
+/* Closes the channels still open (at the transport's close). */
+void redis_tr_close_channels(struct redis_tr *r);
+
+#endif

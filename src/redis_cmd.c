@@ -1,0 +1,48 @@
+#include "redis_cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+void redis_cmd_arg(struct redis_cmd *c, const char *s, size_t len)
+{
+	if (c->argc < REDIS_CMD_ARGS) {
+		c->argv[c->argc] = s;
+		c->lens[c->argc++] = len;
+	}
+}
+
+void redis_cmd_str(struct redis_cmd *c, const char *s)
+{
+	redis_cmd_arg(c, s, strlen(s));
+}
+
+/* Sends c and returns its reply, or NULL with r->err (an error reply of
+ * the server is one too). */
+redisReply *redis_cmd_run(struct redis_room *r, const struct redis_cmd *c)
+{
+	redisReply *rep = redis_link_command(r->link, c->argc, c->argv,
+	                                     c->lens, r->err, sizeof r->err);
+	if (rep && rep->type == REDIS_REPLY_ERROR) {
+		snprintf(r->err, sizeof r->err, "redis refused %.*s: %.*s",
+		         (int)(c->lens[0] < 16 ? c->lens[0] : 16), c->argv[0],
+		         (int)(rep->len < 160 ? rep->len : 160), rep->str);
+		redis_link_reply_free(r->link, rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* A reply's integer, or -1 (an error, told in r->err). */
+long long redis_cmd_integer(struct redis_room *r, const struct redis_cmd *c)
+{
+	redisReply *rep = redis_cmd_run(r, c);
+	long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer
+	                                                     : -1;
+	if (rep && v < 0)
+		snprintf(r->err, sizeof r->err, "redis: unexpected reply to %s",
+		         c->argv[0]);
+	redis_link_reply_free(r->link, rep);
+	return v;
+}

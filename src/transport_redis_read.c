@@ -1,0 +1,159 @@
+#include "transport_redis_conn.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+/* ---- the room's lines ---- */
+
+int redis_tr_follow(void *st, bool report_skips)
+{
+	struct redis_tr *r = st;
+	r->report_skips = report_skips;
+	return redis_stream_last_id(&r->room, &r->room_pos);
+}
+
+size_t redis_tr_append(void *st, const char *data, size_t len,
+                           bool member)
+{
+	struct redis_tr *r = st;
+	(void)member;
+	if (r->down) {
+		errno = ENOTCONN;
+		return 0;
+	}
+	size_t stored = redis_room_append(&r->room, data, len);
+	if (stored < len) {
+		redis_tr_say(r, "cannot append to the room");
+		redis_tr_down(r);
+		errno = ENOTCONN;
+	}
+	return stored;
+}
+
+bool redis_tr_paused(void *st)
+{
+	(void)st;
+	return false; /* no rotation here: the archiver's logs rotate */
+}
+
+struct handing {
+	struct redis_tr *r;
+	transport_line_fn fn;
+	void *ctx;
+	size_t max_bytes, handed;
+	int stopped;
+};
+
+static int hand_line(void *ctx, const struct stream_id *id,
+                     const char *line, size_t len)
+{
+	struct handing *h = ctx;
+	int rc = 0;
+	h->handed += len;
+	if (len <= TRANSPORT_LINE_MAX)
+		rc = h->fn(h->ctx, line, len);
+	else if (h->r->report_skips)
+		rc = h->fn(h->ctx, NULL, 0);
+	/* Passed only now: while fn has the line, the reader stands before
+	 * it (past_history says so of the history's last line). */
+	h->r->room_pos = *id;
+	if (rc != 0)
+		h->stopped = 1;
+	return h->stopped;
+}
+
+/* hand_line, stopping once the budget is spent (2). */
+static int hand_held(void *ctx, const struct stream_id *id, const char *line,
+                     size_t len)
+{
+	struct handing *h = ctx;
+	int rc = hand_line(ctx, id, line, len);
+	return rc ? rc : h->handed >= h->max_bytes ? 2 : 0;
+}
+
+int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
+                      void *ctx)
+{
+	struct redis_tr *r = st;
+	struct handing h = { r, fn, ctx, max_bytes, 0, 0 };
+	if (r->evicted) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (r->down)
+		return 0; /* what is written meanwhile is read when it is back */
+	if (r->held) {
+		int rc = redis_stream_hand(&r->room, r->held_entries,
+		                           &r->held_next, &r->room_pos,
+		                           hand_held, &h);
+		if (h.stopped || rc < 0)
+			return -1;
+		if (r->held_next < r->held_entries->elements)
+			return 1; /* the budget is spent: the rest later */
+		redis_tr_drop_held(r);
+		if (!r->room_behind) {
+			redis_tr_wait_for_lines(r);
+			return 0;
+		}
+	}
+	while (h.handed < max_bytes) {
+		int n = redis_stream_range(&r->room, NULL, &r->room_pos,
+		                           READ_COUNT, hand_line, &h);
+		if (h.stopped)
+			return -1;
+		if (n < 0) {
+			redis_tr_down(r);
+			return 0;
+		}
+		if (n < READ_COUNT) {
+			r->room_behind = false;
+			redis_tr_wait_for_lines(r);
+			return 0;
+		}
+	}
+	r->room_behind = true;
+	return 1;
+}
+
+int redis_tr_rewind(void *st, size_t n)
+{
+	struct redis_tr *r = st;
+	struct stream_id first;
+	if (n == 0)
+		return 0; /* no history: from where we follow, as we are */
+	if (r->held) { /* what it holds comes again, in its place */
+		redis_tr_drop_held(r);
+		r->room_behind = true;
+	}
+	int rc = redis_stream_nth_last_id(&r->room, n, &first);
+	if (rc < 0)
+		return -1;
+	/* Back to just before the nth last line, never forward past a line
+	 * not read yet. */
+	struct stream_id before = rc == 0 ? (struct stream_id){ 0, 0 }
+	                                  : stream_id_before(&first);
+	if (stream_id_cmp(&before, &r->room_pos) < 0)
+		r->room_pos = before;
+	return 0;
+}
+
+int redis_tr_mark_history(void *st)
+{
+	struct redis_tr *r = st;
+	return redis_stream_last_id(&r->room, &r->history_end);
+}
+
+bool redis_tr_past_history(void *st)
+{
+	const struct redis_tr *r = st;
+	return stream_id_cmp(&r->room_pos, &r->history_end) >= 0;
+}
+
+int redis_tr_look_back(void *st, size_t max_bytes, transport_line_fn fn,
+                           void *ctx)
+{
+	struct redis_tr *r = st;
+	return redis_stream_look_back(&r->room, &r->room_pos, max_bytes, fn, ctx);
+}
