@@ -13,10 +13,21 @@
 /* Changes that came between ours and made us read again, at most. */
 #define UPDATE_TRIES 8
 
-static void key_of(char *out, size_t outsz, const char *prefix,
-                   const char *room)
+#define MOD_KEY_MAX (CONFIG_REDIS_KEY_PREFIX_MAX + ROOM_NAME_MAX + 8)
+
+/* st emptied, and the room's key in key; -1 (errno EIO) without a link:
+ * Redis is down. */
+static int start(struct redis_link *link, const char *prefix,
+                 const char *room, char key[MOD_KEY_MAX],
+                 struct mod_state *st)
 {
-	snprintf(out, outsz, "%smod:%s", prefix, room);
+	moderation_state_init(st);
+	if (!link) {
+		errno = EIO;
+		return -1;
+	}
+	snprintf(key, MOD_KEY_MAX, "%smod:%s", prefix, room);
+	return 0;
 }
 
 /* A command of C strings (the last one of len bytes); its reply, or NULL
@@ -56,13 +67,9 @@ static int read_state(struct redis_link *link, const char *key, time_t now,
 int moderation_redis_load(struct redis_link *link, const char *prefix,
                           const char *room, time_t now, struct mod_state *st)
 {
-	char key[CONFIG_REDIS_KEY_PREFIX_MAX + ROOM_NAME_MAX + 8];
-	moderation_state_init(st);
-	if (!link) {
-		errno = EIO;
+	char key[MOD_KEY_MAX];
+	if (start(link, prefix, room, key, st) < 0)
 		return -1;
-	}
-	key_of(key, sizeof key, prefix, room);
 	return read_state(link, key, now, st);
 }
 
@@ -121,13 +128,9 @@ int moderation_redis_update(struct redis_link *link, const char *prefix,
                             const char *room, const struct mod_command *cmd,
                             const char *by, time_t now, struct mod_state *st)
 {
-	char key[CONFIG_REDIS_KEY_PREFIX_MAX + ROOM_NAME_MAX + 8];
-	moderation_state_init(st);
-	if (!link) {
-		errno = EIO;
+	char key[MOD_KEY_MAX];
+	if (start(link, prefix, room, key, st) < 0)
 		return -1;
-	}
-	key_of(key, sizeof key, prefix, room);
 	for (int i = 0; i < UPDATE_TRIES; i++) {
 		int rc = try_update(link, key, cmd, by, now, st);
 		if (rc != 0)
