@@ -126,7 +126,7 @@ static void commit(struct archive_log *l, const struct archive_dirs *d,
 		return;
 	/* A change of membership always ends in a user list: only then can
 	 * users/ have to change. */
-	if (written && memmem(batch->data, done, "] Userlist: ", 12))
+	if (written && done > 0 && memmem(batch->data, done, "] Userlist: ", 12))
 		written(ctx);
 	l->last = marks[i - 1].id;
 	struct stat st;
