@@ -227,12 +227,21 @@ async function until(what, pred, timeoutMs = WAIT_MS) {
   }
 }
 
-/** users/, as name -> contents. */
+/** users/, as name -> contents; a file the archiver removes between the
+ *  listing and its read is left out, as it is gone. */
 function users(h) {
   const dir = h.p('users');
   if (!fs.existsSync(dir)) return {};
+  const read = (f) => {
+    try {
+      return fs.readFileSync(path.join(dir, f), 'utf8');
+    } catch (e) {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    }
+  };
   return Object.fromEntries(fs.readdirSync(dir).sort()
-    .map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+    .map((f) => [f, read(f)]).filter(([, text]) => text !== undefined));
 }
 
 // ---- the tests --------------------------------------------------------------
