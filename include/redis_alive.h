@@ -17,8 +17,6 @@
 
 #include "redis_room.h"
 
-#define REDIS_RUN_ID_MAX 40
-
 struct redis_alive {
 	char run_id[REDIS_RUN_ID_MAX + 1]; /* the server's run now */
 	bool scoring;               /* false: no score judged (the grace) */
@@ -29,11 +27,6 @@ struct redis_alive {
 	                               sorted */
 	size_t n_connected;
 };
-
-/* The server's uptime (s) and run_id (INFO server).  0, or -1 (err). */
-int redis_server_identity(struct redis_link *link, long long *uptime,
-                          char run_id[REDIS_RUN_ID_MAX + 1], char *err,
-                          size_t errsz);
 
 /* Takes what the judgement needs from Redis.  0, or -1 (r->err). */
 int redis_alive_load(struct redis_room *r, struct redis_alive *a);

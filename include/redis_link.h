@@ -60,6 +60,17 @@ long long redis_link_ping(struct redis_link *link, char *err, size_t errsz);
 int redis_link_server_version(struct redis_link *link, char *out,
                               size_t outsz, char *err, size_t errsz);
 
+/* The longest run_id a server gives (INFO server: 40 hex digits). */
+#define REDIS_RUN_ID_MAX 40
+
+/* The server's run_id and the moment it started, in ms of the server's
+ * own clock (as TIME gives it), from INFO server.  Asked once per link:
+ * a restarted server is a new run, and its restart closed the link.  0,
+ * or -1 with why in err. */
+int redis_link_server_run(struct redis_link *link,
+                          char run_id[REDIS_RUN_ID_MAX + 1],
+                          long long *started_ms, char *err, size_t errsz);
+
 /* ---- pipelining, and waiting in the caller's own loop ----
  *
  * redis_link_send queues a command, redis_link_flush writes what is

@@ -6,30 +6,6 @@
 
 #include <hiredis/hiredis.h>
 
-int redis_server_identity(struct redis_link *link, long long *uptime,
-                          char run_id[REDIS_RUN_ID_MAX + 1], char *err,
-                          size_t errsz)
-{
-	const char *const argv[] = { "INFO", "server" };
-	const size_t lens[] = { 4, 6 };
-	redisReply *rep = redis_link_command(link, 2, argv, lens, err, errsz);
-	const char *text = rep && rep->type == REDIS_REPLY_STRING ? rep->str
-	                                                         : "";
-	const char *up = strstr(text, "\nuptime_in_seconds:");
-	const char *id = strstr(text, "\nrun_id:");
-	size_t n = id ? strspn(id + 8, "0123456789abcdef") : 0;
-	int rc = up && n > 0 && n <= REDIS_RUN_ID_MAX ? 0 : -1;
-	if (rc == 0) {
-		*uptime = strtoll(up + 19, NULL, 10);
-		memcpy(run_id, id + 8, n);
-		run_id[n] = '\0';
-	} else if (rep) {
-		snprintf(err, errsz, "redis: INFO gives no uptime or run_id");
-	}
-	redis_link_reply_free(link, rep);
-	return rc;
-}
-
 /* An array reply of kind's key: cmd KEY [extra], or NULL (r->err). */
 static redisReply *array_of(struct redis_room *r, const char *cmd,
                             enum redis_key_kind kind, bool with_scores)
@@ -116,14 +92,14 @@ static int load_connected(struct redis_room *r, struct redis_alive *a)
 int redis_alive_load(struct redis_room *r, struct redis_alive *a)
 {
 	memset(a, 0, sizeof *a);
-	long long up;
-	if (redis_server_identity(r->link, &up, a->run_id, r->err,
+	long long started;
+	if (redis_link_server_run(r->link, a->run_id, &started, r->err,
 	                          sizeof r->err) < 0)
 		return -1;
-	a->scoring = up >= REDIS_REAP_GRACE_S;
 	a->before = redis_room_now_ms(r);
 	if (a->before < 0)
 		return -1;
+	a->scoring = a->before - started >= REDIS_REAP_GRACE_S * 1000LL;
 	a->scores = array_of(r, "ZRANGE", REDIS_KEY_ALIVE, true);
 	a->clients = a->scores ? array_of(r, "HGETALL", REDIS_KEY_CLIENTS,
 	                                  false) : NULL;

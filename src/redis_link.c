@@ -11,6 +11,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis_reply.h"
+
 /* hiredis is loaded when the first link is opened, not at start, like
  * libcrypto (src/crypto.c): only TRANSPORT=redis needs it, and a process
  * of TRANSPORT=files must not pay for its mapping and relocations.  The
@@ -38,13 +40,15 @@ struct redis_link {
 	redisContext *ctx;
 	int timeout_ms;
 	__typeof__(redisCommandArgv) *command;
-	__typeof__(freeReplyObject) *free_reply;
 	__typeof__(redisFree) *free_context;
 	__typeof__(redisAppendCommandArgv) *append;
 	__typeof__(redisBufferWrite) *buffer_write;
 	__typeof__(redisGetReply) *get_reply;
 	__typeof__(redisSetTimeout) *set_timeout;
 	char where[REDIS_URL_MAX + 32]; /* redis_url_describe */
+	/* The server's run (redis_link_server_run), once asked: "" before. */
+	char run_id[REDIS_RUN_ID_MAX + 1];
+	long long started_ms;
 };
 
 /* The functions a link uses; -1 with why in err when hiredis cannot be
@@ -76,7 +80,6 @@ static int load(struct hiredis *h, struct redis_link *link, char *err,
 	         LOOKUP(lib, link->buffer_write, "redisBufferWrite") &&
 	         LOOKUP(lib, link->get_reply, "redisGetReply") &&
 	         LOOKUP(lib, link->command, "redisCommandArgv") &&
-	         LOOKUP(lib, link->free_reply, "freeReplyObject") &&
 	         LOOKUP(lib, link->free_context, "redisFree");
 	dlclose(lib); /* still loaded: RTLD_NODELETE */
 	if (!ok) {
@@ -132,8 +135,8 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
 
 void redis_link_reply_free(struct redis_link *link, struct redisReply *reply)
 {
-	if (reply)
-		link->free_reply(reply);
+	(void)link;
+	redis_reply_free(reply);
 }
 
 /* A command of one or two C strings whose reply must not be an error:
@@ -229,6 +232,8 @@ struct redis_link *redis_link_open(const struct redis_url *url,
 	 * buffer goes back once a reply is read, rather than stay at up to
 	 * 16 KiB (hiredis's default) for the life of the connection. */
 	link->ctx->reader->maxbuf = REDIS_LINK_READER_KEEP;
+	/* Replies in blocks of their own, given back whole (redis_reply.h). */
+	link->ctx->reader->fn = redis_reply_functions();
 	if (greet(link, url, err, errsz) < 0) {
 		redis_link_close(link);
 		return NULL;
@@ -291,6 +296,50 @@ int redis_link_server_version(struct redis_link *link, char *out,
 	}
 	redis_link_reply_free(link, r);
 	return rc;
+}
+
+/* The value of "\n<key>:" in INFO's text, or NULL. */
+static const char *info_value(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = strstr(text, key); p; p = strstr(p + 1, key))
+		if (p != text && p[-1] == '\n' && p[n] == ':')
+			return p + n + 1;
+	return NULL;
+}
+
+int redis_link_server_run(struct redis_link *link,
+                          char run_id[REDIS_RUN_ID_MAX + 1],
+                          long long *started_ms, char *err, size_t errsz)
+{
+	if (!link->run_id[0]) {
+		const char *const info[] = { "INFO", "server" };
+		redisReply *r = simple(link, "refused INFO", 2, info, err,
+		                       errsz);
+		if (!r)
+			return -1;
+		const char *text = r->type == REDIS_REPLY_STRING ? r->str : "";
+		const char *id = info_value(text, "run_id");
+		const char *up = info_value(text, "uptime_in_seconds");
+		const char *now = info_value(text, "server_time_usec");
+		size_t n = id ? strspn(id, "0123456789abcdef") : 0;
+		if (up && now && n > 0 && n <= REDIS_RUN_ID_MAX) {
+			memcpy(link->run_id, id, n);
+			link->run_id[n] = '\0';
+			link->started_ms = strtoll(now, NULL, 10) / 1000 -
+			                   strtoll(up, NULL, 10) * 1000;
+		}
+		redis_link_reply_free(link, r);
+		if (!link->run_id[0]) {
+			snprintf(err, errsz, "redis %s: INFO server gives no "
+			         "run_id, uptime_in_seconds or server_time_usec "
+			         "(Redis 7 has them)", link->where);
+			return -1;
+		}
+	}
+	memcpy(run_id, link->run_id, sizeof link->run_id);
+	*started_ms = link->started_ms;
+	return 0;
 }
 
 int redis_link_fd(const struct redis_link *link)

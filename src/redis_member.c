@@ -200,11 +200,11 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 	if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof id)
 		memcpy(id, rep->str, rep->len + 1);
 	redis_link_reply_free(r->link, rep);
-	long long uptime;
+	long long started;
 	const char *colon = strchr(id, ':');
 	if (!colon)
 		return 1; /* nothing recorded: its score says, at the listing */
-	if (redis_server_identity(r->link, &uptime, run_id, r->err,
+	if (redis_link_server_run(r->link, run_id, &started, r->err,
 	                          sizeof r->err) < 0)
 		return -1;
 	if (strlen(run_id) != (size_t)(colon - id) ||

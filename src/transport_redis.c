@@ -74,12 +74,12 @@ static int reader_id(struct redis_tr *r)
 	                                            r->room.err,
 	                                            sizeof r->room.err);
 	int rc = rep && rep->type == REDIS_REPLY_INTEGER ? 0 : -1;
-	long long id = rc == 0 ? rep->integer : -1, uptime;
+	long long id = rc == 0 ? rep->integer : -1, started;
 	if (rc < 0 && rep)
 		snprintf(r->room.err, sizeof r->room.err, "redis: no CLIENT ID");
 	redis_link_reply_free(r->reader, rep);
 	char run[REDIS_RUN_ID_MAX + 1];
-	if (rc < 0 || redis_server_identity(r->reader, &uptime, run,
+	if (rc < 0 || redis_link_server_run(r->reader, run, &started,
 	                                    r->room.err,
 	                                    sizeof r->room.err) < 0)
 		return -1;

@@ -53,8 +53,8 @@ static void connect_one(void **state, struct conn *c)
 {
 	c->link = redis_server_link(*state, 0);
 	char run[REDIS_RUN_ID_MAX + 1], err[256];
-	long long uptime;
-	assert_int_equal(redis_server_identity(c->link, &uptime, run, err,
+	long long started;
+	assert_int_equal(redis_link_server_run(c->link, run, &started, err,
 	                                       sizeof err), 0);
 	long long id = integer(c->link, "CLIENT", "ID");
 	snprintf(c->client, sizeof c->client, "%s:%lld", run, id);

@@ -68,6 +68,46 @@ static void test_ping_and_version(void **state)
 	redis_link_close(l);
 }
 
+/* The calls of INFO the server has answered (INFO commandstats). */
+static long long info_calls(struct redis_link *l)
+{
+	redisReply *r = redis_server_command(l, 2, "INFO", "commandstats");
+	const char *p = strstr(r->str, "cmdstat_info:calls=");
+	long long n = p ? strtoll(p + 19, NULL, 10) : -1;
+	redis_link_reply_free(l, r);
+	return n;
+}
+
+/* The server's run: its id, and its start on the server's clock; asked
+ * of the server once per link. */
+static void test_server_run(void **state)
+{
+	struct redis_link *l = open_db(*state, 0), *other = open_db(*state, 0);
+	char err[512], run[REDIS_RUN_ID_MAX + 1], again[REDIS_RUN_ID_MAX + 1];
+	long long started, started_again;
+	assert_int_equal(redis_link_server_run(l, run, &started, err,
+	                                       sizeof err), 0);
+	assert_int_equal(strlen(run), 40);
+	assert_int_equal(strspn(run, "0123456789abcdef"), 40);
+	redisReply *t = redis_server_command(other, 1, "TIME");
+	long long now = strtoll(t->element[0]->str, NULL, 10) * 1000 +
+	                strtoll(t->element[1]->str, NULL, 10) / 1000;
+	redis_link_reply_free(other, t);
+	/* Started before now, and within the group's life (a minute). */
+	assert_true(started <= now && started > now - 60000);
+	long long calls = info_calls(other);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(redis_link_server_run(l, again, &started_again,
+		                                       err, sizeof err), 0);
+		assert_string_equal(again, run);
+		assert_true(started_again == started);
+	}
+	/* One more: info_calls' own. */
+	assert_true(info_calls(other) == calls + 1);
+	redis_link_close(other);
+	redis_link_close(l);
+}
+
 /* Keys and values are bytes, NUL and 0xff included. */
 static void test_binary_safe(void **state)
 {
@@ -188,6 +228,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ping_and_version),
+		cmocka_unit_test(test_server_run),
 		cmocka_unit_test(test_binary_safe),
 		cmocka_unit_test(test_error_reply),
 		cmocka_unit_test(test_select),

@@ -284,7 +284,7 @@ static void test_reap(void **state)
 	char id[REDIS_RUN_ID_MAX + 24], run_id[REDIS_RUN_ID_MAX + 1], err[256];
 	long long client = rep->integer, up;
 	redis_link_reply_free(gone.link, rep);
-	assert_int_equal(redis_server_identity(gone.link, &up, run_id, err,
+	assert_int_equal(redis_link_server_run(gone.link, run_id, &up, err,
 	                                       sizeof err), 0);
 	snprintf(id, sizeof id, "%s:%lld", run_id, client);
 	gone.client = id;
