@@ -38,5 +38,8 @@ int format_userlist(struct buf *out, time_t t, const struct presence_entry *v,
                     size_t n);
 /* T Error: <message>   (to the sender only, never logged) */
 int format_error(struct buf *out, time_t t, const char *message);
+/* T Notice: <message>   (news of the server that is no error, such as
+ * the room being available again; to one browser, never logged) */
+int format_notice(struct buf *out, time_t t, const char *message);
 
 #endif

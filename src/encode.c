@@ -104,5 +104,9 @@ int encode_error(struct encoder *e, time_t now, enum refusal r,
 {
 	if (e->proto == WIRE_JSON)
 		return json_encode_error(now, r, message, out);
+	/* The one code that is good news reads as no error where there is
+	 * no code to tell it by. */
+	if (r == REFUSAL_AVAILABLE)
+		return format_notice(out, now, message);
 	return format_error(out, now, message);
 }

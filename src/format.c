@@ -102,3 +102,9 @@ int format_error(struct buf *out, time_t t, const char *message)
 	const char *p[] = { "Error: ", message, NULL };
 	return start(out, t) < 0 ? -1 : words(out, p);
 }
+
+int format_notice(struct buf *out, time_t t, const char *message)
+{
+	const char *p[] = { "Notice: ", message, NULL };
+	return start(out, t) < 0 ? -1 : words(out, p);
+}

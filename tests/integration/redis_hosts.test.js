@@ -130,7 +130,8 @@ function legacyOf(ev) {
     case 'whisper': return `T ${ev.from}> ${ev.to}: ${ev.text}`;
     case 'notice': return `T ${ev.from} whispers something to ${ev.to}`;
     case 'line': return `T ${ev.text}`;
-    case 'error': return `T Error: ${ev.message}`;
+    // The one code that is good news is a notice in the legacy protocol.
+    case 'error': return `T ${ev.code === 'available' ? 'Notice' : 'Error'}: ${ev.message}`;
     case 'signal': return `[signal from ${ev.from}] ${JSON.stringify(ev.data)}`;
     case 'welcome': return `T Welcome to the chat room ${ev.room} ${ev.name}!`;
     default: return `[${ev.type}]`;
@@ -710,7 +711,7 @@ hostsTest('Redis restarted: members are told the room is unavailable, then carry
   // refused, then told it is back (code available).
   const DOWN = 'T Error: the room is unavailable; your messages are not delivered until it is back';
   const REFUSED = 'T Error: message not sent: the room is unavailable; try again when it is back';
-  const UP = 'T Error: the room is available again';
+  const UP = 'T Notice: the room is available again';
   const told = [(raw) => legacyOf(parse(raw)) === DOWN, DOWN];
   /** Redis goes away (down(): stop or kill) for downMs; the pumps go on. */
   const outage = async (what, down, downMs) => {
@@ -789,7 +790,7 @@ hostsTest('Redis restarted: members are told the room is unavailable, then carry
   for (const c of [alice, bob, rita, jules]) {
     const own = `T ${c.name} joined the lobby`;
     const tail = stream.slice(stream.indexOf(own));
-    const saw = view(c).filter((l) => !l.startsWith('T Error: ') && !l.startsWith('['));
+    const saw = view(c).filter((l) => !/^T (Error|Notice): /.test(l) && !l.startsWith('['));
     assert.deepEqual(saw.slice(saw.indexOf(own)), tail, `${c.label} against the stream`);
   }
   assert.equal(stream.at(-1), m);

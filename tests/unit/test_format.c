@@ -233,6 +233,9 @@ static void test_error(void **state)
 	buf_init(&b, 0);
 	assert_int_equal(format_error(&b, T0, "room name is empty"), 0);
 	expect_line(&b, "[22:13:20] Error: room name is empty\n");
+	assert_int_equal(format_notice(&b, T0, "the room is available again"),
+	                 0);
+	expect_line(&b, "[22:13:20] Notice: the room is available again\n");
 	buf_free(&b);
 }
 
