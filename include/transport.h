@@ -68,6 +68,11 @@ struct transport_hooks {
 	 * transport that depends on a server tells the connection, which
 	 * tells its browser.  May be NULL. */
 	void (*unavailable)(void *ctx, bool down);
+	/* Our membership had been taken from us (reaped as dead while the
+	 * room's server could not hear from us, or lost with its data) and
+	 * is ours again: the connection tells the room, as a join, since
+	 * the others saw us quit.  May be NULL. */
+	void (*rejoined)(void *ctx);
 	void *ctx;
 };
 

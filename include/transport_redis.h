@@ -18,7 +18,10 @@
  * When Redis fails, the connection says so through hooks.unavailable,
  * refuses what it is sent (append fails with errno ENOTCONN), tries again
  * every second on its upkeep timer, and when Redis is back renews its
- * presence and goes on reading from the last line it read. */
+ * presence and goes on reading from the last line it read.  A member
+ * counted out meanwhile (reaped, its quit logged) whose name is still
+ * free takes it again and joins anew (hooks.rejoined); one whose name
+ * went to another leaves. */
 #ifndef CHAT_TRANSPORT_REDIS_H
 #define CHAT_TRANSPORT_REDIS_H
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dirs.h"
+#include "grow.h"
 
 #define FILE_NAME_MAX 256
 #define VERIFIED_LINE "verified\n"
@@ -131,14 +132,10 @@ static void add(struct archive_mirror *m, int users_fd, mode_t mode,
                 const struct presence_entry *e)
 {
 	char file[FILE_NAME_MAX];
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 8;
-		struct archive_member *v = realloc(m->v, cap * sizeof *v);
-		if (!v)
-			return; /* tried again at the next update */
-		m->v = v;
-		m->cap = cap;
-	}
+	struct archive_member *v = grow(m->v, &m->cap, m->n, sizeof *v);
+	if (!v)
+		return; /* tried again at the next update */
+	m->v = v;
 	struct archive_member *a = &m->v[m->n++];
 	a->e = *e;
 	a->fd = -1;

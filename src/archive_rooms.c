@@ -7,6 +7,7 @@
 #include <hiredis/hiredis.h>
 
 #include "archive.h"
+#include "grow.h"
 
 struct archive_room *archive_rooms_by_key(struct archive_rooms *rs,
                                           const char *key)
@@ -30,14 +31,10 @@ static struct archive_room *by_name(struct archive_rooms *rs, const char *name,
 static int add(struct archive_rooms *rs, const char *prefix, const char *name,
                size_t len)
 {
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 16;
-		struct archive_room *v = realloc(rs->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		rs->v = v;
-		rs->cap = cap;
-	}
+	struct archive_room *v = grow(rs->v, &rs->cap, rs->n, sizeof *v);
+	if (!v)
+		return -1;
+	rs->v = v;
 	char room[ROOM_NAME_MAX + 1];
 	memcpy(room, name, len); /* archive_room_name_ok: len fits */
 	room[len] = '\0';

@@ -149,10 +149,35 @@ static void unavailable(void *ctx, bool down)
 	output_flush(&c->output);
 }
 
+/* Back in the room after being counted out (transport.h): the room saw
+ * our quit, so it sees us join again, with a user list. */
+static void rejoined(void *ctx)
+{
+	struct chat *c = ctx;
+	if (!c->announced || c->ending)
+		return;
+	bool locked = transport_locked(&c->transport);
+	if (!locked && chat_lock_room(c) < 0) {
+		fprintf(stderr, "chat_server: %s is back in %s, but the room "
+		        "could not be told: %s\n", c->name, c->room,
+		        strerror(errno));
+		return;
+	}
+	chat_append_batch(c); /* what was said before goes first */
+	if (format_join(&c->line, time(NULL), c->room, c->name) < 0 ||
+	    chat_append(c) < 0 || chat_append_userlist(c) < 0)
+		fprintf(stderr, "chat_server: cannot tell %s that %s is back: "
+		        "%s\n", c->room, c->name, strerror(errno));
+	if (!locked)
+		chat_unlock_room(c);
+}
+
 struct transport_hooks chat_transport_hooks(struct chat *c)
 {
-	const struct transport_hooks h = { keep_following, woken, unavailable,
-	                                   c };
+	const struct transport_hooks h = {
+		.waiting = keep_following, .woken = woken,
+		.unavailable = unavailable, .rejoined = rejoined, .ctx = c,
+	};
 	return h;
 }
 

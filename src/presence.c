@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dirs.h"
+#include "grow.h"
 #include "lockwait.h"
 #include "rundir.h"
 #include "text.h"
@@ -233,23 +234,12 @@ int presence_open_member(int dir_fd, const char *room, const char *name)
 }
 
 /* Makes room for one more entry. */
-static int list_reserve(struct presence_list *l)
+int presence_list_push(struct presence_list *l, const struct presence_entry *e)
 {
-	if (l->n < l->cap)
-		return 0;
-	size_t cap = l->cap ? l->cap * 2 : 16;
-	struct presence_entry *v = realloc(l->v, cap * sizeof *v);
+	struct presence_entry *v = grow(l->v, &l->cap, l->n, sizeof *v);
 	if (!v)
 		return -1;
 	l->v = v;
-	l->cap = cap;
-	return 0;
-}
-
-int presence_list_push(struct presence_list *l, const struct presence_entry *e)
-{
-	if (list_reserve(l) < 0)
-		return -1;
 	l->v[l->n++] = *e;
 	return 0;
 }
@@ -476,8 +466,13 @@ int presence_claim_listed_as(struct presence *p, int dir_fd, mode_t file_mode,
 	snprintf(p->room, sizeof p->room, "%s", room);
 	p->name[0] = '\0';
 	p->verified = verified;
-	if (list_reserve(members) < 0)
+	/* Room for our own entry first: once the name is ours, nothing
+	 * may fail. */
+	struct presence_entry *v = grow(members->v, &members->cap, members->n,
+	                                sizeof *v);
+	if (!v)
 		return -1;
+	members->v = v;
 	int tmp = write_unnamed(dir_fd, file_mode, color, verified);
 	int fd = claim_free_name(p, tmp, file_mode, base_name,
 	                         presence_first_number(members, base_name, verified),

@@ -13,6 +13,7 @@
 #include "append.h"
 #include "dirs.h"
 #include "format.h"
+#include "grow.h"
 #include "inbox.h"
 #include "presence.h"
 
@@ -192,15 +193,12 @@ static int rooms_present(int users_fd, char (**rooms)[ROOM_NAME_MAX + 1],
 	while ((d = readdir(dir))) {
 		if (!presence_room_of(d->d_name, room))
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			void *v = realloc(*rooms, cap * sizeof **rooms);
-			if (!v) {
-				closedir(dir);
-				return -1;
-			}
-			*rooms = v;
+		void *v = grow(*rooms, &cap, *n, sizeof **rooms);
+		if (!v) {
+			closedir(dir);
+			return -1;
 		}
+		*rooms = v;
 		memcpy((*rooms)[(*n)++], room, sizeof room);
 	}
 	closedir(dir);

@@ -353,6 +353,8 @@ static int redis_upkeep(void *st)
 	                      : 1;
 	if (beat < 0)
 		redis_tr_down(r);
+	if (beat == 2 && r->hooks.rejoined)
+		r->hooks.rejoined(r->hooks.ctx);
 	if (beat == 0) {
 		/* Counted dead while we could not beat, and the name went to
 		 * another: we are no member any more, and end. */

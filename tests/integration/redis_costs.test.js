@@ -87,6 +87,37 @@ chatTest('the room stream stays bounded, and nothing of a member stays once it i
 
 // Joins queue for the room lock (lockq:<room>) instead of hammering it:
 // a storm of joins into one room lets every one in.
+// Counted out while alive (reaped while Redis could not hear from it: here
+// its entries are simply taken away), a member whose name is still free
+// takes it again at its next heartbeat, and the room sees it join anew,
+// as it saw it go.
+chatTest('a member counted out while it lived joins anew at its next heartbeat', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'back:');
+  const a = await h.join('lobby');
+  const b = await h.join('lobby');
+  const both = 'T Userlist: Anonymous:Gray,Anonymous1:Gray,';
+  await a.waitFor(both);
+  const from = a.lines.length;
+  const fromB = b.lines.length;
+  // As the reaper does it: the quit, then the member's entries gone.
+  await redis.command('XADD', 'back:room:lobby', '*', 'l', '[12:00:00] Anonymous1 quit the lobby');
+  await redis.command('HDEL', 'back:members:lobby', 'Anonymous1');
+  await redis.command('ZREM', 'back:alive:lobby', 'Anonymous1');
+  await a.waitFor('T Anonymous1 quit the lobby', WAIT_MS, { from });
+  await a.waitFor(/^T Anonymous1 joined the lobby$/, 2 * HEARTBEAT_MS + WAIT_MS, { from });
+  await a.waitFor(both, WAIT_MS, { from: a.lines.length - 1 });
+  const after = a.lines.slice(from).map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, 'T '));
+  assert.deepEqual(after, ['T Anonymous1 quit the lobby', 'T Anonymous1 joined the lobby', both]);
+  await b.waitFor('T Anonymous1 joined the lobby', WAIT_MS, { from: fromB });
+  assert.deepEqual((await redis.command('HKEYS', 'back:members:lobby')).sort(), ['Anonymous', 'Anonymous1']);
+  // Once: the next heartbeats renew, and join no more.
+  await sleep(2 * HEARTBEAT_MS);
+  const joins = a.lines.slice(from).filter((l) => / Anonymous1 joined the lobby$/.test(l));
+  assert.equal(joins.length, 1, a.describe());
+  assert.equal(await b.close(), 0);
+  assert.equal(await a.close(), 0);
+});
+
 chatTest('a storm of joins into one room: every one joins, none is told the room is busy', { ownRedis: true, timeout: 300000 }, async (h) => {
   await onRedis(h, 'storm:');
   const N = SANITIZED ? 60 : 300;

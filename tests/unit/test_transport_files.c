@@ -53,7 +53,7 @@ static int collect(void *ctx, const char *line, size_t len)
 /* Opens m's transport the way chat.c does. */
 static void open_member(struct fixture *f, struct member *m)
 {
-	const struct transport_hooks hooks = { NULL, woken, NULL, m };
+	const struct transport_hooks hooks = { .woken = woken, .ctx = m };
 	const char *failed = "unset";
 	buf_init(&m->read, 0);
 	m->rd.fd = -1;
