@@ -140,7 +140,9 @@ bool chat_catch_up(struct chat *c);
 int chat_read_inbox(struct chat *c);
 
 /* Lists the room's live members, removing what the dead left and logging
- * the quit they could not (reap.h).  Needs the room lock.  Returns 0 or -1; free the listing with chat_free_listing. */
+ * the quit they could not (reap.h).  Needs the room lock.  Returns how
+ * many quits it so logged (a user list is due then), or -1; free the
+ * listing with chat_free_listing. */
 int chat_list_room(struct chat *c, struct presence_list *members);
 void chat_free_listing(struct presence_list *members);
 

@@ -88,7 +88,8 @@ struct transport_ops {
 
 	/* The live members in name order (out emptied first), room lock
 	 * held.  The dead are removed from the room; with log_quits the quit
-	 * they could not log is logged in their place (reap.h).  0 or -1. */
+	 * they could not log is logged in their place (reap.h).  Returns
+	 * how many quits were so logged (a user list is then due), or -1. */
 	int (*list)(void *st, struct presence_list *out, bool log_quits);
 
 	/* Claims a name for base_name (numbered when taken; a verified name is

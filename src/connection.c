@@ -265,7 +265,7 @@ int chat_append_userlist(struct chat *c)
 {
 	struct presence_list members = { 0 };
 	int rc = chat_list_room(c, &members);
-	if (rc == 0)
+	if (rc >= 0)
 		rc = chat_append_members(c, &members);
 	chat_free_listing(&members);
 	return rc;

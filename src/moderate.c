@@ -145,10 +145,15 @@ static void check_everybody(struct chat *c)
 	struct presence_list members = { 0 };
 	/* Listed under the room lock, after the file was written: one who
 	 * joins meanwhile was admitted (moderate_admit) under the lock too,
-	 * so it is either listed here or read the file with the order in. */
-	bool listed = chat_lock_room(c) >= 0 &&
-	              transport_list(&c->transport, &members, false) == 0;
+	 * so it is either listed here or read the file with the order in.
+	 * A dead member found meanwhile has its quit logged, and the room
+	 * a user list without it, as any listing that reaps does. */
+	int reaped = chat_lock_room(c) >= 0 ? chat_list_room(c, &members) : -1;
+	bool listed = reaped >= 0;
 	int saved = errno;
+	if (reaped > 0 && chat_append_members(c, &members) < 0)
+		fprintf(stderr, "chat_server: cannot log the user list of %s: "
+		        "%s\n", c->room, strerror(errno));
 	if (transport_locked(&c->transport))
 		chat_unlock_room(c);
 	if (!listed) {

@@ -65,7 +65,7 @@ static int files_list(void *st, struct presence_list *out, bool log_quits)
 	int rc = presence_list_reaping(f->users_fd, f->room, out, reap_member,
 	                               &r);
 	buf_free(&r.line);
-	return rc;
+	return rc < 0 ? -1 : r.reaped;
 }
 
 static int files_claim(void *st, const char *base_name, const char *color,

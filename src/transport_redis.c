@@ -246,7 +246,7 @@ static int redis_list(void *st, struct presence_list *out, bool log_quits)
 		errno = EIO;
 		return -1;
 	}
-	return 0;
+	return log_quits ? rc : 0;
 }
 
 /* Our entry in the listing taken under the lock, in its place. */

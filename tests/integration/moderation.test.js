@@ -153,6 +153,30 @@ chatTest('a moderator mutes: the target is told, its messages refused (muted), r
     [['mute', 'Bob', '10 minutes'], ['unmute', 'Bob', '']]);
 });
 
+// The files transport's warden held off, so that the moderator's own
+// listing is the one that finds the dead (on Redis the archiver reaps).
+chatTest('a moderator\'s order finds a dead member: its quit is logged, then a user list without it', { transport: 'files' }, async (h) => {
+  setup(h);
+  await h.holdWardenLock(); // else the warden reaps Zed at once
+  const a = await moderator(h);
+  const b = await member(h, 'Bob');
+  const z = await member(h, 'Zed');
+  await b.waitFor(/^T Userlist: Alice:[^,]*,Bob:#00f,Zed:#00f,$/);
+  z.kill('SIGKILL');
+  await z.exited;
+  const from = h.log(ROOM).length;
+  a.send('/mute Bob 10');
+  await b.waitFor('T Error: you were muted by Alice for 10 minutes: your messages are not sent until then', BOUND_MS);
+  await h.waitForLog(ROOM, (lines) => lines.slice(from).includes('T Zed quit the lobby'), BOUND_MS);
+  await h.waitForLog(ROOM, (lines) => lines.slice(from).some((l) => l.startsWith('T Userlist: ')), BOUND_MS);
+  const after = h.log(ROOM).slice(from);
+  const quit = after.indexOf('T Zed quit the lobby');
+  assert.ok(quit >= 0, after.join('\n'));
+  assert.match(after[quit + 1], /^T Userlist: Alice:[^,]*,Bob:#00f,$/, after.join('\n'));
+  assert.equal(after.filter((l) => l === 'T Zed quit the lobby').length, 1);
+  assert.equal(fs.existsSync(h.p('users', 'lobby_Zed')), false);
+});
+
 chatTest('a stored mute expires: one whose time has passed is no mute', async (h) => {
   setup(h);
   const now = Math.floor(Date.now() / 1000);

@@ -166,6 +166,37 @@ static void test_membership(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* A listing with quits logged says how many it logged: the dead member's
+ * file goes, its quit is in the log, and the next listing finds none. */
+static void test_list_counts_reaped(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(join(&f->alice, "Ann"), 0);
+	char path[256];
+	snprintf(path, sizeof path, "%s/lobby_Zed", f->users);
+	FILE *dead = fopen(path, "w"); /* nobody holds it: its owner died */
+	assert_non_null(dead);
+	fputs("Gray\n", dead);
+	fclose(dead);
+	struct presence_list members = { 0 };
+	assert_true(transport_lock(&f->alice.t) >= 0);
+	assert_int_equal(transport_list(&f->alice.t, &members, true), 1);
+	assert_int_equal(members.n, 1);
+	assert_string_equal(members.v[0].name, "Ann");
+	assert_int_equal(transport_list(&f->alice.t, &members, true), 0);
+	transport_unlock(&f->alice.t);
+	transport_free_listing(&members);
+	assert_int_equal(access(path, F_OK), -1);
+	char log[256], text[1024] = "";
+	snprintf(log, sizeof log, "%s/lobby.log", f->rooms);
+	FILE *in = fopen(log, "r");
+	assert_non_null(in);
+	size_t n = fread(text, 1, sizeof text - 1, in);
+	fclose(in);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "] Zed quit the lobby\n"));
+}
+
 /* The log: one order for every member, history marked at the join. */
 static void test_room_lines(void **state)
 {
@@ -265,6 +296,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_membership),
+		T(test_list_counts_reaped),
 		T(test_room_lines),
 		T(test_private_lines),
 		T(test_open_failure),
