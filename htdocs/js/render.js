@@ -155,6 +155,8 @@ export function buildLine(ev, ctx) {
       parts.push(text(ev.text));
       break;
     case 'error':
+      // The one code that is good news (the room is back) reads as a notice.
+      if (ev.code === 'available') type = 'notice';
       li.dataset.code = ev.code;
       parts.push(text(ev.message));
       break;

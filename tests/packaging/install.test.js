@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
 const {
-  TOP, BUILD, changelogVersion, freshDir, layout, installedFiles, listFiles,
+  TOP, BUILD, BUILD_ARG, changelogVersion, freshDir, layout, installedFiles, listFiles,
   checkTree, makeInstall, ok, CHILD_ENV,
 } = require('./lib');
 
@@ -16,7 +16,7 @@ const L = layout('/usr/local');
 
 test('make install PREFIX=/usr/local: every file where it belongs, paths of the prefix', () => {
   const dest = freshDir('install-usr-local');
-  makeInstall(TOP, dest, [`BUILD=${BUILD}`]);
+  makeInstall(TOP, dest, [BUILD_ARG]);
   const files = listFiles(dest).filter((f) => !f.startsWith(`${L.htdocs}/`));
   assert.deepEqual(files, installedFiles(L).sort());
   checkTree(dest, L, changelogVersion());
@@ -24,12 +24,12 @@ test('make install PREFIX=/usr/local: every file where it belongs, paths of the 
 
 test('make install keeps an edited config; make uninstall removes all but it', () => {
   const dest = freshDir('install-again');
-  makeInstall(TOP, dest, [`BUILD=${BUILD}`]);
+  makeInstall(TOP, dest, [BUILD_ARG]);
   const config = path.join(dest, L.config);
   fs.appendFileSync(config, '; edited\n');
-  makeInstall(TOP, dest, [`BUILD=${BUILD}`]);
+  makeInstall(TOP, dest, [BUILD_ARG]);
   assert.match(fs.readFileSync(config, 'utf8'), /; edited\n$/);
-  ok('make', ['-C', TOP, 'uninstall', `DESTDIR=${dest}`, `BUILD=${BUILD}`]);
+  ok('make', ['-C', TOP, 'uninstall', `DESTDIR=${dest}`, BUILD_ARG]);
   assert.deepEqual(listFiles(dest), [L.config]);
 });
 

@@ -12,6 +12,12 @@ const zlib = require('node:zlib');
 
 const TOP = path.resolve(__dirname, '../..');
 const BUILD = process.env.CHAT_SERVER_BUILD || path.join(TOP, 'build');
+// BUILD as `make -C TOP` is given it: relative, as a developer's own make
+// names it, so that the objects it may rebuild keep dependency files
+// whose targets are the names the next `make` looks for (an object
+// rebuilt under its absolute name would never be rebuilt again for a
+// changed header).
+const BUILD_ARG = `BUILD=${path.relative(TOP, BUILD) || '.'}`;
 // Where these tests make their trees; cleaned by `make clean` with BUILD.
 const WORK = path.join(BUILD, 'pkg');
 
@@ -354,7 +360,7 @@ function makeInstall(dir, destdir, vars) {
 }
 
 module.exports = {
-  TOP, BUILD, WORK, CHILD_ENV, run, ok, changelogVersion, freshDir, layout,
+  TOP, BUILD, BUILD_ARG, WORK, CHILD_ENV, run, ok, changelogVersion, freshDir, layout,
   installedFiles, listFiles, readText, checkTree, checkUnitText, checkAppArmor,
   checkMan, checkLogrotate, makeInstall,
 };
