@@ -47,6 +47,11 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
                                       const size_t lens[], char *err,
                                       size_t errsz);
 
+/* The bytes the link's reader keeps allocated between replies (for
+ * tests): a large reply's buffer goes back once it is read, so at most
+ * about 512 while nothing is being read. */
+size_t redis_link_reader_bytes(const struct redis_link *link);
+
 /* Releases a reply of redis_link_command; NULL is ignored. */
 void redis_link_reply_free(struct redis_link *link, struct redisReply *reply);
 

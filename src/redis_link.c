@@ -45,6 +45,8 @@ struct redis_link {
 	__typeof__(redisBufferWrite) *buffer_write;
 	__typeof__(redisGetReply) *get_reply;
 	__typeof__(redisSetTimeout) *set_timeout;
+	__typeof__(sdsempty) *sds_empty;
+	__typeof__(sdsfree) *sds_free;
 	char where[REDIS_URL_MAX + 32]; /* redis_url_describe */
 	/* The server's run (redis_link_server_run), once asked: "" before. */
 	char run_id[REDIS_RUN_ID_MAX + 1];
@@ -80,6 +82,8 @@ static int load(struct hiredis *h, struct redis_link *link, char *err,
 	         LOOKUP(lib, link->buffer_write, "redisBufferWrite") &&
 	         LOOKUP(lib, link->get_reply, "redisGetReply") &&
 	         LOOKUP(lib, link->command, "redisCommandArgv") &&
+	         LOOKUP(lib, link->sds_empty, "sdsempty") &&
+	         LOOKUP(lib, link->sds_free, "sdsfree") &&
 	         LOOKUP(lib, link->free_context, "redisFree");
 	dlclose(lib); /* still loaded: RTLD_NODELETE */
 	if (!ok) {
@@ -109,6 +113,28 @@ static void link_failure(const struct redis_link *link, int saved_errno,
 		         c->err ? c->errstr : "no reply");
 }
 
+/* Once every byte read is taken, a reader buffer grown past
+ * REDIS_LINK_READER_KEEP goes back.  hiredis itself lets it go only when
+ * the next reply starts to come: for a link that waits in XREAD BLOCK,
+ * 16 KiB or more held through the whole wait. */
+static void give_back_buffer(struct redis_link *link)
+{
+	redisReader *r = link->ctx->reader;
+	if (r->pos != r->len || sdsalloc(r->buf) <= REDIS_LINK_READER_KEEP)
+		return;
+	sds empty = link->sds_empty();
+	if (!empty)
+		return; /* kept: hiredis gives it back at the next read */
+	link->sds_free(r->buf);
+	r->buf = empty;
+	r->pos = r->len = 0;
+}
+
+size_t redis_link_reader_bytes(const struct redis_link *link)
+{
+	return sdsalloc(link->ctx->reader->buf);
+}
+
 struct redisReply *redis_link_command(struct redis_link *link, int argc,
                                       const char *const argv[],
                                       const size_t lens[], char *err,
@@ -129,6 +155,8 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
 		         ? (int)lens[0] : 0, argc > 0 ? argv[0] : "");
 		link_failure(link, saved_errno, doing[0] ? doing : "a command",
 		             err, errsz);
+	} else {
+		give_back_buffer(link);
 	}
 	return reply;
 }
@@ -397,6 +425,7 @@ struct redisReply *redis_link_receive(struct redis_link *link, char *err,
 		link_failure(link, errno, "a reply", err, errsz);
 		return NULL;
 	}
+	give_back_buffer(link);
 	return reply;
 }
 

@@ -134,6 +134,38 @@ static void test_binary_safe(void **state)
 	redis_link_close(l);
 }
 
+/* A large reply's buffer goes back once the reply is read, not at the
+ * next reply: a reader waits in XREAD BLOCK for long. */
+static void test_buffer_given_back(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	enum { BIG = 100000 };
+	char *value = malloc(BIG);
+	assert_non_null(value);
+	memset(value, 'v', BIG);
+	const char *const set[] = { "SET", "chat:big", value };
+	const size_t set_lens[] = { 3, 8, BIG };
+	redis_link_reply_free(l, command(l, 3, set, set_lens));
+	const char *const get[] = { "GET", "chat:big" };
+	const size_t get_lens[] = { 3, 8 };
+	redisReply *r = command(l, 2, get, get_lens);
+	assert_int_equal(r->len, BIG);
+	assert_memory_equal(r->str, value, BIG);
+	assert_true(redis_link_reader_bytes(l) <= 512);
+	redis_link_reply_free(l, r);
+	/* The same through send and receive. */
+	char err[512];
+	assert_int_equal(redis_link_send(l, 2, get, get_lens, err, sizeof err), 0);
+	assert_int_equal(redis_link_flush(l, err, sizeof err), 0);
+	r = redis_link_receive(l, err, sizeof err);
+	assert_non_null(r);
+	assert_int_equal(r->len, BIG);
+	assert_true(redis_link_reader_bytes(l) <= 512);
+	redis_link_reply_free(l, r);
+	free(value);
+	redis_link_close(l);
+}
+
 /* An error reply is a reply: the link goes on. */
 static void test_error_reply(void **state)
 {
@@ -231,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_server_run),
 		cmocka_unit_test(test_binary_safe),
 		cmocka_unit_test(test_error_reply),
+		cmocka_unit_test(test_buffer_given_back),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_no_answer),
