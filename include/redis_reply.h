@@ -32,7 +32,8 @@ struct redisReplyObjectFunctions *redis_reply_functions(void);
 void redis_reply_free(struct redisReply *reply);
 
 /* The bytes a reply's blocks hold, for tests: at least what its objects
- * take, and never more than twice that plus one first block. */
+ * take; as the blocks double, within three times that and a first
+ * block. */
 size_t redis_reply_footprint(struct redisReply *reply);
 
 #endif
