@@ -75,6 +75,40 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Resolves with the first line of client (client.lines[i], i >= from, as
+ * lineOf shows it) that matches; rejects on timeout, or once isOpen() is
+ * false with none (`<label> <gone> before a line matching …`).  client
+ * calls each of client._waiters' check() when a line comes, and
+ * check(true) when it ends.  The one waiting of every kind of client here.
+ */
+function waitForLine(client, match, timeoutMs, from, { lineOf, isOpen, gone }) {
+  const ok = matcher(match);
+  return new Promise((resolve, reject) => {
+    const w = {
+      check: (ended = false) => {
+        for (let i = from; i < client.lines.length; i++) {
+          const l = lineOf(client.lines[i]);
+          if (ok(l)) { done(); resolve(l); return; }
+        }
+        if (ended || !isOpen()) {
+          done();
+          reject(new Error(`${client.label} ${gone} before a line matching ` +
+            `${match} arrived\n${client.describe()}`));
+        }
+      },
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timeout (${timeoutMs} ms) waiting for ${match} on ` +
+        `${client.label}\n${client.describe()}`));
+    }, timeoutMs);
+    const done = () => { clearTimeout(timer); client._waiters.delete(w); };
+    client._waiters.add(w);
+    w.check();
+  });
+}
+
 class Client {
   constructor(label, child, { expectCode = 0 } = {}) {
     this.label = label;
@@ -156,30 +190,8 @@ class Client {
    * matches (a string is compared for equality); rejects on timeout or exit.
    */
   waitFor(match, timeoutMs = WAIT_MS, { from = 0 } = {}) {
-    const ok = matcher(match);
-    return new Promise((resolve, reject) => {
-      const w = {
-        check: (ended = false) => {
-          for (let i = from; i < this.lines.length; i++) {
-            const l = norm(this.lines[i]);
-            if (ok(l)) { done(); resolve(l); return; }
-          }
-          if (ended || !this.running) {
-            done();
-            reject(new Error(`${this.label} exited before a line matching ` +
-              `${match} arrived\n${this.describe()}`));
-          }
-        },
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timeout (${timeoutMs} ms) waiting for ${match} on ` +
-          `${this.label}\n${this.describe()}`));
-      }, timeoutMs);
-      const done = () => { clearTimeout(timer); this._waiters.delete(w); };
-      this._waiters.add(w);
-      w.check();
-    });
+    return waitForLine(this, match, timeoutMs, from,
+      { lineOf: norm, isOpen: () => this.running, gone: 'exited' });
   }
 
   /** Resolves once stderr matches re (it comes on its own pipe, later). */
@@ -659,5 +671,6 @@ function chatTest(name, opts, fn) {
 module.exports = {
   BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
   Harness, Client, chatTest, norm, phpString, sleep, umaskWrap, cpuTicks,
+  waitForLine,
   wardensOf, stopWardens,
 };

@@ -20,7 +20,9 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const WebSocket = require('ws');
-const { BIN, BAD_STDERR, PASS_ENV, WAIT_MS, Harness, norm, sleep } = require('./harness');
+const {
+  BIN, BAD_STDERR, PASS_ENV, WAIT_MS, Harness, norm, sleep, waitForLine,
+} = require('./harness');
 const { freePort, waitListening } = require('./wsd');
 
 const REDIS_SERVER = 'redis-server';
@@ -319,12 +321,6 @@ class RedisServer {
 
 // ---- WebSocket clients ---------------------------------------------------------
 
-function matcher(match) {
-  if (typeof match === 'string') return (l) => l === match;
-  if (match instanceof RegExp) return (l) => match.test(l);
-  return match;
-}
-
 /**
  * A browser's end of one connection: every message as a line (lines, raw;
  * out, with the clock as T), for a JSON connection parsed too (events).
@@ -378,29 +374,8 @@ class WsClient {
    * connection, raw for JSON) that matches; rejects on timeout or close.
    */
   waitFor(match, timeoutMs = WAIT_MS, { from = 0 } = {}) {
-    const ok = matcher(match);
-    return new Promise((resolve, reject) => {
-      const w = {
-        check: (ended = false) => {
-          for (let i = from; i < this.lines.length; i++) {
-            const l = this.json ? this.lines[i] : norm(this.lines[i]);
-            if (ok(l)) { done(); resolve(l); return; }
-          }
-          if (ended || !this.open) {
-            done();
-            reject(new Error(`${this.label} was closed before a line matching ${match} ` +
-              `arrived\n${this.describe()}`));
-          }
-        },
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timeout (${timeoutMs} ms) waiting for ${match} on ${this.label}\n` +
-          `${this.describe()}`));
-      }, timeoutMs);
-      const done = () => { clearTimeout(timer); this._waiters.delete(w); };
-      this._waiters.add(w);
-      w.check();
+    return waitForLine(this, match, timeoutMs, from, {
+      lineOf: (l) => (this.json ? l : norm(l)), isOpen: () => this.open, gone: 'was closed',
     });
   }
 
