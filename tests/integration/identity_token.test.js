@@ -228,10 +228,13 @@ chatTest('--mint-token refuses what no token may hold', async (h) => {
   assert.equal(run('--mint-token', 'Ann', '--role', 'admin').status, 2);
   assert.equal(run('--mint-token', 'Ann', '--ttl', '0').status, 2);
   assert.equal(run('--color', 'Red').status, 2);
-  // A short --ttl: valid now, expired in two seconds.
-  const token = mint(h, 'Tim', '--ttl', '1');
+  // A short --ttl: valid now, expired once it has passed.  Expiry is in
+  // whole seconds, so a token of --ttl 5 is good for 4 s at least: time
+  // for the join on a loaded machine (one of 1 s was not, under load).
+  const token = mint(h, 'Tim', '--ttl', '5');
+  const minted = Date.now();
   assert.equal((await h.join('lobby', { cookie: `${COOKIE}=${token}` })).name, 'Tim');
-  await new Promise((r) => setTimeout(r, 2100));
+  await new Promise((r) => setTimeout(r, Math.max(0, minted + 6100 - Date.now())));
   assert.equal((await h.join('lobby', { cookie: `${COOKIE}=${token}` })).name, 'Anonymous');
 });
 
