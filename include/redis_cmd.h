@@ -21,6 +21,13 @@ struct redis_cmd {
 void redis_cmd_arg(struct redis_cmd *c, const char *s, size_t len);
 /* Adds the C string s. */
 void redis_cmd_str(struct redis_cmd *c, const char *s);
+/* Adds the n C strings of v, in order. */
+void redis_cmd_strs(struct redis_cmd *c, const char *const v[], size_t n);
+/* Adds them as a C array written in place: REDIS_CMD_STRS(&c, "EVAL", s). */
+#define REDIS_CMD_STRS(c, ...) \
+	redis_cmd_strs((c), (const char *const[]){ __VA_ARGS__ }, \
+	               sizeof (const char *const[]){ __VA_ARGS__ } / \
+	               sizeof (const char *))
 
 /* Sends c on r's link and returns its reply, or NULL with r->err (an
  * error reply of the server is one too). */

@@ -159,6 +159,12 @@ int redis_room_remove(struct redis_room *r, const char *name,
 
 /* ---- one connection's own entry ---- */
 
+/* The members hash's value of a member into out: "<conn> <1|0> <color>",
+ * conn first and REDIS_CONN_ID_LEN long, as the scripts read it
+ * (string.sub(v, 1, 16)).  snprintf's count. */
+int redis_room_member_value(char *out, size_t outsz, const char *conn,
+                            const char *color, bool verified);
+
 /* Renews conn's alive score (now + REDIS_ALIVE_MS) and its private
  * stream's expiry.  When the name is nobody's (Redis lost it, or it was
  * reaped) it is taken again with color and verified.  1 renewed, 2 taken

@@ -18,6 +18,12 @@ void redis_cmd_str(struct redis_cmd *c, const char *s)
 	redis_cmd_arg(c, s, strlen(s));
 }
 
+void redis_cmd_strs(struct redis_cmd *c, const char *const v[], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		redis_cmd_str(c, v[i]);
+}
+
 /* Sends c and returns its reply, or NULL with r->err (an error reply of
  * the server is one too). */
 redisReply *redis_cmd_run(struct redis_room *r, const struct redis_cmd *c)

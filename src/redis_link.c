@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -35,15 +36,20 @@
 
 /* The reader's buffer kept between replies, at most. */
 #define REDIS_LINK_READER_KEEP 512
+/* What one read(2) takes.  hiredis reads into 16 KiB on the stack, and a
+ * page of stack once touched stays with the process for its life: 16 KiB
+ * more for every connection, where a reply that keeps up with a room is a
+ * few hundred bytes. */
+#define REDIS_LINK_READ_CHUNK 2048
 
 struct redis_link {
 	redisContext *ctx;
 	int timeout_ms;
-	__typeof__(redisCommandArgv) *command;
 	__typeof__(redisFree) *free_context;
 	__typeof__(redisAppendCommandArgv) *append;
 	__typeof__(redisBufferWrite) *buffer_write;
-	__typeof__(redisGetReply) *get_reply;
+	__typeof__(redisReaderFeed) *feed;
+	__typeof__(redisReaderGetReply) *get_reply;
 	__typeof__(redisSetTimeout) *set_timeout;
 	__typeof__(sdsempty) *sds_empty;
 	__typeof__(sdsfree) *sds_free;
@@ -80,8 +86,8 @@ static int load(struct hiredis *h, struct redis_link *link, char *err,
 	         LOOKUP(lib, link->set_timeout, "redisSetTimeout") &&
 	         LOOKUP(lib, link->append, "redisAppendCommandArgv") &&
 	         LOOKUP(lib, link->buffer_write, "redisBufferWrite") &&
-	         LOOKUP(lib, link->get_reply, "redisGetReply") &&
-	         LOOKUP(lib, link->command, "redisCommandArgv") &&
+	         LOOKUP(lib, link->feed, "redisReaderFeed") &&
+	         LOOKUP(lib, link->get_reply, "redisReaderGetReply") &&
 	         LOOKUP(lib, link->sds_empty, "sdsempty") &&
 	         LOOKUP(lib, link->sds_free, "sdsfree") &&
 	         LOOKUP(lib, link->free_context, "redisFree");
@@ -135,30 +141,91 @@ size_t redis_link_reader_bytes(const struct redis_link *link)
 	return sdsalloc(link->ctx->reader->buf);
 }
 
+/* The link breaks as hiredis breaks a context: its error stays, and
+ * every later call fails on it (errno is kept for link_failure). */
+static void set_error(struct redis_link *link, int type, const char *what)
+{
+	int saved_errno = errno;
+	link->ctx->err = type;
+	snprintf(link->ctx->errstr, sizeof link->ctx->errstr, "%s", what);
+	errno = saved_errno;
+}
+
+/* hiredis's blocking redisGetReply, with a small buffer of our own: the
+ * next reply, reading as it needs (the socket's timeout bounds each
+ * read).  0 with *reply, or -1 with the link broken. */
+static int read_reply(struct redis_link *link, void **reply)
+{
+	redisReader *r = link->ctx->reader;
+	for (;;) {
+		if (link->get_reply(r, reply) != REDIS_OK) {
+			set_error(link, r->err ? r->err : REDIS_ERR_PROTOCOL,
+			          r->errstr);
+			return -1;
+		}
+		if (*reply)
+			return 0;
+		char chunk[REDIS_LINK_READ_CHUNK];
+		ssize_t n = read(link->ctx->fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			set_error(link, REDIS_ERR_EOF, "Server closed the "
+			          "connection");
+			return -1;
+		}
+		if (n < 0) {
+			set_error(link, REDIS_ERR_IO, strerror(errno));
+			return -1;
+		}
+		if (link->feed(r, chunk, (size_t)n) != REDIS_OK) {
+			set_error(link, r->err ? r->err : REDIS_ERR_OOM,
+			          r->errstr);
+			return -1;
+		}
+	}
+}
+
+/* Everything queued goes out; doing names it in err when it cannot. */
+static int write_out(struct redis_link *link, const char *doing, char *err,
+                     size_t errsz)
+{
+	int done = 0;
+	while (!done)
+		if (link->buffer_write(link->ctx, &done) != REDIS_OK) {
+			link_failure(link, errno, doing, err, errsz);
+			return -1;
+		}
+	return 0;
+}
+
+/* What was queued goes out, and its reply comes back; doing names it in
+ * err when either fails. */
+static struct redisReply *exchange(struct redis_link *link, const char *doing,
+                                   char *err, size_t errsz)
+{
+	void *reply = NULL;
+	if (write_out(link, doing, err, errsz) < 0)
+		return NULL;
+	if (read_reply(link, &reply) < 0) {
+		link_failure(link, errno, doing, err, errsz);
+		return NULL;
+	}
+	give_back_buffer(link);
+	return reply;
+}
+
 struct redisReply *redis_link_command(struct redis_link *link, int argc,
                                       const char *const argv[],
                                       const size_t lens[], char *err,
                                       size_t errsz)
 {
-	if (link->ctx->err) {
-		snprintf(err, errsz, "redis %s: the connection failed earlier: "
-		         "%s", link->where, link->ctx->errstr);
+	if (redis_link_send(link, argc, argv, lens, err, errsz) < 0)
 		return NULL;
-	}
-	/* hiredis takes char **, and only reads the arguments. */
-	redisReply *reply = link->command(link->ctx, argc, (const char **)argv,
-	                                  lens);
-	int saved_errno = errno;
-	if (!reply) {
-		char doing[48];
-		snprintf(doing, sizeof doing, "%.*s", argc > 0 && lens[0] < 32
-		         ? (int)lens[0] : 0, argc > 0 ? argv[0] : "");
-		link_failure(link, saved_errno, doing[0] ? doing : "a command",
-		             err, errsz);
-	} else {
-		give_back_buffer(link);
-	}
-	return reply;
+	char doing[48];
+	snprintf(doing, sizeof doing, "%.*s", argc > 0 && lens[0] < 32
+	         ? (int)lens[0] : 0, argc > 0 ? argv[0] : "");
+	return exchange(link, doing[0] ? doing : "a command", err, errsz);
 }
 
 void redis_link_reply_free(struct redis_link *link, struct redisReply *reply)
@@ -407,26 +474,18 @@ int redis_link_send(struct redis_link *link, int argc,
 
 int redis_link_flush(struct redis_link *link, char *err, size_t errsz)
 {
-	int done = 0;
-	while (!done)
-		if (link->buffer_write(link->ctx, &done) != REDIS_OK) {
-			link_failure(link, errno, "a command", err, errsz);
-			return -1;
-		}
-	return 0;
+	return write_out(link, "a command", err, errsz);
 }
 
 struct redisReply *redis_link_receive(struct redis_link *link, char *err,
                                       size_t errsz)
 {
-	void *reply = NULL;
-	if (link->ctx->err || link->get_reply(link->ctx, &reply) != REDIS_OK ||
-	    !reply) {
-		link_failure(link, errno, "a reply", err, errsz);
+	if (link->ctx->err) {
+		snprintf(err, errsz, "redis %s: the connection failed earlier: "
+		         "%s", link->where, link->ctx->errstr);
 		return NULL;
 	}
-	give_back_buffer(link);
-	return reply;
+	return exchange(link, "a reply", err, errsz);
 }
 
 void redis_link_close(struct redis_link *link)

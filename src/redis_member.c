@@ -54,13 +54,7 @@ static long long member_script(struct redis_room *r, const char *script,
 	redis_room_private_key(r, conn, priv);
 	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "EVAL");
-	redis_cmd_str(&c, script);
-	redis_cmd_str(&c, "2");
-	redis_cmd_str(&c, members);
-	redis_cmd_str(&c, priv);
-	redis_cmd_str(&c, name);
-	redis_cmd_str(&c, conn);
+	REDIS_CMD_STRS(&c, "EVAL", script, "2", members, priv, name, conn);
 	redis_cmd_arg(&c, third, third_len);
 	if (fourth)
 		redis_cmd_str(&c, fourth);
@@ -68,8 +62,8 @@ static long long member_script(struct redis_room *r, const char *script,
 	return redis_cmd_integer(r, &c);
 }
 
-static int member_value(char *out, size_t outsz, const char *conn,
-                        const char *color, bool verified)
+int redis_room_member_value(char *out, size_t outsz, const char *conn,
+                            const char *color, bool verified)
 {
 	return snprintf(out, outsz, "%s %c %s", conn, verified ? '1' : '0',
 	                color);
@@ -84,15 +78,13 @@ int redis_room_heartbeat(struct redis_room *r, const char *name,
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
 	redis_room_private_key(r, conn, priv);
-	member_value(value, sizeof value, conn, color, verified);
+	redis_room_member_value(value, sizeof value, conn, color, verified);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
 	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
 	struct redis_cmd c = { 0 };
-	const char *const args[] = { "EVAL", heartbeat_script, "4", members,
-	                             alive, priv, clients, name, conn, value,
-	                             ms, life, r->client ? r->client : "" };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		redis_cmd_str(&c, args[i]);
+	REDIS_CMD_STRS(&c, "EVAL", heartbeat_script, "4", members, alive, priv,
+	               clients, name, conn, value, ms, life,
+	               r->client ? r->client : "");
 	return (int)redis_cmd_integer(r, &c);
 }
 
@@ -100,7 +92,8 @@ int redis_room_set_color(struct redis_room *r, const char *name,
                          const char *conn, const char *color, bool verified)
 {
 	char value[64];
-	int n = member_value(value, sizeof value, conn, color, verified);
+	int n = redis_room_member_value(value, sizeof value, conn, color,
+	                                verified);
 	/* KEYS[2] (the private stream) is passed and not used. */
 	return member_script(r, set_color_script, name, conn, value, (size_t)n,
 	                     NULL) == 1 ? 0 : -1;
@@ -120,10 +113,8 @@ int redis_room_send_private(struct redis_room *r, const char *name,
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	struct redis_cmd c = { 0 };
-	const char *const head[] = { "EVAL", send_script, "3", members, priv,
-	                             bytes, name, conn };
-	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-		redis_cmd_str(&c, head[i]);
+	REDIS_CMD_STRS(&c, "EVAL", send_script, "3", members, priv, bytes, name,
+	               conn);
 	redis_cmd_arg(&c, line, len);
 	redis_cmd_str(&c, max);
 	redis_cmd_str(&c, life);
@@ -145,10 +136,7 @@ int redis_room_private_taken(struct redis_room *r, const char *conn,
 	redis_room_private_bytes_key(r, conn, bytes);
 	snprintf(n, sizeof n, "%zu", len > 0 ? len - 1 : 0); /* its '\n' */
 	struct redis_cmd c = { 0 };
-	const char *const args[] = { "EVAL", taken_script, "2", priv, bytes, id,
-	                             n };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		redis_cmd_str(&c, args[i]);
+	REDIS_CMD_STRS(&c, "EVAL", taken_script, "2", priv, bytes, id, n);
 	return redis_cmd_integer(r, &c) < 0 ? -1 : 0;
 }
 
@@ -190,9 +178,7 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 	char key[REDIS_KEY_MAX];
 	redis_room_key(r, REDIS_KEY_CLIENTS, key);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "HGET");
-	redis_cmd_str(&c, key);
-	redis_cmd_str(&c, name);
+	REDIS_CMD_STRS(&c, "HGET", key, name);
 	redisReply *rep = redis_cmd_run(r, &c);
 	if (!rep)
 		return -1;

@@ -189,10 +189,7 @@ static int send_name(struct redis_room *r)
 	redis_room_key(r, REDIS_KEY_ROOMS, rooms);
 	redis_room_key(r, REDIS_KEY_NEW_ROOMS, fresh);
 	struct redis_cmd c = { 0 };
-	const char *const args[] = { "EVAL", name_script, "2", rooms, fresh,
-	                             r->room };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		redis_cmd_str(&c, args[i]);
+	REDIS_CMD_STRS(&c, "EVAL", name_script, "2", rooms, fresh, r->room);
 	return redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
 	                       sizeof r->err);
 }
@@ -208,10 +205,7 @@ static int send_lines(struct redis_room *r, const char *data, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		struct redis_cmd c = { 0 };
-		const char *const head[] = { "XADD", key, "MAXLEN", "~", max, "*",
-		                             "l" };
-		for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-			redis_cmd_str(&c, head[i]);
+		REDIS_CMD_STRS(&c, "XADD", key, "MAXLEN", "~", max, "*", "l");
 		redis_cmd_arg(&c, p, n);
 		if (redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
 		                    sizeof r->err) < 0)
@@ -282,20 +276,11 @@ int redis_room_add(struct redis_room *r, const char *name, const char *conn,
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
-	snprintf(value, sizeof value, "%s %c %s", conn, verified ? '1' : '0',
-	         color);
+	redis_room_member_value(value, sizeof value, conn, color, verified);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "EVAL");
-	redis_cmd_str(&c, add_script);
-	redis_cmd_str(&c, "3");
-	redis_cmd_str(&c, members);
-	redis_cmd_str(&c, alive);
-	redis_cmd_str(&c, clients);
-	redis_cmd_str(&c, name);
-	redis_cmd_str(&c, value);
-	redis_cmd_str(&c, ms);
-	redis_cmd_str(&c, r->client ? r->client : "");
+	REDIS_CMD_STRS(&c, "EVAL", add_script, "3", members, alive, clients,
+	               name, value, ms, r->client ? r->client : "");
 	long long v = redis_cmd_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }
@@ -322,16 +307,8 @@ static int remove_member(struct redis_room *r, const char *name,
 	redis_room_private_key(r, priv_conn, priv);
 	redis_room_private_bytes_key(r, priv_conn, bytes);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "EVAL");
-	redis_cmd_str(&c, remove_script);
-	redis_cmd_str(&c, "5");
-	redis_cmd_str(&c, members);
-	redis_cmd_str(&c, alive);
-	redis_cmd_str(&c, priv);
-	redis_cmd_str(&c, clients);
-	redis_cmd_str(&c, bytes);
-	redis_cmd_str(&c, name);
-	redis_cmd_str(&c, conn ? conn : "");
+	REDIS_CMD_STRS(&c, "EVAL", remove_script, "5", members, alive, priv,
+	               clients, bytes, name, conn ? conn : "");
 	return redis_cmd_integer(r, &c) < 0 ? -1 : 0;
 }
 
@@ -345,9 +322,7 @@ int redis_room_remove(struct redis_room *r, const char *name,
 	/* Whoever's: its private stream is named by the connection in the
 	 * hash. */
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "HGET");
-	redis_cmd_str(&c, key);
-	redis_cmd_str(&c, name);
+	REDIS_CMD_STRS(&c, "HGET", key, name);
 	redisReply *rep = redis_cmd_run(r, &c);
 	char owner[REDIS_CONN_ID_LEN + 1] = "";
 	struct presence_entry e;
@@ -366,9 +341,7 @@ static int owner_of(struct redis_room *r, const char *name, char *conn)
 	char key[REDIS_KEY_MAX];
 	redis_room_key(r, REDIS_KEY_MEMBERS, key);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "HGET");
-	redis_cmd_str(&c, key);
-	redis_cmd_str(&c, name);
+	REDIS_CMD_STRS(&c, "HGET", key, name);
 	redisReply *rep = redis_cmd_run(r, &c);
 	struct presence_entry e;
 	bool found = rep && rep->type == REDIS_REPLY_STRING &&
@@ -410,13 +383,8 @@ static int reap_one(struct redis_room *r, const char *name, struct buf *line)
 	redis_room_key(r, REDIS_KEY_ROOMS, keys[6]);
 	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "EVAL");
-	redis_cmd_str(&c, reap_script);
-	redis_cmd_str(&c, "7");
-	for (int i = 0; i < 7; i++)
-		redis_cmd_str(&c, keys[i]);
-	redis_cmd_str(&c, name);
-	redis_cmd_str(&c, conn);
+	REDIS_CMD_STRS(&c, "EVAL", reap_script, "7", keys[0], keys[1], keys[2],
+	               keys[3], keys[4], keys[5], keys[6], name, conn);
 	redis_cmd_arg(&c, line->data, line->len - 1); /* without its '\n' */
 	redis_cmd_str(&c, max);
 	redis_cmd_str(&c, r->room);

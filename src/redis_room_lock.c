@@ -27,12 +27,7 @@ static int try_lock(struct redis_room *r, const char *key, const char *token)
 	char ttl[24];
 	snprintf(ttl, sizeof ttl, "%d", REDIS_LOCK_TTL_MS);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "SET");
-	redis_cmd_str(&c, key);
-	redis_cmd_str(&c, token);
-	redis_cmd_str(&c, "NX");
-	redis_cmd_str(&c, "PX");
-	redis_cmd_str(&c, ttl);
+	REDIS_CMD_STRS(&c, "SET", key, token, "NX", "PX", ttl);
 	redisReply *rep = redis_cmd_run(r, &c);
 	if (!rep)
 		return -1;
@@ -52,9 +47,7 @@ static int wait_release(struct redis_room *r, const char *queue, long ms)
 	char seconds[24];
 	snprintf(seconds, sizeof seconds, "%.3f", (double)ms / 1000);
 	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, "BLPOP");
-	redis_cmd_str(&c, queue);
-	redis_cmd_str(&c, seconds);
+	REDIS_CMD_STRS(&c, "BLPOP", queue, seconds);
 	redisReply *rep = redis_cmd_run(r, &c);
 	redis_link_reply_free(r->link, rep);
 	return rep ? 0 : -1;
@@ -110,9 +103,6 @@ void redis_room_unlock(struct redis_room *r, const char *token)
 	 * not last. */
 	snprintf(ttl, sizeof ttl, "%d", 2 * LOCK_RECHECK_MS);
 	struct redis_cmd c = { 0 };
-	const char *const args[] = { "EVAL", unlock_script, "2", key, queue,
-	                             token, ttl };
-	for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-		redis_cmd_str(&c, args[i]);
+	REDIS_CMD_STRS(&c, "EVAL", unlock_script, "2", key, queue, token, ttl);
 	redis_cmd_integer(r, &c); /* a lock we lost times out by itself */
 }

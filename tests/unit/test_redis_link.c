@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,76 @@ static void test_buffer_given_back(void **state)
 	redis_link_close(l);
 }
 
+/* A large reply read on a stack of our own, painted first: how deep the
+ * read went is where the paint stops.  hiredis's own read takes 16 KiB
+ * of stack, and every connection would keep those pages. */
+enum { PAINT = 0xa5, STACK_SIZE = 256 * 1024, STACK_READ_MAX = 8 * 1024 };
+
+struct deep_read {
+	struct redis_link *link;
+	size_t len;
+};
+
+static void *read_big(void *arg)
+{
+	struct deep_read *d = arg;
+	const char *const get[] = { "GET", "chat:big" };
+	const size_t get_lens[] = { 3, 8 };
+	char err[512];
+	redisReply *r = redis_link_command(d->link, 2, get, get_lens, err,
+	                                   sizeof err);
+	d->len = r && r->type == REDIS_REPLY_STRING ? r->len : 0;
+	redis_link_reply_free(d->link, r);
+	return NULL;
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* The bytes of stack from its top that a thread running fn touched (the
+ * thread's own start and its TLS included). */
+static size_t stack_used(void *(*fn)(void *), void *arg)
+{
+	unsigned char *stack = aligned_alloc(4096, STACK_SIZE);
+	assert_non_null(stack);
+	memset(stack, PAINT, STACK_SIZE);
+	pthread_attr_t attr;
+	pthread_t t;
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstack(&attr, stack, STACK_SIZE), 0);
+	assert_int_equal(pthread_create(&t, &attr, fn, arg), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&attr);
+	size_t untouched = 0;
+	while (untouched < STACK_SIZE && stack[untouched] == PAINT)
+		untouched++;
+	free(stack);
+	return STACK_SIZE - untouched;
+}
+
+static void test_reply_read_on_a_small_stack(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	enum { BIG = 200000 };
+	char *value = malloc(BIG);
+	assert_non_null(value);
+	memset(value, 'w', BIG);
+	const char *const set[] = { "SET", "chat:big", value };
+	const size_t set_lens[] = { 3, 8, BIG };
+	redis_link_reply_free(l, command(l, 3, set, set_lens));
+	free(value);
+	struct deep_read d = { l, 0 };
+	size_t base = stack_used(nothing, NULL);
+	size_t used = stack_used(read_big, &d);
+	assert_int_equal(d.len, BIG);
+	print_message("a reply of %d bytes read with %zu bytes of stack "
+	              "(a thread that does nothing: %zu)\n", BIG, used, base);
+	assert_true(used > base && used - base < STACK_READ_MAX);
+	redis_link_close(l);
+}
+
 /* An error reply is a reply: the link goes on. */
 static void test_error_reply(void **state)
 {
@@ -264,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_binary_safe),
 		cmocka_unit_test(test_error_reply),
 		cmocka_unit_test(test_buffer_given_back),
+		cmocka_unit_test(test_reply_read_on_a_small_stack),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_no_answer),
