@@ -898,16 +898,9 @@ function smapsByMapping(pid) {
   return out;
 }
 
-/** n idle members: PSS of the tree, then its CPU over idle-s seconds. */
-async function scenarioMemory() {
-  const used0 = redisUsedMemory();
-  await joinAll(opt.n);
-  const settle = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
-  const used1 = redisUsedMemory();
-  const pids = tree();
-  // One member, mapping by mapping (the members are alike): the last in
-  // the process list.
-  const sample = pids.length ? smapsByMapping(pids[pids.length - 1]) : null;
+/** The memory of the tree now: PSS and the rest per connection (KiB), the
+ *  --extra processes' by label, and Redis's used_memory. */
+function memoryNow(pids) {
   const sum = Object.fromEntries(SMAPS_KEYS.map((k) => [k, 0]));
   let measured = 0;
   for (const p of pids) {
@@ -917,7 +910,6 @@ async function scenarioMemory() {
     for (const k of SMAPS_KEYS) sum[k] += r[k];
   }
   const per = Object.fromEntries(SMAPS_KEYS.map((k) => [k, Math.round(sum[k] / opt.n * 10) / 10]));
-  const wsdMem = opt.wsd ? rollup(opt.wsd) : null;
   // redis-server and the archivers, by label: their PSS and RSS (KiB).
   const extraMem = {};
   for (const e of opt.extras) {
@@ -927,23 +919,48 @@ async function scenarioMemory() {
     o.Rss += x.Rss;
     o.processes++;
   }
+  return { measured, per, extraMem, used: redisUsedMemory() };
+}
+
+/** n idle members: PSS of the tree, then its CPU over idle-s seconds, and
+ *  its memory again at the end of them.  Right after a join, Redis holds
+ *  each client's buffers at their peak (a 16 KiB query buffer until the
+ *  client has been idle 2 s, the reply buffer until its peak is reset
+ *  every 5 s); the second look is what an idle room keeps. */
+async function scenarioMemory() {
+  const used0 = redisUsedMemory();
+  await joinAll(opt.n);
+  const settle = await waitIdle(opt['quiet-ms'], opt['deadline-s'] * 500);
+  const pids = tree();
+  const m = memoryNow(pids);
+  // One member, mapping by mapping (the members are alike): the last in
+  // the process list.
+  const sample = pids.length ? smapsByMapping(pids[pids.length - 1]) : null;
+  const wsdMem = opt.wsd ? rollup(opt.wsd) : null;
   const cpu0 = cpuSnapshot(pids);
   const extra0 = extraCpu();
-  const lines0 = members.reduce((a, m) => a + m.lines, 0);
+  const lines0 = members.reduce((a, x) => a + x.lines, 0);
   await sleep(opt['idle-s'] * 1000);
   const d = cpuDelta(cpu0, cpuSnapshot(pids));
   const idleExtra = extraDelta(extra0, extraCpu());
-  const lines1 = members.reduce((a, m) => a + m.lines, 0);
+  const lines1 = members.reduce((a, x) => a + x.lines, 0);
+  const late = memoryNow(pids);
+  const redisUsed = (u) => (used0 !== null && u !== null ? [used0, u] : null);
   return {
-    completed: settle !== null && measured === pids.length && d.lost === 0,
+    completed: settle !== null && m.measured === pids.length && late.measured === pids.length && d.lost === 0,
     n: opt.n,
     settle_ms: settle,
     processes: pids.length,
     processes_per_connection: pids.length / opt.n,
-    kib_per_connection: per,
+    kib_per_connection: m.per,
     websocketd_pss_kib: wsdMem ? wsdMem.Pss : null,
-    ...(opt.extras.length ? { extra_kib: extraMem } : {}),
-    ...(used0 !== null && used1 !== null ? { redis_used_memory: [used0, used1] } : {}),
+    ...(opt.extras.length ? { extra_kib: m.extraMem } : {}),
+    ...(redisUsed(m.used) ? { redis_used_memory: redisUsed(m.used) } : {}),
+    idle_end: {
+      kib_per_connection: late.per,
+      ...(opt.extras.length ? { extra_kib: late.extraMem } : {}),
+      ...(redisUsed(late.used) ? { redis_used_memory: redisUsed(late.used) } : {}),
+    },
     ...(sample ? { member_smaps_kib: sample } : {}),
     ...busyReport(),
     ...(opt.ports.length > 1 ? { hosts: opt.ports.length } : {}),

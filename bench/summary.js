@@ -898,30 +898,49 @@ function redisSection(R, meta) {
   // ---- memory
   const memSizes = [...new Set(runs.filter((r) => r.scenario === 'memory').map(nOf))].filter(Boolean).sort((a, b) => a - b);
   const mRows = [];
+  const lateRows = [];
+  // Per connection (KiB) of a memory run r, at its first look or, with
+  // late, at the end of its idle period (r.idle_end): the chat processes'
+  // PSS, what the room added to Redis's data (INFO memory's used_memory
+  // then, less before the room filled), the archivers' PSS, and "all".
+  const memOf = (r, n, late) => {
+    const m = late ? r.idle_end : r;
+    if (status(r) || !m || !m.kib_per_connection) return null;
+    const ex = (k) => (!m.extra_kib || !m.extra_kib[k] ? 0 : m.extra_kib[k].Pss / n);
+    const chat = m.kib_per_connection.Pss;
+    const used = m.redis_used_memory ? (m.redis_used_memory[1] - m.redis_used_memory[0]) / 1024 / n : null;
+    return { chat, used, redis: ex('redis'), archive: ex('archive'), all: chat + (used ?? ex('redis')) + ex('archive') };
+  };
   for (const n of memSizes) {
     const f = R.get('chat_server', 'memory', (r) => nOf(r) === n);
     const fP = val(f, (r) => r.kib_per_connection.Pss);
     const fA = val(f, (r) => r.kib_per_connection.Pss_Anon);
+    const fLate = f && !status(f) ? memOf(f, n, true) : null;
     for (const [v, label] of [[V1, 'one host'], [V2, 'two hosts']]) {
       const r = R.get(v, 'memory', (q) => nOf(q) === n);
       if (!r) continue;
       const st = status(r);
-      const ex = (k) => (st || !r.extra_kib || !r.extra_kib[k] ? 0 : r.extra_kib[k].Pss / n);
-      const chat = st ? null : r.kib_per_connection.Pss;
-      // What the room's members added to Redis's data (INFO memory's
-      // used_memory, after the room went quiet less before it filled).
-      const used = st || !r.redis_used_memory ? null : (r.redis_used_memory[1] - r.redis_used_memory[0]) / 1024 / n;
-      const all = st ? null : chat + (used ?? ex('redis')) + ex('archive');
-      const rc = ratio(all, fP);
-      mRows.push([n, label, status(f) || fmt(fP, 1), st || fmt(chat, 1), st || fmt(used, 1), st || fmt(ex('redis'), 1),
-        st || fmt(ex('archive'), 1), st || fmt(all, 1), fmtRatio(rc),
+      const m = memOf(r, n, false);
+      const rc = ratio(m && m.all, fP);
+      mRows.push([n, label, status(f) || fmt(fP, 1), st || fmt(m.chat, 1), st || fmt(m.used, 1), st || fmt(m.redis, 1),
+        st || fmt(m.archive, 1), st || fmt(m.all, 1), fmtRatio(rc),
         `${status(f) || fmt(fA, 1)} / ${st || fmt(r.kib_per_connection.Pss_Anon, 1)}`,
         fmtRatio(ratio(val(r, (q) => q.kib_per_connection.Pss_Anon), fA)),
         `${status(f) || fmt(f.kib_per_connection.Rss, 0)} / ${st || fmt(r.kib_per_connection.Rss, 0)}`,
         `${status(f) || `${fmt(f.idle_cpu_ms, 3)} ms`} / ${st || `${fmt(r.idle_cpu_ms, 3)} ms + ${fmt((r.idle_extra_cpu_ms || {}).redis, 3)} ms Redis + ${fmt((r.idle_extra_cpu_ms || {}).archive, 3)} ms archivers`}`]);
+      const late = memOf(r, n, true);
+      const lc = ratio(late && late.all, fLate && fLate.chat);
+      if (late) {
+        lateRows.push([n, label, fLate ? fmt(fLate.chat, 1) : '—', fmt(late.chat, 1), fmt(late.used, 1),
+          fmt(late.archive, 1), fmt(late.all, 1), fmtRatio(lc)]);
+      }
+      // The goal holds only if it holds at both looks.
+      const worst = rc === null || (late && lc === null) ? null : Math.max(rc, late ? lc : 0);
       targets.push([`${REDIS_TARGET}: memory per connection vs files, ${label}, N=${n}`,
-        st ? st : `${fmt(all, 1)} / ${fmt(fP, 1)} KiB (chat processes' PSS, Redis's data and the archivers included; the processes alone ${fmtRatio(ratio(chat, fP))})`,
-        fmtRatio(rc), '≤ 1.3×', rc === null ? '**not met**' : verdict(rc, 1.3)]);
+        st ? st : `${fmt(m.all, 1)} / ${fmt(fP, 1)} KiB right after the join (${fmtRatio(rc)}), ` +
+          `${late && fLate ? `${fmt(late.all, 1)} / ${fmt(fLate.chat, 1)} KiB after ${r.idle_s} s idle (${fmtRatio(lc)})` : 'no look after the idle period'}; ` +
+          `chat processes' PSS, Redis's data and the archivers included; the processes alone ${fmtRatio(ratio(m.chat, fP))}`,
+        fmtRatio(worst), '≤ 1.3×', worst === null ? '**not met**' : verdict(worst, 1.3)]);
     }
   }
   if (mRows.length) {
@@ -938,6 +957,13 @@ function redisSection(R, meta) {
       table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
         'redis-server PSS / N KiB', 'archivers PSS KiB', 'Redis: all KiB', 'Redis/files', 'anonymous PSS KiB files / Redis',
         'anonymous Redis/files', 'RSS KiB files / Redis', `idle CPU files / Redis`], mRows), '');
+    if (lateRows.length) {
+      lines.push(`The same rooms at the end of their ${idle} s idle period, when Redis has let its clients' buffers`,
+        'shrink back (a query buffer after 2 s without a command, a reply buffer as its peak is',
+        'reset every 5 s) and the members have sent a heartbeat or more each.', '',
+        table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
+          'archivers PSS KiB', 'Redis: all KiB', 'Redis/files'], lateRows), '');
+    }
   }
   // Where a member's memory is, at the largest N: one process of each,
   // mapping by mapping, the mappings that differ most.
