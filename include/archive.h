@@ -12,10 +12,14 @@
  *     neither loses nor repeats a line.  It waits in XREAD BLOCK on every
  *     room's stream at once, so a line is in the log as soon as it is in
  *     Redis, and an idle chat costs a command a second.
+ *   - Speak for the host (redis_host.h), every second: its score in
+ *     P hosts, so that the host's members count as alive while it runs,
+ *     and as gone REDIS_HOST_ALIVE_MS after it froze or vanished; taken
+ *     away on SIGTERM.
  *   - Reap (archive_reap.h), every second per room: a member whose process
  *     was killed or whose host died is removed under the room's lock, its
  *     quit line and a fresh user list appended to the stream
- *     (redis_room_reap), so it leaves within REDIS_ALIVE_MS and a second
+ *     (redis_room_reap), so it leaves within a second of being found dead
  *     even when nobody else joins or leaves.
  *   - Mirror presence (archive_presence.h): users/ shows every host's
  *     members, as files the PHP pages and `chat_server --reap` read.

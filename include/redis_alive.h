@@ -2,13 +2,15 @@
  * lister sees it with the room lock held.
  *
  * A member is dead when the Redis client it recorded (its reader link,
- * as "<run_id>:<client id>") is no longer connected to this run of the
- * server: its process died, and the kernel closed its sockets; or when
- * its alive score is past: it stopped beating (its host vanished).
- * Scores are not judged while the server has been up less than
- * REDIS_REAP_GRACE_S, nor clients recorded in an earlier run: after a
- * restart every score is old and every client gone, and the living need
- * a moment to say so. */
+ * as "<run_id>:<client id>:<host id>") is no longer connected to this run
+ * of the server: its process died, and the kernel closed its sockets; or
+ * when its host's score is past: the host's archiver stopped speaking for
+ * it (the host vanished; redis_host.h); or when its own alive score is
+ * past: it stopped beating (a hung process, or a host with no archiver
+ * that vanished).  Scores are not judged while the server has been up
+ * less than REDIS_REAP_GRACE_S, nor clients recorded in an earlier run:
+ * after a restart every score is old and every client gone, and the
+ * living need a moment to say so. */
 #ifndef CHAT_REDIS_ALIVE_H
 #define CHAT_REDIS_ALIVE_H
 
@@ -22,6 +24,7 @@ struct redis_alive {
 	bool scoring;               /* false: no score judged (the grace) */
 	long long before;           /* scores under this are past */
 	struct redisReply *scores;  /* ZRANGE alive WITHSCORES */
+	struct redisReply *hosts;   /* ZRANGE hosts WITHSCORES (redis_host.h) */
 	struct redisReply *clients; /* HGETALL clients */
 	long long *connected;       /* the recorded clients still connected,
 	                               sorted */

@@ -28,17 +28,22 @@
  *   P rooms:new              stream; field "r" = a room as it enters the
  *                            rooms set, so that the archivers, waiting in
  *                            XREAD, hear of it at once; MAXLEN ~ 1000
- *   P clients:<room>         hash; name -> the CLIENT ID of the member's
- *                            reader connection to Redis
+ *   P clients:<room>         hash; name -> "<run_id>:<client id>:<host id>":
+ *                            the member's reader connection to Redis, and
+ *                            its host (redis_host.h)
+ *   P hosts                  sorted set; host id -> the time after which
+ *                            the host counts as gone (redis_host.h)
  *
  * Times are the server's (TIME), so hosts whose clocks differ agree on who
  * is dead.  A process that dies is dead at once: the kernel closes its
  * sockets, Redis drops its clients, and a member whose recorded client is
  * no longer connected (CLIENT LIST ID) counts as dead like one whose score
- * passed; a host that vanishes without closing them waits for the
- * score.  A member refreshes its alive score every REDIS_HEARTBEAT_MS to
- * now + REDIS_ALIVE_MS; past it, whoever lists the room with the lock held
- * removes it and logs its quit, once (the lock makes listers take turns).
+ * passed; a host that vanishes without closing them is judged by its
+ * archiver's word in P hosts (redis_alive.h).  A member refreshes its own
+ * alive score every REDIS_HEARTBEAT_MS to now + REDIS_ALIVE_MS, for a host
+ * with no archiver and a process that hangs; past either, whoever lists
+ * the room with the lock held removes it and logs its quit, once (the
+ * lock makes listers take turns).
  * Nobody is counted dead while the server has been up less than
  * REDIS_REAP_GRACE_S: after a restart, scores written before it are old,
  * and the living need a heartbeat to say so.
@@ -58,8 +63,12 @@
 #include "redis_link.h"
 #include "room.h"
 
-#define REDIS_HEARTBEAT_MS 3000
-#define REDIS_ALIVE_MS 8000
+/* A member's own heartbeat: for a host with no archiver to speak for it
+ * (redis_host.h), and for a process that hangs without dying.  Rare, so
+ * that an idle member's connection stays idle: Redis gives back a
+ * client's buffers only after 2 s without a command. */
+#define REDIS_HEARTBEAT_MS 30000
+#define REDIS_ALIVE_MS 75000
 #define REDIS_REAP_GRACE_S 16
 #define REDIS_STREAM_MAX 10000
 /* Bytes of private lines waiting unread for one connection at most (about
@@ -79,6 +88,7 @@ enum redis_key_kind {
 	REDIS_KEY_CLIENTS, /* clients:<room> */
 	REDIS_KEY_NEW_ROOMS, /* rooms:new (room ignored) */
 	REDIS_KEY_LOCK_QUEUE, /* lockq:<room> */
+	REDIS_KEY_HOSTS,   /* hosts (room ignored; redis_host.h) */
 };
 
 struct redis_room {
@@ -89,9 +99,18 @@ struct redis_room {
 	 * drops the moment the process dies (the reader), recorded at add
 	 * and heartbeat.  NULL for others (the archiver). */
 	const char *client;
+	/* Its host (redis_host.h), recorded with client; NULL for others. */
+	const char *host;
 	bool named; /* the room is known to be in the rooms set */
 	char err[256];
 };
+
+/* A record of clients:<room>: "<run_id>:<client id>:<host id>". */
+#define REDIS_CLIENT_RECORD_MAX (REDIS_RUN_ID_MAX + 48)
+
+/* The record of r's client into out, "" when r has none. */
+void redis_room_client_record(const struct redis_room *r,
+                              char out[REDIS_CLIENT_RECORD_MAX]);
 
 /* The key of kind for r's room into out (REDIS_KEY_MAX bytes). */
 void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,

@@ -10,10 +10,12 @@
  * up, so a slow browser never makes the process buffer the room.  While
  * lines wait unread in either stream, no XREAD is outstanding.
  *
- * Presence is the members hash with an alive score the connection renews
+ * Presence is the members hash with the client and host the connection
+ * recorded (redis_alive.h, redis_host.h), and an alive score it renews
  * every REDIS_HEARTBEAT_MS on its upkeep timer (the only wake-up of an idle
- * member); one that stops renewing is reaped by the next lister, or by the
- * host's archiver within a second.
+ * member); the dead are reaped by the next lister, or by a host's archiver
+ * within a second.  A member that reads its own quit line while it lives
+ * beats at once, and so takes its name back.
  *
  * When Redis fails, the connection says so through hooks.unavailable,
  * refuses what it is sent (append fails with errno ENOTCONN), tries again

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "presence.h"
 #include "redis_alive.h"
+#include "redis_host.h"
 #include "redis_room.h"
 #include "redis_stream.h"
 #include "redis_url.h"
@@ -58,6 +59,7 @@ struct redis_tr {
 	char conn[REDIS_CONN_ID_LEN + 1];
 	char client[REDIS_RUN_ID_MAX + 24]; /* "<run_id>:<reader's CLIENT ID>"
 	                                      (redis_alive.h) */
+	char host[REDIS_HOST_ID_LEN + 1]; /* redis_host.h */
 	char lock_token[REDIS_CONN_ID_LEN + 1];
 	bool locked, claimed, private_open, down, report_skips;
 	char name[PRESENCE_NAME_MAX + 1];
@@ -95,6 +97,9 @@ void redis_tr_wait_for_lines(struct redis_tr *r);
 void redis_tr_signal_private(struct redis_tr *r, bool waiting);
 /* Frees the XREAD reply whose lines were being handed on. */
 void redis_tr_drop_held(struct redis_tr *r);
+/* The heartbeat comes now, not at its time (the upkeep timer's next tick
+ * is in a millisecond). */
+void redis_tr_beat_soon(struct redis_tr *r);
 
 /* ---- the ops of the other parts (transport.h says what each does) ---- */
 

@@ -21,6 +21,7 @@
 #include "dirs.h"
 #include "elapsed.h"
 #include "presence.h"
+#include "redis_host.h"
 #include "redis_link.h"
 #include "redis_url.h"
 #include "rundir.h"
@@ -36,6 +37,7 @@ struct archiver {
 	int users_fd, run_fd, lock_fd, signal_fd;
 	struct archive_rooms rooms;
 	struct timespec housekept; /* the last reap and mirror */
+	char host[REDIS_HOST_ID_LEN + 1]; /* the host we speak for */
 	bool down;                 /* an outage, already said */
 	long backoff_ms;
 	bool stop;                 /* SIGTERM or SIGINT came */
@@ -158,8 +160,13 @@ static int housekeep_room(struct archiver *a, struct archive_room *rm)
 	return rc == 0 ? 0 : failed(a, rm->log.room, r.err);
 }
 
+/* The host's word first: a round of slow rooms must not let it lapse. */
 static int housekeep(struct archiver *a)
 {
+	char err[512];
+	if (redis_host_beat(a->link, a->cfg->redis_key_prefix, a->host, err,
+	                    sizeof err) < 0 && failed(a, "hosts", err) < 0)
+		return -1;
 	for (size_t i = 0; i < a->rooms.n; i++)
 		if (housekeep_room(a, &a->rooms.v[i]) < 0)
 			return -1;
@@ -284,6 +291,7 @@ static int start(struct archiver *a)
 		return -1;
 	}
 	redis_url_describe(&a->url, a->where, sizeof a->where);
+	redis_host_id(a->cfg->users_dir, a->host);
 	/* A write to a server that closed the connection must fail, not kill
 	 * us (redis_link.h). */
 	signal(SIGPIPE, SIG_IGN);
@@ -303,6 +311,13 @@ static int start(struct archiver *a)
 
 static void finish(struct archiver *a)
 {
+	char err[512];
+	/* Stopped on purpose: the host's members are left to their own
+	 * heartbeats, rather than counted gone once our word lapses. */
+	if (a->link && a->stop &&
+	    redis_host_forget(a->link, a->cfg->redis_key_prefix, a->host, err,
+	                      sizeof err) < 0)
+		fprintf(stderr, "chat_server --archive: %s\n", err);
 	archive_rooms_free(&a->rooms, a->users_fd);
 	redis_link_close(a->link);
 	int fds[] = { a->users_fd, a->dirs.rooms_fd, a->dirs.state_fd, a->run_fd,

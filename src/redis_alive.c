@@ -6,6 +6,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis_host.h"
+
 /* An array reply of kind's key: cmd KEY [extra], or NULL (r->err). */
 static redisReply *array_of(struct redis_room *r, const char *cmd,
                             enum redis_key_kind kind, bool with_scores)
@@ -69,7 +71,7 @@ static int load_connected(struct redis_room *r, struct redis_alive *a)
 			argv[argc++] = colon + 1;
 	}
 	for (size_t i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
+		lens[i] = strcspn(argv[i], ":"); /* the id, before its host */
 	redisReply *rep = argc == 3 ? NULL
 	                  : redis_link_command(r->link, (int)argc, argv, lens,
 	                                       r->err, sizeof r->err);
@@ -101,8 +103,10 @@ int redis_alive_load(struct redis_room *r, struct redis_alive *a)
 		return -1;
 	a->scoring = a->before - started >= REDIS_REAP_GRACE_S * 1000LL;
 	a->scores = array_of(r, "ZRANGE", REDIS_KEY_ALIVE, true);
-	a->clients = a->scores ? array_of(r, "HGETALL", REDIS_KEY_CLIENTS,
-	                                  false) : NULL;
+	a->hosts = a->scores ? array_of(r, "ZRANGE", REDIS_KEY_HOSTS, true)
+	                     : NULL;
+	a->clients = a->hosts ? array_of(r, "HGETALL", REDIS_KEY_CLIENTS,
+	                                 false) : NULL;
 	return !a->clients || load_connected(r, a) < 0 ? -1 : 0;
 }
 
@@ -115,21 +119,35 @@ static const char *value_of(const redisReply *pairs, const char *name)
 	return NULL;
 }
 
+/* Whether a score (of a ZRANGE WITHSCORES) is past; a missing one is. */
+static bool past(const struct redis_alive *a, const char *score)
+{
+	return !score || strtoll(score, NULL, 10) < a->before;
+}
+
 bool redis_alive_dead(const struct redis_alive *a, const char *name)
 {
-	long long id = this_run(a, value_of(a->clients, name));
+	const char *record = value_of(a->clients, name);
+	long long id = this_run(a, record);
 	if (id >= 0 && !bsearch(&id, a->connected, a->n_connected,
 	                        sizeof *a->connected, by_value))
 		return true; /* its process's connection is gone */
 	if (!a->scoring)
 		return false;
-	const char *score = value_of(a->scores, name);
-	return !score || strtoll(score, NULL, 10) < a->before;
+	/* Its host's archiver speaks for it: the host vanished when that
+	 * word is past.  A host with no word (no archiver, or one stopped)
+	 * leaves its members to their own heartbeats. */
+	const char *host = redis_host_of_record(record);
+	const char *host_score = host ? value_of(a->hosts, host) : NULL;
+	if (host_score && past(a, host_score))
+		return true;
+	return past(a, value_of(a->scores, name));
 }
 
 void redis_alive_free(struct redis_room *r, struct redis_alive *a)
 {
 	redis_link_reply_free(r->link, a->scores);
+	redis_link_reply_free(r->link, a->hosts);
 	redis_link_reply_free(r->link, a->clients);
 	free(a->connected);
 	memset(a, 0, sizeof *a);

@@ -74,6 +74,7 @@ int redis_room_heartbeat(struct redis_room *r, const char *name,
 {
 	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
 	char clients[REDIS_KEY_MAX], value[64], ms[24], life[24];
+	char record[REDIS_CLIENT_RECORD_MAX];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
@@ -81,10 +82,10 @@ int redis_room_heartbeat(struct redis_room *r, const char *name,
 	redis_room_member_value(value, sizeof value, conn, color, verified);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
 	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
+	redis_room_client_record(r, record);
 	struct redis_cmd c = { 0 };
 	REDIS_CMD_STRS(&c, "EVAL", heartbeat_script, "4", members, alive, priv,
-	               clients, name, conn, value, ms, life,
-	               r->client ? r->client : "");
+	               clients, name, conn, value, ms, life, record);
 	return (int)redis_cmd_integer(r, &c);
 }
 
@@ -182,14 +183,17 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 	redisReply *rep = redis_cmd_run(r, &c);
 	if (!rep)
 		return -1;
-	char id[REDIS_RUN_ID_MAX + 24] = "", run_id[REDIS_RUN_ID_MAX + 1];
+	char id[REDIS_CLIENT_RECORD_MAX] = "", run_id[REDIS_RUN_ID_MAX + 1];
 	if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof id)
 		memcpy(id, rep->str, rep->len + 1);
 	redis_link_reply_free(r->link, rep);
 	long long started;
-	const char *colon = strchr(id, ':');
+	char *colon = strchr(id, ':');
 	if (!colon)
 		return 1; /* nothing recorded: its score says, at the listing */
+	char *host = strchr(colon + 1, ':');
+	if (host)
+		*host = '\0'; /* the client id alone */
 	if (redis_link_server_run(r->link, run_id, &started, r->err,
 	                          sizeof r->err) < 0)
 		return -1;
@@ -197,10 +201,7 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 	    strncmp(id, run_id, (size_t)(colon - id)) != 0)
 		return 1; /* recorded before a restart: its heartbeat renews it */
 	struct redis_cmd list = { 0 };
-	redis_cmd_str(&list, "CLIENT");
-	redis_cmd_str(&list, "LIST");
-	redis_cmd_str(&list, "ID");
-	redis_cmd_str(&list, colon + 1);
+	REDIS_CMD_STRS(&list, "CLIENT", "LIST", "ID", colon + 1);
 	rep = redis_cmd_run(r, &list);
 	if (!rep)
 		return -1;

@@ -22,14 +22,24 @@ static const char *const kind_names[] = {
 	[REDIS_KEY_CLIENTS] = "clients:",
 	[REDIS_KEY_NEW_ROOMS] = "rooms:new",
 	[REDIS_KEY_LOCK_QUEUE] = "lockq:",
+	[REDIS_KEY_HOSTS] = "hosts",
 };
 
 void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
                     char *out)
 {
-	bool of_room = kind != REDIS_KEY_ROOMS && kind != REDIS_KEY_NEW_ROOMS;
+	bool of_room = kind != REDIS_KEY_ROOMS && kind != REDIS_KEY_NEW_ROOMS &&
+	               kind != REDIS_KEY_HOSTS;
 	snprintf(out, REDIS_KEY_MAX, "%s%s%s", r->prefix, kind_names[kind],
 	         of_room ? r->room : "");
+}
+
+void redis_room_client_record(const struct redis_room *r,
+                              char out[REDIS_CLIENT_RECORD_MAX])
+{
+	snprintf(out, REDIS_CLIENT_RECORD_MAX, "%s%s%s",
+	         r->client ? r->client : "", r->client && r->host ? ":" : "",
+	         r->client && r->host ? r->host : "");
 }
 
 void redis_room_private_key(const struct redis_room *r, const char *conn,
@@ -272,15 +282,16 @@ int redis_room_add(struct redis_room *r, const char *name, const char *conn,
                    const char *color, bool verified)
 {
 	char members[REDIS_KEY_MAX], alive[REDIS_KEY_MAX], clients[REDIS_KEY_MAX];
-	char value[64], ms[24];
+	char value[64], ms[24], record[REDIS_CLIENT_RECORD_MAX];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_key(r, REDIS_KEY_ALIVE, alive);
 	redis_room_key(r, REDIS_KEY_CLIENTS, clients);
 	redis_room_member_value(value, sizeof value, conn, color, verified);
 	snprintf(ms, sizeof ms, "%d", REDIS_ALIVE_MS);
+	redis_room_client_record(r, record);
 	struct redis_cmd c = { 0 };
 	REDIS_CMD_STRS(&c, "EVAL", add_script, "3", members, alive, clients,
-	               name, value, ms, r->client ? r->client : "");
+	               name, value, ms, record);
 	long long v = redis_cmd_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }

@@ -21,14 +21,26 @@ void redis_tr_say(struct redis_tr *r, const char *what)
 
 /* ---- Redis down, and back ---- */
 
-static void set_timer(struct redis_tr *r, int ms)
+/* The upkeep timer: first in first_ms, then every every_ms. */
+static void arm_timer(struct redis_tr *r, int first_ms, int every_ms)
 {
 	const struct itimerspec its = {
-		{ ms / 1000, (ms % 1000) * 1000000L },
-		{ ms / 1000, (ms % 1000) * 1000000L },
+		{ every_ms / 1000, (every_ms % 1000) * 1000000L },
+		{ first_ms / 1000, (first_ms % 1000) * 1000000L },
 	};
 	if (r->timer_fd >= 0)
 		timerfd_settime(r->timer_fd, 0, &its, NULL);
+}
+
+static void set_timer(struct redis_tr *r, int ms)
+{
+	arm_timer(r, ms, ms);
+}
+
+void redis_tr_beat_soon(struct redis_tr *r)
+{
+	if (!r->down)
+		arm_timer(r, 1, REDIS_HEARTBEAT_MS);
 }
 
 /* Its lines come again from the stream (they are after room_pos). */
@@ -434,6 +446,8 @@ static struct redis_tr *redis_new(const struct chat_config *cfg,
 	r->room.prefix = cfg->redis_key_prefix;
 	r->room.room = r->room_name;
 	r->room.client = r->client;
+	redis_host_id(cfg->users_dir, r->host);
+	r->room.host = r->host;
 	for (int i = 0; i < CHANNELS_MAX; i++)
 		r->channels[i].fd = -1;
 	r->private_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -46,11 +46,35 @@ struct handing {
 	int stopped;
 };
 
+/* Whether line is the quit of our own name: a lister counted us dead
+ * (our host's archiver was silent too long, or Redis could not hear from
+ * us), and we are not. */
+static bool our_quit(const struct redis_tr *r, const char *line, size_t len)
+{
+	static const char mid[] = " quit the ";
+	const char *p = memchr(line, ']', len);
+	if (!p || (size_t)(p - line) + 2 > len || p[1] != ' ')
+		return false;
+	p += 2;
+	size_t rest = len - (size_t)(p - line);
+	if (rest > 0 && p[rest - 1] == '\n')
+		rest--;
+	size_t n = strlen(r->name), m = sizeof mid - 1;
+	size_t k = strlen(r->room_name);
+	return rest == n + m + k && memcmp(p, r->name, n) == 0 &&
+	       memcmp(p + n, mid, m) == 0 &&
+	       memcmp(p + n + m, r->room_name, k) == 0;
+}
+
 static int hand_line(void *ctx, const struct stream_id *id,
                      const char *line, size_t len)
 {
 	struct handing *h = ctx;
 	int rc = 0;
+	/* Our heartbeat, at once, says whether we are still in: it takes
+	 * the name again when it is free (and says so in the room). */
+	if (h->r->claimed && our_quit(h->r, line, len))
+		redis_tr_beat_soon(h->r);
 	h->handed += len;
 	if (len <= TRANSPORT_LINE_MAX)
 		rc = h->fn(h->ctx, line, len);

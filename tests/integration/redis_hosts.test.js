@@ -15,8 +15,10 @@ const { TEST_TIMEOUT_MS, WAIT_MS, norm, sleep } = require('./harness');
 const { RedisServer, startHost, archiverInTree } = require('./redis');
 
 const ROOM = 'lobby';
-// redis_room.h: a member is dead REDIS_ALIVE_MS after its last heartbeat,
-// and nobody is found dead while Redis has been up less than the grace.
+// redis_host.h: a host is gone REDIS_HOST_ALIVE_MS after its archiver's
+// last word, and nobody is found dead while Redis has been up less than
+// the grace (redis_room.h).
+const HOST_ALIVE_MS = 20000;
 const REAP_GRACE_S = 16;
 // The issue's bounds: a member killed is gone within 10 s, a host within 30.
 const MEMBER_GONE_MS = 10000;
@@ -685,6 +687,66 @@ hostsTest('a whole host killed (websocketd, its connections, its archiver) leave
   if (archiverInTree()) for (const h of [A, B]) await mirrored(h, ['Alice', 'Bob']);
 });
 
+/** Every process of host h (websocketd, its connections, its archiver)
+ *  gets sig: SIGSTOP freezes the host with its sockets open, as a host
+ *  that loses its power or its network leaves them to Redis. */
+function signalHost(h, sig) {
+  const pids = h.connectionPids();
+  try { process.kill(-h.wsd.proc.pid, sig); } catch { /* gone */ }
+  for (const pid of pids) {
+    try { process.kill(pid, sig); } catch { /* gone */ }
+  }
+  if (h.archive && h.archive.running()) h.archive.proc.kill(sig);
+}
+
+hostsTest('a whole host frozen, its sockets open, leaves within 30 s; woken, its members join anew', {
+  hosts: 3,
+}, async (cl, A, B, C) => {
+  needArchiver();
+  const alice = await member(A, 'Alice');
+  const bob = await member(B, 'Bob', { json: true });
+  const carol = await member(C, 'Carol');
+  const dave = await member(C, 'Dave', { json: true });
+  await allSee([alice, bob, carol, dave], userlist('Alice', 'Bob', 'Carol', 'Dave'));
+  await cl.redis.waitUptime(REAP_GRACE_S + 1);
+  const from = [alice, bob].map((c) => c.lines.length);
+  const t0 = Date.now();
+  signalHost(C, 'SIGSTOP');
+  let woken = false;
+  try {
+    // Nothing closed: Redis still has every client of C connected; only
+    // C's archiver's silence says the host is gone.
+    const gone = ['T Carol quit the lobby', 'T Dave quit the lobby'];
+    for (const q of gone) await allSee([alice, bob], q, Math.max(1, HOST_GONE_MS - (Date.now() - t0)), from);
+    await allSee([alice, bob], userlist('Alice', 'Bob'), Math.max(1, HOST_GONE_MS - (Date.now() - t0)), from);
+    cl.t.diagnostic(`frozen host C's members gone from A and B after ${Date.now() - t0} ms`);
+    // The others chat on meanwhile.
+    alice.send('while C sleeps');
+    await allSee([alice, bob], 'T Alice> while C sleeps');
+    const back = [alice, bob].map((c) => c.lines.length);
+    signalHost(C, 'SIGCONT');
+    woken = true;
+    // Woken, each of C's members reads its own quit, finds its name
+    // free, and joins again: every host sees it, and the list is whole.
+    for (const c of [carol, dave]) {
+      await allSee([alice, bob, carol, dave], `T ${c.name} joined the lobby`, 4 * WAIT_MS, back);
+    }
+    await allSee([alice, bob, carol, dave], userlist('Alice', 'Bob', 'Carol', 'Dave'), 4 * WAIT_MS, back);
+    await allSee([carol, dave], 'T Alice> while C sleeps');
+    carol.send('awake');
+    await allSee([alice, bob, carol, dave], 'T Carol> awake');
+    await settle(bob, [alice, bob, carol, dave]);
+    // One quit each, and one join more than at the start: no flapping.
+    const stream = await cl.stream();
+    for (const [line, n] of [[gone[0], 1], [gone[1], 1], ['T Carol joined the lobby', 2], ['T Dave joined the lobby', 2]]) {
+      assert.equal(count(stream, line), n, `${line}:\n${stream.join('\n')}`);
+    }
+    if (archiverInTree()) for (const h of [A, B, C]) await mirrored(h, ['Alice', 'Bob', 'Carol', 'Dave']);
+  } finally {
+    if (!woken) signalHost(C, 'SIGCONT');
+  }
+});
+
 hostsTest('Redis restarted: members are told the room is unavailable, then carry on; nothing lost, nothing twice', {
   hosts: 2, ownRedis: true, config: { FLOOD_RATE: 0 },
 }, async (cl, A, B) => {
@@ -731,9 +793,10 @@ hostsTest('Redis restarted: members are told the room is unavailable, then carry
   try {
     await waitLine(rita, 'T Bob> Bob pump 10', 2 * WAIT_MS);
     await waitLine(rita, 'T Alice> Alice pump 10', 2 * WAIT_MS);
-    // Down longer than REDIS_ALIVE_MS, so every alive score is past; then
+    // Down longer than REDIS_HOST_ALIVE_MS, so every host's word is past
+    // (the grace keeps everyone in until the archivers speak again); then
     // killed outright for a moment.
-    await outage('SIGTERM', () => redis.stop(), 10000);
+    await outage('SIGTERM', () => redis.stop(), HOST_ALIVE_MS + 2000);
     await outage('SIGKILL', () => redis.kill(), 2000);
   } finally {
     for (const p of pumps) p.stop = true;

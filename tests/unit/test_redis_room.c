@@ -17,6 +17,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis_alive.h"
+#include "redis_host.h"
 #include "redis_room.h"
 #include "redis_stream.h"
 #include "support/redis_server.h"
@@ -323,6 +324,101 @@ static void test_reap(void **state)
 	redis_link_close(r.link);
 }
 
+static void test_host_id(void **state)
+{
+	(void)state;
+	char a[REDIS_HOST_ID_LEN + 1], b[REDIS_HOST_ID_LEN + 1];
+	char again[REDIS_HOST_ID_LEN + 1];
+	redis_host_id("/srv/chat/users", a);
+	redis_host_id("/srv/chat2/users", b);
+	redis_host_id("/srv/chat/users", again);
+	assert_int_equal(strlen(a), REDIS_HOST_ID_LEN);
+	assert_int_equal(strspn(a, "0123456789abcdef"), REDIS_HOST_ID_LEN);
+	assert_string_equal(a, again);
+	assert_string_not_equal(a, b);
+	assert_string_equal(redis_host_of_record("abc:12:0123456789abcdef"),
+	                    "0123456789abcdef");
+	assert_null(redis_host_of_record("abc:12"));
+	assert_null(redis_host_of_record("abc:12:0123456789abcdeF"));
+	assert_null(redis_host_of_record("abc:12:0123"));
+	assert_null(redis_host_of_record(":0123456789abcdef"));
+	assert_null(redis_host_of_record(NULL));
+}
+
+/* A member of this run whose client is connected: "Name" on host. */
+static void add_on_host(struct redis_room *r, const char *client,
+                        const char *name, const char *conn, const char *host)
+{
+	struct redis_room m = *r;
+	m.client = client;
+	m.host = host;
+	assert_int_equal(redis_room_add(&m, name, conn, "", false), 1);
+}
+
+static bool listed_alive(struct redis_room *r, const char *name)
+{
+	struct presence_list live = { 0 }, dead = { 0 };
+	assert_int_equal(redis_room_list(r, &live, &dead), 0);
+	bool found = false;
+	for (size_t i = 0; i < live.n; i++)
+		found = found || strcmp(live.v[i].name, name) == 0;
+	presence_list_free(&live);
+	presence_list_free(&dead);
+	return found;
+}
+
+/* A host's archiver speaks for its members: past its word they are
+ * dead, their own scores fresh and their clients connected; a host with
+ * no word leaves them to their own scores. */
+static void test_host_word(void **state)
+{
+	struct redis_room r = room_of(state, "t6:");
+	while (uptime(&r) < REDIS_REAP_GRACE_S)
+		sleep(1);
+	redisReply *rep = redis_server_command(r.link, 2, "CLIENT", "ID");
+	char client[REDIS_RUN_ID_MAX + 24], run_id[REDIS_RUN_ID_MAX + 1];
+	char err[256];
+	long long up;
+	snprintf(client, sizeof client, "%lld", rep->integer);
+	redis_link_reply_free(r.link, rep);
+	assert_int_equal(redis_link_server_run(r.link, run_id, &up, err,
+	                                       sizeof err), 0);
+	char record[sizeof client + sizeof run_id];
+	snprintf(record, sizeof record, "%s:%s", run_id, client);
+	const char *here = "aaaaaaaaaaaaaaaa", *gone = "bbbbbbbbbbbbbbbb";
+	const char *silent = "cccccccccccccccc";
+	add_on_host(&r, record, "Here", "00000000000000e0", here);
+	add_on_host(&r, record, "Gone", "00000000000000e1", gone);
+	add_on_host(&r, record, "Lone", "00000000000000e2", silent);
+	assert_int_equal(redis_host_beat(r.link, "t6:", here, err, sizeof err),
+	                 0);
+	assert_int_equal(redis_host_beat(r.link, "t6:", gone, err, sizeof err),
+	                 0);
+	assert_true(listed_alive(&r, "Gone"));
+	/* Its host's word lapsed (as if REDIS_HOST_ALIVE_MS ago). */
+	rep = redis_server_command(r.link, 4, "ZADD", "t6:hosts", "1", gone);
+	redis_link_reply_free(r.link, rep);
+	assert_false(listed_alive(&r, "Gone"));
+	assert_true(listed_alive(&r, "Here"));
+	assert_true(listed_alive(&r, "Lone"));
+	/* An archiver stopped on purpose: its members are judged by their
+	 * own scores, fresh here, past there. */
+	assert_int_equal(redis_host_forget(r.link, "t6:", here, err, sizeof err),
+	                 0);
+	assert_true(listed_alive(&r, "Here"));
+	rep = redis_server_command(r.link, 4, "ZADD", "t6:alive:lobby", "1",
+	                           "Here");
+	redis_link_reply_free(r.link, rep);
+	assert_false(listed_alive(&r, "Here"));
+	/* The record the member left holds its host. */
+	rep = redis_server_command(r.link, 3, "HGET", "t6:clients:lobby",
+	                           "Lone");
+	assert_int_equal(rep->type, REDIS_REPLY_STRING);
+	assert_string_equal(redis_host_of_record(rep->str), silent);
+	redis_link_reply_free(r.link, rep);
+	redis_link_close(r.link);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -333,6 +429,8 @@ int main(void)
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_private_and_heartbeat),
 		cmocka_unit_test(test_reap),
+		cmocka_unit_test(test_host_id),
+		cmocka_unit_test(test_host_word),
 	};
 	return cmocka_run_group_tests(tests, start, redis_server_teardown);
 }
