@@ -953,14 +953,14 @@ function redisSection(R, meta) {
       'lists) and the archivers\' PSS are divided by N and added: the goal\'s figure ("all").',
       'redis-server\'s whole PSS over N is shown beside it; it holds what earlier runs left',
       '(their streams, up to REDIS_STREAM_MAX entries a room, and what its allocator kept).',
-      `An idle Redis member still wakes up for its heartbeat; the last column is the CPU of ${idle} s of the idle room.`, '',
+      `An idle Redis member wakes up for its heartbeat every 30 s, the archivers every second; the last column is the CPU of ${idle} s of the idle room.`, '',
       table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
         'redis-server PSS / N KiB', 'archivers PSS KiB', 'Redis: all KiB', 'Redis/files', 'anonymous PSS KiB files / Redis',
         'anonymous Redis/files', 'RSS KiB files / Redis', `idle CPU files / Redis`], mRows), '');
     if (lateRows.length) {
       lines.push(`The same rooms at the end of their ${idle} s idle period, when Redis has let its clients' buffers`,
         'shrink back (a query buffer after 2 s without a command, a reply buffer as its peak is',
-        'reset every 5 s) and the members have sent a heartbeat or more each.', '',
+        'reset every 5 s); the goal\'s verdict above holds only when it holds at both looks.', '',
         table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
           'archivers PSS KiB', 'Redis: all KiB', 'Redis/files'], lateRows), '');
     }
