@@ -87,11 +87,9 @@ function oldLines(n) {
     `[10:00:${String(i % 60).padStart(2, '0')}] Old> message ${i + 1}`);
 }
 
-// The files transport itself (seeds the room log): not run on Redis.
-chatTest('history replay: welcome, then the last 20 log lines', { transport: 'files' }, async (h) => {
-  fs.mkdirSync(h.p('rooms'));
+chatTest('history replay: welcome, then the last 20 log lines', async (h) => {
   const old = oldLines(30);
-  fs.writeFileSync(h.p('rooms', 'lobby.log'), `${old.join('\n')}\n`);
+  h.seedRoom('lobby', old);
   const alice = await h.join('lobby', { cookie: h.session('a1', 'Alice:#ff0000') });
   await alice.waitFor('T Userlist: Alice:#ff0000,');
   assert.deepEqual(alice.out, [
@@ -105,11 +103,8 @@ chatTest('history replay: welcome, then the last 20 log lines', { transport: 'fi
   assert.deepEqual(h.log('lobby').slice(0, 30), old.map((l) => l.replace(/^\[10:00:\d\d\]/, 'T')));
 });
 
-// The files transport itself (seeds the room log): not run on Redis.
-chatTest('history replay honours LAST_MESSAGES=5', { transport: 'files', config: { LAST_MESSAGES: 5 } }, async (h) => {
-  fs.mkdirSync(h.p('rooms'));
-  const old = oldLines(30);
-  fs.writeFileSync(h.p('rooms', 'lobby.log'), `${old.join('\n')}\n`);
+chatTest('history replay honours LAST_MESSAGES=5', { config: { LAST_MESSAGES: 5 } }, async (h) => {
+  h.seedRoom('lobby', oldLines(30));
   const alice = await h.join('lobby', { cookie: h.session('a1', 'Alice:#ff0000') });
   await alice.waitFor('T Userlist: Alice:#ff0000,');
   assert.deepEqual(alice.out, [

@@ -554,8 +554,7 @@ jsonTest('times: the server\'s clock with its UTC offset, "+00:00" for UTC', asy
   }
 });
 
-// The files transport itself (seeds the room log): not run on Redis.
-jsonTest('a replayed line gets the latest date at or before now that has its time of day', { transport: 'files', anyTime: true }, async (h) => {
+jsonTest('a replayed line gets the latest date at or before now that has its time of day', { anyTime: true }, async (h) => {
   // The log keeps "[HH:MM:SS]" only.  With TZ=UTC, lines an hour before
   // now and an hour "after" now (so, of yesterday).
   const now = Date.now();
@@ -570,9 +569,7 @@ jsonTest('a replayed line gets the latest date at or before now that has its tim
     if (t > now) t -= 24 * 3600 * 1000;
     return `${new Date(t).toISOString().slice(0, 19)}+00:00`;
   };
-  fs.mkdirSync(h.p('rooms'));
-  fs.writeFileSync(h.p('rooms', `${ROOM}.log`),
-    `[${tod(earlier)}] Zed> an hour ago\n[${tod(later)}] Zed> twenty-three hours ago\n`);
+  h.seedRoom(ROOM, [`[${tod(earlier)}] Zed> an hour ago`, `[${tod(later)}] Zed> twenty-three hours ago`]);
   const bob = await jjoin(h, 'Bob', { env: { TZ: 'UTC' } });
   const a = await waitEvent(bob, { type: 'message', text: 'an hour ago' });
   const b = await waitEvent(bob, { type: 'message', text: 'twenty-three hours ago' });
