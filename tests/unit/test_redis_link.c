@@ -135,18 +135,25 @@ static void test_binary_safe(void **state)
 	redis_link_close(l);
 }
 
+/* Sets chat:big to n bytes of fill; the value, for the caller to free. */
+static char *set_big(struct redis_link *l, size_t n, char fill)
+{
+	char *value = malloc(n);
+	assert_non_null(value);
+	memset(value, fill, n);
+	const char *const set[] = { "SET", "chat:big", value };
+	const size_t set_lens[] = { 3, 8, n };
+	redis_link_reply_free(l, command(l, 3, set, set_lens));
+	return value;
+}
+
 /* A large reply's buffer goes back once the reply is read, not at the
  * next reply: a reader waits in XREAD BLOCK for long. */
 static void test_buffer_given_back(void **state)
 {
 	struct redis_link *l = open_db(*state, 0);
 	enum { BIG = 100000 };
-	char *value = malloc(BIG);
-	assert_non_null(value);
-	memset(value, 'v', BIG);
-	const char *const set[] = { "SET", "chat:big", value };
-	const size_t set_lens[] = { 3, 8, BIG };
-	redis_link_reply_free(l, command(l, 3, set, set_lens));
+	char *value = set_big(l, BIG, 'v');
 	const char *const get[] = { "GET", "chat:big" };
 	const size_t get_lens[] = { 3, 8 };
 	redisReply *r = command(l, 2, get, get_lens);
@@ -220,13 +227,7 @@ static void test_reply_read_on_a_small_stack(void **state)
 {
 	struct redis_link *l = open_db(*state, 0);
 	enum { BIG = 200000 };
-	char *value = malloc(BIG);
-	assert_non_null(value);
-	memset(value, 'w', BIG);
-	const char *const set[] = { "SET", "chat:big", value };
-	const size_t set_lens[] = { 3, 8, BIG };
-	redis_link_reply_free(l, command(l, 3, set, set_lens));
-	free(value);
+	free(set_big(l, BIG, 'w'));
 	struct deep_read d = { l, 0 };
 	size_t base = stack_used(nothing, NULL);
 	size_t used = stack_used(read_big, &d);
