@@ -17,9 +17,10 @@
  * A host's id is REDIS_HOST_ID_LEN hex digits of a hash of the machine's
  * name and the installation's users directory: the archiver and the
  * connections of one installation agree on it, and two installations on
- * one machine (a BASE_DIR each) differ.  A host whose archiver stops on SIGTERM takes its score away,
- * and its members are then judged by their own, slower heartbeat
- * (REDIS_ALIVE_MS); so is a host that never ran one. */
+ * one machine (a BASE_DIR each) differ.  A host whose archiver stops on
+ * SIGTERM takes its score away, and its members are then judged by their
+ * own, slower heartbeat (REDIS_ALIVE_MS); so is a host that never ran
+ * one. */
 #ifndef CHAT_REDIS_HOST_H
 #define CHAT_REDIS_HOST_H
 
