@@ -20,6 +20,7 @@
 #ifndef CHAT_REDIS_LINK_H
 #define CHAT_REDIS_LINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "redis_url.h"
@@ -51,6 +52,11 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
  * tests): a large reply's buffer goes back once it is read, so at most
  * about 512 while nothing is being read. */
 size_t redis_link_reader_bytes(const struct redis_link *link);
+
+/* Whether bytes of a reply not taken yet are already read from the
+ * socket (a reply read ahead): the socket does not poll readable for them,
+ * and redis_link_receive takes them. */
+bool redis_link_buffered(const struct redis_link *link);
 
 /* Releases a reply of redis_link_command; NULL is ignored. */
 void redis_link_reply_free(struct redis_link *link, struct redisReply *reply);

@@ -34,6 +34,12 @@
  *   P hosts                  sorted set; host id -> the time after which
  *                            the host counts as gone (redis_host.h)
  *
+ * Channels (Pub/Sub), not keys: every line appended to P room:<room> is
+ * announced, by the script that appends it, on
+ *   P chan:<room>            "<id before> <id> <line>", in stream order
+ * and every private line on its addressee's
+ *   P pchan:<room>:<conn>    "" (the line stays in the private stream)
+ *
  * Times are the server's (TIME), so hosts whose clocks differ agree on who
  * is dead.  A process that dies is dead at once: the kernel closes its
  * sockets, Redis drops its clients, and a member whose recorded client is
@@ -89,6 +95,7 @@ enum redis_key_kind {
 	REDIS_KEY_NEW_ROOMS, /* rooms:new (room ignored) */
 	REDIS_KEY_LOCK_QUEUE, /* lockq:<room> */
 	REDIS_KEY_HOSTS,   /* hosts (room ignored; redis_host.h) */
+	REDIS_KEY_CHANNEL, /* chan:<room>: a channel, not a key */
 };
 
 struct redis_room {
@@ -118,6 +125,10 @@ void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
 /* The private stream of the connection conn (REDIS_CONN_ID_LEN hex). */
 void redis_room_private_key(const struct redis_room *r, const char *conn,
                             char *out);
+
+/* The channel on which conn's private lines are announced. */
+void redis_room_private_channel(const struct redis_room *r, const char *conn,
+                                char *out);
 
 /* The count of bytes waiting in conn's private stream (out:
  * REDIS_KEY_MAX + 8 bytes). */

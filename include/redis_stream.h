@@ -32,14 +32,6 @@ int redis_stream_range(struct redis_room *r, const char *key,
                        const struct stream_id *after, int count,
                        stream_entry_fn fn, void *ctx);
 
-/* Hands fn the entries of an XREAD or XRANGE reply's entry array from
- * *next on, those after *after only (read afresh for each: fn may move
- * it), until fn returns nonzero; *next is then past the last one handed.
- * Returns what fn last returned, or -1 (out of memory). */
-int redis_stream_hand(struct redis_room *r, const struct redisReply *entries,
-                      size_t *next, const struct stream_id *after,
-                      stream_entry_fn fn, void *ctx);
-
 /* Hands fn, oldest first, as many of the last lines up to and including
  * *upto as fit in max_bytes ('\n's counted), each with its '\n'.  0, or -1
  * (an error, or fn said stop). */

@@ -4,11 +4,16 @@
  * docs/scale-out.md).
  *
  * A connection holds two links to Redis: a writer for its commands, and a
- * reader that waits in XREAD BLOCK on the room's stream and on its own
- * private stream.  The reader's reply is only a wake-up: the lines are then
- * taken with XRANGE from the last one read, as far as the browser keeps
- * up, so a slow browser never makes the process buffer the room.  While
- * lines wait unread in either stream, no XREAD is outstanding.
+ * reader subscribed to the room's channel and its own private one, which
+ * sends nothing once subscribed.  Every line appended to the room's stream
+ * is announced on the room's channel with its id and the id before it
+ * (redis_room.h): the reader queues a few of them (PUSH_QUEUE) to hand on
+ * as the browser keeps up.  One it cannot place (a gap: it missed one), or
+ * one that finds the queue full (a slow browser), is dropped, and the
+ * lines are then taken with XRANGE from the last one read, as far as the
+ * browser keeps up, so a slow browser never makes the process buffer the
+ * room.  A private line is only announced: it is taken from the private
+ * stream.
  *
  * Presence is the members hash with the client and host the connection
  * recorded (redis_alive.h, redis_host.h), and an alive score it renews

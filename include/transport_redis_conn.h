@@ -23,9 +23,10 @@
 #define REPLY_WAIT_MS 2000
 /* Lines taken per XRANGE: a browser that keeps up reads them at once. */
 #define READ_COUNT 256
-/* Lines an XREAD brings at most: a member that keeps up takes them from
- * its reply, without another round trip. */
-#define XREAD_COUNT 32
+/* Lines announced on the room's channel that wait to be handed on, at
+ * most: past them (a browser that does not keep up) the announcements
+ * are dropped, and the lines taken from the stream when it is ready. */
+#define PUSH_QUEUE 32
 /* While Redis is down, a reconnection is tried this often. */
 #define RETRY_MS 1000
 /* Channels to other members open at once (a whisper opens one). */
@@ -42,6 +43,15 @@ struct member_handle {
 	bool used;
 	char name[PRESENCE_NAME_MAX + 1];
 	char conn[REDIS_CONN_ID_LEN + 1];
+};
+
+/* A line announced on the room's channel: the reader's reply that holds
+ * it, its id, and the line in the reply. */
+struct pushed {
+	struct redisReply *reply;
+	struct stream_id id;
+	const char *line;
+	size_t len;
 };
 
 struct channel {
@@ -66,14 +76,15 @@ struct redis_tr {
 	char color[COLOR_MAX + 1];
 	bool verified;
 	/* Reading: the last line read of each stream, the room's last line
-	 * when the history was marked, and what the reader waits for. */
+	 * when the history was marked; behind: lines wait in the stream that
+	 * no announcement brought (taken with XRANGE). */
 	struct stream_id room_pos, priv_pos, history_end;
-	bool xread_pending, room_behind, priv_behind;
-	/* The last XREAD reply while its room lines are handed on: entries
-	 * its array, next the first not handed. */
-	struct redisReply *held;
-	const struct redisReply *held_entries;
-	size_t held_next;
+	bool room_behind, priv_behind;
+	/* Announced lines not handed on yet, in stream order: queue[head]
+	 * to queue[n - 1]; queued_pos the last one's id. */
+	struct pushed queue[PUSH_QUEUE];
+	size_t queue_head, queue_n;
+	struct stream_id queued_pos;
 	/* The room's descriptor for the loop: an epoll set holding the
 	 * reader's socket, so that it stays the same descriptor when the
 	 * reader is replaced after an outage. */
@@ -91,12 +102,11 @@ struct redis_tr {
 void redis_tr_say(struct redis_tr *r, const char *what);
 /* Redis failed: told once, links closed, retried on the upkeep timer. */
 void redis_tr_down(struct redis_tr *r);
-/* Sends the next XREAD once both streams are read to their end. */
-void redis_tr_wait_for_lines(struct redis_tr *r);
 /* The private descriptor readable (a line waits) or not. */
 void redis_tr_signal_private(struct redis_tr *r, bool waiting);
-/* Frees the XREAD reply whose lines were being handed on. */
-void redis_tr_drop_held(struct redis_tr *r);
+/* Forgets the announced lines not handed on yet: they come again from
+ * the stream (they are after room_pos). */
+void redis_tr_drop_queue(struct redis_tr *r);
 /* The heartbeat comes now, not at its time (the upkeep timer's next tick
  * is in a millisecond). */
 void redis_tr_beat_soon(struct redis_tr *r);

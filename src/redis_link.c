@@ -136,6 +136,12 @@ static void give_back_buffer(struct redis_link *link)
 	r->pos = r->len = 0;
 }
 
+bool redis_link_buffered(const struct redis_link *link)
+{
+	const redisReader *r = link->ctx->reader;
+	return r->pos < r->len;
+}
+
 size_t redis_link_reader_bytes(const struct redis_link *link)
 {
 	return sdsalloc(link->ctx->reader->buf);

@@ -29,7 +29,8 @@ static const char set_color_script[] =
 	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
 	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1";
 
-/* ARGV: name, conn, line, MAXLEN, private key's life ms. */
+/* ARGV: name, conn, line, MAXLEN, private key's life ms, the addressee's
+ * channel (a wake-up: the line stays in the stream until taken). */
 static const char send_script[] =
 	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
 	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
@@ -38,7 +39,8 @@ static const char send_script[] =
 	"redis.call('XADD', KEYS[2], '*', 'l', ARGV[3]) "
 	"redis.call('INCRBY', KEYS[3], #ARGV[3]) "
 	"redis.call('PEXPIRE', KEYS[2], ARGV[5]) "
-	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) return 1";
+	"redis.call('PEXPIRE', KEYS[3], ARGV[5]) "
+	"redis.call('PUBLISH', ARGV[6], '') return 1";
 
 /* A private stream outlives its reader's last heartbeat a little. */
 #define PRIVATE_LIFE_MS (2 * REDIS_ALIVE_MS)
@@ -104,11 +106,12 @@ int redis_room_send_private(struct redis_room *r, const char *name,
                             const char *conn, const char *line, size_t len)
 {
 	char members[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
-	char bytes[REDIS_KEY_MAX + 8];
+	char bytes[REDIS_KEY_MAX + 8], chan[REDIS_KEY_MAX];
 	char max[24], life[24];
 	redis_room_key(r, REDIS_KEY_MEMBERS, members);
 	redis_room_private_key(r, conn, priv);
 	redis_room_private_bytes_key(r, conn, bytes);
+	redis_room_private_channel(r, conn, chan);
 	snprintf(max, sizeof max, "%d", REDIS_PRIVATE_MAX);
 	snprintf(life, sizeof life, "%d", PRIVATE_LIFE_MS);
 	if (len > 0 && line[len - 1] == '\n')
@@ -117,8 +120,7 @@ int redis_room_send_private(struct redis_room *r, const char *name,
 	REDIS_CMD_STRS(&c, "EVAL", send_script, "3", members, priv, bytes, name,
 	               conn);
 	redis_cmd_arg(&c, line, len);
-	redis_cmd_str(&c, max);
-	redis_cmd_str(&c, life);
+	REDIS_CMD_STRS(&c, max, life, chan);
 	long long v = redis_cmd_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }

@@ -23,6 +23,7 @@ static const char *const kind_names[] = {
 	[REDIS_KEY_NEW_ROOMS] = "rooms:new",
 	[REDIS_KEY_LOCK_QUEUE] = "lockq:",
 	[REDIS_KEY_HOSTS] = "hosts",
+	[REDIS_KEY_CHANNEL] = "chan:",
 };
 
 void redis_room_key(const struct redis_room *r, enum redis_key_kind kind,
@@ -46,6 +47,12 @@ void redis_room_private_key(const struct redis_room *r, const char *conn,
                             char *out)
 {
 	snprintf(out, REDIS_KEY_MAX, "%spriv:%s:%s", r->prefix, r->room, conn);
+}
+
+void redis_room_private_channel(const struct redis_room *r, const char *conn,
+                                char *out)
+{
+	snprintf(out, REDIS_KEY_MAX, "%spchan:%s:%s", r->prefix, r->room, conn);
 }
 
 void redis_room_private_bytes_key(const struct redis_room *r,
@@ -204,19 +211,36 @@ static int send_name(struct redis_room *r)
 	                       sizeof r->err);
 }
 
-/* Queues an XADD for each line of data[0..len).  Returns how many. */
+/* Lua: the line LINE into the stream KEY (MAXLEN ~ MAX), and announced on
+ * the room's channel CHAN with its id and the id before it, so that a
+ * member that finds the one before is not its last knows it missed some
+ * (redis_room.h).  One script: the announcements come in stream order. */
+#define PUBLISHED_XADD(KEY, LINE, MAX, CHAN) \
+	"local last = redis.call('XREVRANGE', " KEY ", '+', '-', 'COUNT', 1) " \
+	"local prev = last[1] and last[1][1] or '0-0' " \
+	"local id = redis.call('XADD', " KEY ", 'MAXLEN', '~', " MAX ", '*', " \
+	"'l', " LINE ") " \
+	"redis.call('PUBLISH', " CHAN ", prev .. ' ' .. id .. ' ' .. " LINE ") "
+
+/* ARGV: the line, MAXLEN, the room's channel. */
+static const char append_script[] =
+	PUBLISHED_XADD("KEYS[1]", "ARGV[1]", "ARGV[2]", "ARGV[3]") "return id";
+
+/* Queues the appending of each line of data[0..len).  Returns how many. */
 static int send_lines(struct redis_room *r, const char *data, size_t len)
 {
-	char key[REDIS_KEY_MAX], max[24];
+	char key[REDIS_KEY_MAX], chan[REDIS_KEY_MAX], max[24];
 	redis_room_key(r, REDIS_KEY_ROOM, key);
+	redis_room_key(r, REDIS_KEY_CHANNEL, chan);
 	snprintf(max, sizeof max, "%d", REDIS_STREAM_MAX);
 	int sent = 0;
 	for (const char *p = data, *end = data + len; p < end; sent++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		struct redis_cmd c = { 0 };
-		REDIS_CMD_STRS(&c, "XADD", key, "MAXLEN", "~", max, "*", "l");
+		REDIS_CMD_STRS(&c, "EVAL", append_script, "1", key);
 		redis_cmd_arg(&c, p, n);
+		REDIS_CMD_STRS(&c, max, chan);
 		if (redis_link_send(r->link, c.argc, c.argv, c.lens, r->err,
 		                    sizeof r->err) < 0)
 			break;
@@ -365,7 +389,7 @@ static int owner_of(struct redis_room *r, const char *name, char *conn)
 /* The dead member out of the room and its quit line into the stream, in
  * one step: a reaper that dies or loses Redis halfway leaves the member
  * for the next, never a member gone without its quit.  ARGV: name, conn,
- * the quit line, MAXLEN. */
+ * the quit line, MAXLEN, the room, the room's channel. */
 static const char reap_script[] =
 	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
 	"if not v or string.sub(v, 1, 16) ~= ARGV[2] then return 0 end "
@@ -373,7 +397,7 @@ static const char reap_script[] =
 	"redis.call('ZREM', KEYS[2], ARGV[1]) "
 	"redis.call('HDEL', KEYS[4], ARGV[1]) "
 	"redis.call('DEL', KEYS[3], KEYS[5]) "
-	"redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[4], '*', 'l', ARGV[3]) "
+	PUBLISHED_XADD("KEYS[6]", "ARGV[3]", "ARGV[4]", "ARGV[6]")
 	"redis.call('SADD', KEYS[7], ARGV[5]) return 1";
 
 static int reap_one(struct redis_room *r, const char *name, struct buf *line)
@@ -397,8 +421,9 @@ static int reap_one(struct redis_room *r, const char *name, struct buf *line)
 	REDIS_CMD_STRS(&c, "EVAL", reap_script, "7", keys[0], keys[1], keys[2],
 	               keys[3], keys[4], keys[5], keys[6], name, conn);
 	redis_cmd_arg(&c, line->data, line->len - 1); /* without its '\n' */
-	redis_cmd_str(&c, max);
-	redis_cmd_str(&c, r->room);
+	char chan[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_CHANNEL, chan);
+	REDIS_CMD_STRS(&c, max, r->room, chan);
 	long long v = redis_cmd_integer(r, &c);
 	return v < 0 ? -1 : (int)v;
 }

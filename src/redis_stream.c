@@ -140,29 +140,6 @@ int redis_stream_range(struct redis_room *r, const char *key,
 	return rc < 0 ? -1 : held;
 }
 
-int redis_stream_hand(struct redis_room *r, const struct redisReply *entries,
-                      size_t *next, const struct stream_id *after,
-                      stream_entry_fn fn, void *ctx)
-{
-	struct buf text;
-	buf_init(&text, 0);
-	int rc = 0;
-	while (rc == 0 && entries->type == REDIS_REPLY_ARRAY &&
-	       *next < entries->elements) {
-		struct stream_id id;
-		const redisReply *line;
-		if (!entry(entries->element[(*next)++], &id, &line) || !line ||
-		    stream_id_cmp(&id, after) <= 0)
-			continue; /* not ours, or read already */
-		rc = with_newline(&text, line) < 0 ? -1
-		     : fn(ctx, &id, text.data, text.len);
-	}
-	buf_free(&text);
-	if (rc < 0)
-		snprintf(r->err, sizeof r->err, "out of memory reading a stream");
-	return rc;
-}
-
 int redis_stream_look_back(struct redis_room *r, const struct stream_id *upto,
                            size_t max_bytes, transport_line_fn fn,
                            void *ctx)

@@ -43,23 +43,19 @@ void redis_tr_beat_soon(struct redis_tr *r)
 		arm_timer(r, 1, REDIS_HEARTBEAT_MS);
 }
 
-/* Its lines come again from the stream (they are after room_pos). */
-void redis_tr_drop_held(struct redis_tr *r)
+void redis_tr_drop_queue(struct redis_tr *r)
 {
-	if (r->held)
-		redis_link_reply_free(r->reader, r->held);
-	r->held = NULL;
-	r->held_entries = NULL;
-	r->held_next = 0;
+	for (size_t i = r->queue_head; i < r->queue_n; i++)
+		redis_link_reply_free(r->reader, r->queue[i].reply);
+	r->queue_head = r->queue_n = 0;
 }
 
 static void close_links(struct redis_tr *r)
 {
-	redis_tr_drop_held(r);
+	redis_tr_drop_queue(r);
 	redis_link_close(r->reader);
 	redis_link_close(r->room.link);
 	r->reader = r->room.link = NULL;
-	r->xread_pending = false;
 }
 
 /* A command found Redis gone: the connection is told once, and the
@@ -99,6 +95,36 @@ static int reader_id(struct redis_tr *r)
 	return 0;
 }
 
+/* The reader listens on the room's channel and on our private one, and
+ * sends nothing more: Redis writes it every line as it is appended,
+ * without a command to parse for it, and keeps no query buffer for it. */
+static int subscribe(struct redis_tr *r)
+{
+	char chan[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	redis_room_key(&r->room, REDIS_KEY_CHANNEL, chan);
+	redis_room_private_channel(&r->room, r->conn, priv);
+	const char *const argv[] = { "SUBSCRIBE", chan, priv };
+	const size_t lens[] = { 9, strlen(chan), strlen(priv) };
+	if (redis_link_send(r->reader, 3, argv, lens, r->room.err,
+	                    sizeof r->room.err) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		struct redisReply *rep = redis_link_receive(r->reader, r->room.err,
+		                                            sizeof r->room.err);
+		bool ok = rep && rep->type == REDIS_REPLY_ARRAY &&
+		          rep->elements == 3 &&
+		          rep->element[0]->type == REDIS_REPLY_STRING &&
+		          strcmp(rep->element[0]->str, "subscribe") == 0;
+		if (rep && !ok)
+			snprintf(r->room.err, sizeof r->room.err, "redis: "
+			         "SUBSCRIBE was not confirmed");
+		redis_link_reply_free(r->reader, rep);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
 static int open_links(struct redis_tr *r)
 {
 	r->room.link = redis_link_open(&r->url, REPLY_WAIT_MS, r->room.err,
@@ -108,8 +134,9 @@ static int open_links(struct redis_tr *r)
 	                                           sizeof r->room.err)
 	                         : NULL;
 	struct epoll_event ev = { .events = EPOLLIN };
-	if (r->reader && reader_id(r) == 0 && epoll_ctl(r->wake_fd, EPOLL_CTL_ADD,
-	                           redis_link_fd(r->reader), &ev) == 0)
+	if (r->reader && reader_id(r) == 0 && subscribe(r) == 0 &&
+	    epoll_ctl(r->wake_fd, EPOLL_CTL_ADD, redis_link_fd(r->reader),
+	              &ev) == 0)
 		return 0;
 	if (r->reader)
 		snprintf(r->room.err, sizeof r->room.err, "cannot watch the "
@@ -118,43 +145,7 @@ static int open_links(struct redis_tr *r)
 	return -1;
 }
 
-/* ---- the reader: XREAD as a wake-up ---- */
-
-/* Waits for a line in the room's stream and in our own, once both are
- * read to their end: the browser takes both when its queue has room, so
- * neither waits on the other for long. */
-void redis_tr_wait_for_lines(struct redis_tr *r)
-{
-	if (r->down || r->xread_pending || r->held || r->room_behind ||
-	    (r->private_open && r->priv_behind))
-		return;
-	char room_key[REDIS_KEY_MAX], priv_key[REDIS_KEY_MAX];
-	char room_id[STREAM_ID_MAX], priv_id[STREAM_ID_MAX];
-	redis_room_key(&r->room, REDIS_KEY_ROOM, room_key);
-	redis_room_private_key(&r->room, r->conn, priv_key);
-	stream_id_format(&r->room_pos, room_id);
-	stream_id_format(&r->priv_pos, priv_id);
-	char count[16];
-	snprintf(count, sizeof count, "%d", XREAD_COUNT);
-	const char *argv[10] = { "XREAD", "COUNT", count, "BLOCK", "0",
-	                        "STREAMS", room_key };
-	int argc = 7;
-	if (r->private_open)
-		argv[argc++] = priv_key;
-	argv[argc++] = room_id;
-	if (r->private_open)
-		argv[argc++] = priv_id;
-	size_t lens[10];
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	if (redis_link_send(r->reader, argc, argv, lens, r->room.err,
-	                    sizeof r->room.err) < 0 ||
-	    redis_link_flush(r->reader, r->room.err, sizeof r->room.err) < 0) {
-		redis_tr_down(r);
-		return;
-	}
-	r->xread_pending = true;
-}
+/* ---- the reader: what the channels announce ---- */
 
 void redis_tr_signal_private(struct redis_tr *r, bool waiting)
 {
@@ -165,45 +156,91 @@ void redis_tr_signal_private(struct redis_tr *r, bool waiting)
 		(void)!read(r->private_fd, &one, sizeof one);
 }
 
-/* The reader's reply came: its room lines are held to be handed on (more
- * may follow them when it brought all it could); private lines are
- * taken one by one (redis_receive). */
+/* The announcement "<id before> <id> <line>" of pushed's reply into p. */
+static bool parse_push(const struct redisReply *payload, struct pushed *p,
+                       struct stream_id *prev)
+{
+	const char *s = payload->str, *end = s + payload->len;
+	const char *sp1 = memchr(s, ' ', payload->len);
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))
+	                      : NULL;
+	if (!sp2 || !stream_id_parse(s, (size_t)(sp1 - s), prev) ||
+	    !stream_id_parse(sp1 + 1, (size_t)(sp2 - sp1 - 1), &p->id))
+		return false;
+	p->line = sp2 + 1;
+	p->len = (size_t)(end - p->line);
+	return true;
+}
+
+/* A line announced on the room's channel: queued when it follows the last
+ * line we have; one we have is let go; a gap (we missed one), a queue
+ * full (the browser is slow) or lines already waiting in the stream mean
+ * the stream is read instead, from room_pos.  Takes rep. */
+static void take_line(struct redis_tr *r, struct redisReply *rep)
+{
+	struct pushed p = { rep, { 0, 0 }, NULL, 0 };
+	struct stream_id prev;
+	const struct stream_id *last = r->queue_n > r->queue_head
+	                               ? &r->queued_pos : &r->room_pos;
+	if (r->room_behind || !parse_push(rep->element[2], &p, &prev) ||
+	    stream_id_cmp(&p.id, last) <= 0) {
+		redis_link_reply_free(r->reader, rep);
+		return;
+	}
+	if (stream_id_cmp(&prev, last) != 0 || r->queue_n == PUSH_QUEUE) {
+		redis_link_reply_free(r->reader, rep);
+		redis_tr_drop_queue(r);
+		r->room_behind = true;
+		return;
+	}
+	r->queue[r->queue_n++] = p;
+	r->queued_pos = p.id;
+}
+
+/* One announcement: a room line, or word of a private one (which stays
+ * in our private stream until taken: redis_receive).  Takes rep. */
+static void take_push(struct redis_tr *r, struct redisReply *rep)
+{
+	char priv[REDIS_KEY_MAX];
+	bool message = rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+	               rep->element[0]->type == REDIS_REPLY_STRING &&
+	               strcmp(rep->element[0]->str, "message") == 0 &&
+	               rep->element[1]->type == REDIS_REPLY_STRING &&
+	               rep->element[2]->type == REDIS_REPLY_STRING;
+	redis_room_private_channel(&r->room, r->conn, priv);
+	if (message && strcmp(rep->element[1]->str, priv) == 0) {
+		redis_link_reply_free(r->reader, rep);
+		if (r->private_open) {
+			r->priv_behind = true;
+			redis_tr_signal_private(r, true);
+		}
+		return;
+	}
+	if (message)
+		take_line(r, rep);
+	else
+		redis_link_reply_free(r->reader, rep);
+}
+
+/* The reader's socket is readable: every announcement it holds is taken
+ * (those hiredis has read ahead too, which the socket no longer shows). */
 static void redis_notice(void *st)
 {
 	struct redis_tr *r = st;
-	if (r->down || !r->xread_pending)
+	if (r->down)
 		return;
-	redisReply *rep = redis_link_receive(r->reader, r->room.err,
-	                                     sizeof r->room.err);
-	r->xread_pending = false;
-	if (!rep) {
-		redis_tr_down(r);
-		return;
-	}
-	char priv_key[REDIS_KEY_MAX];
-	redis_room_private_key(&r->room, r->conn, priv_key);
-	for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
-	     i++) {
-		const redisReply *s = rep->element[i];
-		if (s->type != REDIS_REPLY_ARRAY || s->elements < 1 ||
-		    s->element[0]->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(s->element[0]->str, priv_key) == 0) {
-			r->priv_behind = true;
-			redis_tr_signal_private(r, true);
-		} else if (s->elements == 2 &&
-		           s->element[1]->type == REDIS_REPLY_ARRAY) {
-			r->held = rep;
-			r->held_entries = s->element[1];
-			r->held_next = 0;
-			r->room_behind = s->element[1]->elements >= XREAD_COUNT;
+	do {
+		struct redisReply *rep = redis_link_receive(r->reader,
+		                                            r->room.err,
+		                                            sizeof r->room.err);
+		if (!rep) {
+			redis_tr_down(r);
+			return;
 		}
-	}
-	if (!r->held)
-		redis_link_reply_free(r->reader, rep);
-	if (r->held && r->hooks.woken)
+		take_push(r, rep);
+	} while (redis_link_buffered(r->reader));
+	if ((r->room_behind || r->queue_n > r->queue_head) && r->hooks.woken)
 		r->hooks.woken(r->hooks.ctx);
-	redis_tr_wait_for_lines(r);
 }
 
 static int redis_room_fd(void *st)

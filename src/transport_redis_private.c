@@ -16,6 +16,9 @@ int redis_tr_open_private(void *st)
 	struct redis_tr *r = st;
 	r->private_open = true;
 	r->priv_pos = (struct stream_id){ 0, 0 };
+	/* A line sent before we listened was announced to nobody: look. */
+	r->priv_behind = true;
+	redis_tr_signal_private(r, true);
 	return 0;
 }
 
@@ -64,7 +67,6 @@ int redis_tr_receive(void *st, struct buf *out)
 	if (t.rc == 0) {
 		r->priv_behind = false;
 		redis_tr_signal_private(r, false);
-		redis_tr_wait_for_lines(r);
 	}
 	return t.rc;
 }

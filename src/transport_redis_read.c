@@ -88,15 +88,6 @@ static int hand_line(void *ctx, const struct stream_id *id,
 	return h->stopped;
 }
 
-/* hand_line, stopping once the budget is spent (2). */
-static int hand_held(void *ctx, const struct stream_id *id, const char *line,
-                     size_t len)
-{
-	struct handing *h = ctx;
-	int rc = hand_line(ctx, id, line, len);
-	return rc ? rc : h->handed >= h->max_bytes ? 2 : 0;
-}
-
 int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
                       void *ctx)
 {
@@ -108,21 +99,30 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 	}
 	if (r->down)
 		return 0; /* what is written meanwhile is read when it is back */
-	if (r->held) {
-		int rc = redis_stream_hand(&r->room, r->held_entries,
-		                           &r->held_next, &r->room_pos,
-		                           hand_held, &h);
-		if (h.stopped || rc < 0)
+	/* What the channel brought, in order, each line with its '\n' as
+	 * the log holds it; each one let go once handed. */
+	struct buf text;
+	buf_init(&text, 0);
+	while (r->queue_head < r->queue_n && h.handed < max_bytes &&
+	       !h.stopped) {
+		struct pushed *p = &r->queue[r->queue_head];
+		text.len = 0;
+		if (buf_append(&text, p->line, p->len) < 0 ||
+		    buf_append(&text, "\n", 1) < 0) {
+			buf_free(&text);
 			return -1;
-		if (r->held_next < r->held_entries->elements)
-			return 1; /* the budget is spent: the rest later */
-		redis_tr_drop_held(r);
-		if (!r->room_behind) {
-			redis_tr_wait_for_lines(r);
-			return 0;
 		}
+		hand_line(&h, &p->id, text.data, text.len);
+		redis_link_reply_free(r->reader, p->reply);
+		if (++r->queue_head == r->queue_n)
+			r->queue_head = r->queue_n = 0;
 	}
-	while (h.handed < max_bytes) {
+	buf_free(&text);
+	if (h.stopped)
+		return -1;
+	if (r->queue_head < r->queue_n)
+		return 1; /* the budget is spent: the rest later */
+	while (r->room_behind && h.handed < max_bytes) {
 		int n = redis_stream_range(&r->room, NULL, &r->room_pos,
 		                           READ_COUNT, hand_line, &h);
 		if (h.stopped)
@@ -131,14 +131,10 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 			redis_tr_down(r);
 			return 0;
 		}
-		if (n < READ_COUNT) {
-			r->room_behind = false;
-			redis_tr_wait_for_lines(r);
-			return 0;
-		}
+		if (n < READ_COUNT)
+			r->room_behind = false; /* the channel takes over */
 	}
-	r->room_behind = true;
-	return 1;
+	return r->room_behind ? 1 : 0;
 }
 
 int redis_tr_rewind(void *st, size_t n)
@@ -147,10 +143,9 @@ int redis_tr_rewind(void *st, size_t n)
 	struct stream_id first;
 	if (n == 0)
 		return 0; /* no history: from where we follow, as we are */
-	if (r->held) { /* what it holds comes again, in its place */
-		redis_tr_drop_held(r);
-		r->room_behind = true;
-	}
+	/* What is queued comes again, in its place. */
+	redis_tr_drop_queue(r);
+	r->room_behind = true;
 	int rc = redis_stream_nth_last_id(&r->room, n, &first);
 	if (rc < 0)
 		return -1;

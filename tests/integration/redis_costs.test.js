@@ -100,8 +100,13 @@ chatTest('a member counted out while it lived joins anew when it reads its quit'
   await a.waitFor(both);
   const from = a.lines.length;
   const fromB = b.lines.length;
-  // As the reaper does it: the quit, then the member's entries gone.
-  await redis.command('XADD', 'back:room:lobby', '*', 'l', '[12:00:00] Anonymous1 quit the lobby');
+  // As the reaper does it: the quit, in the stream and announced on the
+  // room's channel after the line before it, then the member's entries
+  // gone.
+  const [[prev]] = await redis.command('XREVRANGE', 'back:room:lobby', '+', '-', 'COUNT', '1');
+  const quit = '[12:00:00] Anonymous1 quit the lobby';
+  const id = await redis.command('XADD', 'back:room:lobby', '*', 'l', quit);
+  await redis.command('PUBLISH', 'back:chan:lobby', `${prev} ${id} ${quit}`);
   await redis.command('HDEL', 'back:members:lobby', 'Anonymous1');
   await redis.command('ZREM', 'back:alive:lobby', 'Anonymous1');
   await a.waitFor('T Anonymous1 quit the lobby', WAIT_MS, { from });
