@@ -124,6 +124,25 @@ chatTest('a member counted out while it lived joins anew when it reads its quit'
   assert.equal(await a.close(), 0);
 });
 
+// A line put in the stream without its announcement (by an older
+// chat_server, or by hand) is not lost: the next announcement names the
+// line before it, the member sees it missed one, and reads the stream.
+chatTest('a line in the stream that nobody announced is read in its place once the next one is', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'gap:');
+  const a = await h.join('lobby');
+  const b = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+  await b.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+  const from = b.lines.length;
+  await redis.command('XADD', 'gap:room:lobby', '*', 'l', '[12:00:00] Old> not announced');
+  a.send('announced');
+  await b.waitFor('T Anonymous> announced', WAIT_MS, { from });
+  const got = b.lines.slice(from).map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, 'T '));
+  assert.deepEqual(got, ['T Old> not announced', 'T Anonymous> announced']);
+  assert.equal(await b.close(), 0);
+  assert.equal(await a.close(), 0);
+});
+
 chatTest('a storm of joins into one room: every one joins, none is told the room is busy', { ownRedis: true, timeout: 300000 }, async (h) => {
   await onRedis(h, 'storm:');
   const N = SANITIZED ? 60 : 300;
