@@ -88,7 +88,8 @@ int redis_link_server_run(struct redis_link *link,
  * queued, redis_link_receive takes the next reply in order (waiting for it
  * within the timeout).  A caller that polls redis_link_fd for input takes
  * a reply without waiting once it is readable: a command such as XREAD
- * BLOCK can then wait in the server while the caller's loop goes on. */
+ * BLOCK can then wait in the server, or a subscribed link be written to,
+ * while the caller's loop goes on. */
 
 /* The connection's socket, for poll/epoll (input only: the link writes
  * itself, blocking). */

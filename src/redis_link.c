@@ -121,8 +121,8 @@ static void link_failure(const struct redis_link *link, int saved_errno,
 
 /* Once every byte read is taken, a reader buffer grown past
  * REDIS_LINK_READER_KEEP goes back.  hiredis itself lets it go only when
- * the next reply starts to come: for a link that waits in XREAD BLOCK,
- * 16 KiB or more held through the whole wait. */
+ * the next reply starts to come: for a link that waits in XREAD BLOCK or
+ * on a channel, 16 KiB or more held through the whole wait. */
 static void give_back_buffer(struct redis_link *link)
 {
 	redisReader *r = link->ctx->reader;
