@@ -156,7 +156,8 @@ void redis_tr_signal_private(struct redis_tr *r, bool waiting)
 		(void)!read(r->private_fd, &one, sizeof one);
 }
 
-/* The announcement "<id before> <id> <line>" of pushed's reply into p. */
+/* An announcement, "<id before> <id> <line>": the id and the line (in
+ * the reply) into p, the id before into prev. */
 static bool parse_push(const struct redisReply *payload, struct pushed *p,
                        struct stream_id *prev)
 {
