@@ -136,12 +136,17 @@ bool redis_alive_dead(const struct redis_alive *a, const char *name)
 		return false;
 	/* Its host's archiver speaks for it: the host vanished when that
 	 * word is past.  A host with no word (no archiver, or one stopped)
-	 * leaves its members to their own heartbeats. */
+	 * leaves its members to their own heartbeats; so does one whose word
+	 * ran out before the member's last beat: that member took its name
+	 * again since (its archiver is late, its host is not gone). */
 	const char *host = redis_host_of_record(record);
 	const char *host_score = host ? value_of(a->hosts, host) : NULL;
-	if (host_score && past(a, host_score))
+	const char *own = value_of(a->scores, name);
+	if (host_score && past(a, host_score) &&
+	    (!own || strtoll(own, NULL, 10) - REDIS_ALIVE_MS <=
+	             strtoll(host_score, NULL, 10)))
 		return true;
-	return past(a, value_of(a->scores, name));
+	return past(a, own);
 }
 
 void redis_alive_free(struct redis_room *r, struct redis_alive *a)

@@ -100,15 +100,15 @@ chatTest('a member counted out while it lived joins anew when it reads its quit'
   await a.waitFor(both);
   const from = a.lines.length;
   const fromB = b.lines.length;
-  // As the reaper does it: the quit, in the stream and announced on the
-  // room's channel after the line before it, then the member's entries
-  // gone.
-  const [[prev]] = await redis.command('XREVRANGE', 'back:room:lobby', '+', '-', 'COUNT', '1');
-  const quit = '[12:00:00] Anonymous1 quit the lobby';
-  const id = await redis.command('XADD', 'back:room:lobby', '*', 'l', quit);
-  await redis.command('PUBLISH', 'back:chan:lobby', `${prev} ${id} ${quit}`);
-  await redis.command('HDEL', 'back:members:lobby', 'Anonymous1');
-  await redis.command('ZREM', 'back:alive:lobby', 'Anonymous1');
+  // As the reaper does it, in one script: the member's entries gone, and
+  // its quit in the stream, announced on the room's channel after the
+  // line before it.
+  const reap = "redis.call('HDEL', KEYS[1], ARGV[1]) redis.call('ZREM', KEYS[2], ARGV[1]) " +
+    "local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1) " +
+    "local id = redis.call('XADD', KEYS[3], '*', 'l', ARGV[2]) " +
+    "redis.call('PUBLISH', ARGV[3], last[1][1] .. ' ' .. id .. ' ' .. ARGV[2]) return 1";
+  await redis.command('EVAL', reap, '3', 'back:members:lobby', 'back:alive:lobby', 'back:room:lobby',
+    'Anonymous1', '[12:00:00] Anonymous1 quit the lobby', 'back:chan:lobby');
   await a.waitFor('T Anonymous1 quit the lobby', WAIT_MS, { from });
   await a.waitFor(/^T Anonymous1 joined the lobby$/, WAIT_MS, { from });
   await a.waitFor(both, WAIT_MS, { from: a.lines.length - 1 });

@@ -395,12 +395,28 @@ static void test_host_word(void **state)
 	assert_int_equal(redis_host_beat(r.link, "t6:", gone, err, sizeof err),
 	                 0);
 	assert_true(listed_alive(&r, "Gone"));
-	/* Its host's word lapsed (as if REDIS_HOST_ALIVE_MS ago). */
-	rep = redis_server_command(r.link, 4, "ZADD", "t6:hosts", "1", gone);
+	/* Its host's word ran out a moment ago; its last beat was before. */
+	long long now = redis_room_now_ms(&r);
+	char beat[32], word[32];
+	snprintf(beat, sizeof beat, "%lld", now - 1000 + REDIS_ALIVE_MS);
+	snprintf(word, sizeof word, "%lld", now - 1);
+	rep = redis_server_command(r.link, 4, "ZADD", "t6:alive:lobby", beat,
+	                           "Gone");
+	redis_link_reply_free(r.link, rep);
+	rep = redis_server_command(r.link, 4, "ZADD", "t6:hosts", word, gone);
 	redis_link_reply_free(r.link, rep);
 	assert_false(listed_alive(&r, "Gone"));
 	assert_true(listed_alive(&r, "Here"));
 	assert_true(listed_alive(&r, "Lone"));
+	/* It beats after its host's word ran out (it read its quit, and took
+	 * its name again): alive, on its own score, until the archiver
+	 * speaks again. */
+	struct redis_room gone_member = r;
+	gone_member.client = record;
+	gone_member.host = gone;
+	assert_int_equal(redis_room_heartbeat(&gone_member, "Gone",
+	                                      "00000000000000e1", "", false), 1);
+	assert_true(listed_alive(&r, "Gone"));
 	/* An archiver stopped on purpose: its members are judged by their
 	 * own scores, fresh here, past there. */
 	assert_int_equal(redis_host_forget(r.link, "t6:", here, err, sizeof err),
