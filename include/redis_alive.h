@@ -5,9 +5,10 @@
  * as "<run_id>:<client id>:<host id>") is no longer connected to this run
  * of the server: its process died, and the kernel closed its sockets; or
  * when its host's score is past: the host's archiver stopped speaking for
- * it (the host vanished; redis_host.h); or when its own alive score is
- * past: it stopped beating (a hung process, or a host with no archiver
- * that vanished).  Scores are not judged while the server has been up
+ * it (the host vanished; redis_host.h), unless the member beat since
+ * that word ran out (it took its name again: its host lives); or when
+ * its own alive score is past: it stopped beating (a hung process, or a
+ * host with no archiver that vanished).  Scores are not judged while the server has been up
  * less than REDIS_REAP_GRACE_S, nor clients recorded in an earlier run:
  * after a restart every score is old and every client gone, and the
  * living need a moment to say so. */
