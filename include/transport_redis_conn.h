@@ -81,10 +81,11 @@ struct redis_tr {
 	struct stream_id room_pos, priv_pos, history_end;
 	bool room_behind, priv_behind;
 	/* Announced lines not handed on yet, in stream order: queue[head]
-	 * to queue[n - 1]; queued_pos the last one's id. */
+	 * to queue[n - 1]. */
 	struct pushed queue[PUSH_QUEUE];
 	size_t queue_head, queue_n;
-	struct stream_id queued_pos;
+	char priv_channel[REDIS_KEY_MAX]; /* where our private lines are
+	                                     announced */
 	/* The room's descriptor for the loop: an epoll set holding the
 	 * reader's socket, so that it stays the same descriptor when the
 	 * reader is replaced after an outage. */

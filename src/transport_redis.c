@@ -100,11 +100,10 @@ static int reader_id(struct redis_tr *r)
  * without a command to parse for it, and keeps no query buffer for it. */
 static int subscribe(struct redis_tr *r)
 {
-	char chan[REDIS_KEY_MAX], priv[REDIS_KEY_MAX];
+	char chan[REDIS_KEY_MAX];
 	redis_room_key(&r->room, REDIS_KEY_CHANNEL, chan);
-	redis_room_private_channel(&r->room, r->conn, priv);
-	const char *const argv[] = { "SUBSCRIBE", chan, priv };
-	const size_t lens[] = { 9, strlen(chan), strlen(priv) };
+	const char *const argv[] = { "SUBSCRIBE", chan, r->priv_channel };
+	const size_t lens[] = { 9, strlen(chan), strlen(r->priv_channel) };
 	if (redis_link_send(r->reader, 3, argv, lens, r->room.err,
 	                    sizeof r->room.err) < 0)
 		return -1;
@@ -182,7 +181,8 @@ static void take_line(struct redis_tr *r, struct redisReply *rep)
 	struct pushed p = { rep, { 0, 0 }, NULL, 0 };
 	struct stream_id prev;
 	const struct stream_id *last = r->queue_n > r->queue_head
-	                               ? &r->queued_pos : &r->room_pos;
+	                               ? &r->queue[r->queue_n - 1].id
+	                               : &r->room_pos;
 	if (r->room_behind || !parse_push(rep->element[2], &p, &prev) ||
 	    stream_id_cmp(&p.id, last) <= 0) {
 		redis_link_reply_free(r->reader, rep);
@@ -195,21 +195,18 @@ static void take_line(struct redis_tr *r, struct redisReply *rep)
 		return;
 	}
 	r->queue[r->queue_n++] = p;
-	r->queued_pos = p.id;
 }
 
 /* One announcement: a room line, or word of a private one (which stays
  * in our private stream until taken: redis_receive).  Takes rep. */
 static void take_push(struct redis_tr *r, struct redisReply *rep)
 {
-	char priv[REDIS_KEY_MAX];
 	bool message = rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
 	               rep->element[0]->type == REDIS_REPLY_STRING &&
 	               strcmp(rep->element[0]->str, "message") == 0 &&
 	               rep->element[1]->type == REDIS_REPLY_STRING &&
 	               rep->element[2]->type == REDIS_REPLY_STRING;
-	redis_room_private_channel(&r->room, r->conn, priv);
-	if (message && strcmp(rep->element[1]->str, priv) == 0) {
+	if (message && strcmp(rep->element[1]->str, r->priv_channel) == 0) {
 		redis_link_reply_free(r->reader, rep);
 		if (r->private_open) {
 			r->priv_behind = true;
@@ -513,6 +510,7 @@ int transport_redis_open(struct room_transport *t,
 		redis_tr_say(r, "cannot set up the room");
 		return -1;
 	}
+	redis_room_private_channel(&r->room, r->conn, r->priv_channel);
 	if (redis_url_parse(cfg->redis_url, &r->url, r->room.err,
 	                    sizeof r->room.err) < 0 || open_links(r) < 0) {
 		redis_tr_say(r, "cannot reach the room's Redis");
