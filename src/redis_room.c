@@ -157,24 +157,29 @@ static int sort_member(const redisReply *name, const redisReply *value,
 static int list(struct redis_room *r, struct presence_list *out,
                 struct presence_list *dead, bool as_given)
 {
-	struct redis_alive alive;
+	struct redis_alive alive = { 0 };
 	out->n = 0;
 	if (dead)
 		dead->n = 0;
+	/* The members first, then what judges them: a member that a
+	 * heartbeat adds meanwhile (it takes no lock) is then not listed at
+	 * all, rather than listed without its score, and so dead. */
+	redisReply *members = fetch(r, "HGETALL", REDIS_KEY_MEMBERS, 0, NULL);
+	if (!members)
+		return -1;
 	if (dead && redis_alive_load(r, &alive) < 0) {
 		redis_alive_free(r, &alive);
+		redis_link_reply_free(r->link, members);
 		return -1;
 	}
-	redisReply *members = fetch(r, "HGETALL", REDIS_KEY_MEMBERS, 0, NULL);
-	int rc = members ? 0 : -1;
-	for (size_t i = 0; rc == 0 && members && i + 1 < members->elements;
-	     i += 2)
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i + 1 < members->elements; i += 2)
 		rc = sort_member(members->element[i], members->element[i + 1],
 		                 dead ? &alive : NULL, as_given, out, dead);
 	if (dead)
 		redis_alive_free(r, &alive);
 	redis_link_reply_free(r->link, members);
-	if (rc < 0 && members)
+	if (rc < 0)
 		snprintf(r->err, sizeof r->err, "out of memory listing a room");
 	presence_list_sort(out);
 	return rc;
