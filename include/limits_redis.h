@@ -38,7 +38,16 @@
  * live members capped at FLOOD_SHARERS_MAX, and charges the address's
  * bucket: cost/n points of time against a room of FLOOD_BURST (a join) or
  * FLOOD_KICK_FACTOR x FLOOD_BURST (a line), refusing what does not fit, or
- * sets the closed-after-a-flood time (a kick).  One round trip a line.
+ * sets the closed-after-a-flood time (a kick).  One round trip a line,
+ * and none while the verdict is sure to be "let through": the address has
+ * only this connection (as last counted), and its bucket had room for the
+ * line at the last verdict, less what was charged since.  The charge is
+ * then written and not waited for (redis_link.h, "replies nobody waits
+ * for"); its verdict, read with the next reply (the line's append reads
+ * it), sets the room again, and the next charge waits until it is in.  A
+ * second connection of the address counts at its join, and from then on
+ * every charge waits: one line at most, already on its way when it
+ * joined, goes unjudged.
  *
  * A fault of Redis during a charge lets the line or the join through (a
  * fault must not silence anyone, flood.h): the link is then broken, and
@@ -72,6 +81,9 @@ struct limits_redis {
 	uint64_t counted_at; /* last look for dead members, CLOCK_MONOTONIC
 	                        ns; 0: never */
 	int sharers;         /* n, as the script last counted it */
+	uint64_t margin_ns;  /* room for lines the address's bucket had at the
+	                        last verdict, less what was charged since
+	                        without waiting (defer_line in the .c) */
 	uint64_t own;        /* this connection's bucket: when it is empty */
 	double ns_per_point; /* how long a point takes to leak */
 	uint64_t burst_ns, kick_ns, horizon_ns;

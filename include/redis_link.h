@@ -107,6 +107,26 @@ int redis_link_flush(struct redis_link *link, char *err, size_t errsz);
 struct redisReply *redis_link_receive(struct redis_link *link, char *err,
                                       size_t errsz);
 
+/* ---- replies nobody waits for ----
+ *
+ * A command whose verdict can come later (a charge that the caller can
+ * already judge, limits_redis.h) is written at once, and the caller goes
+ * on: its reply is handed to fn(ctx, reply) by the next redis_link_command
+ * or redis_link_receive that reads past it, in order, and freed after fn
+ * returns.  fn must not use the link.  A link that breaks or closes first
+ * drops the reply unseen: the caller must not count on ever hearing back.
+ * Not for a subscribed link, whose pushes come without a command. */
+#define REDIS_LINK_UNAWAITED_MAX 4
+typedef void redis_link_reply_fn(void *ctx, struct redisReply *reply);
+/* 1 written; 0 when REDIS_LINK_UNAWAITED_MAX replies already wait (the
+ * caller waits for this one instead); -1 with why in err. */
+int redis_link_send_unawaited(struct redis_link *link, int argc,
+                              const char *const argv[], const size_t lens[],
+                              redis_link_reply_fn *fn, void *ctx, char *err,
+                              size_t errsz);
+/* How many replies nobody waits for are still to come. */
+size_t redis_link_unawaited(const struct redis_link *link);
+
 /* Closes the connection and frees the link; NULL is ignored. */
 void redis_link_close(struct redis_link *link);
 

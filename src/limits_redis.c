@@ -20,7 +20,8 @@
  * its run id, now in microseconds ("" for TIME), max, cost (points),
  * microseconds a point, burst, kick and horizon (microseconds ahead of
  * now), the closing time of a kick (ahead of now), then the members found
- * dead.  Returns {0 ok | 1 refused | 2 full, n}.  Times are written with
+ * dead.  Returns {0 ok | 1 refused | 2 full, n}, and after a line let
+ * through the room left for lines (microseconds) as a third.  Times are written with
  * %d: Lua's own number format keeps 14 digits, and a time in
  * microseconds has 16. */
 static const char script[] =
@@ -66,6 +67,7 @@ static const char script[] =
 	"redis.call('HSET', fk, 't', string.format('%d', now + t),\n"
 	"           'c', string.format('%d', now + c))\n"
 	"redis.call('PEXPIRE', fk, math.floor(math.max(t, c) / 1000) + 1)\n"
+	"if op == 'line' then return {0, n, tonumber(ARGV[9]) - t} end\n"
 	"return {0, n}\n";
 
 enum script_result { SCRIPT_OK, SCRIPT_REFUSED, SCRIPT_FULL, SCRIPT_FAILED };
@@ -237,20 +239,39 @@ static int load_script(struct limits_redis *l, struct redis_link *link,
 	return rc;
 }
 
-/* The script's reply as a result; *n gets its count. */
-static enum script_result result_of(const redisReply *rep, int *n, char *err,
+static bool all_integers(const redisReply *rep)
+{
+	for (size_t i = 0; i < rep->elements; i++)
+		if (rep->element[i]->type != REDIS_REPLY_INTEGER)
+			return false;
+	return true;
+}
+
+/* The script's reply as a result; *n gets its count, *room_ns the room it
+ * left for lines (0 but after a line let through). */
+static enum script_result result_of(const redisReply *rep, int *n,
+                                    uint64_t *room_ns, char *err,
                                     size_t errsz)
 {
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-	    rep->element[0]->type == REDIS_REPLY_INTEGER &&
-	    rep->element[1]->type == REDIS_REPLY_INTEGER &&
-	    rep->element[0]->integer >= 0 && rep->element[0]->integer <= 2) {
+	*room_ns = 0;
+	if (rep->type == REDIS_REPLY_ARRAY && (rep->elements == 2 ||
+	                                       rep->elements == 3) &&
+	    all_integers(rep) && rep->element[0]->integer >= 0 &&
+	    rep->element[0]->integer <= 2) {
 		*n = (int)rep->element[1]->integer;
+		if (rep->elements == 3 && rep->element[2]->integer > 0)
+			*room_ns = (uint64_t)rep->element[2]->integer * 1000;
 		return (enum script_result)rep->element[0]->integer;
 	}
 	snprintf(err, errsz, "redis: the limits script failed: %.160s",
 	         rep->type == REDIS_REPLY_ERROR ? rep->str : "no verdict");
 	return SCRIPT_FAILED;
+}
+
+static bool script_lost(const redisReply *rep)
+{
+	return rep->type == REDIS_REPLY_ERROR &&
+	       strncmp(rep->str, "NOSCRIPT", 8) == 0;
 }
 
 /* Nanoseconds to decimal microseconds, rounded. */
@@ -259,55 +280,135 @@ static void micros(char out[24], uint64_t ns)
 	snprintf(out, 24, "%llu", (unsigned long long)((ns + 500) / 1000));
 }
 
-/* EVALSHA of one step with the dead members; loads the script first, and
- * again when the server lost it (a restart, SCRIPT FLUSH). */
+/* EVALSHA of one step, with the members found dead. */
+struct step_command {
+	char run[REDIS_RUN_ID_MAX + 2], now[24], max[16], cost[32], per[24];
+	char burst[24], kick[24], horizon[24], closing[24];
+	const char *argv[LIMITS_REDIS_CHECK_MAX + 16];
+	size_t lens[LIMITS_REDIS_CHECK_MAX + 16];
+	int argc;
+};
+
+/* argv[1] is l->sha itself: measure() takes its length as it is then. */
+static void build(struct step_command *c, const struct limits_redis *l,
+                  const struct step *s, const char **dead, int n_dead)
+{
+	const char *colon = strchr(s->client, ':');
+	snprintf(c->run, sizeof c->run, "%.*s",
+	         colon ? (int)(colon - s->client) : 0, s->client);
+	c->now[0] = '\0'; /* none given: the script reads the server's clock */
+	if (s->server_us >= 0)
+		snprintf(c->now, sizeof c->now, "%lld", s->server_us);
+	snprintf(c->max, sizeof c->max, "%d", s->max);
+	snprintf(c->cost, sizeof c->cost, "%.17g", s->cost);
+	snprintf(c->per, sizeof c->per, "%.17g", l->ns_per_point / 1000);
+	micros(c->burst, l->burst_ns);
+	micros(c->kick, l->kick_ns);
+	micros(c->horizon, l->horizon_ns);
+	micros(c->closing, s->closing_ns);
+	const char *head[] = {
+		"EVALSHA", l->sha, "2", l->flood_key, l->conn_key, s->op,
+		s->client, c->run, c->now, c->max, c->cost, c->per, c->burst,
+		c->kick, c->horizon, c->closing,
+	};
+	c->argc = (int)(sizeof head / sizeof *head);
+	memcpy(c->argv, head, sizeof head);
+	for (int i = 0; i < n_dead && i < LIMITS_REDIS_CHECK_MAX; i++)
+		c->argv[c->argc++] = dead[i];
+}
+
+static void measure(struct step_command *c)
+{
+	for (int i = 0; i < c->argc; i++)
+		c->lens[i] = strlen(c->argv[i]);
+}
+
+/* The step's command, waited for; loads the script first, and again
+ * when the server lost it (a restart, SCRIPT FLUSH). */
 static enum script_result eval_step(struct limits_redis *l,
                                     struct redis_link *link,
                                     const struct step *s, const char **dead,
                                     int n_dead, char *err, size_t errsz)
 {
-	char run[REDIS_RUN_ID_MAX + 2], now[24], max[16], cost[32], per[24];
-	char burst[24], kick[24], horizon[24], closing[24];
-	const char *colon = strchr(s->client, ':');
-	snprintf(run, sizeof run, "%.*s", colon ? (int)(colon - s->client) : 0,
-	         s->client);
-	now[0] = '\0'; /* none given: the script reads the server's clock */
-	if (s->server_us >= 0)
-		snprintf(now, sizeof now, "%lld", s->server_us);
-	snprintf(max, sizeof max, "%d", s->max);
-	snprintf(cost, sizeof cost, "%.17g", s->cost);
-	snprintf(per, sizeof per, "%.17g", l->ns_per_point / 1000);
-	micros(burst, l->burst_ns);
-	micros(kick, l->kick_ns);
-	micros(horizon, l->horizon_ns);
-	micros(closing, s->closing_ns);
-	const char *argv[LIMITS_REDIS_CHECK_MAX + 16] = {
-		"EVALSHA", l->sha, "2", l->flood_key, l->conn_key, s->op,
-		s->client, run, now, max, cost, per, burst, kick, horizon, closing,
-	};
-	size_t lens[LIMITS_REDIS_CHECK_MAX + 16];
-	int argc = 16;
-	for (int i = 0; i < n_dead && i < LIMITS_REDIS_CHECK_MAX; i++)
-		argv[argc++] = dead[i];
+	struct step_command c = { .argc = 0 };
+	build(&c, l, s, dead, n_dead);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((attempt > 0 || !l->sha[0]) &&
 		    load_script(l, link, err, errsz) < 0)
 			return SCRIPT_FAILED;
-		for (int i = 0; i < argc; i++)
-			lens[i] = strlen(argv[i]);
-		redisReply *rep = redis_link_command(link, argc, argv, lens, err,
-		                                     errsz);
+		measure(&c);
+		redisReply *rep = redis_link_command(link, c.argc, c.argv, c.lens,
+		                                     err, errsz);
 		if (!rep)
 			return SCRIPT_FAILED;
-		bool lost = rep->type == REDIS_REPLY_ERROR &&
-		            strncmp(rep->str, "NOSCRIPT", 8) == 0;
+		bool lost = script_lost(rep);
 		enum script_result r = lost ? SCRIPT_FAILED
-		                            : result_of(rep, &l->sharers, err, errsz);
+		                            : result_of(rep, &l->sharers,
+		                                        &l->margin_ns, err, errsz);
 		redis_link_reply_free(link, rep);
 		if (!lost)
 			return r;
 	}
 	return SCRIPT_FAILED;
+}
+
+/* A fault told once: the transport tells the rest. */
+static void say_fault(struct limits_redis *l, const char *err)
+{
+	if (!l->told)
+		fprintf(stderr, "chat_server: cannot charge the address in "
+		        "Redis (let through): %s\n", err);
+	l->told = true;
+}
+
+/* The verdict of a line's charge that nobody waited for (defer_line).
+ * The room it tells of does not count the lines charged after it without
+ * waiting: the margin only ever shrinks here. */
+static void settle(void *ctx, redisReply *rep)
+{
+	struct limits_redis *l = ctx;
+	char err[256];
+	int n = l->sharers;
+	uint64_t room = 0;
+	enum script_result r = script_lost(rep) ? SCRIPT_FAILED
+	                       : result_of(rep, &n, &room, err, sizeof err);
+	l->sharers = n;
+	if (r != SCRIPT_OK || n != 1)
+		l->margin_ns = 0;
+	else if (room < l->margin_ns)
+		l->margin_ns = room;
+	if (script_lost(rep))
+		l->sha[0] = '\0'; /* loaded again by the next step waited for */
+	else if (r == SCRIPT_FAILED)
+		say_fault(l, err);
+}
+
+/* A line's charge written without waiting for its verdict, when the
+ * verdict cannot be a refusal: the address had only this connection at
+ * the last count, which is not due again yet, its bucket had room for
+ * this line besides those charged since, and the verdict of the line
+ * before is in (a connection of the address that joined meanwhile shows
+ * in it, and from then on every charge waits: one line at most goes
+ * unjudged).  One round trip less before every line (docs/scale-out.md).
+ * 1 sent, 0 to be waited for, -1 failed (err). */
+static int defer_line(struct limits_redis *l, struct redis_link *link,
+                      const struct step *s, uint64_t now, char *err,
+                      size_t errsz)
+{
+	uint64_t step = points_ns(l, s->cost, l->horizon_ns); /* n is 1 */
+	if (!link || !s->client || !s->client[0] || !l->sha[0] ||
+	    redis_link_unawaited(link) > 0 || l->sharers != 1 ||
+	    step > l->margin_ns || l->counted_at == 0 ||
+	    now < l->counted_at || now - l->counted_at >= FLOOD_RECOUNT_NS)
+		return 0;
+	struct step_command c = { .argc = 0 };
+	build(&c, l, s, NULL, 0);
+	measure(&c);
+	int rc = redis_link_send_unawaited(link, c.argc, c.argv, c.lens, settle,
+	                                   l, err, errsz);
+	if (rc > 0)
+		l->margin_ns -= step;
+	return rc;
 }
 
 /* A step, with a look for the dead first when it is time (or forced):
@@ -336,13 +437,10 @@ static enum script_result run_step(struct limits_redis *l,
 	return r;
 }
 
-/* A failure during a charge is told once: the transport tells the rest. */
+/* A failure during a charge lets the line through (flood.h). */
 static enum flood_verdict fault(struct limits_redis *l, const char *err)
 {
-	if (!l->told)
-		fprintf(stderr, "chat_server: cannot charge the address in "
-		        "Redis (let through): %s\n", err);
-	l->told = true;
+	say_fault(l, err);
 	return FLOOD_OK;
 }
 
@@ -407,6 +505,12 @@ enum flood_verdict limits_redis_charge_at(struct limits_redis *l,
 		.server_us = server_us, .cost = cost,
 		.closing_ns = kick ? ahead - l->burst_ns : 0,
 	};
+	int deferred = kick ? 0 : defer_line(l, link, &s, now_ns, err,
+	                                     sizeof err);
+	if (deferred > 0)
+		return FLOOD_OK;
+	if (deferred < 0)
+		return fault(l, err);
 	enum script_result r = run_step(l, link, &s, now_ns, false, err,
 	                                sizeof err);
 	if (kick)

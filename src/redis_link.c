@@ -42,8 +42,21 @@
  * few hundred bytes. */
 #define REDIS_LINK_READ_CHUNK 2048
 
+/* A reply not waited for: the how-manieth command it answers, and whom
+ * to hand it to. */
+struct unawaited {
+	unsigned long long command;
+	redis_link_reply_fn *fn;
+	void *ctx;
+};
+
 struct redis_link {
 	redisContext *ctx;
+	/* Commands queued and replies read since the link opened: the reply
+	 * to command k is the k-th read. */
+	unsigned long long sent, read;
+	struct unawaited unawaited[REDIS_LINK_UNAWAITED_MAX];
+	size_t n_unawaited; /* oldest first */
 	int timeout_ms;
 	__typeof__(redisFree) *free_context;
 	__typeof__(redisAppendCommandArgv) *append;
@@ -205,18 +218,37 @@ static int write_out(struct redis_link *link, const char *doing, char *err,
 	return 0;
 }
 
-/* What was queued goes out, and its reply comes back; doing names it in
- * err when either fails. */
+/* A reply just read: handed to whoever did not wait for it (true), or
+ * the caller's. */
+static bool hand_unawaited(struct redis_link *link, void *reply)
+{
+	unsigned long long command = link->read++;
+	if (link->n_unawaited == 0 || link->unawaited[0].command != command)
+		return false;
+	struct unawaited u = link->unawaited[0];
+	link->n_unawaited--;
+	memmove(link->unawaited, link->unawaited + 1,
+	        link->n_unawaited * sizeof *link->unawaited);
+	u.fn(u.ctx, reply);
+	redis_reply_free(reply);
+	return true;
+}
+
+/* What was queued goes out, and the caller's next reply comes back (the
+ * unawaited ones before it handed on); doing names it in err when either
+ * fails. */
 static struct redisReply *exchange(struct redis_link *link, const char *doing,
                                    char *err, size_t errsz)
 {
 	void *reply = NULL;
 	if (write_out(link, doing, err, errsz) < 0)
 		return NULL;
-	if (read_reply(link, &reply) < 0) {
-		link_failure(link, errno, doing, err, errsz);
-		return NULL;
-	}
+	do {
+		if (read_reply(link, &reply) < 0) {
+			link_failure(link, errno, doing, err, errsz);
+			return NULL;
+		}
+	} while (hand_unawaited(link, reply));
 	give_back_buffer(link);
 	return reply;
 }
@@ -475,7 +507,28 @@ int redis_link_send(struct redis_link *link, int argc,
 		link_failure(link, errno, "a command", err, errsz);
 		return -1;
 	}
+	link->sent++;
 	return 0;
+}
+
+int redis_link_send_unawaited(struct redis_link *link, int argc,
+                              const char *const argv[], const size_t lens[],
+                              redis_link_reply_fn *fn, void *ctx, char *err,
+                              size_t errsz)
+{
+	if (link->n_unawaited == REDIS_LINK_UNAWAITED_MAX)
+		return 0;
+	if (redis_link_send(link, argc, argv, lens, err, errsz) < 0)
+		return -1;
+	link->unawaited[link->n_unawaited++] = (struct unawaited){
+		.command = link->sent - 1, .fn = fn, .ctx = ctx,
+	};
+	return write_out(link, "a command", err, errsz) < 0 ? -1 : 1;
+}
+
+size_t redis_link_unawaited(const struct redis_link *link)
+{
+	return link->n_unawaited;
 }
 
 int redis_link_flush(struct redis_link *link, char *err, size_t errsz)

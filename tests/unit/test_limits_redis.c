@@ -143,6 +143,71 @@ static void test_address_lines(void **state)
 	redis_link_close(a.link);
 }
 
+static long long bucket_us(struct conn *c, const char *key)
+{
+	redisReply *rep = redis_server_command(c->link, 3, "HGET", key, "t");
+	assert_int_equal(rep->type, REDIS_REPLY_STRING);
+	long long t = atoll(rep->str);
+	redis_link_reply_free(c->link, rep);
+	return t;
+}
+
+/* The only connection of its address, with room in the bucket: a line's
+ * charge is written, not waited for, and the next reply read brings its
+ * verdict in; the charge after a line whose verdict is not in waits. */
+static void test_lines_not_waited_for(void **state)
+{
+	struct conn a;
+	connect_one(state, &a);
+	struct limits_redis l = limits("t10:");
+	assert_int_equal(line_at(&l, &a, 0), FLOOD_OK);
+	assert_int_equal(redis_link_unawaited(a.link), 0); /* the first waits */
+	assert_int_equal(line_at(&l, &a, 0), FLOOD_OK);
+	assert_int_equal(redis_link_unawaited(a.link), 1);
+	assert_int_equal(line_at(&l, &a, 0), FLOOD_OK);
+	assert_int_equal(redis_link_unawaited(a.link), 0);
+	assert_int_equal(line_at(&l, &a, 0), FLOOD_OK);
+	assert_int_equal(redis_link_unawaited(a.link), 1);
+	/* Every line is in the bucket: 4 points, 400 ms ahead. */
+	assert_int_equal(bucket_us(&a, "t10:flood:" ADDR), T0_US + 400 * MS_US);
+	assert_int_equal(redis_link_unawaited(a.link), 0);
+	assert_int_equal(l.sharers, 1);
+	redis_link_close(a.link);
+}
+
+/* A second connection of the address joins while the first's line is on
+ * its way, and fills the bucket: that one line gets through unjudged, the
+ * next waits for its verdict and is refused. */
+static void test_unjudged_line_at_most_one(void **state)
+{
+	struct conn a, b;
+	connect_one(state, &a);
+	connect_one(state, &b);
+	struct limits_redis la = limits("t11:"), lb = limits("t11:");
+	char err[256];
+	assert_int_equal(limits_redis_take_slot(&la, a.link, a.client, 0, err,
+	                                        sizeof err), 1);
+	assert_int_equal(line_at(&la, &a, 0), FLOOD_OK);
+	assert_int_equal(limits_redis_take_slot(&lb, b.link, b.client, 0, err,
+	                                        sizeof err), 1);
+	/* b's lines fill the address's room for lines but 10 ms: less than
+	 * a line costs, even shared by two (50 ms). */
+	char full[32];
+	snprintf(full, sizeof full, "%lld", T0_US + 9990 * MS_US);
+	redis_link_reply_free(b.link, redis_server_command(b.link, 4, "HSET",
+	                                                   "t11:flood:" ADDR,
+	                                                   "t", full));
+	assert_int_equal(line_at(&la, &a, 0), FLOOD_OK); /* unjudged */
+	assert_int_equal(redis_link_unawaited(a.link), 1);
+	assert_int_equal(line_at(&la, &a, 0), FLOOD_REFUSE);
+	assert_int_equal(la.sharers, 2);
+	assert_int_equal(la.margin_ns, 0);
+	assert_int_equal(line_at(&la, &a, 0), FLOOD_REFUSE);
+	assert_int_equal(redis_link_unawaited(a.link), 0);
+	redis_link_close(a.link);
+	redis_link_close(b.link);
+}
+
 /* n connections of the address give it n budgets (each join 3/n points),
  * n counting at most FLOOD_SHARERS_MAX. */
 static void expect_joins(void **state, const char *prefix, int conns,
@@ -290,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_join_budget),
 		cmocka_unit_test(test_lines_kick_and_closed),
 		cmocka_unit_test(test_address_lines),
+		cmocka_unit_test(test_lines_not_waited_for),
+		cmocka_unit_test(test_unjudged_line_at_most_one),
 		cmocka_unit_test(test_budget_grows),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_earlier_run),

@@ -253,6 +253,85 @@ static void test_error_reply(void **state)
 	redis_link_close(l);
 }
 
+/* What the callback of a reply nobody waited for saw, in order. */
+struct heard {
+	long long values[REDIS_LINK_UNAWAITED_MAX + 1];
+	int n;
+};
+
+static void hear(void *ctx, redisReply *reply)
+{
+	struct heard *h = ctx;
+	assert_int_equal(reply->type, REDIS_REPLY_INTEGER);
+	h->values[h->n++] = reply->integer;
+}
+
+static int incr_unawaited(struct redis_link *l, struct heard *h)
+{
+	const char *const incr[] = { "INCR", "chat:unawaited" };
+	const size_t lens[] = { 4, 14 };
+	char err[512];
+	return redis_link_send_unawaited(l, 2, incr, lens, hear, h, err,
+	                                 sizeof err);
+}
+
+/* Replies nobody waits for: the command is written at once (another
+ * link sees its effect before any reply is read), and the replies are
+ * handed over in order by the next command, which gets its own. */
+static void test_unawaited_replies(void **state)
+{
+	struct redis_link *l = open_db(*state, 0), *other = open_db(*state, 0);
+	struct heard h = { .n = 0 };
+	for (int i = 0; i < REDIS_LINK_UNAWAITED_MAX; i++)
+		assert_int_equal(incr_unawaited(l, &h), 1);
+	assert_int_equal(incr_unawaited(l, &h), 0); /* full: wait instead */
+	assert_int_equal(redis_link_unawaited(l), REDIS_LINK_UNAWAITED_MAX);
+	const char *const get[] = { "GET", "chat:unawaited" };
+	const size_t get_lens[] = { 3, 14 };
+	redisReply *r = NULL;
+	for (int tries = 0; tries < 200; tries++) {
+		r = command(other, 2, get, get_lens);
+		if (r->type == REDIS_REPLY_STRING &&
+		    atoi(r->str) == REDIS_LINK_UNAWAITED_MAX)
+			break;
+		redis_link_reply_free(other, r);
+		r = NULL;
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+	assert_non_null(r); /* written without a reply being read */
+	redis_link_reply_free(other, r);
+	assert_int_equal(h.n, 0);
+	r = command(l, 2, get, get_lens);
+	assert_int_equal(h.n, REDIS_LINK_UNAWAITED_MAX);
+	for (int i = 0; i < h.n; i++)
+		assert_int_equal(h.values[i], i + 1);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "4");
+	redis_link_reply_free(l, r);
+	assert_int_equal(redis_link_unawaited(l), 0);
+	/* Pipelined commands get their own replies, whatever waits between. */
+	const char *const p[] = { "PING" };
+	const size_t p_lens[] = { 4 };
+	char err[512];
+	assert_int_equal(redis_link_send(l, 1, p, p_lens, err, sizeof err), 0);
+	assert_int_equal(incr_unawaited(l, &h), 1);
+	r = redis_link_receive(l, err, sizeof err);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	redis_link_reply_free(l, r);
+	assert_int_equal(h.n, REDIS_LINK_UNAWAITED_MAX);
+	assert_true(redis_link_ping(l, err, sizeof err) >= 0);
+	assert_int_equal(h.n, REDIS_LINK_UNAWAITED_MAX + 1);
+	assert_int_equal(h.values[REDIS_LINK_UNAWAITED_MAX], 5);
+	/* Closed with a reply to come: dropped unseen. */
+	assert_int_equal(incr_unawaited(l, &h), 1);
+	redis_link_close(l);
+	assert_int_equal(h.n, REDIS_LINK_UNAWAITED_MAX + 1);
+	const char *const del[] = { "DEL", "chat:unawaited" };
+	redis_link_reply_free(other, command(other, 2, del, get_lens));
+	redis_link_close(other);
+}
+
 /* The database of the URL is the one selected. */
 static void test_select(void **state)
 {
@@ -335,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_server_run),
 		cmocka_unit_test(test_binary_safe),
 		cmocka_unit_test(test_error_reply),
+		cmocka_unit_test(test_unawaited_replies),
 		cmocka_unit_test(test_buffer_given_back),
 		cmocka_unit_test(test_reply_read_on_a_small_stack),
 		cmocka_unit_test(test_select),
