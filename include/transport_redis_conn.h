@@ -84,6 +84,12 @@ struct redis_tr {
 	 * to queue[n - 1]. */
 	struct pushed queue[PUSH_QUEUE];
 	size_t queue_head, queue_n;
+	/* A private line was announced after the first before_private of
+	 * the queued lines: the rest wait until it is taken, so that the
+	 * browser sees the two channels' lines in the order they were sent
+	 * (a whisper, then a line to the room, from one sender). */
+	bool private_first;
+	size_t before_private;
 	char priv_channel[REDIS_KEY_MAX]; /* where our private lines are
 	                                     announced */
 	/* The room's descriptor for the loop: an epoll set holding the

@@ -48,11 +48,13 @@ void redis_tr_drop_queue(struct redis_tr *r)
 	for (size_t i = r->queue_head; i < r->queue_n; i++)
 		redis_link_reply_free(r->reader, r->queue[i].reply);
 	r->queue_head = r->queue_n = 0;
+	r->before_private = 0;
 }
 
 static void close_links(struct redis_tr *r)
 {
 	redis_tr_drop_queue(r);
+	r->private_first = false; /* what comes back is read from the streams */
 	redis_link_close(r->reader);
 	redis_link_close(r->room.link);
 	r->reader = r->room.link = NULL;
@@ -209,6 +211,9 @@ static void take_push(struct redis_tr *r, struct redisReply *rep)
 	if (message && strcmp(rep->element[1]->str, r->priv_channel) == 0) {
 		redis_link_reply_free(r->reader, rep);
 		if (r->private_open) {
+			if (!r->private_first)
+				r->before_private = r->queue_n - r->queue_head;
+			r->private_first = true;
 			r->priv_behind = true;
 			redis_tr_signal_private(r, true);
 		}

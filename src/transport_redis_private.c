@@ -66,6 +66,7 @@ int redis_tr_receive(void *st, struct buf *out)
 	}
 	if (t.rc == 0) {
 		r->priv_behind = false;
+		r->private_first = false; /* the room's lines may follow */
 		redis_tr_signal_private(r, false);
 	}
 	return t.rc;
@@ -75,6 +76,7 @@ void redis_tr_close_private(void *st)
 {
 	struct redis_tr *r = st;
 	r->private_open = false;
+	r->private_first = false;
 }
 
 int redis_tr_find(void *st, const char *name)

@@ -104,8 +104,10 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 	struct buf text;
 	buf_init(&text, 0);
 	while (r->queue_head < r->queue_n && h.handed < max_bytes &&
-	       !h.stopped) {
+	       !h.stopped && !(r->private_first && r->before_private == 0)) {
 		struct pushed *p = &r->queue[r->queue_head];
+		if (r->private_first)
+			r->before_private--;
 		text.len = 0;
 		if (buf_append(&text, p->line, p->len) < 0 ||
 		    buf_append(&text, "\n", 1) < 0) {

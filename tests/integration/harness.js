@@ -341,6 +341,29 @@ class Harness {
   }
 
   /**
+   * Keeps a dead member from being found by whoever looks for the dead on
+   * their own (the warden with files, the archiver's reaping with Redis),
+   * so that a test sees what happens while it is still listed: the next
+   * listing of a member finds it instead.  With Redis the archiver is
+   * stopped (SIGSTOP) until the test reads what it writes (the room logs,
+   * users/) or ends: not for a test that takes longer than the host's
+   * word lasts (REDIS_HOST_ALIVE_MS, 20 s).
+   */
+  async holdReaper() {
+    if (!this.redis) return this.holdWardenLock();
+    if (!this.archiver || !this.archiver.running) throw new Error('no archiver to hold');
+    this.archiver.child.kill('SIGSTOP');
+    this.archiverHeld = true;
+  }
+
+  /** The archiver that holdReaper stopped, running again. */
+  releaseReaper() {
+    if (!this.archiverHeld) return;
+    this.archiverHeld = false;
+    this.archiver.child.kill('SIGCONT');
+  }
+
+  /**
    * Keeps the warden (src/warden.h) from starting, by holding its lock
    * from outside: for tests of what happens while a dead member's files
    * are still there, which the warden would remove within milliseconds.
@@ -435,6 +458,7 @@ class Harness {
    */
   awaitArchived(room) {
     if (!this.redis || !this.archiver) return;
+    this.releaseReaper();
     const last = this.redisCli('XREVRANGE', `${this.redisPrefix()}room:${room}`, '+', '-', 'COUNT', '1');
     const id = last.split('\n')[0];
     if (!/^\d+-\d+$/.test(id)) return; // no stream: nothing to wait for
@@ -557,6 +581,7 @@ class Harness {
     const members = this.clients.filter((c) => c.running && c !== this.archiver);
     await Promise.all(members.map((c) => c.close()));
     if (this.archiver) {
+      this.releaseReaper();
       if (this.archiver.running) this.archiver.kill('SIGTERM');
       await this.archiver.waitExit();
       this.clients.push(this.archiver); // its stderr and status checked too

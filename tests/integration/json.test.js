@@ -1178,16 +1178,16 @@ jsonTest('a log that cannot take the line: "not_stored", and the connection stay
   assert.equal((await waitEvent(alice, { type: 'error' }, { from: b })).code, 'not_stored');
 });
 
-// The files transport itself (the dead member's files, the warden held off): not run on Redis.
-jsonTest('a whisper to a member killed a moment ago: "target_left"', { transport: 'files' }, async (h) => {
-  await h.holdWardenLock(); // else the warden removes Zed's file at once
+jsonTest('a whisper to a member killed a moment ago: "target_left"', async (h) => {
+  await h.holdReaper(); // else the warden or the archiver counts Zed out at once
   const alice = await jjoin(h, 'Alice');
   const bob = await jjoin(h, 'Bob');
   const zed = await ljoin(h, 'Zed');
   await together([alice, bob, zed]);
   zed.kill('SIGKILL');
   await zed.exited;
-  assert.ok(fs.existsSync(h.p('users', `${ROOM}_Zed`)));
+  // With Redis, users/ is the archiver's mirror: reading it lets it run.
+  if (!h.redis) assert.ok(fs.existsSync(h.p('users', `${ROOM}_Zed`)));
   const from = [alice.lines.length, bob.lines.length];
   request(alice, { type: 'whisper', to: 'Zed', text: 'are you there?' });
   const err = await waitEvent(alice, { type: 'error' }, { from: from[0] });
