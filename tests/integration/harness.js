@@ -476,18 +476,27 @@ class Harness {
   }
 
   /**
-   * Puts lines (without their newlines) in room before anyone joins, as
+   * Puts lines (strings or Buffers, without their newlines) in room
+   * before anyone joins, as
    * an older run of the chat left them: the room log with files, the
    * room's stream with Redis (whose archiver then writes them to the log
    * as it would any line).
    */
   seedRoom(room, lines) {
+    const bytes = lines.map((l) => Buffer.from(l));
     if (this.redis) {
-      for (const l of lines) this.redisCli('XADD', `${this.redisPrefix()}room:${room}`, '*', 'l', l);
+      // The line as stdin (-x): bytes that are not UTF-8 stay as they are.
+      const sock = REDIS_URL.replace(/^unix:\/\//, '');
+      for (const b of bytes) {
+        const r = spawnSync('redis-cli', ['-s', sock, '-x', 'XADD',
+          `${this.redisPrefix()}room:${room}`, '*', 'l'], { input: b });
+        if (r.status !== 0 || !/^\d+-\d+/.test(String(r.stdout))) throw new Error(`cannot seed ${room}: ${r.stderr}`);
+      }
       return;
     }
     fs.mkdirSync(this.p('rooms'), { recursive: true });
-    fs.writeFileSync(this.p('rooms', `${room}.log`), lines.map((l) => `${l}\n`).join(''));
+    fs.writeFileSync(this.p('rooms', `${room}.log`),
+      Buffer.concat(bytes.flatMap((b) => [b, Buffer.from('\n')])));
   }
 
   /** A redis-cli command on the suite's Redis, its --raw output. */

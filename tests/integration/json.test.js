@@ -615,15 +615,11 @@ jsonTest('command results: dice capped and stopped, refusals and unknown command
     text: 'unknown command /help me', result: {} });
 });
 
-// The files transport itself (seeds the room log): not run on Redis.
-jsonTest('lines of no known shape (from older programs) are "line" events; bytes that are not UTF-8 become U+FFFD', { transport: 'files',
+jsonTest('lines of no known shape (from older programs) are "line" events; bytes that are not UTF-8 become U+FFFD', {
   anyTime: true,
 }, async (h) => {
-  fs.mkdirSync(h.p('rooms'));
-  fs.writeFileSync(h.p('rooms', `${ROOM}.log`), Buffer.concat([
-    Buffer.from('[10:00:00] the server restarted\nno clock at all\n[10:00:01] Zed> caf'),
-    Buffer.from([0xe9]), Buffer.from('\n'),
-  ]));
+  h.seedRoom(ROOM, ['[10:00:00] the server restarted', 'no clock at all',
+    Buffer.concat([Buffer.from('[10:00:01] Zed> caf'), Buffer.from([0xe9])])]);
   const bob = await jjoin(h, 'Bob');
   const hist = events(bob).slice(1, 4);
   assert.deepEqual(hist.map(untimed), [
