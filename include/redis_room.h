@@ -36,7 +36,7 @@
  *
  * Channels (Pub/Sub), not keys: every line appended to P room:<room> is
  * announced, by the script that appends it, on
- *   P chan:<room>            "<id before> <id> <line>", in stream order
+ *   P chan:<room>            "<id before> <id> <line>\n", in stream order
  * and every private line on its addressee's
  *   P pchan:<room>:<conn>    "" (the line stays in the private stream)
  *

@@ -219,13 +219,16 @@ static int send_name(struct redis_room *r)
 /* Lua: the line LINE into the stream KEY (MAXLEN ~ MAX), and announced on
  * the room's channel CHAN with its id and the id before it, so that a
  * member that finds the one before is not its last knows it missed some
- * (redis_room.h).  One script: the announcements come in stream order. */
+ * (redis_room.h), and with the '\n' that ends it in a log, so that a
+ * member hands it on as it came.  One script: the announcements come in
+ * stream order. */
 #define PUBLISHED_XADD(KEY, LINE, MAX, CHAN) \
 	"local last = redis.call('XREVRANGE', " KEY ", '+', '-', 'COUNT', 1) " \
 	"local prev = last[1] and last[1][1] or '0-0' " \
 	"local id = redis.call('XADD', " KEY ", 'MAXLEN', '~', " MAX ", '*', " \
 	"'l', " LINE ") " \
-	"redis.call('PUBLISH', " CHAN ", prev .. ' ' .. id .. ' ' .. " LINE ") "
+	"redis.call('PUBLISH', " CHAN ", prev .. ' ' .. id .. ' ' .. " LINE \
+	" .. '\\n') "
 
 /* ARGV: the line, MAXLEN, the room's channel. */
 static const char append_script[] =

@@ -157,8 +157,8 @@ void redis_tr_signal_private(struct redis_tr *r, bool waiting)
 		(void)!read(r->private_fd, &one, sizeof one);
 }
 
-/* An announcement, "<id before> <id> <line>": the id and the line (in
- * the reply) into p, the id before into prev. */
+/* An announcement, "<id before> <id> <line>\n": the id and the line with
+ * its '\n' (in the reply) into p, the id before into prev. */
 static bool parse_push(const struct redisReply *payload, struct pushed *p,
                        struct stream_id *prev)
 {
@@ -166,7 +166,8 @@ static bool parse_push(const struct redisReply *payload, struct pushed *p,
 	const char *sp1 = memchr(s, ' ', payload->len);
 	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))
 	                      : NULL;
-	if (!sp2 || !stream_id_parse(s, (size_t)(sp1 - s), prev) ||
+	if (!sp2 || end[-1] != '\n' ||
+	    !stream_id_parse(s, (size_t)(sp1 - s), prev) ||
 	    !stream_id_parse(sp1 + 1, (size_t)(sp2 - sp1 - 1), &p->id))
 		return false;
 	p->line = sp2 + 1;

@@ -101,25 +101,16 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 		return 0; /* what is written meanwhile is read when it is back */
 	/* What the channel brought, in order, each line with its '\n' as
 	 * the log holds it; each one let go once handed. */
-	struct buf text;
-	buf_init(&text, 0);
 	while (r->queue_head < r->queue_n && h.handed < max_bytes &&
 	       !h.stopped && !(r->private_first && r->before_private == 0)) {
 		struct pushed *p = &r->queue[r->queue_head];
 		if (r->private_first)
 			r->before_private--;
-		text.len = 0;
-		if (buf_append(&text, p->line, p->len) < 0 ||
-		    buf_append(&text, "\n", 1) < 0) {
-			buf_free(&text);
-			return -1;
-		}
-		hand_line(&h, &p->id, text.data, text.len);
+		hand_line(&h, &p->id, p->line, p->len);
 		redis_link_reply_free(r->reader, p->reply);
 		if (++r->queue_head == r->queue_n)
 			r->queue_head = r->queue_n = 0;
 	}
-	buf_free(&text);
 	if (h.stopped)
 		return -1;
 	if (r->queue_head < r->queue_n)

@@ -106,7 +106,7 @@ chatTest('a member counted out while it lived joins anew when it reads its quit'
   const reap = "redis.call('HDEL', KEYS[1], ARGV[1]) redis.call('ZREM', KEYS[2], ARGV[1]) " +
     "local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1) " +
     "local id = redis.call('XADD', KEYS[3], '*', 'l', ARGV[2]) " +
-    "redis.call('PUBLISH', ARGV[3], last[1][1] .. ' ' .. id .. ' ' .. ARGV[2]) return 1";
+    "redis.call('PUBLISH', ARGV[3], last[1][1] .. ' ' .. id .. ' ' .. ARGV[2] .. '\\n') return 1";
   await redis.command('EVAL', reap, '3', 'back:members:lobby', 'back:alive:lobby', 'back:room:lobby',
     'Anonymous1', '[12:00:00] Anonymous1 quit the lobby', 'back:chan:lobby');
   await a.waitFor('T Anonymous1 quit the lobby', WAIT_MS, { from });
