@@ -21,8 +21,8 @@
  * microseconds a point, burst, kick and horizon (microseconds ahead of
  * now), the closing time of a kick (ahead of now), then the members found
  * dead.  Returns {0 ok | 1 refused | 2 full, n}, and after a line let
- * through the room left for lines (microseconds) as a third.  Times are written with
- * %d: Lua's own number format keeps 14 digits, and a time in
+ * through the room left for lines (microseconds) as a third.  Times are
+ * written with %d: Lua's own number format keeps 14 digits, and a time in
  * microseconds has 16. */
 static const char script[] =
 	"local fk, ck, op, me = KEYS[1], KEYS[2], ARGV[1], ARGV[2]\n"
