@@ -364,6 +364,34 @@ class Harness {
   }
 
   /**
+   * Holds room's lock from outside, as a member that never lets go would:
+   * with files its lock file (flock(1), util-linux), with Redis its key.
+   * Returns the function that lets it go.
+   */
+  async holdRoomLock(room) {
+    if (this.redis) {
+      const key = `${this.redisPrefix()}lock:${room}`;
+      assert.equal(this.redisCli('SET', key, 'held-by-the-test', 'NX', 'PX', '600000'), 'OK');
+      return async () => { this.redisCli('DEL', key); };
+    }
+    const holder = spawn('flock', ['-x', this.p('run', `${room}.lock`), 'sh', '-c', 'echo locked; read x'],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    const held = new Promise((resolve, reject) => {
+      holder.on('error', reject);
+      holder.stdout.once('data', resolve);
+    });
+    const released = new Promise((resolve) => holder.on('close', resolve));
+    const release = async () => { holder.stdin.end(); await released; };
+    try {
+      await held;
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return release;
+  }
+
+  /**
    * Keeps the warden (src/warden.h) from starting, by holding its lock
    * from outside: for tests of what happens while a dead member's files
    * are still there, which the warden would remove within milliseconds.
