@@ -505,10 +505,9 @@ class Harness {
 
   /**
    * Puts lines (strings or Buffers, without their newlines) in room
-   * before anyone joins, as
-   * an older run of the chat left them: the room log with files, the
-   * room's stream with Redis (whose archiver then writes them to the log
-   * as it would any line).
+   * before anyone joins, as an older run of the chat left them: the room
+   * log with files, the room's stream with Redis (whose archiver then
+   * writes them to the log as it would any line).
    */
   seedRoom(room, lines) {
     const bytes = lines.map((l) => Buffer.from(l));
