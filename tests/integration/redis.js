@@ -28,6 +28,12 @@ const { freePort, waitListening } = require('./wsd');
 const REDIS_SERVER = 'redis-server';
 const ARCHIVE_SRC = path.resolve(__dirname, '../../src/archive.c');
 
+/** Why redis-server cannot run here, or null. */
+function redisServerProblem() {
+  const r = spawnSync(REDIS_SERVER, ['--version'], { stdio: 'ignore' });
+  return r.error ? `${REDIS_SERVER} is not installed (.ci/install-deps test installs it)` : null;
+}
+
 /** True once the archiver (chat_server --archive) is in the tree. */
 function archiverInTree() {
   return fs.existsSync(ARCHIVE_SRC);
@@ -731,6 +737,6 @@ async function startHost(t, redis, opts = {}) {
 }
 
 module.exports = {
-  RedisServer, RedisError, Host, WsClient, startHost, archiverInTree, respCommand,
+  RedisServer, RedisError, Host, WsClient, startHost, archiverInTree, respCommand, redisServerProblem,
   encodeCommand, parseReply, childrenOf, environOf, alive, ARCHIVE_SRC,
 };

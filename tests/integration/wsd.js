@@ -1,9 +1,15 @@
 'use strict';
 // websocketd started by a test, on a free port of 127.0.0.1, running
 // chat_server for every WebSocket, as deployments do.
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
 const { BIN, PASS_ENV, sleep } = require('./harness');
+
+/** Why websocketd cannot run here, or null. */
+function websocketdProblem() {
+  const r = spawnSync('sh', ['-c', 'command -v websocketd'], { stdio: 'ignore' });
+  return r.status === 0 ? null : 'websocketd is not installed';
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -64,4 +70,4 @@ async function startWebsocketd(h, opts = {}) {
   return { port, proc, log: () => text, stop };
 }
 
-module.exports = { freePort, waitListening, startWebsocketd };
+module.exports = { freePort, waitListening, startWebsocketd, websocketdProblem };

@@ -203,7 +203,33 @@ async function until(fn, { timeoutMs = 10000, intervalMs = 25, what = 'a conditi
   }
 }
 
+/**
+ * A person in a room of the chat whose pages are at site (".../chat/"):
+ * a browser context of their own, confined to the site's origin, the name
+ * and colour saved with userconfig.php, and the room's page open until it
+ * says Connected.  Returns { context, page, watch, sockets } (sockets: the
+ * page's WebSockets, as Playwright gives them).
+ */
+async function enterRoom(browser, site, { name, color, room = 'lobby', waitMs = 10000 }) {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(waitMs);
+  await confineContext(context, [new URL(site).origin]);
+  const page = await context.newPage();
+  const watch = watchPage(page, name);
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws));
+  await page.goto(`${site}userconfig.php`);
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill(name);
+  await page.getByRole('textbox', { name: 'Color', exact: true })
+    .or(page.getByRole('combobox', { name: 'Color', exact: true })).fill(color);
+  await Promise.all([page.waitForURL(/saved=1/), page.getByRole('button', { name: 'Save' }).click()]);
+  await page.goto(`${site}index.php?room=${encodeURIComponent(room)}`);
+  await until(async () => (await page.locator('#connection-state').textContent()) === 'Connected',
+    { timeoutMs: waitMs, what: `${name} connected` });
+  return { context, page, watch, sockets };
+}
+
 module.exports = {
   until, chromiumPath, chromiumProblem, launchChromium, watchPage, confineContext,
-  disableFeaturesArgs, playwrightSwitches,
+  disableFeaturesArgs, playwrightSwitches, enterRoom,
 };

@@ -31,12 +31,12 @@
 //   CHAT_TEST_KEEP=1            keep the temporary BASE_DIR
 
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
 const { Harness, BIN, PASS_ENV, BAD_STDERR, SANITIZED } = require('../integration/harness');
-const { freePort, waitListening } = require('../integration/wsd');
+const { freePort, waitListening, websocketdProblem } = require('../integration/wsd');
 const { startApache, missing: apacheProblem } = require('./apache');
 const { launchChromium, chromiumProblem, watchPage, confineContext, until } = require('./browser');
 const { createNetns, netnsSkipReason } = require('./netns');
@@ -46,11 +46,6 @@ const SHOTS = path.join(__dirname, 'screenshots');
 const WAIT_MS = SANITIZED ? 20000 : 10000;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 360, height: 740 };
-
-function websocketdProblem() {
-  const r = spawnSync('sh', ['-c', 'command -v websocketd'], { stdio: 'ignore' });
-  return r.status === 0 ? null : 'websocketd is not installed';
-}
 
 const skipAll = chromiumProblem() || apacheProblem() || websocketdProblem();
 const skipNetns = skipAll ? null : netnsSkipReason();

@@ -11,23 +11,16 @@
 // Environment: CHAT_SERVER_BIN, CHAT_TEST_KEEP=1 (keep the temporary files).
 
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
 const { test } = require('node:test');
 const { Harness, SANITIZED } = require('../integration/harness');
-const { RedisServer } = require('../integration/redis');
-const { startWebsocketd } = require('../integration/wsd');
+const { RedisServer, redisServerProblem } = require('../integration/redis');
+const { startWebsocketd, websocketdProblem } = require('../integration/wsd');
 const { startApache, missing: apacheProblem } = require('./apache');
-const { launchChromium, chromiumProblem, watchPage, confineContext, until } = require('./browser');
+const { launchChromium, chromiumProblem, enterRoom } = require('./browser');
 
 const WAIT_MS = SANITIZED ? 20000 : 10000;
 
-function has(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-const skip = (has('websocketd') ? null : 'websocketd is not installed') ||
-  (has('redis-server') ? null : 'redis-server is not installed') ||
-  apacheProblem() || chromiumProblem();
+const skip = websocketdProblem() || redisServerProblem() || apacheProblem() || chromiumProblem();
 
 /** The <li> of #messages with this type and error code. */
 const coded = (page, type, code) => page.locator(`#messages > li[data-type="${type}"][data-code="${code}"]`);
@@ -48,22 +41,7 @@ test('Redis restarted under a room: the page says the room is unavailable, then 
     browser = await launchChromium();
     const users = {};
     for (const [name, color] of [['Alice', '#c00'], ['Bob', 'blue']]) {
-      const context = await browser.newContext();
-      context.setDefaultTimeout(WAIT_MS);
-      await confineContext(context, [web.origin]);
-      const page = await context.newPage();
-      const watch = watchPage(page, name);
-      const sockets = [];
-      page.on('websocket', (ws) => sockets.push(ws));
-      await page.goto(`${web.url}userconfig.php`);
-      await page.getByRole('textbox', { name: 'Name', exact: true }).fill(name);
-      await page.getByRole('textbox', { name: 'Color', exact: true })
-        .or(page.getByRole('combobox', { name: 'Color', exact: true })).fill(color);
-      await Promise.all([page.waitForURL(/saved=1/), page.getByRole('button', { name: 'Save' }).click()]);
-      await page.goto(`${web.url}index.php?room=lobby`);
-      await until(async () => (await page.locator('#connection-state').textContent()) === 'Connected',
-        { timeoutMs: WAIT_MS, what: `${name} connected` });
-      users[name] = { context, page, watch, sockets };
+      users[name] = await enterRoom(browser, web.url, { name, color, waitMs: WAIT_MS });
     }
     const { Alice: alice, Bob: bob } = users;
     const say = async (u, text) => {

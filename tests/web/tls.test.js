@@ -29,7 +29,7 @@ const WebSocket = require('ws');
 const { Harness, SANITIZED } = require('../integration/harness');
 const { startWebsocketd } = require('../integration/wsd');
 const { startApache, missing: apacheProblem } = require('./apache');
-const { launchChromium, chromiumProblem, watchPage, confineContext, until } = require('./browser');
+const { launchChromium, chromiumProblem, enterRoom, until } = require('./browser');
 
 const WAIT_MS = SANITIZED ? 20000 : 10000;
 
@@ -222,22 +222,7 @@ test('the chat through Apache\'s TLS virtual host, proxied to websocketd over TL
       browser = await launchChromium({ args: [`--ignore-certificate-errors-spki-list=${spkiHash(cert)}`] });
       const users = {};
       for (const [name, color] of [['Alice', '#c00'], ['Bob', 'blue']]) {
-        const context = await browser.newContext();
-        context.setDefaultTimeout(WAIT_MS);
-        await confineContext(context, [web.origin]);
-        const page = await context.newPage();
-        const watch = watchPage(page, name);
-        const sockets = [];
-        page.on('websocket', (ws) => sockets.push(ws.url()));
-        await page.goto(`${web.url}userconfig.php`);
-        await page.getByRole('textbox', { name: 'Name', exact: true }).fill(name);
-        await page.getByRole('textbox', { name: 'Color', exact: true })
-          .or(page.getByRole('combobox', { name: 'Color', exact: true })).fill(color);
-        await Promise.all([page.waitForURL(/saved=1/), page.getByRole('button', { name: 'Save' }).click()]);
-        await page.goto(`${web.url}index.php?room=lobby`);
-        await until(async () => (await page.locator('#connection-state').textContent()) === 'Connected',
-          { timeoutMs: WAIT_MS, what: `${name} connected` });
-        users[name] = { context, page, watch, sockets };
+        users[name] = await enterRoom(browser, web.url, { name, color, waitMs: WAIT_MS });
       }
       const { Alice: alice, Bob: bob } = users;
       await alice.page.getByRole('textbox', { name: 'Message', exact: true }).fill('hello from Alice over TLS');
@@ -245,8 +230,9 @@ test('the chat through Apache\'s TLS virtual host, proxied to websocketd over TL
       await bob.page.locator('#messages > li[data-type="message"][data-from="Alice"]')
         .filter({ hasText: 'hello from Alice over TLS' }).waitFor();
       for (const [name, u] of Object.entries(users)) {
-        assert.ok(u.sockets.length > 0 && u.sockets.every((s) => s.startsWith(`wss://127.0.0.1:${web.port}/chat/rooms/lobby`)),
-          `${name}'s WebSockets: ${u.sockets}`);
+        const sockets = u.sockets.map((ws) => ws.url());
+        assert.ok(sockets.length > 0 && sockets.every((s) => s.startsWith(`wss://127.0.0.1:${web.port}/chat/rooms/lobby`)),
+          `${name}'s WebSockets: ${sockets}`);
         const cookie = (await u.context.cookies()).find((c) => c.name === 'PHPSESSID');
         assert.equal(cookie?.secure, true, `${name}'s session cookie: ${JSON.stringify(cookie)}`);
         u.watch.assertClean();
