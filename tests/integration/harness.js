@@ -374,7 +374,15 @@ class Harness {
       assert.equal(this.redisCli('SET', key, 'held-by-the-test', 'NX', 'PX', '600000'), 'OK');
       return async () => { this.redisCli('DEL', key); };
     }
-    const holder = spawn('flock', ['-x', this.p('run', `${room}.lock`), 'sh', '-c', 'echo locked; read x'],
+    return this.holdFileLock(this.p('run', `${room}.lock`));
+  }
+
+  /**
+   * Holds an exclusive flock(1) on file until the function returned is
+   * called (any number of times; it resolves once the lock is let go).
+   */
+  async holdFileLock(file) {
+    const holder = spawn('flock', ['-x', file, 'sh', '-c', 'echo locked; read x'],
       { stdio: ['pipe', 'pipe', 'inherit'] });
     const held = new Promise((resolve, reject) => {
       holder.on('error', reject);

@@ -4,7 +4,7 @@
 // and must receive nothing of it; the room log keeps only what WHISPER_LOG
 // says.
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const { chatTest, SANITIZED, WAIT_MS, norm, sleep } = require('./harness');
 
@@ -287,15 +287,8 @@ chatTest('WHISPER_LOG=full: a whisper to a member who is still joining is not sh
   }
   const { alice, bob, carol } = await trio(h);
   const from = [alice, bob, carol].map((c) => c.lines.length);
-  const holder = spawn('flock', ['-x', h.p('log', 'authentization.log'), 'sh', '-c', 'echo locked; read x'],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  const held = new Promise((resolve, reject) => {
-    holder.on('error', reject);
-    holder.stdout.once('data', resolve);
-  });
-  const released = new Promise((resolve) => holder.on('close', resolve));
+  const release = await h.holdFileLock(h.p('log', 'authentization.log'));
   try {
-    await held;
     const dave = h.spawn(`/${ROOM}`, { cookie: h.session('s-Dave', 'Dave:#123'), label: 'Dave' });
     dave.name = 'Dave';
     const deadline = Date.now() + WAIT_MS;
@@ -306,8 +299,7 @@ chatTest('WHISPER_LOG=full: a whisper to a member who is still joining is not sh
     }
     alice.send('Dave: psst, the key is under the mat');
     await sleep(SANITIZED ? 600 : 300);
-    holder.stdin.end();
-    await released;
+    await release();
     const w = 'T Alice> Dave: psst, the key is under the mat';
     await dave.waitFor(w);
     await dave.waitFor(userlist('Alice', 'Bob', 'Carol', 'Dave'));
@@ -319,8 +311,7 @@ chatTest('WHISPER_LOG=full: a whisper to a member who is still joining is not sh
     assertNoSecrets(carol.bytes, "Carol's stdout");
     assertNoSecrets(bob.bytes, "Bob's stdout");
   } finally {
-    holder.stdin.end();
-    await released;
+    await release();
   }
 });
 
