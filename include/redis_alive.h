@@ -8,10 +8,10 @@
  * it (the host vanished; redis_host.h), unless the member beat since
  * that word ran out (it took its name again: its host lives); or when
  * its own alive score is past: it stopped beating (a hung process, or a
- * host with no archiver that vanished).  Scores are not judged while the server has been up
- * less than REDIS_REAP_GRACE_S, nor clients recorded in an earlier run:
- * after a restart every score is old and every client gone, and the
- * living need a moment to say so. */
+ * host with no archiver that vanished).  Scores are not judged while the
+ * server has been up less than REDIS_REAP_GRACE_S, nor clients recorded
+ * in an earlier run: after a restart every score is old and every client
+ * gone, and the living need a moment to say so. */
 #ifndef CHAT_REDIS_ALIVE_H
 #define CHAT_REDIS_ALIVE_H
 

@@ -370,14 +370,15 @@ static void settle(void *ctx, redisReply *rep)
 	char err[256];
 	int n = l->sharers;
 	uint64_t room = 0;
-	enum script_result r = script_lost(rep) ? SCRIPT_FAILED
+	bool lost = script_lost(rep);
+	enum script_result r = lost ? SCRIPT_FAILED
 	                       : result_of(rep, &n, &room, err, sizeof err);
 	l->sharers = n;
 	if (r != SCRIPT_OK || n != 1)
 		l->margin_ns = 0;
 	else if (room < l->margin_ns)
 		l->margin_ns = room;
-	if (script_lost(rep))
+	if (lost)
 		l->sha[0] = '\0'; /* loaded again by the next step waited for */
 	else if (r == SCRIPT_FAILED)
 		say_fault(l, err);
