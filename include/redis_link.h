@@ -53,6 +53,10 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
  * about 512 while nothing is being read. */
 size_t redis_link_reader_bytes(const struct redis_link *link);
 
+/* The bytes the link keeps for commands between exchanges (for tests):
+ * at most 2048; a longer command's buffer goes back once it is written. */
+size_t redis_link_writer_bytes(const struct redis_link *link);
+
 /* Whether bytes of a reply not taken yet are already read from the
  * socket (a reply read ahead): the socket does not poll readable for them,
  * and redis_link_receive takes them. */

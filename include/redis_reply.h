@@ -36,4 +36,9 @@ void redis_reply_free(struct redisReply *reply);
  * block. */
 size_t redis_reply_footprint(struct redisReply *reply);
 
+/* Of those, the bytes in pages of the reply's own (pages.h), for tests:
+ * every block of 2 KiB or more, given back to the kernel when the reply
+ * is freed, so that a large reply leaves no hole in the heap. */
+size_t redis_reply_paged(struct redisReply *reply);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "pages.h"
 #include "redis_reply.h"
 
 /* hiredis is loaded when the first link is opened, not at start, like
@@ -41,6 +42,13 @@
  * more for every connection, where a reply that keeps up with a room is a
  * few hundred bytes. */
 #define REDIS_LINK_READ_CHUNK 2048
+/* The commands waiting to be written: a buffer of the link's own, kept
+ * between exchanges up to this size.  hiredis formats each command into a
+ * string of its size and copies it into an output buffer grown for it,
+ * and frees both once written: two pieces of every command's size, which
+ * the C library's per-thread cache keeps, a few of each size, for the
+ * life of the process (about 20 KiB of a member's heap after a join). */
+#define REDIS_LINK_OUT_KEEP 2048
 
 /* A reply not waited for: the how-manieth command it answers, and whom
  * to hand it to. */
@@ -59,8 +67,9 @@ struct redis_link {
 	size_t n_unawaited; /* oldest first */
 	int timeout_ms;
 	__typeof__(redisFree) *free_context;
-	__typeof__(redisAppendCommandArgv) *append;
-	__typeof__(redisBufferWrite) *buffer_write;
+	/* RESP of the commands sent and not yet written out. */
+	char *out;
+	size_t out_len, out_cap;
 	__typeof__(redisReaderFeed) *feed;
 	__typeof__(redisReaderGetReply) *get_reply;
 	__typeof__(redisSetTimeout) *set_timeout;
@@ -97,8 +106,6 @@ static int load(struct hiredis *h, struct redis_link *link, char *err,
 	int ok = LOOKUP(lib, h->connect_tcp, "redisConnectWithTimeout") &&
 	         LOOKUP(lib, h->connect_unix, "redisConnectUnixWithTimeout") &&
 	         LOOKUP(lib, link->set_timeout, "redisSetTimeout") &&
-	         LOOKUP(lib, link->append, "redisAppendCommandArgv") &&
-	         LOOKUP(lib, link->buffer_write, "redisBufferWrite") &&
 	         LOOKUP(lib, link->feed, "redisReaderFeed") &&
 	         LOOKUP(lib, link->get_reply, "redisReaderGetReply") &&
 	         LOOKUP(lib, link->sds_empty, "sdsempty") &&
@@ -147,6 +154,11 @@ static void give_back_buffer(struct redis_link *link)
 	link->sds_free(r->buf);
 	r->buf = empty;
 	r->pos = r->len = 0;
+}
+
+size_t redis_link_writer_bytes(const struct redis_link *link)
+{
+	return link->out_cap;
 }
 
 bool redis_link_buffered(const struct redis_link *link)
@@ -205,16 +217,112 @@ static int read_reply(struct redis_link *link, void **reply)
 	}
 }
 
-/* Everything queued goes out; doing names it in err when it cannot. */
+/* A buffer larger than REDIS_LINK_OUT_KEEP is pages of its own. */
+static bool out_paged(const struct redis_link *link)
+{
+	return link->out_cap > REDIS_LINK_OUT_KEEP;
+}
+
+static void out_release(struct redis_link *link)
+{
+	if (out_paged(link))
+		pages_free(link->out, link->out_cap);
+	else
+		free(link->out);
+	link->out = NULL;
+	link->out_cap = 0;
+}
+
+/* out[0..out_len) grows to hold n more bytes: in the heap as far as
+ * REDIS_LINK_OUT_KEEP, and kept there from command to command; past it in
+ * pages of its own (pages.h), given back once written.  -1 when out of
+ * memory. */
+static int out_reserve(struct redis_link *link, size_t n)
+{
+	size_t cap = (link->out_len + n + 255) / 256 * 256;
+	if (cap <= link->out_cap)
+		return 0;
+	char *grown;
+	if (cap <= REDIS_LINK_OUT_KEEP) {
+		grown = realloc(link->out, cap);
+	} else {
+		grown = pages_alloc(&cap);
+		if (grown && link->out_len)
+			memcpy(grown, link->out, link->out_len);
+		if (grown)
+			out_release(link);
+	}
+	if (!grown)
+		return -1;
+	link->out = grown;
+	link->out_cap = cap;
+	return 0;
+}
+
+/* Appends "<prefix><n>\r\n", RESP's header of an array or a string. */
+static void out_header(struct redis_link *link, char prefix, size_t n)
+{
+	char digits[24];
+	size_t k = sizeof digits;
+	do
+		digits[--k] = (char)('0' + n % 10);
+	while (n /= 10);
+	char *p = link->out + link->out_len;
+	*p++ = prefix;
+	memcpy(p, digits + k, sizeof digits - k);
+	p += sizeof digits - k;
+	*p++ = '\r';
+	*p++ = '\n';
+	link->out_len = (size_t)(p - link->out);
+}
+
+/* One command in RESP (an array of bulk strings) after those queued. */
+static int out_command(struct redis_link *link, int argc,
+                       const char *const argv[], const size_t lens[])
+{
+	const size_t header = 1 + 20 + 2; /* prefix, digits, CRLF */
+	size_t n = header;
+	for (int i = 0; i < argc; i++)
+		n += header + lens[i] + 2;
+	if (out_reserve(link, n) < 0)
+		return -1;
+	out_header(link, '*', (size_t)argc);
+	for (int i = 0; i < argc; i++) {
+		out_header(link, '$', lens[i]);
+		memcpy(link->out + link->out_len, argv[i], lens[i]);
+		memcpy(link->out + link->out_len + lens[i], "\r\n", 2);
+		link->out_len += lens[i] + 2;
+	}
+	return 0;
+}
+
+/* After a write, a buffer grown for a long command goes back. */
+static void out_written(struct redis_link *link)
+{
+	link->out_len = 0;
+	if (out_paged(link))
+		out_release(link);
+}
+
+/* Everything queued goes out (the socket's timeout bounds each write);
+ * doing names it in err when it cannot. */
 static int write_out(struct redis_link *link, const char *doing, char *err,
                      size_t errsz)
 {
-	int done = 0;
-	while (!done)
-		if (link->buffer_write(link->ctx, &done) != REDIS_OK) {
+	size_t done = 0;
+	while (done < link->out_len) {
+		ssize_t n = write(link->ctx->fd, link->out + done,
+		                  link->out_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			set_error(link, REDIS_ERR_IO, strerror(errno));
 			link_failure(link, errno, doing, err, errsz);
 			return -1;
 		}
+		done += (size_t)n;
+	}
+	out_written(link);
 	return 0;
 }
 
@@ -502,9 +610,9 @@ int redis_link_send(struct redis_link *link, int argc,
 		         "%s", link->where, link->ctx->errstr);
 		return -1;
 	}
-	if (link->append(link->ctx, argc, (const char **)argv, lens) !=
-	    REDIS_OK) {
-		link_failure(link, errno, "a command", err, errsz);
+	if (out_command(link, argc, argv, lens) < 0) {
+		snprintf(err, errsz, "out of memory for a command to redis %s",
+		         link->where);
 		return -1;
 	}
 	link->sent++;
@@ -553,5 +661,6 @@ void redis_link_close(struct redis_link *link)
 		return;
 	if (link->ctx)
 		link->free_context(link->ctx);
+	out_release(link);
 	free(link);
 }

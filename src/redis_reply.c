@@ -1,11 +1,14 @@
 #include "redis_reply.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
+
+#include "pages.h"
 
 /* One block of a reply.  The first block's data begins with the reply's
  * top object, so that the top finds its blocks; it alone keeps tail, the
@@ -14,11 +17,16 @@ struct reply_block {
 	struct reply_block *next;
 	struct reply_block *tail;
 	size_t used, size;
+	size_t mapped; /* the bytes of its pages (pages.h), or 0: the heap's */
 	max_align_t data[];
 };
 
 /* Enough for a status, an integer or a short string in one block. */
 #define FIRST_BLOCK 256
+/* A block this large or more is pages of its own (pages.h): a history or
+ * a member list read at a join would otherwise hold the heap at its size
+ * for the life of the connection. */
+#define PAGES_FROM 2048
 
 static size_t aligned(size_t n)
 {
@@ -28,14 +36,25 @@ static size_t aligned(size_t n)
 
 static struct reply_block *block_new(size_t size)
 {
-	struct reply_block *b = malloc(sizeof *b + size);
+	size_t bytes = sizeof(struct reply_block) + size;
+	bool paged = bytes >= PAGES_FROM;
+	struct reply_block *b = paged ? pages_alloc(&bytes) : malloc(bytes);
 	if (b) {
 		b->next = NULL;
 		b->tail = b;
 		b->used = 0;
-		b->size = size;
+		b->mapped = paged ? bytes : 0;
+		b->size = bytes - sizeof *b; /* all of its pages */
 	}
 	return b;
+}
+
+static void block_free(struct reply_block *b)
+{
+	if (b->mapped)
+		pages_free(b, b->mapped);
+	else
+		free(b);
 }
 
 static struct reply_block *first_block(redisReply *top)
@@ -167,7 +186,7 @@ void redis_reply_free(struct redisReply *reply)
 	struct reply_block *b = first_block(reply);
 	while (b) {
 		struct reply_block *next = b->next;
-		free(b);
+		block_free(b);
 		b = next;
 	}
 }
@@ -179,5 +198,15 @@ size_t redis_reply_footprint(struct redisReply *reply)
 		for (const struct reply_block *b = first_block(reply); b;
 		     b = b->next)
 			n += b->size;
+	return n;
+}
+
+size_t redis_reply_paged(struct redisReply *reply)
+{
+	size_t n = 0;
+	if (reply)
+		for (const struct reply_block *b = first_block(reply); b;
+		     b = b->next)
+			n += b->mapped;
 	return n;
 }

@@ -174,6 +174,26 @@ static void test_buffer_given_back(void **state)
 	redis_link_close(l);
 }
 
+/* A long command goes out whole, and its buffer goes back once written;
+ * a short one's stays for the next. */
+static void test_command_buffer_given_back(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	enum { BIG = 300000 };
+	char *value = set_big(l, BIG, 'c');
+	assert_int_equal(redis_link_writer_bytes(l), 0);
+	const char *const strlen_[] = { "STRLEN", "chat:big" };
+	const size_t lens[] = { 6, 8 };
+	redisReply *r = command(l, 2, strlen_, lens);
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	assert_int_equal(r->integer, BIG);
+	redis_link_reply_free(l, r);
+	assert_true(redis_link_writer_bytes(l) > 0);
+	assert_true(redis_link_writer_bytes(l) <= 2048);
+	free(value);
+	redis_link_close(l);
+}
+
 /* A large reply read on a stack of our own, painted first: how deep the
  * read went is where the paint stops.  hiredis's own read takes 16 KiB
  * of stack, and every connection would keep those pages. */
@@ -416,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_error_reply),
 		cmocka_unit_test(test_unawaited_replies),
 		cmocka_unit_test(test_buffer_given_back),
+		cmocka_unit_test(test_command_buffer_given_back),
 		cmocka_unit_test(test_reply_read_on_a_small_stack),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_no_server),

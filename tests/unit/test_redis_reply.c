@@ -151,6 +151,7 @@ static void test_single(void **state)
 	assert_non_null(r);
 	assert_true(r->type == REDIS_REPLY_INTEGER && r->integer == 7);
 	assert_int_equal(redis_reply_footprint(r), 256);
+	assert_int_equal(redis_reply_paged(r), 0);
 	redis_reply_free(r);
 	static const char bulk[] = "$5\r\na\0b\r\n\r\n";
 	r = ask(bulk, sizeof bulk - 1, err, sizeof err);
@@ -199,6 +200,11 @@ static void test_large(void **state)
 	size_t footprint = redis_reply_footprint(r);
 	assert_true(footprint >= raw);
 	assert_true(footprint <= 3 * raw + 256);
+	/* All but the first blocks (256, 512 and 1024 bytes) are pages of
+	 * their own. */
+	size_t paged = redis_reply_paged(r);
+	assert_true(paged % 4096 == 0);
+	assert_true(paged + 256 + 512 + 1024 >= footprint);
 	redis_reply_free(r);
 }
 
