@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,6 +172,9 @@ static int housekeep(struct archiver *a)
 		if (housekeep_room(a, &a->rooms.v[i]) < 0)
 			return -1;
 	a->housekept = elapsed_start();
+	/* What a round's listings and replies left free in the heap goes back
+	 * to the kernel: the archiver lives as long as the host. */
+	malloc_trim(0);
 	return 0;
 }
 

@@ -179,7 +179,7 @@ void archive_mirror_clear(struct archive_mirror *m, int users_fd)
 {
 	while (m->n > 0)
 		drop(m, m->n - 1, users_fd);
-	free(m->v);
+	grow_free(m->v, m->cap, sizeof *m->v);
 	m->v = NULL;
 	m->cap = 0;
 }

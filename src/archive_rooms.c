@@ -183,7 +183,7 @@ void archive_rooms_free(struct archive_rooms *rs, int users_fd)
 {
 	for (size_t i = 0; i < rs->n; i++)
 		archive_mirror_clear(&rs->v[i].mirror, users_fd);
-	free(rs->v);
+	grow_free(rs->v, rs->cap, sizeof *rs->v);
 	rs->v = NULL;
 	rs->n = rs->cap = 0;
 }

@@ -556,7 +556,7 @@ int presence_member_verified(int dir_fd, const char *room, const char *name,
 
 void presence_list_free(struct presence_list *l)
 {
-	free(l->v);
+	grow_free(l->v, l->cap, sizeof *l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
 }

@@ -180,20 +180,19 @@ int reap_room(int users_fd, int rooms_fd, int run_fd, const char *room,
 
 /* The rooms that have a presence file, each once (a sorted list). */
 static int rooms_present(int users_fd, char (**rooms)[ROOM_NAME_MAX + 1],
-                         size_t *n)
+                         size_t *cap, size_t *n)
 {
 	DIR *dir = dirs_list(users_fd);
 	if (!dir)
 		return -1;
-	size_t cap = 0;
-	*n = 0;
+	*cap = *n = 0;
 	*rooms = NULL;
 	struct dirent *d;
 	char room[ROOM_NAME_MAX + 1];
 	while ((d = readdir(dir))) {
 		if (!presence_room_of(d->d_name, room))
 			continue;
-		void *v = grow(*rooms, &cap, *n, sizeof **rooms);
+		void *v = grow(*rooms, cap, *n, sizeof **rooms);
 		if (!v) {
 			closedir(dir);
 			return -1;
@@ -214,9 +213,9 @@ int reap_all(int users_fd, int rooms_fd, int run_fd, mode_t file_mode,
              reap_report_fn report)
 {
 	char (*rooms)[ROOM_NAME_MAX + 1] = NULL;
-	size_t n = 0;
-	if (rooms_present(users_fd, &rooms, &n) < 0) {
-		free(rooms);
+	size_t n = 0, cap = 0;
+	if (rooms_present(users_fd, &rooms, &cap, &n) < 0) {
+		grow_free(rooms, cap, sizeof *rooms);
 		return -1;
 	}
 	if (n > 1)
@@ -231,6 +230,6 @@ int reap_all(int users_fd, int rooms_fd, int run_fd, mode_t file_mode,
 			report(rooms[i], got);
 		total = got < 0 || total < 0 ? -1 : total + got;
 	}
-	free(rooms);
+	grow_free(rooms, cap, sizeof *rooms);
 	return total;
 }

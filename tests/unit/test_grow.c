@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grow.h"
 
@@ -31,7 +33,29 @@ static void test_doubles_and_keeps(void **state)
 		assert_int_equal(caps[i], (size_t)GROW_FIRST << i);
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(v[i], i * 3);
-	free(v);
+	grow_free(v, cap, sizeof *v);
+}
+
+/* Past GROW_PAGES_FROM bytes an array is pages of its own (page-aligned,
+ * as no block of the C library's heap is), its elements kept across the
+ * move from the heap and from pages to larger pages. */
+static void test_large_in_pages(void **state)
+{
+	(void)state;
+	struct item { char bytes[100]; } *v = NULL;
+	size_t cap = 0, n = 0;
+	for (int i = 0; i < 200; i++) {
+		v = grow(v, &cap, n, sizeof *v);
+		assert_non_null(v);
+		bool large = cap * sizeof *v >= GROW_PAGES_FROM;
+		assert_int_equal((uintptr_t)v % 4096 == 0, large);
+		memset(v[n++].bytes, i, sizeof v->bytes);
+	}
+	for (int i = 0; i < 200; i++)
+		for (size_t j = 0; j < sizeof v->bytes; j++)
+			assert_int_equal(v[i].bytes[j], (char)i);
+	grow_free(v, cap, sizeof *v);
+	grow_free(NULL, 0, sizeof *v);
 }
 
 /* Room left: the same array, untouched capacity. */
@@ -44,7 +68,7 @@ static void test_room_left(void **state)
 	assert_int_equal(cap, GROW_FIRST);
 	assert_ptr_equal(grow(v, &cap, GROW_FIRST - 1, 1), v);
 	assert_int_equal(cap, GROW_FIRST);
-	free(v);
+	grow_free(v, cap, 1);
 }
 
 /* Sizes past size_t are no allocation, and change nothing. */
@@ -62,13 +86,14 @@ static void test_overflow(void **state)
 	assert_int_equal(huge, big);
 	assert_null(grow(v, &cap, cap, 0));
 	assert_int_equal(cap, GROW_FIRST);
-	free(v);
+	grow_free(v, cap, 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doubles_and_keeps),
+		cmocka_unit_test(test_large_in_pages),
 		cmocka_unit_test(test_room_left),
 		cmocka_unit_test(test_overflow),
 	};
