@@ -47,6 +47,10 @@
 // --extra   processes beside websocketd that serve the connections too,
 //           LABEL:PID, comma-separated (redis-server, the archivers): their
 //           CPU (fanout) and memory (memory) are reported apart, by label.
+// --warden-lock  the files transport's warden lock (RUN_DIR/.warden.lock):
+//           the warden it names (its pid) serves the connections too, as
+//           an archiver does with Redis; memory measures it as the extra
+//           process "warden".
 // --redis-socket  the Redis server's unix socket: fanout reports the
 //           deltas of its `INFO commandstats` (calls and µs per command)
 //           over the sending, read with redis-cli before and after.
@@ -83,6 +87,7 @@ const DEFAULTS = {
   senders: 10, 'idle-s': 10, 'deadline-s': 300, concurrency: 16,
   'drain-s': 20, 'quiet-ms': 300, round: 1, wsd: 0, server: 0, 'json-half': 'odd',
   'base-messages': 0, 'callgrind-dir': '', extra: '', 'redis-socket': '', rooms: 1,
+  'warden-lock': '',
   'mem-floor-mib': 768,
 };
 const REDIS_VARIANTS = ['chat_server_redis', 'chat_server_redis2'];
@@ -898,6 +903,19 @@ function smapsByMapping(pid) {
   return out;
 }
 
+/** The files transport's warden, from its lock file (its pid), or 0. */
+function wardenPid() {
+  if (!opt['warden-lock']) return 0;
+  let text = '';
+  try {
+    text = fs.readFileSync(opt['warden-lock'], 'utf8');
+  } catch {
+    return 0;
+  }
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : 0;
+}
+
 /** The memory of the tree now: PSS and the rest per connection (KiB), the
  *  --extra processes' by label, and Redis's used_memory. */
 function memoryNow(pids) {
@@ -919,6 +937,9 @@ function memoryNow(pids) {
     o.Rss += x.Rss;
     o.processes++;
   }
+  const warden = wardenPid();
+  const w = warden ? rollup(warden) : null;
+  if (w) extraMem.warden = { Pss: w.Pss, Rss: w.Rss, processes: 1 };
   return { measured, per, extraMem, used: redisUsedMemory() };
 }
 
@@ -954,11 +975,11 @@ async function scenarioMemory() {
     processes_per_connection: pids.length / opt.n,
     kib_per_connection: m.per,
     websocketd_pss_kib: wsdMem ? wsdMem.Pss : null,
-    ...(opt.extras.length ? { extra_kib: m.extraMem } : {}),
+    ...(Object.keys(m.extraMem).length ? { extra_kib: m.extraMem } : {}),
     ...(redisUsed(m.used) ? { redis_used_memory: redisUsed(m.used) } : {}),
     idle_end: {
       kib_per_connection: late.per,
-      ...(opt.extras.length ? { extra_kib: late.extraMem } : {}),
+      ...(Object.keys(late.extraMem).length ? { extra_kib: late.extraMem } : {}),
       ...(redisUsed(late.used) ? { redis_used_memory: redisUsed(late.used) } : {}),
     },
     ...(sample ? { member_smaps_kib: sample } : {}),
@@ -1519,7 +1540,7 @@ async function main() {
     // The rounds of a run share their options (bench/summary.js pools
     // them): what changes from round to round is left out.
     options: process.argv.slice(3)
-      .filter((a) => !/^--(port|wsd|server|variant|round|json-half|callgrind-dir|extra|redis-socket)=/
+      .filter((a) => !/^--(port|wsd|server|variant|round|json-half|callgrind-dir|extra|redis-socket|warden-lock)=/
         .test(a)).join(' '),
   };
   const t0 = now();

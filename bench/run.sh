@@ -309,6 +309,9 @@ export CHAT_SERVER_CONFIG=$base/chat.ini
 # measure chat_server (files) alone beside what they are about.
 case $mode in full|smoke) baselines=yes ;; *) baselines=no ;; esac
 [ "$mode" = callgrind ] || start_server chat_server "$chat_bin"
+# The warden that the members start (src/warden.h) leaves websocketd's
+# tree; it is measured beside them, as the archivers are for Redis.
+measure[chat_server]+=" --warden-lock=$base/chat/run/.warden.lock"
 if [ "$baselines" = yes ]; then
 	start_server floor "$floor_bin" "$base/floor"
 	start_server cat "$cat_bin"
@@ -506,7 +509,7 @@ scale_run() {
 		return
 	fi
 	k=$(((scale_total + per - 1) / per))
-	local ports=${port[chat_server]} wsds=${measure[chat_server]}
+	local ports=${port[chat_server]} wsds=${measure[chat_server]%% *}
 	for i in $(seq 2 "$k"); do
 		start_server "chat_server-$i" "$chat_bin"
 		ports=$ports,${port[chat_server-$i]}

@@ -904,18 +904,23 @@ function redisSection(R, meta) {
   // Per connection (KiB) of a memory run r, at its first look or, with
   // late, at the end of its idle period (r.idle_end): the chat processes'
   // PSS, what the room added to Redis's data (INFO memory's used_memory
-  // then, less before the room filled), the archivers' PSS, and "all".
+  // then, less before the room filled), the archivers' PSS (Redis) or the
+  // warden's (files: the per-host process of that transport), and "all".
   const memOf = (r, n, late) => {
     const m = late ? r.idle_end : r;
     if (status(r) || !m || !m.kib_per_connection) return null;
     const ex = (k) => (!m.extra_kib || !m.extra_kib[k] ? 0 : m.extra_kib[k].Pss / n);
     const chat = m.kib_per_connection.Pss;
     const used = m.redis_used_memory ? (m.redis_used_memory[1] - m.redis_used_memory[0]) / 1024 / n : null;
-    return { chat, used, redis: ex('redis'), archive: ex('archive'), all: chat + (used ?? ex('redis')) + ex('archive') };
+    return {
+      chat, used, redis: ex('redis'), archive: ex('archive'), warden: ex('warden'),
+      all: chat + (used ?? ex('redis')) + ex('archive') + ex('warden'),
+    };
   };
   for (const n of memSizes) {
     const f = R.get('chat_server', 'memory', (r) => nOf(r) === n);
-    const fP = val(f, (r) => r.kib_per_connection.Pss);
+    const fNow = f && !status(f) ? memOf(f, n, false) : null;
+    const fP = fNow && fNow.all;
     const fA = val(f, (r) => r.kib_per_connection.Pss_Anon);
     const fLate = f && !status(f) ? memOf(f, n, true) : null;
     for (const [v, label] of [[V1, 'one host'], [V2, 'two hosts']]) {
@@ -924,24 +929,25 @@ function redisSection(R, meta) {
       const st = status(r);
       const m = memOf(r, n, false);
       const rc = ratio(m && m.all, fP);
-      mRows.push([n, label, status(f) || fmt(fP, 1), st || fmt(m.chat, 1), st || fmt(m.used, 1), st || fmt(m.redis, 1),
+      mRows.push([n, label, status(f) || fmt(fNow.chat, 1), status(f) || fmt(fNow.warden, 1),
+        status(f) || fmt(fP, 1), st || fmt(m.chat, 1), st || fmt(m.used, 1), st || fmt(m.redis, 1),
         st || fmt(m.archive, 1), st || fmt(m.all, 1), fmtRatio(rc),
         `${status(f) || fmt(fA, 1)} / ${st || fmt(r.kib_per_connection.Pss_Anon, 1)}`,
         fmtRatio(ratio(val(r, (q) => q.kib_per_connection.Pss_Anon), fA)),
         `${status(f) || fmt(f.kib_per_connection.Rss, 0)} / ${st || fmt(r.kib_per_connection.Rss, 0)}`,
         `${status(f) || `${fmt(f.idle_cpu_ms, 3)} ms`} / ${st || `${fmt(r.idle_cpu_ms, 3)} ms + ${fmt((r.idle_extra_cpu_ms || {}).redis, 3)} ms Redis + ${fmt((r.idle_extra_cpu_ms || {}).archive, 3)} ms archivers`}`]);
       const late = memOf(r, n, true);
-      const lc = ratio(late && late.all, fLate && fLate.chat);
+      const lc = ratio(late && late.all, fLate && fLate.all);
       if (late) {
-        lateRows.push([n, label, fLate ? fmt(fLate.chat, 1) : '—', fmt(late.chat, 1), fmt(late.used, 1),
+        lateRows.push([n, label, fLate ? fmt(fLate.all, 1) : '—', fmt(late.chat, 1), fmt(late.used, 1),
           fmt(late.archive, 1), fmt(late.all, 1), fmtRatio(lc)]);
       }
       // The goal holds only if it holds at both looks.
       const worst = rc === null || (late && lc === null) ? null : Math.max(rc, late ? lc : 0);
       targets.push([`${REDIS_TARGET}: memory per connection vs files, ${label}, N=${n}`,
         st ? st : `${fmt(m.all, 1)} / ${fmt(fP, 1)} KiB right after the join (${fmtRatio(rc)}), ` +
-          `${late && fLate ? `${fmt(late.all, 1)} / ${fmt(fLate.chat, 1)} KiB after ${r.idle_s} s idle (${fmtRatio(lc)})` : 'no look after the idle period'}; ` +
-          `chat processes' PSS, Redis's data and the archivers included; the processes alone ${fmtRatio(ratio(m.chat, fP))}`,
+          `${late && fLate ? `${fmt(late.all, 1)} / ${fmt(fLate.all, 1)} KiB after ${r.idle_s} s idle (${fmtRatio(lc)})` : 'no look after the idle period'}; ` +
+          `chat processes' PSS, Redis's data and the archivers included (files: its warden); the processes alone ${fmtRatio(ratio(m.chat, fNow && fNow.chat))}`,
         fmtRatio(worst), '≤ 1.3×', worst === null ? '**not met**' : verdict(worst, 1.3)]);
     }
   }
@@ -953,17 +959,20 @@ function redisSection(R, meta) {
       'Redis, what the room added to Redis\'s data (`INFO memory` used_memory once the room',
       'went quiet, less before it filled: its members, its stream of join lines and user',
       'lists) and the archivers\' PSS are divided by N and added: the goal\'s figure ("all").',
+      'For files, the warden\'s PSS is divided by N and added likewise: the one process per',
+      'host that the file transport runs beside its members (it finds the dead, as the',
+      'archivers do for Redis), outside websocketd\'s tree.',
       'redis-server\'s whole PSS over N is shown beside it; it holds what earlier runs left',
       '(their streams, up to REDIS_STREAM_MAX entries a room, and what its allocator kept).',
       `An idle Redis member wakes up for its heartbeat every 30 s, the archivers every second; the last column is the CPU of ${idle} s of the idle room.`, '',
-      table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
-        'redis-server PSS / N KiB', 'archivers PSS KiB', 'Redis: all KiB', 'Redis/files', 'anonymous PSS KiB files / Redis',
+      table(['N', 'Redis', 'files: chat processes PSS KiB', 'files: warden PSS KiB', 'files: all KiB',
+        'Redis: chat processes PSS KiB', 'Redis data added KiB', 'redis-server PSS / N KiB', 'archivers PSS KiB', 'Redis: all KiB', 'Redis/files', 'anonymous PSS KiB files / Redis',
         'anonymous Redis/files', 'RSS KiB files / Redis', `idle CPU files / Redis`], mRows), '');
     if (lateRows.length) {
       lines.push(`The same rooms at the end of their ${idle} s idle period, when Redis has let its clients' buffers`,
         'shrink back (a query buffer after 2 s without a command, a reply buffer as its peak is',
         'reset every 5 s); the goal\'s verdict above holds only when it holds at both looks.', '',
-        table(['N', 'Redis', 'files PSS KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
+        table(['N', 'Redis', 'files: all KiB', 'Redis: chat processes PSS KiB', 'Redis data added KiB',
           'archivers PSS KiB', 'Redis: all KiB', 'Redis/files'], lateRows), '');
     }
   }
