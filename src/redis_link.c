@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@
  * string of its size and copies it into an output buffer grown for it,
  * and frees both once written: two pieces of every command's size, which
  * the C library's per-thread cache keeps, a few of each size, for the
- * life of the process (about 20 KiB of a member's heap after a join). */
+ * life of the process (about 10 KiB of a member's heap after a join). */
 #define REDIS_LINK_OUT_KEEP 2048
 
 /* A reply not waited for: the how-manieth command it answers, and whom
@@ -282,9 +283,12 @@ static int out_command(struct redis_link *link, int argc,
 {
 	const size_t header = 1 + 20 + 2; /* prefix, digits, CRLF */
 	size_t n = header;
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; i < argc; i++) {
+		if (lens[i] > SIZE_MAX / 2 - n - header - 2)
+			return -1;
 		n += header + lens[i] + 2;
-	if (out_reserve(link, n) < 0)
+	}
+	if (n > SIZE_MAX / 2 - link->out_len || out_reserve(link, n) < 0)
 		return -1;
 	out_header(link, '*', (size_t)argc);
 	for (int i = 0; i < argc; i++) {

@@ -191,22 +191,24 @@ void redis_reply_free(struct redisReply *reply)
 	}
 }
 
-size_t redis_reply_footprint(struct redisReply *reply)
+/* The sum over a reply's blocks of their data's size, or of their pages'
+ * (0 for a block in the heap). */
+static size_t blocks_total(struct redisReply *reply, bool pages)
 {
 	size_t n = 0;
 	if (reply)
 		for (const struct reply_block *b = first_block(reply); b;
 		     b = b->next)
-			n += b->size;
+			n += pages ? b->mapped : b->size;
 	return n;
+}
+
+size_t redis_reply_footprint(struct redisReply *reply)
+{
+	return blocks_total(reply, false);
 }
 
 size_t redis_reply_paged(struct redisReply *reply)
 {
-	size_t n = 0;
-	if (reply)
-		for (const struct reply_block *b = first_block(reply); b;
-		     b = b->next)
-			n += b->mapped;
-	return n;
+	return blocks_total(reply, true);
 }
