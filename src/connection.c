@@ -244,8 +244,10 @@ void chat_free_listing(struct presence_list *members)
 {
 	bool big = members->cap > TRIM_AFTER_MEMBERS;
 	transport_free_listing(members);
-	/* A big room's listing is among the largest things a process
-	 * allocates; hand the pages back (a small one is not worth it). */
+	/* The listing itself is pages of its own (grow.h), but what came
+	 * with a big room's (the transport's reads, the user list's line)
+	 * is among the largest a process allocates from its heap: hand those
+	 * pages back (a small room's are not worth it). */
 	if (big)
 		malloc_trim(0);
 }

@@ -17,7 +17,6 @@ struct reply_block {
 	struct reply_block *next;
 	struct reply_block *tail;
 	size_t used, size;
-	size_t mapped; /* the bytes of its pages (pages.h), or 0: the heap's */
 	max_align_t data[];
 };
 
@@ -34,16 +33,21 @@ static size_t aligned(size_t n)
 	return (n + a - 1) / a * a;
 }
 
+/* A block's bytes, its header included: PAGES_FROM or more are pages. */
+static size_t block_bytes(const struct reply_block *b)
+{
+	return sizeof *b + b->size;
+}
+
 static struct reply_block *block_new(size_t size)
 {
 	size_t bytes = sizeof(struct reply_block) + size;
-	bool paged = bytes >= PAGES_FROM;
-	struct reply_block *b = paged ? pages_alloc(&bytes) : malloc(bytes);
+	struct reply_block *b = bytes >= PAGES_FROM ? pages_alloc(&bytes)
+	                                            : malloc(bytes);
 	if (b) {
 		b->next = NULL;
 		b->tail = b;
 		b->used = 0;
-		b->mapped = paged ? bytes : 0;
 		b->size = bytes - sizeof *b; /* all of its pages */
 	}
 	return b;
@@ -51,8 +55,8 @@ static struct reply_block *block_new(size_t size)
 
 static void block_free(struct reply_block *b)
 {
-	if (b->mapped)
-		pages_free(b, b->mapped);
+	if (block_bytes(b) >= PAGES_FROM)
+		pages_free(b, block_bytes(b));
 	else
 		free(b);
 }
@@ -191,15 +195,20 @@ void redis_reply_free(struct redisReply *reply)
 	}
 }
 
-/* The sum over a reply's blocks of their data's size, or of their pages'
- * (0 for a block in the heap). */
+/* The sum over a reply's blocks of their data's size, or of the bytes of
+ * those that are pages. */
 static size_t blocks_total(struct redisReply *reply, bool pages)
 {
 	size_t n = 0;
-	if (reply)
-		for (const struct reply_block *b = first_block(reply); b;
-		     b = b->next)
-			n += pages ? b->mapped : b->size;
+	if (!reply)
+		return 0;
+	for (const struct reply_block *b = first_block(reply); b; b = b->next) {
+		size_t bytes = block_bytes(b);
+		if (!pages)
+			n += b->size;
+		else if (bytes >= PAGES_FROM)
+			n += bytes;
+	}
 	return n;
 }
 
