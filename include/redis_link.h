@@ -32,7 +32,9 @@ struct redisReply;
 
 /* Connects to url within timeout_ms (> 0), which then bounds the wait for
  * every reply too; sends AUTH with url's password when it has one, then
- * SELECT of its database.  Returns the link, or NULL with why in err:
+ * SELECT of its database.  url is not copied: a link that rests (below)
+ * connects to it again, so it must stay as it is while the link lives
+ * (a caller that wipes its url at once never lets the link rest).  Returns the link, or NULL with why in err:
  * hiredis cannot be loaded, the server cannot be reached or does not
  * answer, refuses the password, wants one, or refuses the database. */
 struct redis_link *redis_link_open(const struct redis_url *url,
@@ -49,8 +51,8 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
                                       size_t errsz);
 
 /* The bytes the link's reader keeps allocated between replies (for
- * tests): a large reply's buffer goes back once it is read, so at most
- * about 512 while nothing is being read. */
+ * tests): the same 4096 from the link's opening on, whatever the replies'
+ * sizes; a larger reply's buffer goes back once it is read. */
 size_t redis_link_reader_bytes(const struct redis_link *link);
 
 /* The bytes the link keeps for commands between exchanges (for tests):
@@ -96,7 +98,7 @@ int redis_link_server_run(struct redis_link *link,
  * while the caller's loop goes on. */
 
 /* The connection's socket, for poll/epoll (input only: the link writes
- * itself, blocking). */
+ * itself, blocking); -1 while the link rests. */
 int redis_link_fd(const struct redis_link *link);
 /* Sets the wait for every later connection and reply.  0 or -1. */
 int redis_link_set_timeout(struct redis_link *link, int timeout_ms,
@@ -130,6 +132,25 @@ int redis_link_send_unawaited(struct redis_link *link, int argc,
                               size_t errsz);
 /* How many replies nobody waits for are still to come. */
 size_t redis_link_unawaited(const struct redis_link *link);
+
+/* ---- resting ----
+ *
+ * A link that is seldom used need not stay connected: a connection
+ * process mostly listens, and every connection costs the server a client
+ * (a few KiB, and one of its maxclients) and the process the context's
+ * buffers.  redis_link_rest closes the connection of a link with nothing
+ * in flight (no command queued, no reply awaited, nothing read ahead) and
+ * gives back what it held; the next command connects again, with the same
+ * URL, timeout, AUTH and SELECT, as redis_link_open did.  If that fails,
+ * the command fails with why, as on a broken link, and the link rests on:
+ * the next one tries again.  A resting link has no descriptor
+ * (redis_link_fd is -1): not for a link whose socket the caller watches. */
+/* true when the link was closed to rest; false when it could not be (in
+ * use, broken) or already rests. */
+bool redis_link_rest(struct redis_link *link);
+bool redis_link_resting(const struct redis_link *link);
+/* Milliseconds since the link last wrote a command or read a reply. */
+long long redis_link_idle_ms(const struct redis_link *link);
 
 /* Closes the connection and frees the link; NULL is ignored. */
 void redis_link_close(struct redis_link *link);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 #include "presence.h"
@@ -27,6 +28,11 @@
  * most: past them (a browser that does not keep up) the announcements
  * are dropped, and the lines taken from the stream when it is ready. */
 #define PUSH_QUEUE 32
+/* The writer (room.link) rests, its connection closed (redis_link.h),
+ * once it has sent nothing for this long: most members only listen, and
+ * every connection is a client the server keeps (a few KiB, and one of
+ * its maxclients).  Its next command connects again. */
+#define WRITER_REST_MS 5000
 /* While Redis is down, a reconnection is tried this often. */
 #define RETRY_MS 1000
 /* Channels to other members open at once (a whisper opens one). */
@@ -98,7 +104,11 @@ struct redis_tr {
 	int wake_fd;
 	int private_fd; /* eventfd, readable while a private line waits */
 	bool evicted;   /* our name was given to another meanwhile */
-	int timer_fd;   /* the heartbeat, and the retries while down */
+	int timer_fd;   /* the heartbeat, the writer's rest, and the retries
+	                   while down */
+	struct timespec beat_at; /* our last heartbeat (elapsed.h) */
+	bool beat_due;           /* the next tick beats, whenever it is */
+	bool rest_planned;       /* the next tick is the writer's rest */
 	struct member_handle members[CHANNELS_MAX];
 	struct channel channels[CHANNELS_MAX];
 };

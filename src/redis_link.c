@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "elapsed.h"
 #include "pages.h"
 #include "redis_reply.h"
 
@@ -36,13 +38,18 @@
 #define HIREDIS_LIBRARY "libhiredis.so." HIREDIS_SOVERSION
 #define HIREDIS_PACKAGE "libhiredis" HIREDIS_SOVERSION
 
-/* The reader's buffer kept between replies, at most. */
-#define REDIS_LINK_READER_KEEP 512
 /* What one read(2) takes.  hiredis reads into 16 KiB on the stack, and a
  * page of stack once touched stays with the process for its life: 16 KiB
  * more for every connection, where a reply that keeps up with a room is a
  * few hundred bytes. */
 #define REDIS_LINK_READ_CHUNK 2048
+/* The reader's buffer: made at once the size hiredis gives a buffer that
+ * takes one read (twice the read), and kept at that size from reply to
+ * reply.  A buffer let go after each reply came back at the size of the
+ * next, and the C library's per-thread cache kept a freed piece of every
+ * size the room's lines had had: user lists grow by a name at every join,
+ * and after 50 joins a member's heap held 30 KiB of such pieces. */
+#define REDIS_LINK_READER_KEEP (2 * REDIS_LINK_READ_CHUNK)
 /* The commands waiting to be written: a buffer of the link's own, kept
  * between exchanges up to this size.  hiredis formats each command into a
  * string of its size and copies it into an output buffer grown for it,
@@ -60,7 +67,11 @@ struct unawaited {
 };
 
 struct redis_link {
-	redisContext *ctx;
+	redisContext *ctx; /* NULL while the link rests */
+	const struct redis_url *url; /* the caller's: connects again after a rest */
+	__typeof__(redisConnectWithTimeout) *connect_tcp;
+	__typeof__(redisConnectUnixWithTimeout) *connect_unix;
+	struct timespec used_at; /* the last write or reply (elapsed.h) */
 	/* Commands queued and replies read since the link opened: the reply
 	 * to command k is the k-th read. */
 	unsigned long long sent, read;
@@ -75,6 +86,7 @@ struct redis_link {
 	__typeof__(redisReaderGetReply) *get_reply;
 	__typeof__(redisSetTimeout) *set_timeout;
 	__typeof__(sdsempty) *sds_empty;
+	__typeof__(sdsMakeRoomFor) *sds_make_room;
 	__typeof__(sdsfree) *sds_free;
 	char where[REDIS_URL_MAX + 32]; /* redis_url_describe */
 	/* The server's run (redis_link_server_run), once asked: "" before. */
@@ -82,18 +94,12 @@ struct redis_link {
 	long long started_ms;
 };
 
-/* The functions a link uses; -1 with why in err when hiredis cannot be
- * loaded. */
-struct hiredis {
-	__typeof__(redisConnectWithTimeout) *connect_tcp;
-	__typeof__(redisConnectUnixWithTimeout) *connect_unix;
-};
-
 /* POSIX's way to take a function from dlsym without a cast warning. */
 #define LOOKUP(lib, var, name) (*(void **)&(var) = dlsym(lib, name))
 
-static int load(struct hiredis *h, struct redis_link *link, char *err,
-                size_t errsz)
+/* The functions a link uses; -1 with why in err when hiredis cannot be
+ * loaded. */
+static int load(struct redis_link *link, char *err, size_t errsz)
 {
 	void *lib = dlopen(HIREDIS_LIBRARY, RTLD_NOW | RTLD_LOCAL |
 	                   RTLD_NODELETE);
@@ -104,12 +110,14 @@ static int load(struct hiredis *h, struct redis_link *link, char *err,
 		         why ? why : HIREDIS_LIBRARY " not found");
 		return -1;
 	}
-	int ok = LOOKUP(lib, h->connect_tcp, "redisConnectWithTimeout") &&
-	         LOOKUP(lib, h->connect_unix, "redisConnectUnixWithTimeout") &&
+	int ok = LOOKUP(lib, link->connect_tcp, "redisConnectWithTimeout") &&
+	         LOOKUP(lib, link->connect_unix,
+	                "redisConnectUnixWithTimeout") &&
 	         LOOKUP(lib, link->set_timeout, "redisSetTimeout") &&
 	         LOOKUP(lib, link->feed, "redisReaderFeed") &&
 	         LOOKUP(lib, link->get_reply, "redisReaderGetReply") &&
 	         LOOKUP(lib, link->sds_empty, "sdsempty") &&
+	         LOOKUP(lib, link->sds_make_room, "sdsMakeRoomFor") &&
 	         LOOKUP(lib, link->sds_free, "sdsfree") &&
 	         LOOKUP(lib, link->free_context, "redisFree");
 	dlclose(lib); /* still loaded: RTLD_NODELETE */
@@ -140,21 +148,38 @@ static void link_failure(const struct redis_link *link, int saved_errno,
 		         c->err ? c->errstr : "no reply");
 }
 
-/* Once every byte read is taken, a reader buffer grown past
- * REDIS_LINK_READER_KEEP goes back.  hiredis itself lets it go only when
- * the next reply starts to come: for a link that waits in XREAD BLOCK or
- * on a channel, 16 KiB or more held through the whole wait. */
-static void give_back_buffer(struct redis_link *link)
+/* The reader's buffer, every byte of it taken, replaced by one of
+ * REDIS_LINK_READER_KEEP bytes.  0, or -1 when out of memory (the old one
+ * stays). */
+static int renew_buffer(struct redis_link *link)
 {
 	redisReader *r = link->ctx->reader;
-	if (r->pos != r->len || sdsalloc(r->buf) <= REDIS_LINK_READER_KEEP)
-		return;
 	sds empty = link->sds_empty();
 	if (!empty)
-		return; /* kept: hiredis gives it back at the next read */
+		return -1;
+	/* hiredis's sds makes room for twice what is asked. */
+	sds buf = link->sds_make_room(empty, REDIS_LINK_READER_KEEP / 2);
+	if (!buf) {
+		link->sds_free(empty);
+		return -1;
+	}
 	link->sds_free(r->buf);
-	r->buf = empty;
+	r->buf = buf;
 	r->pos = r->len = 0;
+	return 0;
+}
+
+/* Once every byte read is taken, a reader buffer grown past
+ * REDIS_LINK_READER_KEEP (a large reply) goes back for one of that size.
+ * hiredis itself lets it go only when the next reply starts to come: for
+ * a link that waits on a channel, the largest reply's size held through
+ * the whole wait.  Out of memory, it is kept: hiredis gives it back at
+ * the next read. */
+static void give_back_buffer(struct redis_link *link)
+{
+	const redisReader *r = link->ctx->reader;
+	if (r->pos == r->len && sdsalloc(r->buf) > REDIS_LINK_READER_KEEP)
+		(void)renew_buffer(link);
 }
 
 size_t redis_link_writer_bytes(const struct redis_link *link)
@@ -164,13 +189,13 @@ size_t redis_link_writer_bytes(const struct redis_link *link)
 
 bool redis_link_buffered(const struct redis_link *link)
 {
-	const redisReader *r = link->ctx->reader;
-	return r->pos < r->len;
+	const redisReader *r = link->ctx ? link->ctx->reader : NULL;
+	return r && r->pos < r->len;
 }
 
 size_t redis_link_reader_bytes(const struct redis_link *link)
 {
-	return sdsalloc(link->ctx->reader->buf);
+	return link->ctx ? sdsalloc(link->ctx->reader->buf) : 0;
 }
 
 /* The link breaks as hiredis breaks a context: its error stays, and
@@ -327,6 +352,7 @@ static int write_out(struct redis_link *link, const char *doing, char *err,
 		done += (size_t)n;
 	}
 	out_written(link);
+	link->used_at = elapsed_start();
 	return 0;
 }
 
@@ -362,6 +388,7 @@ static struct redisReply *exchange(struct redis_link *link, const char *doing,
 		}
 	} while (hand_unawaited(link, reply));
 	give_back_buffer(link);
+	link->used_at = elapsed_start();
 	return reply;
 }
 
@@ -435,25 +462,16 @@ static int greet(struct redis_link *link, const struct redis_url *url,
 	return 0;
 }
 
-struct redis_link *redis_link_open(const struct redis_url *url,
-                                   int timeout_ms, char *err, size_t errsz)
+/* Connects the link (resting or new) to its server within its timeout,
+ * then greets it.  0, or -1 with why in err and the link resting. */
+static int connect_link(struct redis_link *link, char *err, size_t errsz)
 {
-	struct redis_link *link = calloc(1, sizeof *link);
-	struct hiredis h;
-	if (!link) {
-		snprintf(err, errsz, "out of memory opening a redis link");
-		return NULL;
-	}
-	redis_url_describe(url, link->where, sizeof link->where);
-	link->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
-	if (load(&h, link, err, errsz) < 0) {
-		free(link);
-		return NULL;
-	}
+	const struct redis_url *url = link->url;
 	const struct timeval tv = { link->timeout_ms / 1000,
 	                            (link->timeout_ms % 1000) * 1000 };
-	link->ctx = url->unix_socket ? h.connect_unix(url->path, tv)
-	                             : h.connect_tcp(url->host, url->port, tv);
+	link->ctx = url->unix_socket ? link->connect_unix(url->path, tv)
+	                             : link->connect_tcp(url->host, url->port,
+	                                                 tv);
 	int saved_errno = errno;
 	if (!link->ctx || link->ctx->err) {
 		if (link->ctx && link->ctx->err == REDIS_ERR_IO &&
@@ -464,26 +482,74 @@ struct redis_link *redis_link_open(const struct redis_url *url,
 			snprintf(err, errsz, "cannot connect to redis %s: %s",
 			         link->where, link->ctx ? link->ctx->errstr
 			         : "out of memory");
-		redis_link_close(link);
-		return NULL;
-	}
-	if (link->set_timeout(link->ctx, tv) != REDIS_OK) {
+	} else if (link->set_timeout(link->ctx, tv) != REDIS_OK) {
 		snprintf(err, errsz, "redis %s: cannot set the timeout: %s",
 		         link->where, link->ctx->errstr);
-		redis_link_close(link);
+	/* A connection process waits far more than it reads: the reader's
+	 * buffer is the size of a read or two (give_back_buffer), rather
+	 * than up to 16 KiB (hiredis's default) for the life of the
+	 * connection, and is not made again for every reply. */
+	} else if (renew_buffer(link) < 0) {
+		snprintf(err, errsz, "redis %s: out of memory", link->where);
+	} else {
+		/* hiredis lets go of a buffer with more room than maxbuf. */
+		link->ctx->reader->maxbuf = REDIS_LINK_READER_KEEP;
+		/* Replies in blocks of their own, given back whole
+		 * (redis_reply.h). */
+		link->ctx->reader->fn = redis_reply_functions();
+		if (greet(link, url, err, errsz) == 0)
+			return 0;
+	}
+	if (link->ctx)
+		link->free_context(link->ctx);
+	link->ctx = NULL;
+	link->sent = link->read = 0;
+	return -1;
+}
+
+struct redis_link *redis_link_open(const struct redis_url *url,
+                                   int timeout_ms, char *err, size_t errsz)
+{
+	struct redis_link *link = calloc(1, sizeof *link);
+	if (!link) {
+		snprintf(err, errsz, "out of memory opening a redis link");
 		return NULL;
 	}
-	/* A connection process waits far more than it reads: the reader's
-	 * buffer goes back once a reply is read, rather than stay at up to
-	 * 16 KiB (hiredis's default) for the life of the connection. */
-	link->ctx->reader->maxbuf = REDIS_LINK_READER_KEEP;
-	/* Replies in blocks of their own, given back whole (redis_reply.h). */
-	link->ctx->reader->fn = redis_reply_functions();
-	if (greet(link, url, err, errsz) < 0) {
+	link->url = url;
+	redis_url_describe(url, link->where, sizeof link->where);
+	link->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+	if (load(link, err, errsz) < 0 || connect_link(link, err, errsz) < 0) {
 		redis_link_close(link);
 		return NULL;
 	}
 	return link;
+}
+
+bool redis_link_rest(struct redis_link *link)
+{
+	if (!link->ctx || link->ctx->err || link->out_len ||
+	    link->n_unawaited || link->sent != link->read ||
+	    redis_link_buffered(link))
+		return false;
+	link->free_context(link->ctx);
+	link->ctx = NULL;
+	out_release(link);
+	link->sent = link->read = 0;
+	/* The server may restart meanwhile: the next connection asks. */
+	link->run_id[0] = '\0';
+	/* What the connection held was freed among pieces still in use. */
+	malloc_trim(0);
+	return true;
+}
+
+bool redis_link_resting(const struct redis_link *link)
+{
+	return link->ctx == NULL;
+}
+
+long long redis_link_idle_ms(const struct redis_link *link)
+{
+	return elapsed_ms(&link->used_at);
 }
 
 static long long microseconds(const struct timespec *a,
@@ -589,7 +655,7 @@ int redis_link_server_run(struct redis_link *link,
 
 int redis_link_fd(const struct redis_link *link)
 {
-	return link->ctx->fd;
+	return link->ctx ? link->ctx->fd : -1;
 }
 
 int redis_link_set_timeout(struct redis_link *link, int timeout_ms,
@@ -598,7 +664,7 @@ int redis_link_set_timeout(struct redis_link *link, int timeout_ms,
 	link->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 	const struct timeval tv = { link->timeout_ms / 1000,
 	                            (link->timeout_ms % 1000) * 1000 };
-	if (link->set_timeout(link->ctx, tv) == REDIS_OK)
+	if (!link->ctx || link->set_timeout(link->ctx, tv) == REDIS_OK)
 		return 0;
 	snprintf(err, errsz, "redis %s: cannot set the timeout: %s",
 	         link->where, link->ctx->errstr);
@@ -609,6 +675,8 @@ int redis_link_send(struct redis_link *link, int argc,
                     const char *const argv[], const size_t lens[],
                     char *err, size_t errsz)
 {
+	if (!link->ctx && connect_link(link, err, errsz) < 0)
+		return -1;
 	if (link->ctx->err) {
 		snprintf(err, errsz, "redis %s: the connection failed earlier: "
 		         "%s", link->where, link->ctx->errstr);
@@ -651,6 +719,11 @@ int redis_link_flush(struct redis_link *link, char *err, size_t errsz)
 struct redisReply *redis_link_receive(struct redis_link *link, char *err,
                                       size_t errsz)
 {
+	if (!link->ctx) {
+		snprintf(err, errsz, "redis %s: no reply is awaited",
+		         link->where);
+		return NULL;
+	}
 	if (link->ctx->err) {
 		snprintf(err, errsz, "redis %s: the connection failed earlier: "
 		         "%s", link->where, link->ctx->errstr);

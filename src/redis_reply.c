@@ -3,6 +3,7 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,15 +76,26 @@ static redisReply *top_of(const redisReadTask *task)
 	return task->obj;
 }
 
-/* n bytes from the reply's blocks, a new one doubling the last when it
- * is full; NULL when out of memory. */
+/* The size of a block for n bytes: from, doubled as often as n needs.
+ * Blocks of a few sizes only, whatever the replies' sizes: a freed block
+ * of every size a room's lines have had would stay in the C library's
+ * per-thread cache (a room's user lists grow by a name a join). */
+static size_t block_size(size_t from, size_t n)
+{
+	size_t size = from;
+	while (size < n && size <= SIZE_MAX / 2)
+		size *= 2;
+	return size < n ? n : size;
+}
+
+/* n bytes from the reply's blocks, a new one at least doubling the last
+ * when it is full; NULL when out of memory. */
 static void *take(struct reply_block *first, size_t n)
 {
 	n = aligned(n);
 	struct reply_block *b = first->tail;
 	if (b->size - b->used < n) {
-		size_t size = b->size * 2 > n ? b->size * 2 : n;
-		struct reply_block *grown = block_new(size);
+		struct reply_block *grown = block_new(block_size(b->size * 2, n));
 		if (!grown)
 			return NULL;
 		b->next = grown;
@@ -102,8 +114,7 @@ static redisReply *object(const redisReadTask *task, int type, size_t extra)
 	size_t need = aligned(sizeof(redisReply)) + extra;
 	redisReply *r;
 	if (!task->parent) {
-		struct reply_block *b = block_new(need > FIRST_BLOCK ? need
-		                                                     : FIRST_BLOCK);
+		struct reply_block *b = block_new(block_size(FIRST_BLOCK, need));
 		if (!b)
 			return NULL;
 		r = (redisReply *)(void *)b->data;

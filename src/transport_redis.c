@@ -12,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "elapsed.h"
 #include "transport_redis_conn.h"
 
 void redis_tr_say(struct redis_tr *r, const char *what)
@@ -39,8 +40,54 @@ static void set_timer(struct redis_tr *r, int ms)
 
 void redis_tr_beat_soon(struct redis_tr *r)
 {
+	r->beat_due = true;
 	if (!r->down)
-		arm_timer(r, 1, REDIS_HEARTBEAT_MS);
+		arm_timer(r, 1, 0);
+}
+
+/* While Redis is up, the upkeep timer's next tick: the heartbeat every
+ * REDIS_HEARTBEAT_MS, and between beats the writer's rest, WRITER_REST_MS
+ * after its last command.  A writer woken between ticks by a command
+ * (a line, a whisper) rests at most a beat later. */
+static void plan_upkeep(struct redis_tr *r)
+{
+	long long next = REDIS_HEARTBEAT_MS - elapsed_ms(&r->beat_at);
+	r->rest_planned = false;
+	/* A rest refused (a reply nobody waited for is still to come) is
+	 * tried again after the next beat, which reads past it. */
+	if (!redis_link_resting(r->room.link)) {
+		long long rest = WRITER_REST_MS -
+		                 redis_link_idle_ms(r->room.link);
+		if (rest > 0 && rest < next) {
+			next = rest;
+			r->rest_planned = true;
+		}
+	}
+	arm_timer(r, next > 1 ? (int)next : 1, 0);
+}
+
+/* A command of the connection's own (a line, a whisper, a colour) may
+ * have woken the writer: it rests WRITER_REST_MS after the last, not a
+ * beat later. */
+static void writer_used(struct redis_tr *r)
+{
+	if (!r->down && !r->rest_planned && !redis_link_resting(r->room.link))
+		plan_upkeep(r);
+}
+
+static size_t redis_append(void *st, const char *data, size_t len,
+                           bool member)
+{
+	size_t stored = redis_tr_append(st, data, len, member);
+	writer_used(st);
+	return stored;
+}
+
+static int redis_send(void *st, int channel, const char *line, size_t len)
+{
+	int rc = redis_tr_send(st, channel, line, len);
+	writer_used(st);
+	return rc;
 }
 
 void redis_tr_drop_queue(struct redis_tr *r)
@@ -350,8 +397,10 @@ static int redis_claim(void *st, const char *base_name, const char *color,
 static int redis_recolor(void *st, const char *color)
 {
 	struct redis_tr *r = st;
-	if (r->down || redis_room_set_color(&r->room, r->name, r->conn, color,
-	                                r->verified) < 0) {
+	int rc = r->down ? -1 : redis_room_set_color(&r->room, r->name, r->conn,
+	                                             color, r->verified);
+	writer_used(r);
+	if (rc < 0) {
 		errno = EIO;
 		return -1;
 	}
@@ -380,18 +429,13 @@ static int redis_verified(void *st, const char *name, size_t len)
 	return r->down ? 0 : redis_room_member_verified(&r->room, name, len);
 }
 
-/* The heartbeat while up; a retry while down. */
-static int redis_upkeep(void *st)
+/* Redis is back: the links are open again, and the connection told. */
+static int come_back(struct redis_tr *r)
 {
-	struct redis_tr *r = st;
-	uint64_t ticks;
-	(void)!read(r->timer_fd, &ticks, sizeof ticks);
-	if (r->down) {
-		if (open_links(r) < 0)
-			return r->timer_fd;
-		r->down = false;
-		set_timer(r, REDIS_HEARTBEAT_MS);
-		if (r->hooks.unavailable)
+	if (open_links(r) < 0)
+		return -1;
+	r->down = false;
+	if (r->hooks.unavailable)
 			r->hooks.unavailable(r->hooks.ctx, false);
 		r->room_behind = true; /* what came meanwhile */
 		if (r->private_open) {
@@ -400,7 +444,14 @@ static int redis_upkeep(void *st)
 		}
 		if (r->hooks.woken)
 			r->hooks.woken(r->hooks.ctx);
-	}
+	return 0;
+}
+
+/* Our heartbeat: what it found out is acted on. */
+static void beat(struct redis_tr *r)
+{
+	r->beat_at = elapsed_start();
+	r->beat_due = false;
 	int beat = r->claimed ? redis_room_heartbeat(&r->room, r->name, r->conn,
 	                                             r->color, r->verified)
 	                      : 1;
@@ -419,6 +470,28 @@ static int redis_upkeep(void *st)
 		if (r->hooks.woken)
 			r->hooks.woken(r->hooks.ctx);
 	}
+}
+
+/* The heartbeat and the writer's rest while up; a retry while down. */
+static int redis_upkeep(void *st)
+{
+	struct redis_tr *r = st;
+	uint64_t ticks;
+	(void)!read(r->timer_fd, &ticks, sizeof ticks);
+	if (r->down) {
+		if (come_back(r) < 0)
+			return r->timer_fd;
+		r->beat_due = true; /* at once: we may have been counted out */
+	}
+	bool resting = redis_link_resting(r->room.link);
+	if (r->beat_due || elapsed_ms(&r->beat_at) >= REDIS_HEARTBEAT_MS)
+		beat(r);
+	/* A writer woken for the beat alone rests again at once. */
+	if (!r->down && (resting || redis_link_idle_ms(r->room.link) >=
+	                            WRITER_REST_MS))
+		redis_link_rest(r->room.link);
+	if (!r->down)
+		plan_upkeep(r);
 	return r->timer_fd;
 }
 
@@ -451,7 +524,7 @@ static const struct transport_ops redis_ops = {
 	.follow = redis_tr_follow,
 	.room_fd = redis_room_fd,
 	.notice = redis_notice,
-	.append = redis_tr_append,
+	.append = redis_append,
 	.paused = redis_tr_paused,
 	.read = redis_tr_read,
 	.rewind = redis_tr_rewind,
@@ -466,7 +539,7 @@ static const struct transport_ops redis_ops = {
 	.same_member = redis_tr_same_member,
 	.drop_member = redis_tr_drop_member,
 	.connect = redis_tr_connect,
-	.send = redis_tr_send,
+	.send = redis_send,
 	.hang_up = redis_tr_hang_up,
 	.close = redis_close,
 };
@@ -523,7 +596,8 @@ int transport_redis_open(struct room_transport *t,
 		errno = EIO;
 		return -1;
 	}
-	set_timer(r, REDIS_HEARTBEAT_MS);
+	r->beat_at = elapsed_start();
+	plan_upkeep(r);
 	*failed = NULL;
 	return 0;
 }

@@ -52,6 +52,50 @@ chatTest('an idle member does not wake between its heartbeats', { ownRedis: true
   assert.ok(woke <= 3, `${woke} wake-ups in ${idleMs} ms of an idle room`);
 });
 
+/** The connections to Redis that are not subscribed (the members' writers),
+ * but for the one asking. */
+async function writers(redis) {
+  const list = await redis.command('CLIENT', 'LIST');
+  return String(list).split('\n').filter((l) => / sub=0 /.test(l) && / psub=0 /.test(l)
+    && !/ cmd=client\|list /.test(l)).length;
+}
+
+async function writersBecome(redis, want, ms) {
+  const end = Date.now() + ms;
+  let n;
+  while ((n = await writers(redis)) !== want && Date.now() < end) await sleep(100);
+  return n;
+}
+
+// A member that has said nothing for WRITER_REST_MS (5 s) closes its
+// writer: Redis then holds one connection per member, its subscribed
+// reader (docs/scale-out.md, "What a member costs").  Its next line,
+// whisper or colour opens it again, at once.
+chatTest('an idle member keeps one connection to Redis, and speaks at once when it speaks again', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'rest:');
+  const a = await h.join('lobby');
+  const b = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+  assert.ok(await writers(redis) >= 1, 'the writers of the joins');
+  assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open after 12 s of silence');
+  const from = b.lines.length;
+  a.send('after the rest');
+  await b.waitFor('T Anonymous> after the rest', WAIT_MS, { from });
+  b.send('Anonymous: psst');
+  await a.waitFor('T Anonymous1> Anonymous: psst');
+  a.send('/color red');
+  await b.waitFor('T Userlist: Anonymous:red,Anonymous1:Gray,', WAIT_MS, { from });
+  assert.ok(await writers(redis) >= 1, 'no writer opened again');
+  // WRITER_REST_MS after the last command, not at the next heartbeat.
+  assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open 12 s after the last command');
+  // A rested writer's member still leaves with its quit on every side.
+  const fromB = b.lines.length;
+  assert.equal(await a.close(), 0);
+  await b.waitFor('T Anonymous quit the lobby', WAIT_MS, { from: fromB });
+  await b.waitFor('T Userlist: Anonymous1:Gray,', WAIT_MS, { from: fromB });
+  assert.equal(await b.close(), 0);
+});
+
 chatTest('the room stream stays bounded, and nothing of a member stays once it is gone', { ownRedis: true }, async (h) => {
   const redis = await onRedis(h, 'bound:');
   const a = await h.join('lobby');

@@ -35,7 +35,7 @@ static int start(void **state)
 }
 
 /* A link to the group's server, database db. */
-static struct redis_link *open_db(const struct redis_server *s, int db)
+static struct redis_link *open_db(struct redis_server *s, int db)
 {
 	return redis_server_link(s, db);
 }
@@ -159,7 +159,7 @@ static void test_buffer_given_back(void **state)
 	redisReply *r = command(l, 2, get, get_lens);
 	assert_int_equal(r->len, BIG);
 	assert_memory_equal(r->str, value, BIG);
-	assert_true(redis_link_reader_bytes(l) <= 512);
+	assert_int_equal(redis_link_reader_bytes(l), 4096);
 	redis_link_reply_free(l, r);
 	/* The same through send and receive. */
 	char err[512];
@@ -168,9 +168,31 @@ static void test_buffer_given_back(void **state)
 	r = redis_link_receive(l, err, sizeof err);
 	assert_non_null(r);
 	assert_int_equal(r->len, BIG);
-	assert_true(redis_link_reader_bytes(l) <= 512);
+	assert_int_equal(redis_link_reader_bytes(l), 4096);
 	redis_link_reply_free(l, r);
 	free(value);
+	redis_link_close(l);
+}
+
+/* Replies of every size up to a read's keep the reader's one buffer: one
+ * made for each would leave a freed piece of every size in the C
+ * library's per-thread cache (a room's user lists grow by a name a join). */
+static void test_buffer_kept_between_replies(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	size_t kept = redis_link_reader_bytes(l);
+	assert_int_equal(kept, 4096);
+	for (size_t n = 1; n <= 2000; n += 97) {
+		char *value = set_big(l, n, 'k');
+		const char *const get[] = { "GET", "chat:big" };
+		const size_t get_lens[] = { 3, 8 };
+		redisReply *r = command(l, 2, get, get_lens);
+		assert_int_equal(r->len, n);
+		assert_memory_equal(r->str, value, n);
+		assert_int_equal(redis_link_reader_bytes(l), kept);
+		redis_link_reply_free(l, r);
+		free(value);
+	}
 	redis_link_close(l);
 }
 
@@ -409,11 +431,104 @@ static void test_no_answer(void **state)
 
 /* Last: the server goes away under an open link, which is then broken
  * for good. */
+/* The server's connected_clients. */
+static long long clients_now(struct redis_link *l)
+{
+	const char *const info[] = { "INFO", "clients" };
+	const size_t lens[] = { 4, 7 };
+	redisReply *r = command(l, 2, info, lens);
+	const char *v = strstr(r->str, "connected_clients:");
+	long long n = v ? atoll(v + 18) : -1;
+	redis_link_reply_free(l, r);
+	return n;
+}
+
+/* The same, once it is want (the server learns of a closed connection
+ * when it next polls: waited for, up to 2 s). */
+static long long clients_become(struct redis_link *l, long long want)
+{
+	long long n = clients_now(l);
+	for (int tries = 0; tries < 200 && n != want; tries++) {
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		n = clients_now(l);
+	}
+	return n;
+}
+
+/* A resting link holds no connection and none of its buffers; its next
+ * command connects again, to the same database.  It does not rest with
+ * a reply on its way. */
+static void test_rest(void **state)
+{
+	struct redis_link *l = open_db(*state, 3), *watch = open_db(*state, 0);
+	long long both = clients_now(watch);
+	assert_true(both >= 2);
+	const char *const set[] = { "SET", "chat:rest", "kept" };
+	const size_t set_lens[] = { 3, 9, 4 };
+	redis_link_reply_free(l, command(l, 3, set, set_lens));
+	assert_true(redis_link_idle_ms(l) < 1000);
+	assert_true(redis_link_rest(l));
+	assert_true(redis_link_resting(l));
+	assert_false(redis_link_rest(l));
+	assert_int_equal(redis_link_fd(l), -1);
+	assert_int_equal(redis_link_reader_bytes(l), 0);
+	assert_int_equal(redis_link_writer_bytes(l), 0);
+	assert_int_equal(clients_become(watch, both - 1), both - 1);
+	const char *const get[] = { "GET", "chat:rest" };
+	const size_t get_lens[] = { 3, 9 };
+	redisReply *r = command(l, 2, get, get_lens);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "kept"); /* database 3 again */
+	redis_link_reply_free(l, r);
+	assert_false(redis_link_resting(l));
+	assert_true(redis_link_fd(l) >= 0);
+	assert_int_equal(clients_become(watch, both), both);
+	/* Not while a reply is awaited, nor one nobody waits for. */
+	char err[512];
+	assert_int_equal(redis_link_send(l, 2, get, get_lens, err, sizeof err),
+	                 0);
+	assert_false(redis_link_rest(l));
+	assert_int_equal(redis_link_flush(l, err, sizeof err), 0);
+	assert_false(redis_link_rest(l));
+	r = redis_link_receive(l, err, sizeof err);
+	assert_non_null(r);
+	redis_link_reply_free(l, r);
+	struct heard h = { .n = 0 };
+	assert_int_equal(incr_unawaited(l, &h), 1);
+	assert_false(redis_link_rest(l));
+	redis_link_reply_free(l, command(l, 2, get, get_lens));
+	assert_int_equal(h.n, 1);
+	assert_true(redis_link_rest(l));
+	/* Nothing asked, nothing to receive. */
+	assert_null(redis_link_receive(l, err, sizeof err));
+	assert_non_null(strstr(err, "no reply is awaited"));
+	redis_link_close(l);
+	redis_link_close(watch);
+}
+
+/* A resting link whose server has gone fails each command with why, and
+ * tries again at the next. */
+static void test_rest_server_gone(struct redis_link *rested)
+{
+	const char *const ping[] = { "PING" };
+	const size_t lens[] = { 4 };
+	char err[512];
+	for (int i = 0; i < 2; i++) {
+		assert_null(redis_link_command(rested, 1, ping, lens, err,
+		                               sizeof err));
+		assert_non_null(strstr(err, "cannot connect to redis unix:"));
+		assert_true(redis_link_resting(rested));
+	}
+}
+
 static void test_server_gone(void **state)
 {
 	struct redis_server *s = *state;
-	struct redis_link *l = open_db(s, 0);
+	struct redis_link *l = open_db(s, 0), *rested = open_db(s, 0);
+	assert_true(redis_link_rest(rested));
 	redis_server_kill(s);
+	test_rest_server_gone(rested);
+	redis_link_close(rested);
 	char err[512];
 	assert_int_equal(redis_link_ping(l, err, sizeof err), -1);
 	assert_non_null(strstr(err, "redis unix:"));
@@ -436,9 +551,11 @@ int main(void)
 		cmocka_unit_test(test_error_reply),
 		cmocka_unit_test(test_unawaited_replies),
 		cmocka_unit_test(test_buffer_given_back),
+		cmocka_unit_test(test_buffer_kept_between_replies),
 		cmocka_unit_test(test_command_buffer_given_back),
 		cmocka_unit_test(test_reply_read_on_a_small_stack),
 		cmocka_unit_test(test_select),
+		cmocka_unit_test(test_rest),
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_no_answer),
 		cmocka_unit_test(test_server_gone),

@@ -163,6 +163,33 @@ static void test_single(void **state)
 	redis_reply_free(NULL);
 }
 
+/* A channel's message of any length below a block's largest heap size is
+ * held in blocks of 256 bytes doubled, never of the message's own size: a
+ * freed block of every size would stay in the C library's cache. */
+static void test_block_sizes(void **state)
+{
+	(void)state;
+	static const size_t lengths[] = { 1, 200, 300, 555, 700, 850, 960 };
+	char text[1200], err[512];
+	for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+		size_t n = lengths[i];
+		int head = snprintf(text, sizeof text, "*3\r\n$7\r\nmessage"
+		                    "\r\n$4\r\nchan\r\n$%zu\r\n", n);
+		memset(text + head, 'm', n);
+		memcpy(text + head + n, "\r\n", 2);
+		redisReply *r = ask(text, (size_t)head + n + 2, err, sizeof err);
+		assert_non_null(r);
+		assert_int_equal(r->elements, 3);
+		assert_int_equal(r->element[2]->len, n);
+		size_t footprint = redis_reply_footprint(r);
+		assert_true(footprint == 256 || footprint == 256 + 512 ||
+		            footprint == 256 + 1024 ||
+		            footprint == 256 + 512 + 1024);
+		assert_int_equal(redis_reply_paged(r), 0);
+		redis_reply_free(r);
+	}
+}
+
 /* Thousands of elements of every length up to past a block's size: each
  * byte intact, and the blocks not much more than the objects need. */
 static void test_large(void **state)
@@ -235,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_kind),
 		cmocka_unit_test(test_single),
+		cmocka_unit_test(test_block_sizes),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_cut_short),
 		cmocka_unit_test(test_protocol_error),

@@ -86,14 +86,16 @@ void redis_server_stop(struct redis_server *s)
 	s->dir[0] = '\0';
 }
 
-struct redis_link *redis_server_link(const struct redis_server *s, int db)
+struct redis_link *redis_server_link(struct redis_server *s, int db)
 {
 	if (!s->pid)
 		skip();
-	struct redis_url u = { .unix_socket = true, .db = db };
-	snprintf(u.path, sizeof u.path, "%s", s->socket);
+	assert_true(db >= 0 && db < (int)(sizeof s->urls / sizeof s->urls[0]));
+	struct redis_url *u = &s->urls[db];
+	*u = (struct redis_url){ .unix_socket = true, .db = db };
+	snprintf(u->path, sizeof u->path, "%s", s->socket);
 	char err[512];
-	struct redis_link *l = redis_link_open(&u, 2000, err, sizeof err);
+	struct redis_link *l = redis_link_open(u, 2000, err, sizeof err);
 	if (!l)
 		fail_msg("redis_link_open: %s", err);
 	return l;

@@ -14,6 +14,8 @@ struct redis_server {
 	char dir[64];
 	char socket[REDIS_URL_PATH_MAX];
 	pid_t pid; /* 0: no redis-server */
+	/* The URL of each database, for its links (which keep it). */
+	struct redis_url urls[16];
 };
 
 /* Starts one for the group named name.  0, or -1 when it would not run. */
@@ -29,7 +31,7 @@ int redis_server_setup(void **state, const char *name);
 int redis_server_teardown(void **state);
 
 /* A link to database db, or a failed test (skipped without a server). */
-struct redis_link *redis_server_link(const struct redis_server *s, int db);
+struct redis_link *redis_server_link(struct redis_server *s, int db);
 
 /* A command of argc C strings (8 at most) on link, whose reply the caller
  * frees; a failed test when no reply came. */
