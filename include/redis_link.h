@@ -51,12 +51,13 @@ struct redisReply *redis_link_command(struct redis_link *link, int argc,
                                       size_t errsz);
 
 /* The bytes the link's reader keeps allocated between replies (for
- * tests): the same 4096 from the link's opening on, whatever the replies'
+ * tests): the same 2048 from the link's opening on, whatever the replies'
  * sizes; a larger reply's buffer goes back once it is read. */
 size_t redis_link_reader_bytes(const struct redis_link *link);
 
 /* The bytes the link keeps for commands between exchanges (for tests):
- * at most 2048; a longer command's buffer goes back once it is written. */
+ * 2048 once a command has been sent (0 while the link rests); a longer
+ * command's buffer goes back once it is written. */
 size_t redis_link_writer_bytes(const struct redis_link *link);
 
 /* Whether bytes of a reply not taken yet are already read from the

@@ -73,6 +73,10 @@ struct transport_hooks {
 	 * is ours again: the connection tells the room, as a join, since
 	 * the others saw us quit.  May be NULL. */
 	void (*rejoined)(void *ctx);
+	/* The transport renewed our presence on its server (a heartbeat):
+	 * what the connection keeps there beside it is renewed with it (the
+	 * limits counted over all hosts, limits_redis.h).  May be NULL. */
+	void (*beat)(void *ctx);
 	void *ctx;
 };
 

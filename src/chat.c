@@ -310,8 +310,6 @@ static void upkeep(struct chat *c)
 	struct loop *l = &c->loop;
 	loop_set_fd(l, LOOP_UPKEEP, -1);
 	c->upkeep_fd = transport_upkeep(&c->transport);
-	if (c->cfg->transport == CONFIG_TRANSPORT_REDIS)
-		limits_redis_renew(&c->limits, &c->transport);
 	if (loop_set_fd(l, LOOP_UPKEEP, c->upkeep_fd) < 0 ||
 	    loop_want(l, LOOP_UPKEEP, EPOLLIN) < 0)
 		fprintf(stderr, "chat_server: cannot watch the warden: %s\n",

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "format.h"
+#include "limits_redis.h"
 #include "moderate.h"
 
 #define TRIM_AFTER_MEMBERS 64
@@ -172,11 +173,20 @@ static void rejoined(void *ctx)
 		chat_unlock_room(c);
 }
 
+/* Our heartbeat (transport.h): our connection slot and flood state in
+ * Redis are renewed with it, so that a silent connection still counts. */
+static void beat(void *ctx)
+{
+	struct chat *c = ctx;
+	limits_redis_renew(&c->limits, &c->transport);
+}
+
 struct transport_hooks chat_transport_hooks(struct chat *c)
 {
 	const struct transport_hooks h = {
 		.waiting = keep_following, .woken = woken,
-		.unavailable = unavailable, .rejoined = rejoined, .ctx = c,
+		.unavailable = unavailable, .rejoined = rejoined, .beat = beat,
+		.ctx = c,
 	};
 	return h;
 }

@@ -42,7 +42,7 @@
  * page of stack once touched stays with the process for its life: 16 KiB
  * more for every connection, where a reply that keeps up with a room is a
  * few hundred bytes. */
-#define REDIS_LINK_READ_CHUNK 2048
+#define REDIS_LINK_READ_CHUNK 1024
 /* The reader's buffer: made at once the size hiredis gives a buffer that
  * takes one read (twice the read), and kept at that size from reply to
  * reply.  A buffer let go after each reply came back at the size of the
@@ -259,15 +259,18 @@ static void out_release(struct redis_link *link)
 	link->out_cap = 0;
 }
 
-/* out[0..out_len) grows to hold n more bytes: in the heap as far as
- * REDIS_LINK_OUT_KEEP, and kept there from command to command; past it in
- * pages of its own (pages.h), given back once written.  -1 when out of
- * memory. */
+/* out[0..out_len) grows to hold n more bytes: REDIS_LINK_OUT_KEEP in the
+ * heap at once, kept from command to command; past it, pages of its own
+ * (pages.h), given back once written.  Grown a little at a time, it left
+ * a freed piece of each size it had passed in the C library's per-thread
+ * cache, at every reconnection after a rest.  -1 when out of memory. */
 static int out_reserve(struct redis_link *link, size_t n)
 {
 	size_t cap = (link->out_len + n + 255) / 256 * 256;
 	if (cap <= link->out_cap)
 		return 0;
+	if (cap < REDIS_LINK_OUT_KEEP)
+		cap = REDIS_LINK_OUT_KEEP;
 	char *grown;
 	if (cap <= REDIS_LINK_OUT_KEEP) {
 		grown = realloc(link->out, cap);

@@ -459,6 +459,8 @@ static void beat(struct redis_tr *r)
 		redis_tr_down(r);
 	if (beat == 2 && r->hooks.rejoined)
 		r->hooks.rejoined(r->hooks.ctx);
+	if (beat > 0 && !r->down && r->hooks.beat)
+		r->hooks.beat(r->hooks.ctx);
 	if (beat == 0) {
 		/* Counted dead while we could not beat, and the name went to
 		 * another: we are no member any more, and end. */
