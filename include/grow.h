@@ -11,7 +11,7 @@
  * The capacity starts at GROW_FIRST and doubles; a size that would not
  * fit in size_t is refused as out of memory.
  *
- * An array of GROW_PAGES_FROM bytes or more is pages of its own
+ * An array of PAGES_WORTH_FROM bytes or more is pages of its own
  * (pages.h), given back to the kernel when it is released: a room's
  * member list is among the largest things a process builds, and it is
  * built and dropped again and again (at every join, every second in the
@@ -24,7 +24,6 @@
 #include <stddef.h>
 
 #define GROW_FIRST 16
-#define GROW_PAGES_FROM 2048
 
 /* v (cap elements of size bytes, n of them used) with room for element
  * n: v itself when there is room, else v reallocated to twice as many

@@ -12,6 +12,11 @@
 
 #include <stddef.h>
 
+/* From this size on, a buffer that comes and goes is worth pages of its
+ * own (grow.h's arrays, redis_reply.h's blocks): below it, a page or more
+ * per buffer would cost more than the heap's holes. */
+#define PAGES_WORTH_FROM 2048
+
 /* At least *size bytes, *size then being what was given (whole pages);
  * NULL with errno when the kernel refuses. */
 void *pages_alloc(size_t *size);

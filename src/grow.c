@@ -9,7 +9,7 @@
 
 static bool paged(size_t cap, size_t size)
 {
-	return cap * size >= GROW_PAGES_FROM;
+	return cap * size >= PAGES_WORTH_FROM;
 }
 
 void grow_free(void *v, size_t cap, size_t size)

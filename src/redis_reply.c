@@ -23,10 +23,9 @@ struct reply_block {
 
 /* Enough for a status, an integer or a short string in one block. */
 #define FIRST_BLOCK 256
-/* A block this large or more is pages of its own (pages.h): a history or
- * a member list read at a join would otherwise hold the heap at its size
- * for the life of the connection. */
-#define PAGES_FROM 2048
+/* A block of PAGES_WORTH_FROM bytes or more is pages of its own (pages.h):
+ * a history or a member list read at a join would otherwise hold the heap
+ * at its size for the life of the connection. */
 
 static size_t aligned(size_t n)
 {
@@ -34,7 +33,7 @@ static size_t aligned(size_t n)
 	return (n + a - 1) / a * a;
 }
 
-/* A block's bytes, its header included: PAGES_FROM or more are pages. */
+/* A block's bytes, its header included: PAGES_WORTH_FROM or more are pages. */
 static size_t block_bytes(const struct reply_block *b)
 {
 	return sizeof *b + b->size;
@@ -43,8 +42,8 @@ static size_t block_bytes(const struct reply_block *b)
 static struct reply_block *block_new(size_t size)
 {
 	size_t bytes = sizeof(struct reply_block) + size;
-	struct reply_block *b = bytes >= PAGES_FROM ? pages_alloc(&bytes)
-	                                            : malloc(bytes);
+	struct reply_block *b = bytes >= PAGES_WORTH_FROM
+	                        ? pages_alloc(&bytes) : malloc(bytes);
 	if (b) {
 		b->next = NULL;
 		b->tail = b;
@@ -56,7 +55,7 @@ static struct reply_block *block_new(size_t size)
 
 static void block_free(struct reply_block *b)
 {
-	if (block_bytes(b) >= PAGES_FROM)
+	if (block_bytes(b) >= PAGES_WORTH_FROM)
 		pages_free(b, block_bytes(b));
 	else
 		free(b);
@@ -217,7 +216,7 @@ static size_t blocks_total(struct redisReply *reply, bool pages)
 		size_t bytes = block_bytes(b);
 		if (!pages)
 			n += b->size;
-		else if (bytes >= PAGES_FROM)
+		else if (bytes >= PAGES_WORTH_FROM)
 			n += bytes;
 	}
 	return n;

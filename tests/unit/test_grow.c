@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "pages.h"
 
 static void test_doubles_and_keeps(void **state)
 {
@@ -36,7 +37,7 @@ static void test_doubles_and_keeps(void **state)
 	grow_free(v, cap, sizeof *v);
 }
 
-/* Past GROW_PAGES_FROM bytes an array is pages of its own (page-aligned,
+/* Past PAGES_WORTH_FROM bytes an array is pages of its own (page-aligned,
  * as no block of the C library's heap is), its elements kept across the
  * move from the heap and from pages to larger pages. */
 static void test_large_in_pages(void **state)
@@ -47,7 +48,7 @@ static void test_large_in_pages(void **state)
 	for (int i = 0; i < 200; i++) {
 		v = grow(v, &cap, n, sizeof *v);
 		assert_non_null(v);
-		bool large = cap * sizeof *v >= GROW_PAGES_FROM;
+		bool large = cap * sizeof *v >= PAGES_WORTH_FROM;
 		assert_int_equal((uintptr_t)v % 4096 == 0, large);
 		memset(v[n++].bytes, i, sizeof v->bytes);
 	}
