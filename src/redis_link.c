@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -534,6 +535,15 @@ bool redis_link_rest(struct redis_link *link)
 	    link->n_unawaited || link->sent != link->read ||
 	    redis_link_buffered(link))
 		return false;
+	/* Nothing is in flight: the connection is reset rather than closed,
+	 * so that it leaves no TIME_WAIT behind (a member rests its writer
+	 * after each heartbeat: thousands of members a host would hold as
+	 * many local ports towards Redis). */
+	if (!link->url->unix_socket) {
+		const struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+		(void)setsockopt(link->ctx->fd, SOL_SOCKET, SO_LINGER, &reset,
+		                 sizeof reset);
+	}
 	link->free_context(link->ctx);
 	link->ctx = NULL;
 	out_release(link);

@@ -96,6 +96,49 @@ chatTest('an idle member keeps one connection to Redis, and speaks at once when 
   assert.equal(await b.close(), 0);
 });
 
+/** /proc/net/tcp's IPv4 sockets: local and remote port, state, inode. */
+function tcpSockets() {
+  return fs.readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1).map((l) => {
+    const f = l.trim().split(/\s+/);
+    return { local: parseInt(f[1].split(':')[1], 16), remote: parseInt(f[2].split(':')[1], 16),
+      state: f[3], inode: f[9] };
+  });
+}
+
+/** The local ports of pid's TCP connections to port. */
+function portsTo(pid, port) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  return tcpSockets().filter((t) => t.remote === port && inodes.has(t.inode)).map((t) => t.local);
+}
+
+// Over TCP, a writer's rest resets its connection: a member rests its
+// writer after every heartbeat, and a host of thousands would otherwise
+// hold as many local ports in TIME_WAIT towards Redis.
+chatTest('a writer that rests over TCP leaves no TIME_WAIT behind', { ownRedis: true }, async (h) => {
+  if (!shared) shared = await RedisServer.start();
+  h.addConfig({ TRANSPORT: 'redis', REDIS_URL: `"${shared.url(0)}"`, REDIS_KEY_PREFIX: 'tw:' });
+  const a = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,');
+  const before = portsTo(a.pid, shared.port);
+  assert.equal(before.length, 2, `reader and writer: ${before}`);
+  assert.equal(await writersBecome(shared, 0, 12000), 0, 'the writer did not rest');
+  const after = portsTo(a.pid, shared.port);
+  assert.equal(after.length, 1, `the reader alone: ${after}`);
+  const writer = before.filter((p) => !after.includes(p));
+  assert.equal(writer.length, 1);
+  const waiting = tcpSockets().filter((t) => t.local === writer[0] && t.state === '06');
+  assert.equal(waiting.length, 0, `the writer's port ${writer[0]} in TIME_WAIT`);
+  a.send('over tcp');
+  await a.waitFor('T Anonymous> over tcp');
+  assert.equal(await a.close(), 0);
+});
+
 chatTest('the room stream stays bounded, and nothing of a member stays once it is gone', { ownRedis: true }, async (h) => {
   const redis = await onRedis(h, 'bound:');
   const a = await h.join('lobby');
