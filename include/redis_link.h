@@ -32,11 +32,12 @@ struct redisReply;
 
 /* Connects to url within timeout_ms (> 0), which then bounds the wait for
  * every reply too; sends AUTH with url's password when it has one, then
- * SELECT of its database.  url is not copied: a link that rests (below)
- * connects to it again, so it must stay as it is while the link lives
- * (a caller that wipes its url at once never lets the link rest).  Returns the link, or NULL with why in err:
+ * SELECT of its database.  Returns the link, or NULL with why in err:
  * hiredis cannot be loaded, the server cannot be reached or does not
- * answer, refuses the password, wants one, or refuses the database. */
+ * answer, refuses the password, wants one, or refuses the database.
+ * url is not copied: a link that rests (below) connects to it again, so
+ * it must stay as it is while the link lives (a caller that wipes its
+ * url at once never lets the link rest). */
 struct redis_link *redis_link_open(const struct redis_url *url,
                                    int timeout_ms, char *err, size_t errsz);
 

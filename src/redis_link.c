@@ -69,7 +69,8 @@ struct unawaited {
 
 struct redis_link {
 	redisContext *ctx; /* NULL while the link rests */
-	const struct redis_url *url; /* the caller's: connects again after a rest */
+	/* The caller's (redis_link_open): connected to again after a rest. */
+	const struct redis_url *url;
 	__typeof__(redisConnectWithTimeout) *connect_tcp;
 	__typeof__(redisConnectUnixWithTimeout) *connect_unix;
 	struct timespec used_at; /* the last write or reply (elapsed.h) */

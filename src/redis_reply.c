@@ -23,17 +23,16 @@ struct reply_block {
 
 /* Enough for a status, an integer or a short string in one block. */
 #define FIRST_BLOCK 256
-/* A block of PAGES_WORTH_FROM bytes or more is pages of its own (pages.h):
- * a history or a member list read at a join would otherwise hold the heap
- * at its size for the life of the connection. */
-
 static size_t aligned(size_t n)
 {
 	const size_t a = alignof(max_align_t);
 	return (n + a - 1) / a * a;
 }
 
-/* A block's bytes, its header included: PAGES_WORTH_FROM or more are pages. */
+/* A block's bytes, its header included.  From PAGES_WORTH_FROM on, a
+ * block is pages of its own (pages.h): a history or a member list read
+ * at a join would otherwise hold the heap at its size for the life of
+ * the connection. */
 static size_t block_bytes(const struct reply_block *b)
 {
 	return sizeof *b + b->size;
@@ -94,7 +93,8 @@ static void *take(struct reply_block *first, size_t n)
 	n = aligned(n);
 	struct reply_block *b = first->tail;
 	if (b->size - b->used < n) {
-		struct reply_block *grown = block_new(block_size(b->size * 2, n));
+		size_t size = block_size(b->size * 2, n);
+		struct reply_block *grown = block_new(size);
 		if (!grown)
 			return NULL;
 		b->next = grown;
@@ -113,7 +113,8 @@ static redisReply *object(const redisReadTask *task, int type, size_t extra)
 	size_t need = aligned(sizeof(redisReply)) + extra;
 	redisReply *r;
 	if (!task->parent) {
-		struct reply_block *b = block_new(block_size(FIRST_BLOCK, need));
+		size_t size = block_size(FIRST_BLOCK, need);
+		struct reply_block *b = block_new(size);
 		if (!b)
 			return NULL;
 		r = (redisReply *)(void *)b->data;

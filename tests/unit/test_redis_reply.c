@@ -177,7 +177,8 @@ static void test_block_sizes(void **state)
 		                    "\r\n$4\r\nchan\r\n$%zu\r\n", n);
 		memset(text + head, 'm', n);
 		memcpy(text + head + n, "\r\n", 2);
-		redisReply *r = ask(text, (size_t)head + n + 2, err, sizeof err);
+		size_t len = (size_t)head + n + 2;
+		redisReply *r = ask(text, len, err, sizeof err);
 		assert_non_null(r);
 		assert_int_equal(r->elements, 3);
 		assert_int_equal(r->element[2]->len, n);
