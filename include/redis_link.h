@@ -151,7 +151,8 @@ size_t redis_link_unawaited(const struct redis_link *link);
  * use, broken) or already rests. */
 bool redis_link_rest(struct redis_link *link);
 bool redis_link_resting(const struct redis_link *link);
-/* Milliseconds since the link last wrote a command or read a reply. */
+/* Milliseconds since the link last wrote a command (a rest waits for
+ * every reply anyway). */
 long long redis_link_idle_ms(const struct redis_link *link);
 
 /* Closes the connection and frees the link; NULL is ignored. */

@@ -73,7 +73,9 @@ struct redis_link {
 	const struct redis_url *url;
 	__typeof__(redisConnectWithTimeout) *connect_tcp;
 	__typeof__(redisConnectUnixWithTimeout) *connect_unix;
-	struct timespec used_at; /* the last write or reply (elapsed.h) */
+	/* The last command written (elapsed.h): not every reply, which on a
+	 * subscribed link is every line the room delivers. */
+	struct timespec used_at;
 	/* Commands queued and replies read since the link opened: the reply
 	 * to command k is the k-th read. */
 	unsigned long long sent, read;
@@ -393,7 +395,6 @@ static struct redisReply *exchange(struct redis_link *link, const char *doing,
 		}
 	} while (hand_unawaited(link, reply));
 	give_back_buffer(link);
-	link->used_at = elapsed_start();
 	return reply;
 }
 
