@@ -109,6 +109,11 @@ struct redis_tr {
 	struct timespec beat_at; /* our last heartbeat (elapsed.h) */
 	bool beat_due;           /* the next tick beats, whenever it is */
 	bool rest_planned;       /* the next tick is the writer's rest */
+	/* The member's own words (a line, a whisper, a colour) woke the
+	 * writer since it last rested: it stays WRITER_REST_MS after them.
+	 * Woken by anything else (the join and its history, a catch-up, a
+	 * heartbeat), it rests as soon as that is done. */
+	bool spoke;
 	struct member_handle members[CHANNELS_MAX];
 	struct channel channels[CHANNELS_MAX];
 };
@@ -124,6 +129,11 @@ void redis_tr_signal_private(struct redis_tr *r, bool waiting);
 /* Forgets the announced lines not handed on yet: they come again from
  * the stream (they are after room_pos). */
 void redis_tr_drop_queue(struct redis_tr *r);
+/* The writer rests WRITER_REST_MS after its last command, and as soon as
+ * what woke it is done when the member's own words did not (spoke,
+ * above).  Called where a read of the streams ends, and at the upkeep's
+ * ticks. */
+void redis_tr_rest_writer(struct redis_tr *r);
 /* The heartbeat comes now, not at its time (the upkeep timer's next tick
  * is in a millisecond). */
 void redis_tr_beat_soon(struct redis_tr *r);

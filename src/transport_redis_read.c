@@ -124,8 +124,10 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 			redis_tr_down(r);
 			return 0;
 		}
-		if (n < READ_COUNT)
+		if (n < READ_COUNT) {
 			r->room_behind = false; /* the channel takes over */
+			redis_tr_rest_writer(r);
+		}
 	}
 	return r->room_behind ? 1 : 0;
 }
@@ -154,6 +156,9 @@ int redis_tr_rewind(void *st, size_t n)
 int redis_tr_mark_history(void *st)
 {
 	struct redis_tr *r = st;
+	/* The join is done: its commands were not the member's words, and
+	 * the writer rests once the history is read. */
+	r->spoke = false;
 	return redis_stream_last_id(&r->room, &r->history_end);
 }
 

@@ -11,6 +11,7 @@ const { RedisServer } = require('./redis');
 
 const STREAM_MAX = 10000;    // REDIS_STREAM_MAX
 const HEARTBEAT_MS = 30000;  // REDIS_HEARTBEAT_MS
+const WRITER_REST_MS = 5000; // transport_redis: the writer's rest
 // MAXLEN ~ trims whole nodes of the stream's radix tree (100 entries by
 // default: stream-node-max-entries): the stream may run over by one node.
 const TRIM_SLACK = 100;
@@ -67,6 +68,44 @@ async function writersBecome(redis, want, ms) {
   return n;
 }
 
+/** The age (s, Redis's clock) of the oldest subscribed connection. */
+async function readerAge(redis) {
+  const list = String(await redis.command('CLIENT', 'LIST')).split('\n');
+  const ages = list.filter((l) => / age=/.test(l) && !/ sub=0 /.test(l)).map((l) => Number(/ age=(\d+) /.exec(l)[1]));
+  return Math.max(...ages);
+}
+
+// A member that only listens closes its writer as soon as its join is done
+// (its history and its private stream read), not WRITER_REST_MS later:
+// right after a storm of joins Redis holds one connection per member, not
+// two, and not the writer's buffers (docs/scale-out.md, "One
+// connection").  The reader connected before the writer, so the writer
+// is younger than the reader's age when it goes.
+chatTest('a member that only listens closes its writer as soon as its join is done', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'joined:');
+  for (let i = 0; i < 30; i++) await redis.command('XADD', 'joined:room:lobby', '*', 'l', `[12:00:00] Old> line ${i}`);
+  const a = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,');
+  await a.waitFor('T Old> line 29');
+  let n;
+  let age;
+  do {
+    n = await writers(redis);
+    age = await readerAge(redis);
+    if (n === 0) break;
+    await sleep(20);
+  } while (age < WRITER_REST_MS / 1000);
+  assert.equal(n, 0, `the writer still open ${age} s after the join`);
+  assert.ok(age < WRITER_REST_MS / 1000, `the writer rested only after ${age} s`);
+  // It speaks at once all the same, and keeps its writer while it talks.
+  a.send('first words');
+  await a.waitFor('T Anonymous> first words');
+  a.send('second words');
+  await a.waitFor('T Anonymous> second words');
+  assert.equal(await writers(redis), 1, 'a talking member without its writer');
+  assert.equal(await a.close(), 0);
+});
+
 // A member that has said nothing for WRITER_REST_MS (5 s) closes its
 // writer: Redis then holds one connection per member, its subscribed
 // reader (docs/scale-out.md, "What a member costs").  Its next line,
@@ -76,7 +115,6 @@ chatTest('an idle member keeps one connection to Redis, and speaks at once when 
   const a = await h.join('lobby');
   const b = await h.join('lobby');
   await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
-  assert.ok(await writers(redis) >= 1, 'the writers of the joins');
   assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open after 12 s of silence');
   const from = b.lines.length;
   a.send('after the rest');
@@ -125,6 +163,8 @@ chatTest('a writer that rests over TCP leaves no TIME_WAIT behind', { ownRedis: 
   h.addConfig({ TRANSPORT: 'redis', REDIS_URL: `"${shared.url(0)}"`, REDIS_KEY_PREFIX: 'tw:' });
   const a = await h.join('lobby');
   await a.waitFor('T Userlist: Anonymous:Gray,');
+  a.send('awake');
+  await a.waitFor('T Anonymous> awake');
   const before = portsTo(a.pid, shared.port);
   assert.equal(before.length, 2, `reader and writer: ${before}`);
   assert.equal(await writersBecome(shared, 0, 12000), 0, 'the writer did not rest');
