@@ -37,6 +37,11 @@
 
 /* How long XREAD waits for a line, and so how often the rest is done. */
 #define ARCHIVE_BLOCK_MS 1000
+/* How long lines wait, once read, before they are written: Redis hands
+ * them to the members in the same turn as to the archiver, and the
+ * archive's work is then off the path of that delivery; a busy chat's
+ * lines come in fewer, larger batches. */
+#define ARCHIVE_GATHER_MS 5
 /* Entries read per XREAD (per room). */
 #define ARCHIVE_READ_COUNT 1000
 /* The link's timeout: a reply, XREAD's included, comes within this. */

@@ -35,10 +35,14 @@ struct archive_rooms {
 	 * wait at once, and the next refresh takes it in. */
 	char fresh_key[REDIS_KEY_MAX];
 	struct stream_id fresh;
+	/* The set as read at the last refresh is all there is: no news
+	 * since (false at first, and after news or a failed refresh). */
+	bool known;
 };
 
 /* Reads the rooms set (SMEMBERS) and makes rs its rooms: new ones added
- * (not yet resumed), gone ones dropped.  0, or -1 with why in err. */
+ * (not yet resumed), gone ones dropped; rs->known on success.  0, or -1
+ * with why in err. */
 int archive_rooms_refresh(struct archive_rooms *rs, struct redis_link *link,
                           const char *prefix, int users_fd, char *err,
                           size_t errsz);
@@ -51,7 +55,7 @@ struct archive_room *archive_rooms_by_key(struct archive_rooms *rs,
  * resumed room, each after its last ID, and on the news of new rooms
  * (refresh first: it names that stream).  0 with *reply (NIL when the
  * wait ended without a line; the news in it are taken in, and are no
- * room's), -1 with why in err. */
+ * room's: rs->known is false after news), -1 with why in err. */
 int archive_rooms_xread(struct archive_rooms *rs,
                         struct redis_link *link, int block_ms,
                         struct redisReply **reply, char *err, size_t errsz);

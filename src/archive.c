@@ -205,6 +205,8 @@ static int read_lines(struct archiver *a)
 	                             sizeof err);
 	if (rc < 0)
 		return failed(a, "XREAD", err);
+	if (reply && reply->type == REDIS_REPLY_ARRAY)
+		wait_signal(a, ARCHIVE_GATHER_MS);
 	for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY &&
 	                   i < reply->elements; i++) {
 		const redisReply *s = reply->element[i];
@@ -225,13 +227,17 @@ static int read_lines(struct archiver *a)
 static void round_trip(struct archiver *a)
 {
 	char err[512];
-	if (archive_rooms_refresh(&a->rooms, a->link, a->cfg->redis_key_prefix,
+	/* The rooms set is read again on news of a new room, and with the
+	 * housekeeping: not at every line of a busy chat. */
+	bool due = elapsed_ms(&a->housekept) >= ARCHIVE_BLOCK_MS;
+	if ((due || !a->rooms.known) &&
+	    archive_rooms_refresh(&a->rooms, a->link, a->cfg->redis_key_prefix,
 	                          a->users_fd, err, sizeof err) < 0 &&
 	    failed(a, "SMEMBERS", err) < 0)
 		return;
 	if (resume_rooms(a) < 0)
 		return;
-	if (elapsed_ms(&a->housekept) >= ARCHIVE_BLOCK_MS && housekeep(a) < 0)
+	if (due && housekeep(a) < 0)
 		return;
 	if (read_lines(a) < 0)
 		return;

@@ -83,6 +83,7 @@ int archive_rooms_refresh(struct archive_rooms *rs, struct redis_link *link,
 		redis_link_reply_free(link, set);
 		return -1;
 	}
+	rs->known = false;
 	for (size_t i = 0; i < rs->n; i++)
 		rs->v[i].listed = false;
 	size_t bad = 0;
@@ -103,6 +104,7 @@ int archive_rooms_refresh(struct archive_rooms *rs, struct redis_link *link,
 		archive_mirror_clear(&rs->v[i].mirror, users_fd);
 		rs->v[i] = rs->v[--rs->n];
 	}
+	rs->known = true;
 	return 0;
 }
 
@@ -121,9 +123,10 @@ static void take_news(struct archive_rooms *rs, const redisReply *reply)
 		                         e->elements ? e->element[e->elements - 1]
 		                                     : NULL;
 		if (last && last->type == REDIS_REPLY_ARRAY && last->elements &&
-		    last->element[0]->type == REDIS_REPLY_STRING)
-			stream_id_parse(last->element[0]->str, last->element[0]->len,
-			                &rs->fresh);
+		    last->element[0]->type == REDIS_REPLY_STRING &&
+		    stream_id_parse(last->element[0]->str, last->element[0]->len,
+		                    &rs->fresh))
+			rs->known = false;
 	}
 }
 

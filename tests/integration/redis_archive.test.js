@@ -289,6 +289,41 @@ chatTest('lines go to the room log byte for byte, in stream order; bad entries a
   await stopArchiver(b);
 });
 
+/** How many times Redis ran cmd since its statistics were reset. */
+async function calls(cmd) {
+  const info = (await redis.send('INFO', 'commandstats')).toString();
+  const m = new RegExp(`^cmdstat_${cmd}:calls=(\\d+),`, 'm').exec(info);
+  return m ? Number(m[1]) : 0;
+}
+
+// The rooms set is read once a second (and on news of a new room), not
+// once per line: a busy chat with many rooms would have the archiver read
+// all their names at every line.
+chatTest('a busy room: the archiver reads the rooms set once a second, not at every line', { ownRedis: true }, async (h) => {
+  useRedis(h);
+  await xadd(h, 'busy', '[10:00:00] first');
+  const a = startArchiver(h);
+  await until('the first line', () => logBytes(h, 'busy').toString() === '[10:00:00] first\n');
+  await redis.send('CONFIG', 'RESETSTAT');
+  const started = Date.now();
+  const N = 150;
+  let want = '[10:00:00] first\n';
+  for (let i = 0; i < N; i++) {
+    await redis.send('XADD', `${prefixOf(h)}room:busy`, '*', 'l', `[10:00:01] line ${i}`);
+    want += `[10:00:01] line ${i}\n`;
+    await sleep(10);
+  }
+  await until('every line', () => logBytes(h, 'busy').toString() === want);
+  const seconds = Math.ceil((Date.now() - started) / 1000);
+  const reads = await calls('xread');
+  const sets = await calls('smembers');
+  // The archiver woke for the lines many times (else the test shows
+  // nothing), and read the set at most about once a second.
+  assert.ok(reads >= 20, `${reads} XREADs for ${N} lines`);
+  assert.ok(sets <= seconds + 2, `${sets} SMEMBERS in ${seconds} s (${reads} XREADs)`);
+  await stopArchiver(a);
+});
+
 chatTest('killed with SIGKILL again and again while lines stream in: every line exactly once, in order', { ownRedis: true }, async (h) => {
   useRedis(h);
   const total = 400;
