@@ -527,6 +527,7 @@ chatTest('copytruncate under the pause: a connection whose own append waits out 
   try {
     bob.send('before the rotation');
     await bob.waitFor('T Bob> before the rotation');
+    h.awaitArchived(ROOM); // with Redis, in the log once the archiver wrote it
     await rotationCommand(h, '--pause-appends');            // prerotate
     alice.send('during the rotation');
     alice.kill('SIGCONT');
@@ -607,6 +608,7 @@ chatTest(`${TORN_WRITERS} writers of 4 KiB lines at once: every log line is one 
     const lost = [...expected].filter((k) => !got.has(k));
     assert.deepEqual(lost, [], `${what}: lines missing`);
   };
+  h.awaitArchived(ROOM);
   check('the room log', fileLines([h.p('rooms', `${ROOM}.log`)]));
   for (const c of clients) check(c.label, c.out);
 });
