@@ -109,11 +109,11 @@ struct redis_tr {
 	struct timespec beat_at; /* our last heartbeat (elapsed.h) */
 	bool beat_due;           /* the next tick beats, whenever it is */
 	bool rest_planned;       /* the next tick is the writer's rest */
-	/* The member's own words (a line, a whisper, a colour) woke the
-	 * writer since it last rested: it stays WRITER_REST_MS after them.
-	 * Woken by anything else (the join and its history, a catch-up, a
-	 * heartbeat), it rests as soon as that is done. */
-	bool spoke;
+	/* The writer is awake for the room's business alone (the join and
+	 * its first reads, a heartbeat): it rests as soon as that is done,
+	 * not WRITER_REST_MS after its last command.  The member's own words
+	 * (a line, a whisper, a colour) end the errand. */
+	bool errand;
 	struct member_handle members[CHANNELS_MAX];
 	struct channel channels[CHANNELS_MAX];
 };
@@ -130,9 +130,8 @@ void redis_tr_signal_private(struct redis_tr *r, bool waiting);
  * the stream (they are after room_pos). */
 void redis_tr_drop_queue(struct redis_tr *r);
 /* The writer rests WRITER_REST_MS after its last command, and as soon as
- * what woke it is done when the member's own words did not (spoke,
- * above).  Called where a read of the streams ends, and at the upkeep's
- * ticks. */
+ * its errand (above) is done.  Called where a read of the streams ends,
+ * and at the upkeep's ticks. */
 void redis_tr_rest_writer(struct redis_tr *r);
 /* The heartbeat comes now, not at its time (the upkeep timer's next tick
  * is in a millisecond). */

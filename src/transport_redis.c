@@ -71,7 +71,7 @@ static void plan_upkeep(struct redis_tr *r)
  * beat later. */
 static void writer_used(struct redis_tr *r)
 {
-	r->spoke = true;
+	r->errand = false;
 	if (!r->down && !r->rest_planned && !redis_link_resting(r->room.link))
 		plan_upkeep(r);
 }
@@ -95,10 +95,10 @@ void redis_tr_rest_writer(struct redis_tr *r)
 {
 	if (r->down || redis_link_resting(r->room.link))
 		return;
-	bool done = !r->spoke && !r->room_behind && !r->priv_behind;
+	bool done = r->errand && !r->room_behind && !r->priv_behind;
 	if ((done || redis_link_idle_ms(r->room.link) >= WRITER_REST_MS) &&
 	    redis_link_rest(r->room.link))
-		r->spoke = false;
+		r->errand = false;
 }
 
 void redis_tr_drop_queue(struct redis_tr *r)
@@ -113,7 +113,7 @@ static void close_links(struct redis_tr *r)
 {
 	redis_tr_drop_queue(r);
 	r->private_first = false; /* what comes back is read from the streams */
-	r->spoke = false;
+	r->errand = false;
 	redis_link_close(r->reader);
 	redis_link_close(r->room.link);
 	r->reader = r->room.link = NULL;
@@ -497,9 +497,12 @@ static int redis_upkeep(void *st)
 			return r->timer_fd;
 		r->beat_due = true; /* at once: we may have been counted out */
 	}
-	if (r->beat_due || elapsed_ms(&r->beat_at) >= REDIS_HEARTBEAT_MS)
+	if (r->beat_due || elapsed_ms(&r->beat_at) >= REDIS_HEARTBEAT_MS) {
+		if (redis_link_resting(r->room.link))
+			r->errand = true; /* woken for the beat alone */
 		beat(r);
-	redis_tr_rest_writer(r); /* one woken for the beat alone at once */
+	}
+	redis_tr_rest_writer(r);
 	if (!r->down)
 		plan_upkeep(r);
 	return r->timer_fd;

@@ -68,7 +68,7 @@ int redis_tr_receive(void *st, struct buf *out)
 		r->priv_behind = false;
 		r->private_first = false; /* the room's lines may follow */
 		redis_tr_signal_private(r, false);
-		redis_tr_rest_writer(r);
+		redis_tr_rest_writer(r); /* the join's first look */
 	}
 	return t.rc;
 }

@@ -156,9 +156,9 @@ int redis_tr_rewind(void *st, size_t n)
 int redis_tr_mark_history(void *st)
 {
 	struct redis_tr *r = st;
-	/* The join is done: its commands were not the member's words, and
-	 * the writer rests once the history is read. */
-	r->spoke = false;
+	/* The join is done: the writer rests once the history and the
+	 * private stream are read, unless the member speaks first. */
+	r->errand = true;
 	return redis_stream_last_id(&r->room, &r->history_end);
 }
 

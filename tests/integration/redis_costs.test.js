@@ -134,6 +134,35 @@ chatTest('an idle member keeps one connection to Redis, and speaks at once when 
   assert.equal(await b.close(), 0);
 });
 
+/** How many connections Redis has accepted since it started. */
+async function connectionsReceived(redis) {
+  return Number(/total_connections_received:(\d+)/.exec(String(await redis.command('INFO', 'stats')))[1]);
+}
+
+// The at-once rest is for the room's business alone (the join, a
+// heartbeat): a member that receives whispers, or the bursts of WebRTC
+// signalling that come as private lines, keeps its writer between them
+// and opens it once, not once a line.
+chatTest('a listener keeps its writer through a burst of private lines', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'burst:');
+  const a = await h.join('lobby');
+  const b = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+  assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open after the joins');
+  const before = await connectionsReceived(redis);
+  const N = 10;
+  for (let i = 0; i < N; i++) {
+    const from = b.lines.length;
+    a.send(`Anonymous1: psst ${i}`);
+    await b.waitFor(`T Anonymous> Anonymous1: psst ${i}`, WAIT_MS, { from });
+  }
+  // a's writer and b's, once each, and the INFO of this test's own.
+  const opened = await connectionsReceived(redis) - before;
+  assert.ok(opened <= 4, `${opened} connections for ${N} whispers`);
+  assert.equal(await a.close(), 0);
+  assert.equal(await b.close(), 0);
+});
+
 /** /proc/net/tcp's IPv4 sockets: local and remote port, state, inode. */
 function tcpSockets() {
   return fs.readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1).map((l) => {
