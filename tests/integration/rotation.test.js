@@ -455,9 +455,11 @@ chatTest('log deleted while people chat: readers drain the old file, then follow
       for (let s = d * chunk; s < (d + 1) * chunk; s++) lines.push(msgText(w, s));
       c.child.stdin.write(`${lines.join('\n')}\n`);
     });
-    // Far enough apart that every connection has moved to the new file
-    // before it goes too (one that has not yet would never see it).
-    await sleep(SANITIZED ? 300 : 100);
+    // Not before every connection has moved to the new file (one that has
+    // not yet would never see it): each has read a line of this chunk,
+    // which only the new file holds, and most of the chunk is still to
+    // be read when the file goes.
+    await Promise.all([...ws, reader].map((c) => c.waitFor(`T W0> ${msgText(0, d * chunk)}`, DRAIN_MS)));
     fs.rmSync(log, { force: true });
   }
   ws.forEach((c, w) => c.send(endText(w)));
