@@ -16,6 +16,9 @@ enum route_kind {
 	ROUTE_ROOM,    /* an ordinary message for the room log */
 	ROUTE_PRIVATE, /* for the live member r->target alone */
 	ROUTE_GONE,    /* r->target died without leaving: his file is there */
+	ROUTE_FAILED,  /* the room could not say who r->target is (r->error:
+	                  ENOTCONN while it is unavailable): the line is
+	                  refused, neither private nor the room's */
 };
 
 struct route {
@@ -25,6 +28,7 @@ struct route {
 	                                       "<name>:" */
 	const char *text;   /* what follows "<target>: " */
 	size_t text_len;
+	int error;          /* ROUTE_FAILED's errno */
 };
 
 /* Routes msg[0..len) in the room of t (which looks the target up). */

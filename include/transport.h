@@ -173,8 +173,9 @@ struct transport_ops {
 	void (*close_private)(void *st);               /* safe twice */
 
 	/* A handle on the live member name: it pins that connection.  -1
-	 * with errno ENOENT (nobody of that name) or ESRCH (a member who died
-	 * without leaving: the next listing reaps it). */
+	 * with errno ENOENT (nobody of that name), ESRCH (a member who died
+	 * without leaving: the next listing reaps it), or another when the
+	 * room could not be asked (ENOTCONN: it is unavailable). */
 	int (*find)(void *st, const char *name);
 	bool (*same_member)(void *st, int a, int b);
 	void (*drop_member)(void *st, int member);     /* -1: nothing */

@@ -309,6 +309,14 @@ static void drop_for_dead(struct chat *c, const char *target)
 	reap_dead(c);
 }
 
+/* Whether the target is here could not be known (the room is
+ * unavailable): the line goes nowhere, and the sender is told why. */
+static void refuse_unrouted(struct chat *c, const struct route *r)
+{
+	errno = r->error;
+	chat_refuse(c);
+}
+
 /* A line that had to be private goes nowhere when its target is absent:
  * a JSON client addressed it, and its text is nobody else's. */
 static void tell_absent(struct chat *c, const struct route *r)
@@ -343,6 +351,9 @@ static void send_routed(struct chat *c, const char *msg, size_t len,
 		return;
 	case ROUTE_GONE:
 		drop_for_dead(c, r.target);
+		return;
+	case ROUTE_FAILED:
+		refuse_unrouted(c, &r);
 		return;
 	case ROUTE_ROOM:
 		to_room(c, msg, len, &r, how);
@@ -404,6 +415,10 @@ static bool archive_first(struct chat *c, const char *msg, size_t len,
 		drop_for_dead(c, r.target);
 		return false;
 	}
+	if (kind == ROUTE_FAILED) {
+		refuse_unrouted(c, &r);
+		return false;
+	}
 	bool wait = try_private_now(c, msg, len, &r, how, p);
 	if (!wait)
 		transport_drop_member(&c->transport, r.member);
@@ -425,6 +440,10 @@ static void archive_again(struct chat *c, const char *msg, size_t len,
 		transport_drop_member(&c->transport, r.member);
 	if (kind == ROUTE_GONE) {
 		drop_for_dead(c, p->target);
+		return;
+	}
+	if (kind == ROUTE_FAILED) {
+		refuse_unrouted(c, &r);
 		return;
 	}
 	errno = ECONNREFUSED; /* "has left the room" */
@@ -484,9 +503,11 @@ static bool whisper_shaped(const char *msg, size_t len)
 static bool hidden_as_whisper(struct chat *c, const char *msg, size_t len)
 {
 	struct route r;
-	if (c->cfg->whisper_log != WHISPER_LOG_FULL || !whisper_shaped(msg, len) ||
-	    route_message(msg, len, &c->transport, &r) == ROUTE_ROOM)
+	if (c->cfg->whisper_log != WHISPER_LOG_FULL || !whisper_shaped(msg, len))
 		return false;
+	enum route_kind kind = route_message(msg, len, &c->transport, &r);
+	if (kind == ROUTE_ROOM || kind == ROUTE_FAILED)
+		return false; /* failed: refused as the room's line it would be */
 	transport_drop_member(&c->transport, r.member);
 	chat_tell(c, REFUSAL_MISLEADING, "message not sent: it would be taken "
 	          "for a whisper; send it as one");

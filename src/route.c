@@ -19,5 +19,8 @@ enum route_kind route_message(const char *msg, size_t len,
 	r->member = transport_find(t, r->target);
 	if (r->member >= 0)
 		return ROUTE_PRIVATE;
-	return errno == ESRCH ? ROUTE_GONE : ROUTE_ROOM;
+	if (errno == ESRCH || errno == ENOENT)
+		return errno == ESRCH ? ROUTE_GONE : ROUTE_ROOM;
+	r->error = errno;
+	return ROUTE_FAILED;
 }

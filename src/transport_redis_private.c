@@ -93,8 +93,14 @@ int redis_tr_find(void *st, const char *name)
 	struct member_handle *m = &r->members[slot];
 	int rc = r->down ? -1 : redis_room_member_conn(&r->room, name, m->conn);
 	int alive = rc == 1 ? redis_room_member_alive(&r->room, name) : rc;
-	if (rc <= 0 || alive <= 0) {
-		errno = rc == 0 ? ENOENT : alive == 0 ? ESRCH : EIO;
+	if (rc < 0 || alive < 0) {
+		if (!r->down)
+			redis_tr_down(r);
+		errno = ENOTCONN; /* the room is unavailable, not the member */
+		return -1;
+	}
+	if (rc == 0 || alive == 0) {
+		errno = rc == 0 ? ENOENT : ESRCH;
 		return -1;
 	}
 	snprintf(m->name, sizeof m->name, "%s", name);
