@@ -218,6 +218,7 @@ function handle(ev) {
       if (!ev.history) showTopic(ev.text);
       break;
     case 'error':
+      if (ev.code === 'unavailable' || ev.code === 'available') peers.hold(ev.code === 'unavailable');
       if (!state.joined) {
         // Refused before the join (room full, …): each retry would say it
         // again; once is enough until something else happens.

@@ -52,6 +52,7 @@ export class Peers {
     this.lastFlush = 0;
     this.flushTimer = null;
     this.active = false;
+    this.held = false;
   }
 
   get supported() {
@@ -68,6 +69,19 @@ export class Peers {
     this.ice = iceServers;
     this.policy = policy === 'relay' ? 'relay' : 'all';
     this.active = this.supported;
+    this.held = false;
+  }
+
+  /**
+   * While the room is unavailable (its server lost Redis) every signal
+   * would be refused: none is sent, and a negotiation caught in it times
+   * out and is tried again as any failed one.  Let go, the missing peers
+   * are opened again.
+   */
+  hold(on) {
+    if (this.held === on) return;
+    this.held = on;
+    if (!on) this.sync([...this.members]);
   }
 
   /** Closes every peer connection (we left, or lost the server). */
@@ -89,6 +103,7 @@ export class Peers {
   }
 
   signal(name, data) {
+    if (this.held) return;
     const line = encodeSignal(name, data);
     if (line === null) {
       this.log(`signal to ${name} not sent: not signalling the server passes on`);

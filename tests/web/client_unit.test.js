@@ -216,6 +216,29 @@ test('signal data: offers, answers and candidates only, copied field by field', 
   }
 });
 
+test('peers send no signalling while the room is unavailable, and send again once it is back', async () => {
+  const { Peers } = await load('peers.js');
+  const sent = [];
+  const peers = new Peers({ send: (line) => sent.push(line), onText: () => {}, log: () => {} });
+  peers.start('Alice', [], 'all');
+  const candidate = { candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+  peers.signal('Bob', candidate);
+  assert.equal(sent.length, 1);
+  assert.deepEqual(JSON.parse(sent[0]), { type: 'signal', to: 'Bob', data: candidate });
+  peers.hold(true); // the server said: unavailable
+  peers.signal('Bob', candidate);
+  peers.signal('Bob', { type: 'offer', sdp: 'v=0' });
+  assert.equal(sent.length, 1, 'signalling sent while the room was unavailable');
+  peers.hold(false); // available again
+  peers.signal('Bob', candidate);
+  assert.equal(sent.length, 2);
+  // A new connection starts unheld.
+  peers.hold(true);
+  peers.start('Alice', [], 'all');
+  peers.signal('Bob', candidate);
+  assert.equal(sent.length, 3);
+});
+
 test('ice_servers: only STUN and TURN URLs reach RTCPeerConnection', async () => {
   const { decodeEvent } = await load('protocol.js');
   const w = decodeEvent(JSON.stringify({ type: 'welcome', time: '2026-03-14T14:03:27+01:00', room: 'r', name: 'A',
