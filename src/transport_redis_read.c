@@ -44,6 +44,7 @@ struct handing {
 	void *ctx;
 	size_t max_bytes, handed;
 	int stopped;
+	bool spent; /* the budget is: a page of the stream is left part read */
 };
 
 /* Whether line is the quit of our own name: a lister counted us dead
@@ -85,14 +86,19 @@ static int hand_line(void *ctx, const struct stream_id *id,
 	h->r->room_pos = *id;
 	if (rc != 0)
 		h->stopped = 1;
-	return h->stopped;
+	/* A page of the stream holds READ_COUNT lines of any length: the
+	 * rest of it waits for the next read, which takes the page again
+	 * from here, so that a slow browser's queue never takes a page of
+	 * long lines (a big room's user lists) at once. */
+	h->spent = h->handed >= h->max_bytes;
+	return h->stopped || h->spent;
 }
 
 int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
                       void *ctx)
 {
 	struct redis_tr *r = st;
-	struct handing h = { r, fn, ctx, max_bytes, 0, 0 };
+	struct handing h = { r, fn, ctx, max_bytes, 0, 0, false };
 	if (r->evicted) {
 		errno = ECONNRESET;
 		return -1;
@@ -124,7 +130,7 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 			redis_tr_down(r);
 			return 0;
 		}
-		if (n < READ_COUNT) {
+		if (n < READ_COUNT && !h.spent) {
 			r->room_behind = false; /* the channel takes over */
 			redis_tr_rest_writer(r);
 		}

@@ -135,3 +135,35 @@ chatTest("a SIGKILLed user's inbox socket goes with its presence file", { transp
   // inode, and so his socket's name): Bob's is gone.
   assert.equal(inboxes().length, 2, `left behind: ${inboxes()}`);
 });
+
+// A browser that stops reading (a laptop lid closed) while the room carries
+// megabytes of long lines: its connection stops taking them in once its
+// queue is full, and when the browser reads again it catches up with what
+// it missed, as fast as the browser takes it, and never holds more than
+// its queue's bound.  Every line arrives, once, in order, and the
+// connection stays.
+chatTest('a member who stops reading during megabytes of long lines gets all of them when it reads again',
+  { config: { MAX_MESSAGE_BYTES: 65536, FLOOD_RATE: 0 } }, async (h) => {
+    const talker = await h.join('long');
+    const sleeper = await h.join('long');
+    await talker.waitFor(`T Userlist: ${talker.name}:Gray,${sleeper.name}:Gray,`);
+    await sleeper.waitFor(`T Userlist: ${talker.name}:Gray,${sleeper.name}:Gray,`);
+    sleeper.child.stdout.pause();
+    const LINES = 100;
+    const pad = 'x'.repeat(60000);
+    const line = (i) => `T ${talker.name}> ${i} ${pad}`;
+    const from = sleeper.lines.length;
+    // 6 MB: past the pipe, the connection's queue and its transport's
+    // own (a Redis member queues 32 announced lines, then reads the
+    // stream in pages).
+    talker.child.stdin.write(Array.from({ length: LINES }, (_, i) => `${i} ${pad}\n`).join(''));
+    await talker.waitFor(line(LINES - 1), 6 * WAIT_MS);
+    sleeper.child.stdout.resume();
+    await sleeper.waitFor((l) => l === line(LINES - 1) || l.startsWith('T Error: '), 6 * WAIT_MS, { from });
+    const got = sleeper.out.slice(from).filter((l) => l.startsWith(`T ${talker.name}> `) || l.startsWith('T Error: '));
+    assert.equal(got.length, LINES, `${got.length} lines: ${got.filter((l) => l.startsWith('T Error: ')).join(' | ')}`);
+    got.forEach((l, i) => assert.ok(l === line(i), `line ${i} is not the ${i}th sent: ${l.slice(0, 60)}`));
+    const afterFrom = sleeper.lines.length;
+    talker.send('still there?');
+    await sleeper.waitFor(`T ${talker.name}> still there?`, WAIT_MS, { from: afterFrom });
+  });
