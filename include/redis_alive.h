@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "redis_cmd.h"
 #include "redis_room.h"
 
 struct redis_alive {
@@ -30,13 +31,29 @@ struct redis_alive {
 	long long *connected;       /* the recorded clients still connected,
 	                               sorted */
 	size_t n_connected;
+	/* While the queries are built and run: their keys, and whether the
+	 * server's run is asked among them. */
+	char keys[3][REDIS_KEY_MAX];
+	bool asks_run;
 };
 
-/* Takes what the judgement needs from Redis.  0, or -1 (r->err). */
-int redis_alive_load(struct redis_room *r, struct redis_alive *a);
+/* What the judgement needs from Redis comes in two round trips: these
+ * queries, which a lister runs with its own (redis_cmd_run_all, one round
+ * trip under the room lock where there were six), then which recorded
+ * clients are still connected, asked by redis_alive_take.  Fills cmds
+ * (zeroed first) and returns how many; a is zeroed first, and holds their
+ * arguments until they are run. */
+#define REDIS_ALIVE_QUERIES 5
+size_t redis_alive_queries(struct redis_room *r, struct redis_alive *a,
+                           struct redis_cmd cmds[REDIS_ALIVE_QUERIES]);
+/* Takes the queries' replies, in their order (a owns them from now on,
+ * whatever it returns), and asks which clients are connected.  0, or -1
+ * (r->err). */
+int redis_alive_take(struct redis_room *r, struct redis_alive *a,
+                     struct redisReply *replies[]);
 /* Whether the member name is dead. */
 bool redis_alive_dead(const struct redis_alive *a, const char *name);
-/* Releases a, loaded or not (zeroed first). */
+/* Releases a, taken or not (zeroed by redis_alive_queries). */
 void redis_alive_free(struct redis_room *r, struct redis_alive *a);
 
 #endif

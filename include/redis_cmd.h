@@ -33,6 +33,12 @@ void redis_cmd_strs(struct redis_cmd *c, const char *const v[], size_t n);
  * error reply of the server is one too). */
 struct redisReply *redis_cmd_run(struct redis_room *r,
                                  const struct redis_cmd *c);
+/* Runs cmds[0..n) in one round trip: replies[i] gets the reply to cmds[i].
+ * 0, or -1 with r->err (an error reply of the server is one too) and every
+ * reply freed and NULL; either way each command's reply has been read, so
+ * the link stays in step. */
+int redis_cmd_run_all(struct redis_room *r, const struct redis_cmd cmds[],
+                      size_t n, struct redisReply *replies[]);
 /* The reply's integer, or -1 (an error, or another reply: r->err). */
 long long redis_cmd_integer(struct redis_room *r, const struct redis_cmd *c);
 

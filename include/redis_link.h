@@ -89,6 +89,14 @@ int redis_link_server_version(struct redis_link *link, char *out,
 int redis_link_server_run(struct redis_link *link,
                           char run_id[REDIS_RUN_ID_MAX + 1],
                           long long *started_ms, char *err, size_t errsz);
+/* Whether the link knows its server's run (redis_link_server_run would
+ * not ask): a caller that sends its own commands in one round trip adds
+ * INFO server when it does not, and hands its reply to
+ * redis_link_learn_run (0, or -1 with why in err). */
+bool redis_link_knows_run(const struct redis_link *link);
+int redis_link_learn_run(struct redis_link *link,
+                         const struct redisReply *info, char *err,
+                         size_t errsz);
 
 /* ---- pipelining, and waiting in the caller's own loop ----
  *

@@ -68,6 +68,7 @@
 #include "presence.h"
 #include "redis_link.h"
 #include "room.h"
+#include "stream_id.h"
 
 /* A member's own heartbeat: for a host with no archiver to speak for it
  * (redis_host.h), and for a process that hangs without dying.  Rare, so
@@ -109,6 +110,9 @@ struct redis_room {
 	/* Its host (redis_host.h), recorded with client; NULL for others. */
 	const char *host;
 	bool named; /* the room is known to be in the rooms set */
+	/* The last line this handle appended to the room's stream: 0-0
+	 * before its first. */
+	struct stream_id appended;
 	char err[256];
 };
 
@@ -141,12 +145,22 @@ int redis_room_new_id(char *out);
 
 /* The server's clock in ms (TIME).  -1 on error. */
 long long redis_room_now_ms(struct redis_room *r);
+/* The same from a reply to TIME that the caller ran itself: -1 (r->err)
+ * when it is not one. */
+long long redis_room_time_of(struct redis_room *r,
+                             const struct redisReply *rep);
 
 /* Takes the room lock, waiting at most wait_ms (retrying every few ms);
  * token gets what unlock needs.  0, or -1 with errno ETIMEDOUT (the room
  * stays locked) or EIO (Redis failed: r->err). */
 int redis_room_lock(struct redis_room *r, int wait_ms,
                     char token[REDIS_CONN_ID_LEN + 1]);
+/* The same, but refused (ETIMEDOUT) only when the lock has not changed
+ * hands for stall_ms: a storm of joins queues for it, each taking its
+ * turn however long the queue, and only a room whose lock stays with one
+ * holder (a hung process; its lock lives REDIS_LOCK_TTL_MS) is busy. */
+int redis_room_lock_in_turn(struct redis_room *r, int stall_ms,
+                            char token[REDIS_CONN_ID_LEN + 1]);
 /* Releases the lock if it is still token's (a lock that timed out may be
  * someone else's by now). */
 void redis_room_unlock(struct redis_room *r, const char *token);

@@ -20,10 +20,11 @@ typedef int (*stream_entry_fn)(void *ctx, const struct stream_id *id,
  * 0 or -1. */
 int redis_stream_last_id(struct redis_room *r, struct stream_id *id);
 
-/* The id of the nth last entry of the room stream (n > 0) into first.
- * 1 when the stream holds n entries or more, 0 when fewer (first
- * untouched), -1 on error; n == 0 gives 0. */
-int redis_stream_nth_last_id(struct redis_room *r, size_t n,
+/* The id of the nth last entry of the room stream (n > 0) up to upto
+ * (NULL: its end) into first.  1 when the stream holds n entries or more
+ * there, 0 when fewer (first untouched), -1 on error; n == 0 gives 0. */
+int redis_stream_nth_last_id(struct redis_room *r,
+                             const struct stream_id *upto, size_t n,
                              struct stream_id *first);
 
 /* Hands fn the entries after *after of key (NULL: the room stream), count

@@ -86,6 +86,11 @@ struct redis_tr {
 	 * no announcement brought (taken with XRANGE). */
 	struct stream_id room_pos, priv_pos, history_end;
 	bool room_behind, priv_behind;
+	/* A rewind over this many lines up to rewind_upto, not done yet: the
+	 * join asks for it with the room lock held, and the first read does
+	 * it after, when the lock is free (transport_redis_read.c). */
+	size_t rewind_n;
+	struct stream_id rewind_upto;
 	/* Announced lines not handed on yet, in stream order: queue[head]
 	 * to queue[n - 1]. */
 	struct pushed queue[PUSH_QUEUE];

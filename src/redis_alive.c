@@ -8,27 +8,6 @@
 
 #include "redis_host.h"
 
-/* An array reply of kind's key: cmd KEY [extra], or NULL (r->err). */
-static redisReply *array_of(struct redis_room *r, const char *cmd,
-                            enum redis_key_kind kind, bool with_scores)
-{
-	char key[REDIS_KEY_MAX];
-	redis_room_key(r, kind, key);
-	const char *const argv[] = { cmd, key, "0", "-1", "WITHSCORES" };
-	size_t lens[5];
-	int argc = with_scores ? 5 : 2;
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	redisReply *rep = redis_link_command(r->link, argc, argv, lens, r->err,
-	                                     sizeof r->err);
-	if (rep && rep->type != REDIS_REPLY_ARRAY) {
-		snprintf(r->err, sizeof r->err, "redis: %s gave no array", cmd);
-		redis_link_reply_free(r->link, rep);
-		return NULL;
-	}
-	return rep;
-}
-
 static int by_value(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
@@ -91,23 +70,68 @@ static int load_connected(struct redis_room *r, struct redis_alive *a)
 	return 0;
 }
 
-int redis_alive_load(struct redis_room *r, struct redis_alive *a)
+size_t redis_alive_queries(struct redis_room *r, struct redis_alive *a,
+                           struct redis_cmd cmds[REDIS_ALIVE_QUERIES])
 {
+	static const enum redis_key_kind kinds[] = {
+		REDIS_KEY_ALIVE, REDIS_KEY_HOSTS, REDIS_KEY_CLIENTS,
+	};
 	memset(a, 0, sizeof *a);
-	long long started;
-	if (redis_link_server_run(r->link, a->run_id, &started, r->err,
-	                          sizeof r->err) < 0)
-		return -1;
-	a->before = redis_room_now_ms(r);
-	if (a->before < 0)
-		return -1;
+	memset(cmds, 0, REDIS_ALIVE_QUERIES * sizeof *cmds);
+	size_t n = 0;
+	a->asks_run = !redis_link_knows_run(r->link);
+	if (a->asks_run)
+		REDIS_CMD_STRS(&cmds[n++], "INFO", "server");
+	REDIS_CMD_STRS(&cmds[n++], "TIME");
+	for (size_t k = 0; k < 3; k++) {
+		redis_room_key(r, kinds[k], a->keys[k]);
+		if (kinds[k] == REDIS_KEY_CLIENTS)
+			REDIS_CMD_STRS(&cmds[n++], "HGETALL", a->keys[k]);
+		else
+			REDIS_CMD_STRS(&cmds[n++], "ZRANGE", a->keys[k], "0",
+			               "-1", "WITHSCORES");
+	}
+	return n;
+}
+
+/* Takes rep as *slot when it is an array; otherwise frees it.  0 or -1. */
+static int take_array(struct redis_room *r, redisReply *rep,
+                      redisReply **slot)
+{
+	if (rep->type == REDIS_REPLY_ARRAY) {
+		*slot = rep;
+		return 0;
+	}
+	snprintf(r->err, sizeof r->err, "redis: a listing gave no array");
+	redis_link_reply_free(r->link, rep);
+	return -1;
+}
+
+int redis_alive_take(struct redis_room *r, struct redis_alive *a,
+                     redisReply *replies[])
+{
+	size_t i = 0;
+	int rc = 0;
+	if (a->asks_run) {
+		rc = redis_link_learn_run(r->link, replies[i], r->err,
+		                          sizeof r->err);
+		redis_link_reply_free(r->link, replies[i++]);
+	}
+	long long started = 0;
+	if (rc == 0)
+		rc = redis_link_server_run(r->link, a->run_id, &started, r->err,
+		                           sizeof r->err); /* known by now */
+	a->before = rc == 0 ? redis_room_time_of(r, replies[i]) : -1;
+	redis_link_reply_free(r->link, replies[i++]);
 	a->scoring = a->before - started >= REDIS_REAP_GRACE_S * 1000LL;
-	a->scores = array_of(r, "ZRANGE", REDIS_KEY_ALIVE, true);
-	a->hosts = a->scores ? array_of(r, "ZRANGE", REDIS_KEY_HOSTS, true)
-	                     : NULL;
-	a->clients = a->hosts ? array_of(r, "HGETALL", REDIS_KEY_CLIENTS,
-	                                 false) : NULL;
-	return !a->clients || load_connected(r, a) < 0 ? -1 : 0;
+	redisReply **slots[] = { &a->scores, &a->hosts, &a->clients };
+	for (size_t k = 0; k < 3; k++, i++) {
+		if (rc == 0 && a->before >= 0)
+			rc = take_array(r, replies[i], slots[k]);
+		else
+			redis_link_reply_free(r->link, replies[i]);
+	}
+	return rc < 0 || a->before < 0 || load_connected(r, a) < 0 ? -1 : 0;
 }
 
 /* The value of name among the pairs of an array reply, or NULL. */

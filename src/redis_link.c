@@ -634,34 +634,47 @@ static const char *info_value(const char *text, const char *key)
 	return NULL;
 }
 
+bool redis_link_knows_run(const struct redis_link *link)
+{
+	return link->run_id[0] != '\0';
+}
+
+int redis_link_learn_run(struct redis_link *link,
+                         const struct redisReply *info, char *err,
+                         size_t errsz)
+{
+	const char *text = info->type == REDIS_REPLY_STRING ? info->str : "";
+	const char *id = info_value(text, "run_id");
+	const char *up = info_value(text, "uptime_in_seconds");
+	const char *now = info_value(text, "server_time_usec");
+	size_t n = id ? strspn(id, "0123456789abcdef") : 0;
+	if (!up || !now || n == 0 || n > REDIS_RUN_ID_MAX) {
+		snprintf(err, errsz, "redis %s: INFO server gives no run_id, "
+		         "uptime_in_seconds or server_time_usec (Redis 7 has "
+		         "them)", link->where);
+		return -1;
+	}
+	memcpy(link->run_id, id, n);
+	link->run_id[n] = '\0';
+	link->started_ms = strtoll(now, NULL, 10) / 1000 -
+	                   strtoll(up, NULL, 10) * 1000;
+	return 0;
+}
+
 int redis_link_server_run(struct redis_link *link,
                           char run_id[REDIS_RUN_ID_MAX + 1],
                           long long *started_ms, char *err, size_t errsz)
 {
-	if (!link->run_id[0]) {
+	if (!redis_link_knows_run(link)) {
 		const char *const info[] = { "INFO", "server" };
 		redisReply *r = simple(link, "refused INFO", 2, info, err,
 		                       errsz);
 		if (!r)
 			return -1;
-		const char *text = r->type == REDIS_REPLY_STRING ? r->str : "";
-		const char *id = info_value(text, "run_id");
-		const char *up = info_value(text, "uptime_in_seconds");
-		const char *now = info_value(text, "server_time_usec");
-		size_t n = id ? strspn(id, "0123456789abcdef") : 0;
-		if (up && now && n > 0 && n <= REDIS_RUN_ID_MAX) {
-			memcpy(link->run_id, id, n);
-			link->run_id[n] = '\0';
-			link->started_ms = strtoll(now, NULL, 10) / 1000 -
-			                   strtoll(up, NULL, 10) * 1000;
-		}
+		int rc = redis_link_learn_run(link, r, err, errsz);
 		redis_link_reply_free(link, r);
-		if (!link->run_id[0]) {
-			snprintf(err, errsz, "redis %s: INFO server gives no "
-			         "run_id, uptime_in_seconds or server_time_usec "
-			         "(Redis 7 has them)", link->where);
+		if (rc < 0)
 			return -1;
-		}
 	}
 	memcpy(run_id, link->run_id, sizeof link->run_id);
 	*started_ms = link->started_ms;

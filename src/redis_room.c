@@ -75,19 +75,23 @@ int redis_room_new_id(char *out)
 	return 0;
 }
 
+long long redis_room_time_of(struct redis_room *r, const redisReply *rep)
+{
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    rep->element[1]->type == REDIS_REPLY_STRING)
+		return strtoll(rep->element[0]->str, NULL, 10) * 1000 +
+		       strtoll(rep->element[1]->str, NULL, 10) / 1000;
+	snprintf(r->err, sizeof r->err, "redis: TIME gave no time");
+	return -1;
+}
+
 long long redis_room_now_ms(struct redis_room *r)
 {
 	struct redis_cmd c = { 0 };
 	redis_cmd_str(&c, "TIME");
 	redisReply *rep = redis_cmd_run(r, &c);
-	long long ms = -1;
-	if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-	    rep->element[0]->type == REDIS_REPLY_STRING &&
-	    rep->element[1]->type == REDIS_REPLY_STRING)
-		ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
-		     strtoll(rep->element[1]->str, NULL, 10) / 1000;
-	else if (rep)
-		snprintf(r->err, sizeof r->err, "redis: TIME gave no time");
+	long long ms = rep ? redis_room_time_of(r, rep) : -1;
 	redis_link_reply_free(r->link, rep);
 	return ms;
 }
@@ -116,26 +120,6 @@ bool redis_room_parse_member(const char *value, size_t len,
 	return true;
 }
 
-static redisReply *fetch(struct redis_room *r, const char *cmd,
-                         enum redis_key_kind kind, int extra,
-                         const char *const more[])
-{
-	char key[REDIS_KEY_MAX];
-	redis_room_key(r, kind, key);
-	struct redis_cmd c = { 0 };
-	redis_cmd_str(&c, cmd);
-	redis_cmd_str(&c, key);
-	for (int i = 0; i < extra; i++)
-		redis_cmd_str(&c, more[i]);
-	redisReply *rep = redis_cmd_run(r, &c);
-	if (rep && rep->type != REDIS_REPLY_ARRAY) {
-		snprintf(r->err, sizeof r->err, "redis: %s gave no array", cmd);
-		redis_link_reply_free(r->link, rep);
-		return NULL;
-	}
-	return rep;
-}
-
 /* Sorts one hash field and value into out or dead. */
 static int sort_member(const redisReply *name, const redisReply *value,
                        const struct redis_alive *alive, bool as_given,
@@ -154,24 +138,46 @@ static int sort_member(const redisReply *name, const redisReply *value,
 	return presence_list_push(gone ? dead : out, &e);
 }
 
+/* The members hash, and what judges them when dead is asked for, in one
+ * round trip: the members first, then the judgement's queries, so that a
+ * member that a heartbeat adds meanwhile (it takes no lock) is not listed
+ * at all, rather than listed without its score, and so dead.  0, or -1
+ * (r->err) with nothing to free. */
+static int fetch_listing(struct redis_room *r, bool judge,
+                         redisReply **members, struct redis_alive *alive)
+{
+	struct redis_cmd cmds[1 + REDIS_ALIVE_QUERIES] = { 0 };
+	redisReply *replies[1 + REDIS_ALIVE_QUERIES];
+	char key[REDIS_KEY_MAX];
+	redis_room_key(r, REDIS_KEY_MEMBERS, key);
+	REDIS_CMD_STRS(&cmds[0], "HGETALL", key);
+	size_t n = 1 + (judge ? redis_alive_queries(r, alive, cmds + 1) : 0);
+	if (redis_cmd_run_all(r, cmds, n, replies) < 0)
+		return -1;
+	*members = replies[0];
+	int rc = judge ? redis_alive_take(r, alive, replies + 1) : 0;
+	if (rc == 0 && replies[0]->type != REDIS_REPLY_ARRAY) {
+		snprintf(r->err, sizeof r->err, "redis: HGETALL gave no array");
+		rc = -1;
+	}
+	if (rc < 0) {
+		if (judge)
+			redis_alive_free(r, alive);
+		redis_link_reply_free(r->link, *members);
+	}
+	return rc;
+}
+
 static int list(struct redis_room *r, struct presence_list *out,
                 struct presence_list *dead, bool as_given)
 {
 	struct redis_alive alive = { 0 };
+	redisReply *members;
 	out->n = 0;
 	if (dead)
 		dead->n = 0;
-	/* The members first, then what judges them: a member that a
-	 * heartbeat adds meanwhile (it takes no lock) is then not listed at
-	 * all, rather than listed without its score, and so dead. */
-	redisReply *members = fetch(r, "HGETALL", REDIS_KEY_MEMBERS, 0, NULL);
-	if (!members)
+	if (fetch_listing(r, dead != NULL, &members, &alive) < 0)
 		return -1;
-	if (dead && redis_alive_load(r, &alive) < 0) {
-		redis_alive_free(r, &alive);
-		redis_link_reply_free(r->link, members);
-		return -1;
-	}
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i + 1 < members->elements; i += 2)
 		rc = sort_member(members->element[i], members->element[i + 1],
@@ -257,8 +263,10 @@ static int send_lines(struct redis_room *r, const char *data, size_t len)
 	return sent;
 }
 
-/* The next reply: 1 taken, 0 refused (r->err), -1 none (broken). */
-static int take_reply(struct redis_room *r, const char *what)
+/* The next reply: 1 taken, 0 refused (r->err), -1 none (broken).  A
+ * line's reply is its id: it goes to *id when id is not NULL. */
+static int take_reply(struct redis_room *r, const char *what,
+                      struct stream_id *id)
 {
 	redisReply *rep = redis_link_receive(r->link, r->err, sizeof r->err);
 	if (!rep)
@@ -267,6 +275,8 @@ static int take_reply(struct redis_room *r, const char *what)
 	if (refused)
 		snprintf(r->err, sizeof r->err, "redis refused %s: %.*s", what,
 		         (int)(rep->len < 160 ? rep->len : 160), rep->str);
+	else if (id && rep->type == REDIS_REPLY_STRING)
+		(void)stream_id_parse(rep->str, rep->len, id);
 	redis_link_reply_free(r->link, rep);
 	return refused ? 0 : 1;
 }
@@ -278,7 +288,7 @@ size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
 	if (naming && send_name(r) < 0)
 		return 0;
 	int sent = send_lines(r, data, len);
-	int rc = naming ? take_reply(r, "the room's name") : 1;
+	int rc = naming ? take_reply(r, "the room's name", NULL) : 1;
 	if (rc < 0)
 		return 0;
 	r->named = rc > 0; /* else tried again next time */
@@ -286,7 +296,7 @@ size_t redis_room_append(struct redis_room *r, const char *data, size_t len)
 	size_t stored = 0;
 	bool ok = true;
 	for (int i = 0; i < sent; i++) {
-		rc = take_reply(r, "a line");
+		rc = take_reply(r, "a line", &r->appended);
 		if (rc < 0)
 			return stored; /* the link is broken: nothing more comes */
 		ok = ok && rc > 0;

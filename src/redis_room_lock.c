@@ -1,7 +1,9 @@
 #include "redis_room.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -21,17 +23,23 @@ static long long monotonic_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 1 taken, 0 held by another, -1 error. */
-static int try_lock(struct redis_room *r, const char *key, const char *token)
+/* 1 taken, 0 held by another (its token into holder), -1 error. */
+static int try_lock(struct redis_room *r, const char *key, const char *token,
+                    char holder[REDIS_CONN_ID_LEN + 1])
 {
 	char ttl[24];
 	snprintf(ttl, sizeof ttl, "%d", REDIS_LOCK_TTL_MS);
 	struct redis_cmd c = { 0 };
-	REDIS_CMD_STRS(&c, "SET", key, token, "NX", "PX", ttl);
+	/* GET: the holder's token when it is not ours (Redis 7). */
+	REDIS_CMD_STRS(&c, "SET", key, token, "NX", "PX", ttl, "GET");
 	redisReply *rep = redis_cmd_run(r, &c);
 	if (!rep)
 		return -1;
-	int taken = rep->type == REDIS_REPLY_STATUS;
+	int taken = rep->type == REDIS_REPLY_NIL;
+	if (!taken)
+		snprintf(holder, REDIS_CONN_ID_LEN + 1, "%.*s",
+		         rep->type == REDIS_REPLY_STRING ? (int)rep->len : 0,
+		         rep->type == REDIS_REPLY_STRING ? rep->str : "");
 	redis_link_reply_free(r->link, rep);
 	return taken;
 }
@@ -53,10 +61,13 @@ static int wait_release(struct redis_room *r, const char *queue, long ms)
 	return rep ? 0 : -1;
 }
 
-int redis_room_lock(struct redis_room *r, int wait_ms,
-                    char token[REDIS_CONN_ID_LEN + 1])
+/* The lock within wait_ms; with in_turn, wait_ms counts from the last
+ * time the lock changed hands. */
+static int lock_within(struct redis_room *r, int wait_ms, bool in_turn,
+                       char token[REDIS_CONN_ID_LEN + 1])
 {
 	char key[REDIS_KEY_MAX], queue[REDIS_KEY_MAX];
+	char holder[REDIS_CONN_ID_LEN + 1] = "", seen[REDIS_CONN_ID_LEN + 1] = "";
 	redis_room_key(r, REDIS_KEY_LOCK, key);
 	redis_room_key(r, REDIS_KEY_LOCK_QUEUE, queue);
 	if (redis_room_new_id(token) < 0) {
@@ -66,10 +77,14 @@ int redis_room_lock(struct redis_room *r, int wait_ms,
 	}
 	long long deadline = monotonic_ms() + wait_ms;
 	for (;;) {
-		int rc = try_lock(r, key, token);
+		int rc = try_lock(r, key, token, holder);
 		if (rc != 0) {
 			errno = rc > 0 ? 0 : EIO;
 			return rc > 0 ? 0 : -1;
+		}
+		if (in_turn && strcmp(holder, seen) != 0) {
+			memcpy(seen, holder, sizeof seen);
+			deadline = monotonic_ms() + wait_ms;
 		}
 		long long left = deadline - monotonic_ms();
 		if (left <= 0) {
@@ -82,6 +97,18 @@ int redis_room_lock(struct redis_room *r, int wait_ms,
 			return -1;
 		}
 	}
+}
+
+int redis_room_lock(struct redis_room *r, int wait_ms,
+                    char token[REDIS_CONN_ID_LEN + 1])
+{
+	return lock_within(r, wait_ms, false, token);
+}
+
+int redis_room_lock_in_turn(struct redis_room *r, int stall_ms,
+                            char token[REDIS_CONN_ID_LEN + 1])
+{
+	return lock_within(r, stall_ms, true, token);
 }
 
 /* Released only if still ours; either way one waiter is woken (a token

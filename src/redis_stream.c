@@ -80,12 +80,16 @@ int redis_stream_last_id(struct redis_room *r, struct stream_id *id)
 	return ok ? 0 : -1;
 }
 
-int redis_stream_nth_last_id(struct redis_room *r, size_t n,
+int redis_stream_nth_last_id(struct redis_room *r,
+                             const struct stream_id *upto, size_t n,
                              struct stream_id *first)
 {
 	if (n == 0)
 		return 0;
-	redisReply *rep = reverse(r, "+", n);
+	char end[STREAM_ID_MAX] = "+";
+	if (upto)
+		stream_id_format(upto, end);
+	redisReply *rep = reverse(r, end, n);
 	if (!rep)
 		return -1;
 	const redisReply *line;

@@ -321,7 +321,7 @@ static int redis_lock(void *st)
 		errno = EIO;
 		return -1;
 	}
-	if (redis_room_lock(&r->room, LOCK_WAIT_MS, r->lock_token) < 0) {
+	if (redis_room_lock_in_turn(&r->room, LOCK_WAIT_MS, r->lock_token) < 0) {
 		if (errno == EIO) {
 			redis_tr_down(r);
 			errno = EIO;

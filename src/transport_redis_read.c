@@ -94,6 +94,28 @@ static int hand_line(void *ctx, const struct stream_id *id,
 	return h->stopped || h->spent;
 }
 
+/* The rewind asked for, done: back to just before the nth last line up
+ * to the one it was asked at, never forward past a line not read yet.
+ * 0 or -1. */
+static int settle_rewind(struct redis_tr *r)
+{
+	struct stream_id first;
+	if (r->rewind_n == 0)
+		return 0;
+	bool to_end = r->rewind_upto.ms == 0 && r->rewind_upto.seq == 0;
+	int rc = redis_stream_nth_last_id(&r->room,
+	                                  to_end ? NULL : &r->rewind_upto,
+	                                  r->rewind_n, &first);
+	if (rc < 0)
+		return -1;
+	r->rewind_n = 0;
+	struct stream_id before = rc == 0 ? (struct stream_id){ 0, 0 }
+	                                  : stream_id_before(&first);
+	if (stream_id_cmp(&before, &r->room_pos) < 0)
+		r->room_pos = before;
+	return 0;
+}
+
 int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
                       void *ctx)
 {
@@ -105,6 +127,10 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 	}
 	if (r->down)
 		return 0; /* what is written meanwhile is read when it is back */
+	if (settle_rewind(r) < 0) {
+		redis_tr_down(r);
+		return 0;
+	}
 	/* What the channel brought, in order, each line with its '\n' as
 	 * the log holds it; each one let go once handed. */
 	while (r->queue_head < r->queue_n && h.handed < max_bytes &&
@@ -141,21 +167,16 @@ int redis_tr_read(void *st, size_t max_bytes, transport_line_fn fn,
 int redis_tr_rewind(void *st, size_t n)
 {
 	struct redis_tr *r = st;
-	struct stream_id first;
 	if (n == 0)
 		return 0; /* no history: from where we follow, as we are */
-	/* What is queued comes again, in its place. */
+	/* What is queued comes again, in its place.  The lines up to our
+	 * last one (the join's user list) are fixed: which of them are the
+	 * last n can be asked once the room lock is free.  Under it, every
+	 * round trip waits behind the members our user list just woke. */
 	redis_tr_drop_queue(r);
 	r->room_behind = true;
-	int rc = redis_stream_nth_last_id(&r->room, n, &first);
-	if (rc < 0)
-		return -1;
-	/* Back to just before the nth last line, never forward past a line
-	 * not read yet. */
-	struct stream_id before = rc == 0 ? (struct stream_id){ 0, 0 }
-	                                  : stream_id_before(&first);
-	if (stream_id_cmp(&before, &r->room_pos) < 0)
-		r->room_pos = before;
+	r->rewind_n = n;
+	r->rewind_upto = r->room.appended;
 	return 0;
 }
 
@@ -165,6 +186,11 @@ int redis_tr_mark_history(void *st)
 	/* The join is done: the writer rests once the history and the
 	 * private stream are read, unless the member speaks first. */
 	r->errand = true;
+	/* The history ends with our own last line, the join's user list. */
+	if (r->room.appended.ms != 0 || r->room.appended.seq != 0) {
+		r->history_end = r->room.appended;
+		return 0;
+	}
 	return redis_stream_last_id(&r->room, &r->history_end);
 }
 
@@ -178,5 +204,7 @@ int redis_tr_look_back(void *st, size_t max_bytes, transport_line_fn fn,
                            void *ctx)
 {
 	struct redis_tr *r = st;
+	if (settle_rewind(r) < 0)
+		return -1;
 	return redis_stream_look_back(&r->room, &r->room_pos, max_bytes, fn, ctx);
 }

@@ -4,6 +4,7 @@
 // host's archiver speaks for it meanwhile), not more; Redis holds a bounded room stream (MAXLEN ~ 10000), and nothing of
 // a member once it is gone, however it went.
 const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const { after } = require('node:test');
 const { chatTest, SANITIZED, WAIT_MS, sleep } = require('./harness');
@@ -12,6 +13,7 @@ const { RedisServer } = require('./redis');
 const STREAM_MAX = 10000;    // REDIS_STREAM_MAX
 const HEARTBEAT_MS = 30000;  // REDIS_HEARTBEAT_MS
 const WRITER_REST_MS = 5000; // transport_redis: the writer's rest
+const LOCK_WAIT_MS = 30000;  // transport_redis: a join's wait for the lock
 // MAXLEN ~ trims whole nodes of the stream's radix tree (100 entries by
 // default: stream-node-max-entries): the stream may run over by one node.
 const TRIM_SLACK = 100;
@@ -240,6 +242,73 @@ chatTest('the room stream stays bounded, and nothing of a member stays once it i
   assert.deepEqual(left, ['bound:room:lobby', 'bound:rooms', 'bound:rooms:new']);
   assert.equal((await redis.command('XRANGE', 'bound:room:lobby', '-', '+'))
     .filter(([, f]) => f[1].includes('psst')).length, 0, 'a whisper in the room stream');
+});
+
+// What a join asks of Redis while it holds the room lock is what the lock
+// is for: the listing (the members and what judges them, in one round
+// trip), the claim, and its own lines.  Each round trip after its lines
+// waits behind every member they woke, so the history it is to be
+// replayed is read after the lock is let go, up to its own user list.
+chatTest('a join reads its history after it lets the room lock go', { ownRedis: true }, async (h) => {
+  const redis = await onRedis(h, 'held:');
+  const a = await h.join('lobby');
+  for (let i = 0; i < 5; i++) a.send(`line ${i}`);
+  await a.waitFor('T Anonymous> line 4');
+  const monitor = spawn('redis-cli', ['-s', redis.socket, 'MONITOR']);
+  let seen = '';
+  monitor.stdout.on('data', (d) => { seen += d; });
+  try {
+    while (!/OK/.test(seen)) await sleep(20);
+    const b = await h.join('lobby');
+    await b.waitFor('T Anonymous> line 4');
+    await b.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+    await sleep(200);
+    // Each command: "<time> [<db> <client>] "NAME" ...", those of scripts
+    // from "lua": only the joiner's own count.
+    const cmds = seen.split('\n').filter((l) => / \[\d+ unix:/.test(l))
+      .map((l) => l.replace(/^.*?\] /, ''));
+    const taken = cmds.findIndex((c) => c.startsWith('"SET" "held:lock:lobby"'));
+    const released = cmds.findIndex((c, i) => i > taken && c.startsWith('"EVAL"') && c.includes('RPUSH'));
+    assert.ok(taken >= 0 && released > taken, `no lock taken and let go:\n${cmds.join('\n')}`);
+    const held = cmds.slice(taken + 1, released).map((c) => c.slice(0, 60));
+    assert.ok(!held.some((c) => c.startsWith('"XREVRANGE"') || c.startsWith('"XRANGE"')),
+      `the stream read under the lock:\n${held.join('\n')}`);
+    assert.equal(held.filter((c) => c.startsWith('"HGETALL" "held:members:lobby"')).length, 1, held.join('\n'));
+    assert.ok(held.length <= 12, `${held.length} commands under the lock:\n${held.join('\n')}`);
+    assert.equal(await b.close(), 0);
+  } finally {
+    monitor.kill();
+  }
+  assert.equal(await a.close(), 0);
+});
+
+// The room lock is taken in turn: a join waits for as long as the lock
+// keeps changing hands (a storm of joins into a big room, each holding it
+// a moment, queues for longer than LOCK_WAIT_MS), and is told the room is
+// busy only when one holder keeps it that long.  Both rooms here are
+// locked by hand: in 'moving' the lock goes to another holder every 5 s,
+// in 'stuck' one holder keeps it.
+chatTest('a join waits its turn while the room lock changes hands; one holder keeping it makes the room busy', { ownRedis: true, timeout: 120000 }, async (h) => {
+  const redis = await onRedis(h, 'turn:');
+  const ttl = String(2 * 5000);
+  await redis.command('SET', 'turn:lock:moving', 'holder0', 'PX', ttl);
+  await redis.command('SET', 'turn:lock:stuck', 'holder', 'PX', ttl);
+  const moving = h.spawn('/moving');
+  const stuck = h.spawn('/stuck', { expectCode: 1 });
+  const t0 = Date.now();
+  for (let k = 1; Date.now() - t0 < LOCK_WAIT_MS + 5000; k++) {
+    await sleep(5000);
+    await redis.command('SET', 'turn:lock:moving', `holder${k}`, 'PX', ttl);
+    await redis.command('PEXPIRE', 'turn:lock:stuck', ttl);
+  }
+  assert.deepEqual(stuck.out, ['T Error: the room is busy; try again in a moment']);
+  assert.deepEqual(moving.out, [], 'a join in a room whose lock moves was answered before its turn');
+  // Its turn: the last holder lets go as every holder does.
+  await redis.command('DEL', 'turn:lock:moving');
+  await redis.command('RPUSH', 'turn:lockq:moving', '1');
+  await moving.waitFor(/^T Welcome to the chat room moving/);
+  await moving.waitFor('T Userlist: Anonymous:Gray,');
+  assert.equal(await moving.close(), 0);
 });
 
 // Joins queue for the room lock (lockq:<room>) instead of hammering it:
