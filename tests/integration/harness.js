@@ -76,6 +76,23 @@ function sleep(ms) {
 }
 
 /**
+ * Polls fn() (it may be async) until it gives something truthy, and
+ * resolves with that; throws once timeoutMs have passed, naming what it
+ * waited for (what: a string, or a function that says it then).
+ */
+async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 20) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) {
+      throw new Error(`timeout (${timeoutMs} ms) waiting for ${typeof what === 'function' ? what() : what}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+/**
  * Resolves with the first line of client (client.lines[i], i >= from, as
  * lineOf shows it) that matches; rejects on timeout, or once isOpen() is
  * false with none (`<label> <gone> before a line matching …`).  client
@@ -754,7 +771,7 @@ function chatTest(name, opts, fn) {
 
 module.exports = {
   BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
-  Harness, Client, chatTest, norm, phpString, sleep, umaskWrap, cpuTicks,
+  Harness, Client, chatTest, norm, phpString, sleep, until, umaskWrap, cpuTicks,
   waitForLine,
   wardensOf, stopWardens,
 };

@@ -90,15 +90,6 @@ function floodNumbers(h, c, tag = 'flood') {
 
 const increasing = (v) => v.every((x, i) => i === 0 || x > v[i - 1]);
 
-/** Waits until pred() is true. */
-async function until(pred, what, timeoutMs = WAIT_MS) {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 // ---- flood control ----
 
 chatTest('a fast typist (20 lines, 300 ms apart) is never limited', async (h) => {

@@ -17,7 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { before, after } = require('node:test');
-const { chatTest, BAD_STDERR, SANITIZED, WAIT_MS, sleep } = require('./harness');
+const { chatTest, BAD_STDERR, SANITIZED, WAIT_MS, sleep, until } = require('./harness');
 const { freePort } = require('./wsd');
 
 const REDIS_GRACE_S = 16; // REDIS_REAP_GRACE_S in include/redis_room.h
@@ -215,16 +215,6 @@ async function stopArchiver(c) {
 function logBytes(h, room) {
   const f = h.p('rooms', `${room}.log`);
   return fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0);
-}
-
-async function until(what, pred, timeoutMs = WAIT_MS) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** users/, as name -> contents; a file the archiver removes between the

@@ -108,16 +108,23 @@ chatTest('a member that only listens closes its writer as soon as its join is do
   assert.equal(await a.close(), 0);
 });
 
+/** Two members in the lobby, each seen by the other, their writers at
+ *  rest (12 s at most: the errand's rest, else WRITER_REST_MS). */
+async function twoAtRest(h, prefix) {
+  const redis = await onRedis(h, prefix);
+  const a = await h.join('lobby');
+  const b = await h.join('lobby');
+  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
+  assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open 12 s after the joins');
+  return { redis, a, b };
+}
+
 // A member that has said nothing for WRITER_REST_MS (5 s) closes its
 // writer: Redis then holds one connection per member, its subscribed
 // reader (docs/scale-out.md, "What a member costs").  Its next line,
 // whisper or colour opens it again, at once.
 chatTest('an idle member keeps one connection to Redis, and speaks at once when it speaks again', { ownRedis: true }, async (h) => {
-  const redis = await onRedis(h, 'rest:');
-  const a = await h.join('lobby');
-  const b = await h.join('lobby');
-  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
-  assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open after 12 s of silence');
+  const { redis, a, b } = await twoAtRest(h, 'rest:');
   const from = b.lines.length;
   a.send('after the rest');
   await b.waitFor('T Anonymous> after the rest', WAIT_MS, { from });
@@ -146,11 +153,7 @@ async function connectionsReceived(redis) {
 // signalling that come as private lines, keeps its writer between them
 // and opens it once, not once a line.
 chatTest('a listener keeps its writer through a burst of private lines', { ownRedis: true }, async (h) => {
-  const redis = await onRedis(h, 'burst:');
-  const a = await h.join('lobby');
-  const b = await h.join('lobby');
-  await a.waitFor('T Userlist: Anonymous:Gray,Anonymous1:Gray,');
-  assert.equal(await writersBecome(redis, 0, 12000), 0, 'writers still open after the joins');
+  const { redis, a, b } = await twoAtRest(h, 'burst:');
   const before = await connectionsReceived(redis);
   const N = 10;
   for (let i = 0; i < N; i++) {

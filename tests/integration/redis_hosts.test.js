@@ -11,7 +11,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { after, test } = require('node:test');
-const { TEST_TIMEOUT_MS, WAIT_MS, norm, sleep } = require('./harness');
+const { TEST_TIMEOUT_MS, WAIT_MS, norm, sleep, until } = require('./harness');
 const { RedisServer, startHost, archiverInTree } = require('./redis');
 
 const ROOM = 'lobby';
@@ -207,18 +207,6 @@ function say(c, text) {
   c.send(c.json ? { type: 'message', text } : text);
 }
 
-/** Polls fn() until it returns something truthy; its value. */
-async function until(what, fn, timeoutMs = CATCH_UP_MS, everyMs = 100) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timeout (${timeoutMs} ms) waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 /**
  * Waits until host's users/ holds the presence files of names in the
  * room, and nothing else (the archiver mirrors every host's members).
@@ -230,7 +218,7 @@ async function mirrored(host, names) {
     await until(`host ${host.name}'s users/ to hold ${want}`, () => {
       try { got = fs.readdirSync(host.p('users')).sort().join(' '); } catch { got = '(none)'; }
       return got === want;
-    });
+    }, CATCH_UP_MS, 100);
   } catch (err) {
     throw new Error(`${err.message}; it holds ${got}\n${host.tail()}`);
   }
@@ -247,7 +235,7 @@ async function logCaughtUp(host, marker, timeoutMs = CATCH_UP_MS) {
   return until(`the room log of host ${host.name} to hold ${marker}`, () => {
     const text = host.logText(ROOM);
     return text.split('\n').map(norm).includes(marker) ? text : null;
-  }, timeoutMs).catch((err) => {
+  }, timeoutMs, 100).catch((err) => {
     throw new Error(`${err.message}\n${host.tail()}\nits log ends:\n${host.logText(ROOM).slice(-2000)}`);
   });
 }
@@ -260,7 +248,7 @@ async function assertLogIsStream(cl, host, timeoutMs = CATCH_UP_MS) {
   const want = (await cl.rawStream()).map((l) => `${l}\n`).join('');
   try {
     await until(`host ${host.name}'s log to be the stream`, () => host.logText(ROOM).length >= want.length,
-      timeoutMs);
+      timeoutMs, 100);
   } catch { /* compared below, with the difference shown */ }
   const got = host.logText(ROOM);
   if (got !== want) {
@@ -390,7 +378,7 @@ hostsTest('three hosts: joins, messages, /dice, /color, quits and user lists are
   // Both leave: one quit each, an empty list, nothing left in Redis.
   await bob.close();
   await alice.close();
-  await until('the room to be empty', async () => (await cl.stream()).at(-1) === 'T Userlist: ', 2 * WAIT_MS);
+  await until('the room to be empty', async () => (await cl.stream()).at(-1) === 'T Userlist: ', 2 * WAIT_MS, 100);
   const end = await cl.stream();
   for (const n of ['Alice', 'Bob', 'Carol']) assert.equal(count(end, `T ${n} quit the lobby`), 1, end.join('\n'));
   assert.equal(await cl.redis.command('HLEN', cl.key('members')), 0);
@@ -806,7 +794,7 @@ hostsTest('Redis restarted: members are told the room is unavailable, then carry
   const echoedOf = (p) => view(p.c).filter((l) => l.startsWith(`T ${p.c.name}> `) && isPump(l));
   for (const p of pumps) {
     await until(`each of ${p.c.name}'s ${p.n} lines to be echoed or refused`,
-      () => echoedOf(p).length + count(view(p.c), REFUSED) >= p.n);
+      () => echoedOf(p).length + count(view(p.c), REFUSED) >= p.n, CATCH_UP_MS, 100);
   }
   const m = await settle(bob, [alice, bob, rita, jules], 4 * WAIT_MS);
   // Each member, sender or reader, was told of each outage once, and of

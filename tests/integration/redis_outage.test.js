@@ -5,7 +5,7 @@
 // the addressee had gone (unknown_target), nor published to the room.
 const assert = require('node:assert/strict');
 const { after } = require('node:test');
-const { chatTest, WAIT_MS } = require('./harness');
+const { chatTest, WAIT_MS, until } = require('./harness');
 const { RedisServer } = require('./redis');
 
 let shared = null;
@@ -24,13 +24,10 @@ function events(c, from = 0) {
 }
 
 async function eventsBecome(c, from, pred, what) {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
+  return until(() => `${what}:\n${c.describe(20)}`, () => {
     const got = events(c, from);
-    if (pred(got)) return got;
-    if (Date.now() > end) throw new Error(`${what}:\n${c.describe(20)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return pred(got) && got;
+  });
 }
 
 chatTest('while the room is unavailable, whispers and signalling are refused as unavailable, not as to someone absent', { ownRedis: true }, async (h) => {
