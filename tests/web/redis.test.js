@@ -4,7 +4,11 @@
 // comes back.  Their pages say that the room is unavailable (an error
 // line), then that it is available again (a notice, the one error code
 // that is good news: htdocs/js/render.js), without the WebSocket ever
-// closing, and the chat goes on.
+// closing, and the chat goes on.  As in chat.test.js, the browsers run in
+// a network namespace of their own where there is one (netns.js), so that
+// their WebRTC peers connect before the outage, as people's do: a page
+// whose peers never connect keeps signalling, and a signal that meets the
+// outage is refused, as it should be, but shown.
 //
 //   node tests/run-integration.js tests/web/redis.test.js
 //
@@ -16,11 +20,13 @@ const { Harness, SANITIZED } = require('../integration/harness');
 const { RedisServer, redisServerProblem } = require('../integration/redis');
 const { startWebsocketd, websocketdProblem } = require('../integration/wsd');
 const { startApache, missing: apacheProblem } = require('./apache');
-const { launchChromium, chromiumProblem, enterRoom } = require('./browser');
+const { launchChromium, chromiumProblem, enterRoom, until } = require('./browser');
+const { createNetns, netnsSkipReason } = require('./netns');
 
 const WAIT_MS = SANITIZED ? 20000 : 10000;
 
 const skip = websocketdProblem() || redisServerProblem() || apacheProblem() || chromiumProblem();
+const skipNetns = skip ? null : netnsSkipReason();
 
 /** The <li> of #messages with this type and error code. */
 const coded = (page, type, code) => page.locator(`#messages > li[data-type="${type}"][data-code="${code}"]`);
@@ -35,19 +41,34 @@ test('Redis restarted under a room: the page says the room is unavailable, then 
   let failed = true;
   let web = null;
   let browser = null;
+  let ns = null;
   try {
+    if (!skipNetns) ns = await createNetns();
     const wsd = await startWebsocketd(h);
-    web = await startApache({ base: h.base, config: h.configPath, wsPort: wsd.port });
-    browser = await launchChromium();
+    web = await startApache({
+      base: h.base, config: h.configPath, wsPort: wsd.port,
+      listen: ns ? ['127.0.0.1', ns.hostAddr] : ['127.0.0.1'],
+    });
+    const site = ns ? web.urls[1] : web.url;
+    t.diagnostic(ns ? `browsers in a network namespace (${ns.nsAddr})` : `no namespace: ${skipNetns}`);
+    browser = await launchChromium({ netns: ns });
     const users = {};
     for (const [name, color] of [['Alice', '#c00'], ['Bob', 'blue']]) {
-      users[name] = await enterRoom(browser, web.url, { name, color, waitMs: WAIT_MS });
+      users[name] = await enterRoom(browser, site, { name, color, waitMs: WAIT_MS });
     }
     const { Alice: alice, Bob: bob } = users;
+    const field = (u) => u.page.getByRole('textbox', { name: 'Message', exact: true });
     const say = async (u, text) => {
-      await u.page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
+      await field(u).fill(text);
       await u.page.getByRole('button', { name: 'Send', exact: true }).click();
     };
+    if (ns) {
+      // Their peers are connected: Alice's draft reaches Bob over the
+      // data channel, which needs no signalling any more.
+      await field(alice).pressSequentially('a draft');
+      await until(async () => (await bob.page.locator('#typing li[data-peer="Alice"]').textContent()
+        .catch(() => null)) === 'Alice is writing: a draft', { timeoutMs: 2 * WAIT_MS, what: 'the peers connected' });
+    }
     const sees = (u, from, text) => u.page.locator(`#messages > li[data-type="message"][data-from="${from}"]`)
       .filter({ hasText: text }).waitFor();
 
@@ -89,7 +110,8 @@ test('Redis restarted under a room: the page says the room is unavailable, then 
     failed = false;
   } finally {
     const errors = [];
-    for (const step of [() => browser?.close(), () => web?.stop(), () => h.cleanup(failed), () => redis.cleanup()]) {
+    for (const step of [() => browser?.close(), () => web?.stop(), () => ns?.close(), () => h.cleanup(failed),
+      () => redis.cleanup()]) {
       try { await step(); } catch (err) { errors.push(err); }
     }
     if (errors.length) throw errors[0];
