@@ -158,6 +158,11 @@ size_t redis_link_unawaited(const struct redis_link *link);
 /* true when the link was closed to rest; false when it could not be (in
  * use, broken) or already rests. */
 bool redis_link_rest(struct redis_link *link);
+
+/* For a link that will only listen from now on (subscribed: Redis writes
+ * to it, it writes nothing): gives back the buffer its commands were
+ * written from, which a next command takes again. */
+void redis_link_shed(struct redis_link *link);
 bool redis_link_resting(const struct redis_link *link);
 /* Milliseconds since the link last wrote a command (a rest waits for
  * every reply anyway). */

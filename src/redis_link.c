@@ -333,6 +333,12 @@ static int out_command(struct redis_link *link, int argc,
 }
 
 /* After a write, a buffer grown for a long command goes back. */
+void redis_link_shed(struct redis_link *link)
+{
+	if (link->out_len == 0)
+		out_release(link);
+}
+
 static void out_written(struct redis_link *link)
 {
 	link->out_len = 0;

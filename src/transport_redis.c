@@ -182,6 +182,7 @@ static int subscribe(struct redis_tr *r)
 		if (!ok)
 			return -1;
 	}
+	redis_link_shed(r->reader);
 	return 0;
 }
 

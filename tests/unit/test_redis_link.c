@@ -218,6 +218,25 @@ static void test_command_buffer_given_back(void **state)
 	redis_link_close(l);
 }
 
+/* A link that only listens from now on gives its command buffer back;
+ * a command after takes it again, and is answered as ever. */
+static void test_shed(void **state)
+{
+	struct redis_link *l = open_db(*state, 0);
+	const char *const ping[] = { "PING" };
+	const size_t lens[] = { 4 };
+	redisReply *r = command(l, 1, ping, lens);
+	redis_link_reply_free(l, r);
+	assert_int_equal(redis_link_writer_bytes(l), 2048);
+	redis_link_shed(l);
+	assert_int_equal(redis_link_writer_bytes(l), 0);
+	r = command(l, 1, ping, lens);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	assert_string_equal(r->str, "PONG");
+	redis_link_reply_free(l, r);
+	redis_link_close(l);
+}
+
 /* A large reply read on a stack of our own, painted first: how deep the
  * read went is where the paint stops.  hiredis's own read takes 16 KiB
  * of stack, and every connection would keep those pages. */
@@ -555,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_given_back),
 		cmocka_unit_test(test_buffer_kept_between_replies),
 		cmocka_unit_test(test_command_buffer_given_back),
+		cmocka_unit_test(test_shed),
 		cmocka_unit_test(test_reply_read_on_a_small_stack),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_rest),

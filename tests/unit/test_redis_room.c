@@ -175,11 +175,21 @@ static void test_stream(void **state)
 	                 2);
 	assert_string_equal(c.text, "[10:00:00] a\n[10:00:01] b\n");
 	assert_int_equal(redis_stream_last_id(&r, &last), 0);
-	assert_int_equal(redis_stream_nth_last_id(&r, 3, &first), 1);
-	assert_int_equal(redis_stream_nth_last_id(&r, 4, &first), 0);
-	assert_int_equal(redis_stream_nth_last_id(&r, 0, &first), 0);
-	assert_int_equal(redis_stream_nth_last_id(&r, 1, &first), 1);
+	/* The handle knows its last line: the reply to its XADD. */
+	assert_int_equal(stream_id_cmp(&r.appended, &last), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, NULL, 3, &first), 1);
+	assert_int_equal(redis_stream_nth_last_id(&r, NULL, 4, &first), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, NULL, 0, &first), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, NULL, 1, &first), 1);
 	assert_int_equal(stream_id_cmp(&first, &last), 0);
+	/* Counted back from a line of the stream: the one before the last
+	 * is the 1st up to it, and there are two lines up to it, not three. */
+	struct stream_id second;
+	assert_int_equal(redis_stream_nth_last_id(&r, NULL, 2, &second), 1);
+	assert_int_equal(redis_stream_nth_last_id(&r, &second, 1, &first), 1);
+	assert_int_equal(stream_id_cmp(&first, &second), 0);
+	assert_int_equal(redis_stream_nth_last_id(&r, &second, 2, &first), 1);
+	assert_int_equal(redis_stream_nth_last_id(&r, &second, 3, &first), 0);
 	/* After the last: nothing. */
 	c = (struct collected){ "", 0, "" };
 	assert_int_equal(redis_stream_range(&r, NULL, &last, 10, collect_entry,
