@@ -79,6 +79,13 @@ long long redis_link_ping(struct redis_link *link, char *err, size_t errsz);
 int redis_link_server_version(struct redis_link *link, char *out,
                               size_t outsz, char *err, size_t errsz);
 
+/* The oldest Redis chat_server speaks to: Streams as Redis 7 has them,
+ * SET with both NX and GET, CLIENT LIST ID. */
+#define REDIS_VERSION_MIN 7
+/* Whether a server's redis_version ("7.0.15") is REDIS_VERSION_MIN or
+ * later. */
+bool redis_version_supported(const char *version);
+
 /* The longest run_id a server gives (INFO server: 40 hex digits). */
 #define REDIS_RUN_ID_MAX 40
 

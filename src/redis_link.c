@@ -601,6 +601,25 @@ long long redis_link_ping(struct redis_link *link, char *err, size_t errsz)
 	return us < 0 ? 0 : us;
 }
 
+bool redis_version_supported(const char *version)
+{
+	char *end;
+	long major = strtol(version, &end, 10);
+	return end != version && (*end == '.' || *end == '\0') &&
+	       major >= REDIS_VERSION_MIN;
+}
+
+/* err when the server's version is too old: -1, else 0. */
+static int refuse_old(const struct redis_link *link, const char *version,
+                      char *err, size_t errsz)
+{
+	if (redis_version_supported(version))
+		return 0;
+	snprintf(err, errsz, "redis %s is Redis %s: chat_server needs Redis %d "
+	         "or later", link->where, version, REDIS_VERSION_MIN);
+	return -1;
+}
+
 int redis_link_server_version(struct redis_link *link, char *out,
                               size_t outsz, char *err, size_t errsz)
 {
@@ -624,7 +643,7 @@ int redis_link_server_version(struct redis_link *link, char *out,
 	else {
 		memcpy(out, v, n);
 		out[n] = '\0';
-		rc = 0;
+		rc = refuse_old(link, out, err, errsz);
 	}
 	redis_link_reply_free(link, r);
 	return rc;
@@ -650,6 +669,13 @@ int redis_link_learn_run(struct redis_link *link,
                          size_t errsz)
 {
 	const char *text = info->type == REDIS_REPLY_STRING ? info->str : "";
+	const char *version = info_value(text, "redis_version");
+	char v[32] = "";
+	if (version)
+		snprintf(v, sizeof v, "%.*s", (int)strcspn(version, "\r\n"),
+		         version);
+	if (refuse_old(link, v, err, errsz) < 0)
+		return -1;
 	const char *id = info_value(text, "run_id");
 	const char *up = info_value(text, "uptime_in_seconds");
 	const char *now = info_value(text, "server_time_usec");

@@ -195,13 +195,13 @@ static int open_links(struct redis_tr *r)
 	                                           sizeof r->room.err)
 	                         : NULL;
 	struct epoll_event ev = { .events = EPOLLIN };
-	if (r->reader && reader_id(r) == 0 && subscribe(r) == 0 &&
-	    epoll_ctl(r->wake_fd, EPOLL_CTL_ADD, redis_link_fd(r->reader),
-	              &ev) == 0)
-		return 0;
-	if (r->reader)
+	if (r->reader && reader_id(r) == 0 && subscribe(r) == 0) {
+		if (epoll_ctl(r->wake_fd, EPOLL_CTL_ADD,
+		              redis_link_fd(r->reader), &ev) == 0)
+			return 0;
 		snprintf(r->room.err, sizeof r->room.err, "cannot watch the "
 		         "reader: %s", strerror(errno));
+	}
 	close_links(r);
 	return -1;
 }

@@ -198,6 +198,67 @@ chatTest('--check against a server that accepts and never answers gives up after
   assert.ok(took >= 1900 && took < 2000 + 4 * WAIT_MS, `took ${took} ms`);
 });
 
+/**
+ * A server that speaks RESP as Redis 6.2 does, enough for a connection to
+ * greet it and ask its version: +OK to SELECT, its INFO server, +PONG,
+ * an id to CLIENT ID; an error to anything else.
+ */
+async function oldRedis(h) {
+  const info = ['# Server', 'redis_version:6.2.14', `run_id:${'a'.repeat(40)}`, 'uptime_in_seconds:100',
+    `server_time_usec:${Date.now() * 1000}`, ''].join('\r\n');
+  const answer = (args) => {
+    const cmd = args.join(' ').toUpperCase();
+    if (cmd.startsWith('SELECT')) return '+OK\r\n';
+    if (cmd === 'INFO SERVER') return `$${Buffer.byteLength(info)}\r\n${info}\r\n`;
+    if (cmd === 'PING') return '+PONG\r\n';
+    if (cmd === 'CLIENT ID') return ':5\r\n';
+    return '-ERR unknown command\r\n';
+  };
+  const sockets = [];
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      // Whole commands only: *<n>, then n times $<len> and the bytes.
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buf);
+        if (!m) return;
+        let at = m[0].length;
+        const args = [];
+        for (let i = 0; i < Number(m[1]); i++) {
+          const b = /^\$(\d+)\r\n/.exec(buf.slice(at));
+          if (!b || buf.length < at + b[0].length + Number(b[1]) + 2) return;
+          at += b[0].length;
+          args.push(buf.slice(at, at + Number(b[1])));
+          at += Number(b[1]) + 2;
+        }
+        buf = buf.slice(at);
+        s.write(answer(args));
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  h.defer(() => new Promise((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(resolve);
+  }));
+  return server.address().port;
+}
+
+chatTest('Redis older than 7: --check and every connection say that chat_server needs Redis 7', {
+  config: { TRANSPORT: 'redis' },
+}, async (h) => {
+  const port = await oldRedis(h);
+  h.addConfig({ REDIS_URL: `"redis://127.0.0.1:${port}"` });
+  expectProblem(await check(h, 1), /is Redis 6\.2\.14: chat_server needs Redis 7 or later$/);
+  const before = h.listing();
+  const c = await h.run('/lobby', { expectCode: 1 });
+  assert.equal(c.out[0], `T Error: ${SENTENCE}`, c.describe());
+  assert.match(c.stderr, /is Redis 6\.2\.14: chat_server needs Redis 7 or later/, c.describe());
+  assert.deepEqual(h.listing(), before, 'files were created');
+});
+
 chatTest('TRANSPORT=files: --check has no transport line, and a connection loads no hiredis', {
   config: { REDIS_URL: '"redis://127.0.0.1:1/0"' }, transport: 'files',
 }, async (h) => {

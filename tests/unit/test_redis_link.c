@@ -218,6 +218,21 @@ static void test_command_buffer_given_back(void **state)
 	redis_link_close(l);
 }
 
+/* Redis 7 or later: what a server's INFO says of its version. */
+static void test_version_supported(void **state)
+{
+	(void)state;
+	assert_true(redis_version_supported("7.0.15"));
+	assert_true(redis_version_supported("7.2.4"));
+	assert_true(redis_version_supported("10.0.0"));
+	assert_true(redis_version_supported("8"));
+	assert_false(redis_version_supported("6.2.14"));
+	assert_false(redis_version_supported("5.0.7"));
+	assert_false(redis_version_supported(""));
+	assert_false(redis_version_supported("x7.0"));
+	assert_false(redis_version_supported("7x"));
+}
+
 /* A link that only listens from now on gives its command buffer back;
  * a command after takes it again, and is answered as ever. */
 static void test_shed(void **state)
@@ -575,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_kept_between_replies),
 		cmocka_unit_test(test_command_buffer_given_back),
 		cmocka_unit_test(test_shed),
+		cmocka_unit_test(test_version_supported),
 		cmocka_unit_test(test_reply_read_on_a_small_stack),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_rest),
