@@ -37,10 +37,11 @@
 #define RETRY_MS 1000
 /* Channels to other members open at once (a whisper opens one). */
 #define CHANNELS_MAX 8
-/* The room lock is waited for in a queue (redis_room.h), longer than a
- * files room's: in a storm of joins every user list goes through the one
- * server to every member, so the queue moves more slowly, and a joiner
- * is better served late than refused. */
+/* The room lock is waited for in turn (redis_room_lock_in_turn): the
+ * room is busy only when one holder keeps the lock this long.  While it
+ * changes hands a join waits its turn, however long the queue: in a
+ * storm of joins every user list goes through the one server to every
+ * member, and a joiner is better served late than refused. */
 #define LOCK_WAIT_MS (3 * PRESENCE_LOCK_WAIT_MS)
 /* Attempts at numbered names when others take them meanwhile. */
 #define CLAIM_ATTEMPTS 64
