@@ -175,6 +175,27 @@ bool redis_link_resting(const struct redis_link *link);
  * every reply anyway). */
 long long redis_link_idle_ms(const struct redis_link *link);
 
+/* ---- parsing what a peer sends ----
+ *
+ * RESP from a peer that is not a Redis server (a member of the relay,
+ * archive_relay.h, sends its commands as to Redis): the same hiredis
+ * reader, fed by the caller, its replies built as a link's are
+ * (redis_reply.h) and released with redis_reply_free.  A command is an
+ * array of bulk strings. */
+struct redis_parser;
+/* A parser that holds at most max_bytes not yet taken; NULL with why in
+ * err (hiredis cannot be loaded, out of memory). */
+struct redis_parser *redis_parser_open(size_t max_bytes, char *err,
+                                       size_t errsz);
+/* Adds n bytes read from the peer.  0, or -1 when more than max_bytes
+ * would wait (a peer that sends too much). */
+int redis_parser_feed(struct redis_parser *p, const char *bytes, size_t n);
+/* The next whole message: 1 with *out, 0 when none is complete yet, -1
+ * when the bytes are not RESP (the peer is to be dropped). */
+int redis_parser_next(struct redis_parser *p, struct redisReply **out);
+/* NULL is ignored. */
+void redis_parser_close(struct redis_parser *p);
+
 /* Closes the connection and frees the link; NULL is ignored. */
 void redis_link_close(struct redis_link *link);
 

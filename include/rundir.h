@@ -65,4 +65,12 @@ int rundir_open_among(const struct rundir_place *places, size_t n,
  * RUN_DIR_MODE if missing.  Returns the descriptor or -1. */
 int rundir_sub(int run_fd, const char *name);
 
+/* The address of the Unix socket name in the directory dir_fd.  sun_path
+ * holds about 100 bytes and RUN_DIR may be longer, so the address goes
+ * through our descriptor of the directory (/proc/self/fd/N/name).  0, or
+ * -1 with errno ENAMETOOLONG. */
+struct sockaddr_un;
+int rundir_socket_address(int dir_fd, const char *name,
+                          struct sockaddr_un *sa);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "archive_log.h"
 #include "archive_presence.h"
+#include "archive_relay.h"
 #include "archive_reap.h"
 #include "archive_rooms.h"
 #include "dirs.h"
@@ -42,6 +43,7 @@ struct archiver {
 	bool down;                 /* an outage, already said */
 	long backoff_ms;
 	bool stop;                 /* SIGTERM or SIGINT came */
+	struct archive_relay relay; /* archive_relay.h */
 };
 
 /* ---- signals and waiting ---- */
@@ -319,9 +321,24 @@ static int start(struct archiver *a)
 	return 0;
 }
 
+/* The relay runs while the archiver does: started again when it ended,
+ * a second at most after its last start (one that cannot serve must not
+ * make us fork in a loop). */
+static void keep_relay(struct archiver *a)
+{
+	if ((a->relay.pid > 0 && !archive_relay_ended(&a->relay)) ||
+	    (a->relay.ever && elapsed_ms(&a->relay.started) < 1000))
+		return;
+	if (archive_relay_start(&a->relay, a->cfg, &a->url,
+	                        a->dirs.state_fd) < 0)
+		fprintf(stderr, "chat_server --archive: cannot start the relay: "
+		        "%s\n", strerror(errno));
+}
+
 static void finish(struct archiver *a)
 {
 	char err[512];
+	archive_relay_stop(&a->relay);
 	/* Stopped on purpose: the host's members are left to their own
 	 * heartbeats, rather than counted gone once our word lapses. */
 	if (a->link && a->stop &&
@@ -346,6 +363,7 @@ int archive_run(const struct chat_config *cfg)
 	                      .backoff_ms = ARCHIVE_BACKOFF_MIN_MS };
 	int rc = start(&a);
 	while (rc == 0 && !a.stop) {
+		keep_relay(&a);
 		if (a.link || connect_link(&a) == 0)
 			round_trip(&a);
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dirs.h"
+#include "rundir.h"
 
 static int inbox_name(int presence_fd, char *out)
 {
@@ -25,21 +26,6 @@ static int inbox_name(int presence_fd, char *out)
 	return 0;
 }
 
-/* sun_path holds about 100 bytes; RUN_DIR may be longer, so the address
- * goes through our descriptor of the directory. */
-static int address(int dir_fd, const char *name, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof *sa);
-	sa->sun_family = AF_UNIX;
-	int n = snprintf(sa->sun_path, sizeof sa->sun_path,
-	                 "/proc/self/fd/%d/%s", dir_fd, name);
-	if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd,
                mode_t mode)
 {
@@ -48,7 +34,7 @@ int inbox_open(struct inbox *ib, int run_dir_fd, int presence_fd,
 	ib->dir_fd = run_dir_fd;
 	ib->fd = -1;
 	if (inbox_name(presence_fd, ib->name) < 0 ||
-	    address(run_dir_fd, ib->name, &sa) < 0)
+	    rundir_socket_address(run_dir_fd, ib->name, &sa) < 0)
 		return -1;
 	/* A socket file left by a process that died holding the same inode
 	 * number: nobody can be bound to it any more. */
@@ -73,7 +59,8 @@ int inbox_connect(int run_dir_fd, int member_fd)
 {
 	char name[INBOX_NAME_MAX];
 	struct sockaddr_un sa;
-	if (inbox_name(member_fd, name) < 0 || address(run_dir_fd, name, &sa) < 0)
+	if (inbox_name(member_fd, name) < 0 ||
+	    rundir_socket_address(run_dir_fd, name, &sa) < 0)
 		return -1;
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
@@ -187,7 +174,7 @@ static bool abandoned(int run_dir_fd, const char *name, long idle_s)
 	struct stat st;
 	if (fstatat(run_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !S_ISSOCK(st.st_mode) || time(NULL) - st.st_mtime < idle_s ||
-	    address(run_dir_fd, name, &sa) < 0)
+	    rundir_socket_address(run_dir_fd, name, &sa) < 0)
 		return false;
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)

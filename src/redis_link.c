@@ -101,9 +101,10 @@ struct redis_link {
 /* POSIX's way to take a function from dlsym without a cast warning. */
 #define LOOKUP(lib, var, name) (*(void **)&(var) = dlsym(lib, name))
 
-/* The functions a link uses; -1 with why in err when hiredis cannot be
- * loaded. */
-static int load(struct redis_link *link, char *err, size_t errsz)
+/* hiredis, loaded; NULL with why in err when it cannot be.  The handle
+ * is only for dlsym: the library stays loaded (RTLD_NODELETE) after the
+ * caller's dlclose. */
+static void *open_hiredis(char *err, size_t errsz)
 {
 	void *lib = dlopen(HIREDIS_LIBRARY, RTLD_NOW | RTLD_LOCAL |
 	                   RTLD_NODELETE);
@@ -112,8 +113,24 @@ static int load(struct redis_link *link, char *err, size_t errsz)
 		snprintf(err, errsz, "TRANSPORT=redis needs hiredis, which "
 		         "cannot be loaded (install %s): %s", HIREDIS_PACKAGE,
 		         why ? why : HIREDIS_LIBRARY " not found");
-		return -1;
 	}
+	return lib;
+}
+
+static void lacks_function(char *err, size_t errsz)
+{
+	snprintf(err, errsz, "TRANSPORT=redis: %s lacks a function "
+	         "chat_server needs; reinstall %s", HIREDIS_LIBRARY,
+	         HIREDIS_PACKAGE);
+}
+
+/* The functions a link uses; -1 with why in err when hiredis cannot be
+ * loaded. */
+static int load(struct redis_link *link, char *err, size_t errsz)
+{
+	void *lib = open_hiredis(err, errsz);
+	if (!lib)
+		return -1;
 	int ok = LOOKUP(lib, link->connect_tcp, "redisConnectWithTimeout") &&
 	         LOOKUP(lib, link->connect_unix,
 	                "redisConnectUnixWithTimeout") &&
@@ -124,11 +141,9 @@ static int load(struct redis_link *link, char *err, size_t errsz)
 	         LOOKUP(lib, link->sds_make_room, "sdsMakeRoomFor") &&
 	         LOOKUP(lib, link->sds_free, "sdsfree") &&
 	         LOOKUP(lib, link->free_context, "redisFree");
-	dlclose(lib); /* still loaded: RTLD_NODELETE */
+	dlclose(lib);
 	if (!ok) {
-		snprintf(err, errsz, "TRANSPORT=redis: %s lacks a function "
-		         "chat_server needs; reinstall %s", HIREDIS_LIBRARY,
-		         HIREDIS_PACKAGE);
+		lacks_function(err, errsz);
 		return -1;
 	}
 	return 0;
@@ -800,4 +815,65 @@ void redis_link_close(struct redis_link *link)
 		link->free_context(link->ctx);
 	out_release(link);
 	free(link);
+}
+
+/* ---- parsing what a peer sends ---- */
+
+struct redis_parser {
+	redisReader *reader;
+	__typeof__(redisReaderFeed) *feed;
+	__typeof__(redisReaderGetReply) *get_reply;
+	__typeof__(redisReaderFree) *free_reader;
+};
+
+struct redis_parser *redis_parser_open(size_t max_bytes, char *err,
+                                       size_t errsz)
+{
+	struct redis_parser *p = calloc(1, sizeof *p);
+	void *lib = p ? open_hiredis(err, errsz) : NULL;
+	__typeof__(redisReaderCreateWithFunctions) *create = NULL;
+	bool ok = lib && LOOKUP(lib, create, "redisReaderCreateWithFunctions") &&
+	          LOOKUP(lib, p->feed, "redisReaderFeed") &&
+	          LOOKUP(lib, p->get_reply, "redisReaderGetReply") &&
+	          LOOKUP(lib, p->free_reader, "redisReaderFree");
+	if (lib)
+		dlclose(lib);
+	if (lib && !ok)
+		lacks_function(err, errsz);
+	if (ok)
+		p->reader = create(redis_reply_functions());
+	if (!p || (ok && !p->reader))
+		snprintf(err, errsz, "out of memory for a parser");
+	if (!p || !p->reader) {
+		free(p);
+		return NULL;
+	}
+	p->reader->maxbuf = max_bytes;
+	return p;
+}
+
+int redis_parser_feed(struct redis_parser *p, const char *bytes, size_t n)
+{
+	const redisReader *r = p->reader;
+	if (r->len - r->pos + n > r->maxbuf)
+		return -1;
+	return p->feed(p->reader, bytes, n) == REDIS_OK ? 0 : -1;
+}
+
+int redis_parser_next(struct redis_parser *p, struct redisReply **out)
+{
+	void *reply = NULL;
+	*out = NULL;
+	if (p->get_reply(p->reader, &reply) != REDIS_OK)
+		return -1;
+	*out = reply;
+	return reply ? 1 : 0;
+}
+
+void redis_parser_close(struct redis_parser *p)
+{
+	if (!p)
+		return;
+	p->free_reader(p->reader);
+	free(p);
 }

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -160,4 +162,18 @@ int rundir_open(const char *configured, int users_fd, struct rundir *out)
 int rundir_sub(int run_fd, const char *name)
 {
 	return dirs_open_at(run_fd, name, RUN_DIR_MODE);
+}
+
+int rundir_socket_address(int dir_fd, const char *name,
+                          struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof sa->sun_path,
+	                 "/proc/self/fd/%d/%s", dir_fd, name);
+	if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }

@@ -497,7 +497,9 @@ chatTest('Redis unreachable: one line per outage, and the archiver carries on wh
   const a = startArchiver(h);
   await a.waitForStderr(/Redis unreachable/);
   await sleep(3000);
-  assert.equal(a.stderr.match(/Redis unreachable/g).length, 1, a.stderr);
+  // One line from the archiver, and one from its relay (archive_relay.h).
+  assert.equal(a.stderr.match(/^chat_server --archive: Redis unreachable/gm).length, 1, a.stderr);
+  assert.equal(a.stderr.match(/^chat_server --archive: relay: Redis unreachable/gm).length, 1, a.stderr);
   const dir = fs.mkdtempSync(path.join(h.root, 'redis-'));
   const second = await startRedisServer(dir, port);
   h.defer(() => second.stop());
