@@ -97,6 +97,9 @@ struct limits_redis {
 
 /* Sets l up for address under prefix (REDIS_KEY_PREFIX); rate or burst 0
  * means no flood control.  Touches no key. */
+/* The sorted set of the connection slots of address (conn:<address>). */
+void limits_redis_conn_key(const char *prefix, const char *address,
+                           char out[LIMITS_REDIS_KEY_MAX]);
 void limits_redis_init(struct limits_redis *l, const char *prefix,
                        const char *address, int rate, int burst);
 

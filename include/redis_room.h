@@ -116,8 +116,23 @@ struct redis_room {
 	char err[256];
 };
 
-/* A record of clients:<room>: "<run_id>:<client id>:<host id>". */
-#define REDIS_CLIENT_RECORD_MAX (REDIS_RUN_ID_MAX + 48)
+/* A record of clients:<room>: "<run_id>:<client id>:<host id>"; a
+ * member that listens through its host's relay (archive_relay.h) has
+ * "<run_id>:<the relay's client id>.<conn>:<host id>". */
+#define REDIS_CLIENT_RECORD_MAX (REDIS_RUN_ID_MAX + 48 + REDIS_CONN_ID_LEN + 1)
+
+/* The command that says a member listening through its host's relay
+ * (archive_relay.h) is gone, its socket closed: client is its record's
+ * client ("<run_id>:<relay's id>.<conn>"), dead_client "<run_id>:0"; its
+ * record then names dead_client, if it still named client, so that the
+ * next lister counts it dead and logs its quit; its connection slot
+ * (slot_key, the sorted set of its address; NULL for none) is let go.
+ * keys holds the command's keys; c is zeroed first. */
+struct redis_cmd;
+void redis_room_gone_cmd(const struct redis_room *r, const char *conn,
+                         const char *client, const char *dead_client,
+                         const char *slot_key, char keys[2][REDIS_KEY_MAX],
+                         struct redis_cmd *c);
 
 /* The record of r's client into out, "" when r has none. */
 void redis_room_client_record(const struct redis_room *r,

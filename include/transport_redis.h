@@ -36,12 +36,16 @@
 #include "transport.h"
 
 /* Opens room in Redis for a connection: both links, and the room's last
- * line as the place to follow from.  Returns 0, or -1 with *failed saying
- * what failed (for the browser) and the reason on stderr; t is open either
- * way unless *failed is NULL (no memory), and must be closed with
- * transport_close. */
+ * line as the place to follow from.  The reader listens through the
+ * host's relay (archive_relay.h) when the archiver runs, else on a client
+ * of its own.  address is the browser's ("" when unknown), whose slot
+ * (limits_redis.h) the relay lets go when the connection ends however it
+ * ends.  Returns 0, or -1 with *failed saying what failed (for the
+ * browser) and the reason on stderr; t is open either way unless *failed
+ * is NULL (no memory), and must be closed with transport_close. */
 int transport_redis_open(struct room_transport *t,
                          const struct chat_config *cfg, const char *room,
+                         const char *address,
                          const struct transport_hooks *hooks,
                          const char **failed);
 

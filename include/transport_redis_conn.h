@@ -70,12 +70,20 @@ struct redis_tr {
 	const struct chat_config *cfg;
 	struct transport_hooks hooks;
 	struct redis_url url;
+	const char *address; /* the browser's, "" when unknown (the caller's) */
+	/* The host's relay (archive_relay.h): where it listens (NULL when
+	 * there is no run directory), looked for once, through our
+	 * descriptor of the run directory; whether the reader is it. */
+	struct redis_url *relay_url;
+	int run_fd;
+	bool relay_looked, relayed;
 	struct redis_link *reader;
 	struct redis_room room; /* room.link: the writer */
 	char room_name[ROOM_NAME_MAX + 1];
 	char conn[REDIS_CONN_ID_LEN + 1];
-	char client[REDIS_RUN_ID_MAX + 24]; /* "<run_id>:<reader's CLIENT ID>"
-	                                      (redis_alive.h) */
+	/* "<run_id>:<reader's CLIENT ID>", and ".<conn>" when the reader is
+	 * the host's relay (redis_alive.h) */
+	char client[REDIS_RUN_ID_MAX + 24 + REDIS_CONN_ID_LEN + 1];
 	char host[REDIS_HOST_ID_LEN + 1]; /* redis_host.h */
 	char lock_token[REDIS_CONN_ID_LEN + 1];
 	bool locked, claimed, private_open, down, report_skips;

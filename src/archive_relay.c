@@ -25,7 +25,9 @@
 #include "buf.h"
 #include "elapsed.h"
 #include "redis_link.h"
+#include "redis_cmd.h"
 #include "redis_reply.h"
+#include "redis_room.h"
 #include "relay_channels.h"
 #include "rundir.h"
 
@@ -37,6 +39,7 @@ struct relay_member {
 	int fd;
 	struct relay_member *prev, *next; /* relay.members */
 	struct redis_parser *parser; /* until its SUBSCRIBE */
+	char *slot_key; /* CLIENT SETNAME: its address's connection slots */
 	struct relay_channel *ch[RELAY_MEMBER_CHANNELS];
 	size_t n_ch;
 	bool confirmed; /* its subscriptions confirmed: it hears messages */
@@ -51,9 +54,16 @@ struct relay {
 	const struct redis_url *url;
 	int epoll_fd, listen_fd, signal_fd, timer_fd, state_fd;
 	ino_t socket_ino; /* the socket file we made */
+	const char *prefix;      /* REDIS_KEY_PREFIX */
 	struct redis_link *link; /* NULL while Redis is unreachable */
 	int link_tag;            /* its epoll tag (the address) */
 	long long client_id;     /* the link's CLIENT ID */
+	char run_id[REDIS_RUN_ID_MAX + 1];
+	/* For the word that a member is gone: replies read as they come,
+	 * nobody waits for them. */
+	struct redis_link *cmd_link;
+	int cmd_tag;
+	size_t cmd_pending;
 	struct buf info;         /* INFO server as it was read */
 	struct relay_channels channels;
 	struct relay_member *members; /* a list, newest first */
@@ -282,8 +292,30 @@ static void link_failed(struct relay *r)
 	}
 	relay_channels_clear(&r->channels);
 	redis_link_close(r->link);
-	r->link = NULL;
+	redis_link_close(r->cmd_link);
+	r->link = r->cmd_link = NULL;
+	r->cmd_pending = 0;
 	arm_retry(r);
+}
+
+/* Replies to the words that members are gone: read and let go. */
+static void cmd_readable(struct relay *r)
+{
+	do {
+		redisReply *rep = r->cmd_pending
+		                  ? redis_link_receive(r->cmd_link, r->err,
+		                                       sizeof r->err)
+		                  : NULL;
+		if (!rep) {
+			link_failed(r); /* or a reply nobody asked for */
+			return;
+		}
+		if (rep->type == REDIS_REPLY_ERROR)
+			fprintf(stderr, SAY "a member's departure: %.*s\n",
+			        (int)rep->len, rep->str);
+		redis_reply_free(rep);
+		r->cmd_pending--;
+	} while (redis_link_buffered(r->cmd_link));
 }
 
 /* The link's CLIENT ID and the server's INFO, which members ask for. */
@@ -298,8 +330,13 @@ static int learn_server(struct relay *r)
 	                                       r->err, sizeof r->err) : NULL;
 	bool ok = a && b && a->type == REDIS_REPLY_INTEGER &&
 	          b->type == REDIS_REPLY_STRING;
+	const char *run = ok ? strstr(b->str, "\nrun_id:") : NULL;
+	size_t run_len = run ? strspn(run + 8, "0123456789abcdef") : 0;
+	ok = ok && run_len > 0 && run_len <= REDIS_RUN_ID_MAX;
 	if (ok) {
 		r->client_id = a->integer;
+		memcpy(r->run_id, run + 8, run_len);
+		r->run_id[run_len] = '\0';
 		buf_clear(&r->info);
 		ok = buf_append(&r->info, b->str, b->len) == 0;
 	}
@@ -316,13 +353,21 @@ static void connect_redis(struct relay *r)
 	r->link = redis_link_open(r->url, RELAY_REPLY_WAIT_MS, r->err,
 	                          sizeof r->err);
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &r->link_tag };
-	if (!r->link || learn_server(r) < 0 ||
+	r->cmd_link = r->link ? redis_link_open(r->url, RELAY_REPLY_WAIT_MS,
+	                                        r->err, sizeof r->err)
+	                      : NULL;
+	struct epoll_event cmd_ev = { .events = EPOLLIN,
+	                              .data.ptr = &r->cmd_tag };
+	if (!r->cmd_link || learn_server(r) < 0 ||
 	    epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, redis_link_fd(r->link),
-	              &ev) < 0) {
-		if (r->link && !r->err[0])
+	              &ev) < 0 ||
+	    epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, redis_link_fd(r->cmd_link),
+	              &cmd_ev) < 0) {
+		if (r->cmd_link && !r->err[0])
 			snprintf(r->err, sizeof r->err, "%s", strerror(errno));
 		redis_link_close(r->link);
-		r->link = NULL;
+		redis_link_close(r->cmd_link);
+		r->link = r->cmd_link = NULL;
 		if (!r->down)
 			fprintf(stderr, SAY "Redis unreachable: %s\n", r->err);
 		r->down = true;
@@ -374,6 +419,24 @@ static void subscribe(struct relay *r, struct relay_member *m,
 	confirm(r, m);
 }
 
+/* CLIENT SETNAME <key>: the sorted set of the member's connection slots
+ * (limits_redis.h), its slot to be let go when it is gone. */
+static void set_slot(struct relay *r, struct relay_member *m,
+                     const redisReply *key)
+{
+	char head[REDIS_KEY_MAX];
+	snprintf(head, sizeof head, "%sconn:", r->prefix);
+	if (key->len <= strlen(head) || key->len >= REDIS_KEY_MAX ||
+	    strncmp(key->str, head, strlen(head)) != 0 ||
+	    memchr(key->str, '\0', key->len)) {
+		send_text(r, m, "-ERR relay: not a key of connection slots\r\n");
+		return;
+	}
+	free(m->slot_key);
+	m->slot_key = strdup(key->str);
+	send_text(r, m, m->slot_key ? "+OK\r\n" : "-ERR out of memory\r\n");
+}
+
 static void answer(struct relay *r, struct relay_member *m,
                    const redisReply *cmd)
 {
@@ -397,9 +460,14 @@ static void answer(struct relay *r, struct relay_member *m,
 		send_text(r, m, "\r\n");
 	} else if (verb && is(verb, "PING")) {
 		send_text(r, m, "+PONG\r\n");
+	} else if (verb && is(verb, "SELECT")) {
+		send_text(r, m, "+OK\r\n"); /* the database is the relay's */
+	} else if (verb && is(verb, "CLIENT") && cmd->elements == 3 &&
+	           is(cmd->element[1], "SETNAME")) {
+		set_slot(r, m, cmd->element[2]);
 	} else {
-		send_text(r, m, "-ERR relay: only CLIENT ID, INFO, PING and "
-		          "SUBSCRIBE are relayed\r\n");
+		send_text(r, m, "-ERR relay: only CLIENT ID, CLIENT SETNAME, "
+		          "INFO, PING, SELECT and SUBSCRIBE are relayed\r\n");
 	}
 }
 
@@ -462,12 +530,52 @@ static void accept_members(struct relay *r)
 	}
 }
 
+/* A subscribed member's socket closed: its process ended, or it moved.
+ * Its record and connection slot say so at once (redis_room_gone_cmd),
+ * so that a killed member leaves the room within a second (the next
+ * listing, the archiver's at the latest), without waiting for its alive
+ * score.  Its private channel, "<prefix>pchan:<room>:<conn>", names it. */
+static void say_gone(struct relay *r, const struct relay_member *m)
+{
+	char head[REDIS_KEY_MAX];
+	snprintf(head, sizeof head, "%spchan:", r->prefix);
+	const struct relay_channel *priv = NULL;
+	for (size_t i = 0; i < m->n_ch; i++)
+		if (strncmp(m->ch[i]->name, head, strlen(head)) == 0)
+			priv = m->ch[i];
+	const char *colon = priv ? strrchr(priv->name, ':') : NULL;
+	size_t room_len = colon ? (size_t)(colon - priv->name) - strlen(head)
+	                        : 0;
+	if (!r->cmd_link || !m->confirmed || !colon || room_len == 0 ||
+	    room_len > ROOM_NAME_MAX || strlen(colon + 1) != REDIS_CONN_ID_LEN)
+		return;
+	char room[ROOM_NAME_MAX + 1], client[REDIS_RUN_ID_MAX + 48];
+	char dead[REDIS_RUN_ID_MAX + 4], keys[2][REDIS_KEY_MAX];
+	memcpy(room, priv->name + strlen(head), room_len);
+	room[room_len] = '\0';
+	snprintf(client, sizeof client, "%s:%lld.%s", r->run_id, r->client_id,
+	         colon + 1);
+	snprintf(dead, sizeof dead, "%s:0", r->run_id);
+	struct redis_room rr = { .prefix = r->prefix, .room = room };
+	struct redis_cmd c;
+	redis_room_gone_cmd(&rr, colon + 1, client, dead, m->slot_key, keys, &c);
+	if (redis_link_send(r->cmd_link, c.argc, c.argv, c.lens, r->err,
+	                    sizeof r->err) < 0 ||
+	    redis_link_flush(r->cmd_link, r->err, sizeof r->err) < 0) {
+		link_failed(r);
+		return;
+	}
+	r->cmd_pending++;
+}
+
 static void free_member(struct relay *r, struct relay_member *m)
 {
+	say_gone(r, m);
 	for (size_t i = 0; i < m->n_ch; i++)
 		ask_redis(r, relay_channels_leave(&r->channels, m->ch[i], m),
 		          m->ch[i]);
 	close(m->fd);
+	free(m->slot_key);
 	redis_parser_close(m->parser);
 	buf_free(&m->out);
 	for (size_t i = 0; i < RELAY_MEMBER_CHANNELS; i++)
@@ -520,6 +628,9 @@ static void dispatch(struct relay *r, const struct epoll_event *ev)
 	} else if (tag == &r->link_tag) {
 		if (r->link)
 			redis_readable(r);
+	} else if (tag == &r->cmd_tag) {
+		if (r->cmd_link)
+			cmd_readable(r);
 	} else {
 		member_event(r, tag, ev->events);
 	}
@@ -590,6 +701,7 @@ static void close_relay(struct relay *r)
 	free_gone(r);
 	relay_channels_clear(&r->channels);
 	redis_link_close(r->link);
+	redis_link_close(r->cmd_link);
 	unlink_socket(r);
 	int fds[] = { r->listen_fd, r->signal_fd, r->timer_fd, r->epoll_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
@@ -602,8 +714,7 @@ static void close_relay(struct relay *r)
 int archive_relay_run(const struct chat_config *cfg,
                       const struct redis_url *url, int state_fd)
 {
-	(void)cfg;
-	struct relay r = { .url = url, .state_fd = state_fd, .listen_fd = -1,
+	struct relay r = { .url = url, .prefix = cfg->redis_key_prefix, .state_fd = state_fd, .listen_fd = -1,
 	                   .signal_fd = -1, .timer_fd = -1, .epoll_fd = -1,
 	                   .backoff_ms = ARCHIVE_BACKOFF_MIN_MS };
 	buf_init(&r.info, 0);

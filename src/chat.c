@@ -49,8 +49,8 @@ static int open_files(struct chat *c, const struct transport_hooks *hooks)
 static int open_redis(struct chat *c, const struct transport_hooks *hooks)
 {
 	const char *failed;
-	if (transport_redis_open(&c->transport, c->cfg, c->room, hooks,
-	                         &failed) == 0)
+	if (transport_redis_open(&c->transport, c->cfg, c->room, c->address,
+	                         hooks, &failed) == 0)
 		return 0;
 	return chat_fail(c, failed ? REFUSAL_UNAVAILABLE : REFUSAL_SERVER,
 	                 failed ? failed : "out of memory", NULL);

@@ -95,11 +95,17 @@ static uint64_t points_ns(const struct limits_redis *l, double points,
 	return (uint64_t)(ns + 0.5);
 }
 
+void limits_redis_conn_key(const char *prefix, const char *address,
+                           char out[LIMITS_REDIS_KEY_MAX])
+{
+	snprintf(out, LIMITS_REDIS_KEY_MAX, "%sconn:%s", prefix, address);
+}
+
 void limits_redis_init(struct limits_redis *l, const char *prefix,
                        const char *address, int rate, int burst)
 {
 	*l = (struct limits_redis){ .sharers = 1 };
-	snprintf(l->conn_key, sizeof l->conn_key, "%sconn:%s", prefix, address);
+	limits_redis_conn_key(prefix, address, l->conn_key);
 	snprintf(l->flood_key, sizeof l->flood_key, "%sflood:%s", prefix,
 	         address);
 	if (rate <= 0 || burst <= 0)
@@ -124,21 +130,24 @@ static uint64_t clock_ns(void)
 /* ---- the dead ---- */
 
 /* The client id of member when it is of run (the run_id and ':' that
- * start it, run_len bytes), else NULL.  Only digits: one CLIENT LIST ID
- * that is not a number would fail the whole look. */
+ * start it, run_len bytes), else NULL; *len its digits.  A member that
+ * listens through its host's relay is "<relay's id>.<conn>" there: the
+ * relay's id, whose slots live while the relay does and which the relay
+ * lets go one by one (redis_room_gone_cmd).  Only digits are asked: one
+ * CLIENT LIST ID that is not a number would fail the whole look. */
 static const char *id_of_run(const char *member, const char *run,
-                             size_t run_len)
+                             size_t run_len, size_t *len)
 {
 	if (strncmp(member, run, run_len) != 0)
 		return NULL;
 	const char *id = member + run_len;
-	return id[0] && id[strspn(id, "0123456789")] == '\0' ? id : NULL;
+	*len = strspn(id, "0123456789");
+	return *len && (id[*len] == '\0' || id[*len] == '.') ? id : NULL;
 }
 
-/* Whether CLIENT LIST's text lists client id. */
-static bool listed(const char *list, const char *id)
+/* Whether CLIENT LIST's text lists client id (n digits). */
+static bool listed(const char *list, const char *id, size_t n)
 {
-	size_t n = strlen(id);
 	for (const char *p = list; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		if (strncmp(p, "id=", 3) == 0 && strncmp(p + 3, id, n) == 0 &&
 		    p[3 + n] == ' ')
@@ -155,18 +164,22 @@ static redisReply *ask_clients(struct redis_link *link, const redisReply *m,
 	const char *argv[LIMITS_REDIS_CHECK_MAX + 3] = { "CLIENT", "LIST", "ID" };
 	size_t lens[LIMITS_REDIS_CHECK_MAX + 3];
 	int argc = 3;
+	for (int i = 0; i < 3; i++)
+		lens[i] = strlen(argv[i]);
 	for (size_t i = 0; i < m->elements && argc < (int)(sizeof argv /
 	                                                    sizeof *argv); i++) {
+		size_t len = 0;
 		const char *id = m->element[i]->type == REDIS_REPLY_STRING
-		                 ? id_of_run(m->element[i]->str, client, run_len)
+		                 ? id_of_run(m->element[i]->str, client, run_len,
+		                             &len)
 		                 : NULL;
-		if (id && strcmp(m->element[i]->str, client) != 0)
+		if (id && strcmp(m->element[i]->str, client) != 0) {
+			lens[argc] = len;
 			argv[argc++] = id;
+		}
 	}
 	if (argc == 3)
 		return NULL;
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
 	redisReply *rep = redis_link_command(link, argc, argv, lens, err, errsz);
 	if (!rep || rep->type != REDIS_REPLY_STRING) {
 		if (rep)
@@ -204,11 +217,13 @@ static redisReply *find_dead(const struct limits_redis *l,
 	                                : NULL;
 	*n_dead = 0;
 	for (size_t i = 0; list && i < m->elements; i++) {
+		size_t len = 0;
 		const char *id = m->element[i]->type == REDIS_REPLY_STRING
-		                 ? id_of_run(m->element[i]->str, client, run_len)
+		                 ? id_of_run(m->element[i]->str, client, run_len,
+		                             &len)
 		                 : NULL;
 		if (id && strcmp(m->element[i]->str, client) != 0 &&
-		    !listed(list->str, id))
+		    !listed(list->str, id, len))
 			dead[(*n_dead)++] = m->element[i]->str;
 	}
 	redis_link_reply_free(link, list);

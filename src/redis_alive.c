@@ -15,7 +15,8 @@ static int by_value(const void *a, const void *b)
 }
 
 /* The client id of a record "<run_id>:<id>" made by this server run, or
- * -1 (another run's: every client of it is gone, alive or not). */
+ * -1 (another run's: every client of it is gone, alive or not).  Through
+ * a relay, "<run_id>:<relay's id>.<conn>": the relay's id. */
 static long long this_run(const struct redis_alive *a, const char *record)
 {
 	size_t n = strlen(a->run_id);
@@ -46,11 +47,13 @@ static int load_connected(struct redis_room *r, struct redis_alive *a)
 	for (size_t i = 0; i < n; i++) {
 		const char *colon = strchr(a->clients->element[2 * i + 1]->str,
 		                           ':');
-		if (colon && this_run(a, a->clients->element[2 * i + 1]->str) >= 0)
+		/* Client 0 (redis_room_gone_cmd) is no client: CLIENT LIST
+		 * would refuse it. */
+		if (colon && this_run(a, a->clients->element[2 * i + 1]->str) > 0)
 			argv[argc++] = colon + 1;
 	}
 	for (size_t i = 0; i < argc; i++)
-		lens[i] = strcspn(argv[i], ":"); /* the id, before its host */
+		lens[i] = strcspn(argv[i], ":."); /* the id, before its host */
 	redisReply *rep = argc == 3 ? NULL
 	                  : redis_link_command(r->link, (int)argc, argv, lens,
 	                                       r->err, sizeof r->err);
@@ -149,13 +152,28 @@ static bool past(const struct redis_alive *a, const char *score)
 	return !score || strtoll(score, NULL, 10) < a->before;
 }
 
+/* Whether a record of this run is a relayed member's: its relay's id
+ * followed by ".<conn>". */
+static bool relayed(const struct redis_alive *a, const char *record)
+{
+	const char *id = record + strlen(a->run_id) + 1;
+	return id[strspn(id, "0123456789")] == '.';
+}
+
 bool redis_alive_dead(const struct redis_alive *a, const char *name)
 {
 	const char *record = value_of(a->clients, name);
 	long long id = this_run(a, record);
+	/* Its process's connection is gone.  A relay that is gone takes its
+	 * members' readers along, not their processes: they listen anew
+	 * within a moment and say so; until then they are judged as the
+	 * members of a host whose archiver is away (below).  A relayed
+	 * member whose own socket closed is recorded with client 0, never
+	 * connected (redis_room_gone_cmd). */
 	if (id >= 0 && !bsearch(&id, a->connected, a->n_connected,
-	                        sizeof *a->connected, by_value))
-		return true; /* its process's connection is gone */
+	                        sizeof *a->connected, by_value) &&
+	    (id == 0 || !relayed(a, record)))
+		return true;
 	if (!a->scoring)
 		return false;
 	/* Its host's archiver speaks for it: the host vanished when that

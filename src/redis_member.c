@@ -193,15 +193,20 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 	char *colon = strchr(id, ':');
 	if (!colon)
 		return 1; /* nothing recorded: its score says, at the listing */
-	char *host = strchr(colon + 1, ':');
-	if (host)
-		*host = '\0'; /* the client id alone */
+	/* Through a relay: client 0 when its socket closed (dead); the
+	 * relay's client else, which, gone, leaves it to its score (the relay
+	 * went, not the member: redis_alive.h). */
+	char *end = colon + 1 + strcspn(colon + 1, ":.");
+	bool relayed = *end == '.';
+	*end = '\0'; /* the client id alone */
 	if (redis_link_server_run(r->link, run_id, &started, r->err,
 	                          sizeof r->err) < 0)
 		return -1;
 	if (strlen(run_id) != (size_t)(colon - id) ||
 	    strncmp(id, run_id, (size_t)(colon - id)) != 0)
 		return 1; /* recorded before a restart: its heartbeat renews it */
+	if (strcmp(colon + 1, "0") == 0)
+		return 0;
 	struct redis_cmd list = { 0 };
 	REDIS_CMD_STRS(&list, "CLIENT", "LIST", "ID", colon + 1);
 	rep = redis_cmd_run(r, &list);
@@ -209,5 +214,5 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 		return -1;
 	int alive = rep->type == REDIS_REPLY_STRING && rep->len > 0;
 	redis_link_reply_free(r->link, rep);
-	return alive;
+	return alive || relayed;
 }

@@ -388,6 +388,34 @@ int redis_room_remove(struct redis_room *r, const char *name,
 	return owner[0] ? remove_member(r, name, NULL, owner) : 0;
 }
 
+/* A relayed member's socket closed (archive_relay.h): its record, if it
+ * is still the one made through this relay, names client 0, which no
+ * server has, so the next lister counts it dead; its connection slot
+ * goes.  ARGV: conn, its client, client 0 of the run, the slot's key
+ * ("" when none). */
+static const char gone_script[] =
+	"if ARGV[4] ~= '' then redis.call('ZREM', ARGV[4], ARGV[2]) end "
+	"local m = redis.call('HGETALL', KEYS[1]) "
+	"for i = 1, #m, 2 do "
+	"if string.sub(m[i + 1], 1, 16) == ARGV[1] then "
+	"local rec = redis.call('HGET', KEYS[2], m[i]) "
+	"if rec and string.sub(rec, 1, #ARGV[2] + 1) == ARGV[2] .. ':' then "
+	"redis.call('HSET', KEYS[2], m[i], ARGV[3] .. "
+	"string.sub(rec, #ARGV[2] + 1)) return 1 end "
+	"return 0 end end return 0";
+
+void redis_room_gone_cmd(const struct redis_room *r, const char *conn,
+                         const char *client, const char *dead_client,
+                         const char *slot_key, char keys[2][REDIS_KEY_MAX],
+                         struct redis_cmd *c)
+{
+	redis_room_key(r, REDIS_KEY_MEMBERS, keys[0]);
+	redis_room_key(r, REDIS_KEY_CLIENTS, keys[1]);
+	memset(c, 0, sizeof *c);
+	REDIS_CMD_STRS(c, "EVAL", gone_script, "2", keys[0], keys[1], conn,
+	               client, dead_client, slot_key ? slot_key : "");
+}
+
 /* The connection id of name, to remove exactly the one found dead. */
 static int owner_of(struct redis_room *r, const char *name, char *conn)
 {

@@ -12,7 +12,11 @@
 
 #include <hiredis/hiredis.h>
 
+#include "archive_relay.h"
 #include "elapsed.h"
+#include "limits_redis.h"
+#include "presence.h"
+#include "rundir.h"
 #include "transport_redis_conn.h"
 
 void redis_tr_say(struct redis_tr *r, const char *what)
@@ -134,7 +138,9 @@ void redis_tr_down(struct redis_tr *r)
 		r->hooks.unavailable(r->hooks.ctx, true);
 }
 
-/* The reader's CLIENT ID, which Redis forgets the moment we die. */
+/* The reader's CLIENT ID, which Redis forgets the moment we die; through
+ * the relay, the relay's, and our connection's id after it: the relay
+ * tells Redis when we are gone (archive_relay.h). */
 static int reader_id(struct redis_tr *r)
 {
 	const char *const argv[] = { "CLIENT", "ID" };
@@ -152,7 +158,8 @@ static int reader_id(struct redis_tr *r)
 	                                    r->room.err,
 	                                    sizeof r->room.err) < 0)
 		return -1;
-	snprintf(r->client, sizeof r->client, "%s:%lld", run, id);
+	snprintf(r->client, sizeof r->client, "%s:%lld%s%s", run, id,
+	         r->relayed ? "." : "", r->relayed ? r->conn : "");
 	return 0;
 }
 
@@ -186,24 +193,158 @@ static int subscribe(struct redis_tr *r)
 	return 0;
 }
 
+/* The relay, once: RUN_DIR/archive/relay, found as chat.c finds the run
+ * directory (rundir.h); Redis answered already, so the directories may
+ * be made. */
+static void find_relay(struct redis_tr *r)
+{
+	if (r->relay_looked)
+		return;
+	r->relay_looked = true;
+	struct rundir rd;
+	int users = presence_open_dir(r->cfg->users_dir, r->cfg->dir_mode);
+	int rc = users < 0 ? -1 : rundir_open(r->cfg->run_dir, users, &rd);
+	if (users >= 0)
+		close(users);
+	r->relay_url = rc == 0 ? calloc(1, sizeof *r->relay_url) : NULL;
+	if (rc == 0 && !r->relay_url)
+		close(rd.fd);
+	if (!r->relay_url)
+		return;
+	r->run_fd = rd.fd;
+	r->relay_url->unix_socket = true;
+	snprintf(r->relay_url->path, sizeof r->relay_url->path,
+	         "/proc/self/fd/%d/archive/%s", r->run_fd, RELAY_SOCKET);
+}
+
+/* Through the relay: our slot, which it lets go when we are gone. */
+static int tell_slot(struct redis_tr *r)
+{
+	if (!r->address[0] || r->cfg->max_connections_per_address == 0)
+		return 0;
+	char key[LIMITS_REDIS_KEY_MAX];
+	limits_redis_conn_key(r->cfg->redis_key_prefix, r->address, key);
+	const char *const argv[] = { "CLIENT", "SETNAME", key };
+	const size_t lens[] = { 6, 7, strlen(key) };
+	struct redisReply *rep = redis_link_command(r->reader, 3, argv, lens,
+	                                            r->room.err,
+	                                            sizeof r->room.err);
+	int rc = rep && rep->type == REDIS_REPLY_STATUS ? 0 : -1;
+	redis_link_reply_free(r->reader, rep);
+	return rc;
+}
+
+/* The reader through the host's relay: 0, or -1 (none serves). */
+static int open_relayed(struct redis_tr *r)
+{
+	char why[sizeof r->room.err];
+	find_relay(r);
+	r->relayed = r->relay_url != NULL;
+	r->reader = r->relayed ? redis_link_open(r->relay_url, REPLY_WAIT_MS,
+	                                         why, sizeof why)
+	                       : NULL;
+	if (r->reader && reader_id(r) == 0 && tell_slot(r) == 0 &&
+	    subscribe(r) == 0)
+		return 0;
+	redis_link_close(r->reader);
+	r->reader = NULL;
+	r->relayed = false;
+	return -1;
+}
+
+/* The reader: the host's relay if it serves, else a client of our own.
+ * 0, or -1 with r->room.err. */
+static int open_reader(struct redis_tr *r)
+{
+	if (open_relayed(r) == 0)
+		return 0;
+	r->reader = redis_link_open(&r->url, REPLY_WAIT_MS, r->room.err,
+	                            sizeof r->room.err);
+	return r->reader && reader_id(r) == 0 && subscribe(r) == 0 ? 0 : -1;
+}
+
+static int watch_reader(struct redis_tr *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	return epoll_ctl(r->wake_fd, EPOLL_CTL_ADD, redis_link_fd(r->reader),
+	                 &ev);
+}
+
+/* The writer first, and the server's run and version on it: a server
+ * we cannot use refuses the connection before the relay is looked for
+ * (which may make directories), and the room's listing, which needs the
+ * run, asks for it in one round trip less. */
 static int open_links(struct redis_tr *r)
 {
+	char run[REDIS_RUN_ID_MAX + 1];
+	long long started;
 	r->room.link = redis_link_open(&r->url, REPLY_WAIT_MS, r->room.err,
 	                               sizeof r->room.err);
-	r->reader = r->room.link ? redis_link_open(&r->url, REPLY_WAIT_MS,
-	                                           r->room.err,
-	                                           sizeof r->room.err)
-	                         : NULL;
-	struct epoll_event ev = { .events = EPOLLIN };
-	if (r->reader && reader_id(r) == 0 && subscribe(r) == 0) {
-		if (epoll_ctl(r->wake_fd, EPOLL_CTL_ADD,
-		              redis_link_fd(r->reader), &ev) == 0)
+	if (r->room.link &&
+	    redis_link_server_run(r->room.link, run, &started, r->room.err,
+	                          sizeof r->room.err) == 0 &&
+	    open_reader(r) == 0) {
+		if (watch_reader(r) == 0)
 			return 0;
 		snprintf(r->room.err, sizeof r->room.err, "cannot watch the "
 		         "reader: %s", strerror(errno));
 	}
 	close_links(r);
 	return -1;
+}
+
+/* The reader replaced: what was announced meanwhile is read from the
+ * streams, and our record names the new reader at the next beat. */
+static void reader_replaced(struct redis_tr *r)
+{
+	r->room_behind = true;
+	if (r->private_open) {
+		r->priv_behind = true;
+		redis_tr_signal_private(r, true);
+	}
+}
+
+/* The relay ended (the archiver restarted, or stopped): another reader,
+ * at once and without a word to the browser, since Redis may well be
+ * there.  0, or -1: Redis is down too. */
+static int replace_reader(struct redis_tr *r)
+{
+	redis_tr_drop_queue(r);
+	r->private_first = false;
+	redis_link_close(r->reader); /* its socket leaves the epoll set */
+	r->reader = NULL;
+	if (open_reader(r) < 0 || watch_reader(r) < 0)
+		return -1;
+	reader_replaced(r);
+	redis_tr_beat_soon(r);
+	return 0;
+}
+
+/* A reader of our own, while the host's relay serves again (its archiver
+ * is back): the reader moves there, before the beat that records it, so
+ * that Redis keeps one client for the host's listeners, not one each.
+ * The old reader goes once the new one listens. */
+static void back_to_relay(struct redis_tr *r)
+{
+	if (r->relayed || !r->relay_url)
+		return;
+	struct redis_link *own = r->reader;
+	char client[sizeof r->client];
+	memcpy(client, r->client, sizeof client);
+	if (open_relayed(r) < 0 || watch_reader(r) < 0) {
+		if (r->relayed)
+			redis_link_close(r->reader);
+		r->reader = own;
+		r->relayed = false;
+		memcpy(r->client, client, sizeof client);
+		return;
+	}
+	redis_tr_drop_queue(r);
+	r->private_first = false;
+	redis_link_close(own);
+	reader_replaced(r);
+	if (r->hooks.woken)
+		r->hooks.woken(r->hooks.ctx);
 }
 
 /* ---- the reader: what the channels announce ---- */
@@ -297,10 +438,12 @@ static void redis_notice(void *st)
 		struct redisReply *rep = redis_link_receive(r->reader,
 		                                            r->room.err,
 		                                            sizeof r->room.err);
-		if (!rep) {
+		if (!rep && (!r->relayed || replace_reader(r) < 0)) {
 			redis_tr_down(r);
 			return;
 		}
+		if (!rep)
+			break;
 		take_push(r, rep);
 	} while (redis_link_buffered(r->reader));
 	if ((r->room_behind || r->queue_n > r->queue_head) && r->hooks.woken)
@@ -463,6 +606,7 @@ static int come_back(struct redis_tr *r)
 /* Our heartbeat: what it found out is acted on. */
 static void beat(struct redis_tr *r)
 {
+	back_to_relay(r);
 	r->beat_at = elapsed_start();
 	r->beat_due = false;
 	int beat = r->claimed ? redis_room_heartbeat(&r->room, r->name, r->conn,
@@ -521,6 +665,9 @@ static void redis_close(void *st)
 	if (r->timer_fd >= 0)
 		close(r->timer_fd);
 	explicit_bzero(&r->url, sizeof r->url); /* the password */
+	free(r->relay_url);
+	if (r->run_fd >= 0)
+		close(r->run_fd);
 	free(r);
 }
 
@@ -568,6 +715,7 @@ static struct redis_tr *redis_new(const struct chat_config *cfg,
 	if (!r)
 		return NULL;
 	r->cfg = cfg;
+	r->run_fd = -1;
 	if (hooks)
 		r->hooks = *hooks;
 	snprintf(r->room_name, sizeof r->room_name, "%s", room);
@@ -587,10 +735,13 @@ static struct redis_tr *redis_new(const struct chat_config *cfg,
 
 int transport_redis_open(struct room_transport *t,
                          const struct chat_config *cfg, const char *room,
+                         const char *address,
                          const struct transport_hooks *hooks,
                          const char **failed)
 {
 	struct redis_tr *r = redis_new(cfg, room, hooks);
+	if (r)
+		r->address = address;
 	t->ops = r ? &redis_ops : NULL;
 	t->st = r;
 	*failed = NULL;

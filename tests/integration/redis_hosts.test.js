@@ -942,3 +942,110 @@ hostsTest('history pages: every host\'s rooms/lobby.log holds the whole room, ev
   assert.deepEqual(alice.out.slice(1), log.slice(log.length - (alice.out.length - 1)));
   assert.equal(count(log, 'T Dave quit the lobby'), 1);
 });
+
+// ---- the relay (src/archive_relay.c) ------------------------------------------
+
+/** Clients of Redis subscribed to something (CLIENT LIST's sub=). */
+async function subscribedClients(cl) {
+  const list = await cl.redis.command('CLIENT', 'LIST');
+  return list.split('\n').filter((l) => / sub=[1-9]/.test(l)).length;
+}
+
+/** The members' records in clients:<room>, by name. */
+async function records(cl) {
+  const flat = await cl.redis.command('HGETALL', cl.key('clients'));
+  const out = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+const RELAYED = /^[0-9a-f]+:(\d+)\.[0-9a-f]{16}:[0-9a-f]{16}$/;
+
+hostsTest('members listen through their host\'s relay: Redis keeps one subscribed client per host, however many members', {
+  hosts: 2,
+}, async (cl, A, B) => {
+  needArchiver();
+  const onA = [];
+  for (const n of ['Alice', 'Bob', 'Carol', 'Dave', 'Erin']) onA.push(await member(A, n));
+  const zoe = await member(B, 'Zoe');
+  const all = [...onA, zoe];
+  await allSee(all, userlist('Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Zoe'));
+  assert.equal(await subscribedClients(cl), 2, 'one per host: its relay');
+  const recs = await records(cl);
+  for (const [name, rec] of Object.entries(recs)) assert.match(rec, RELAYED, name);
+  const relayOf = (n) => RELAYED.exec(recs[n])[1];
+  assert.equal(new Set(['Alice', 'Bob', 'Carol', 'Dave', 'Erin'].map(relayOf)).size, 1, 'A\'s members share A\'s relay');
+  assert.notEqual(relayOf('Zoe'), relayOf('Alice'));
+  onA[2].send('through the relay');
+  zoe.send('and back');
+  await allSee(all, 'T Carol> through the relay');
+  await allSee(all, 'T Zoe> and back');
+  zoe.send('Bob: only for you');
+  await waitLine(onA[1], 'T Zoe> Bob: only for you');
+  const m = await settle(zoe, all);
+  for (const c of all.filter((x) => x.name !== 'Bob' && x.name !== 'Zoe')) {
+    assert.ok(!c.lines.some((l) => l.includes('only for you')), `${c.name} saw the whisper`);
+  }
+  assert.ok(m);
+});
+
+hostsTest('a member killed behind the relay leaves at once, and its connection slot is free again', {
+  hosts: 2, config: { MAX_CONNECTIONS_PER_ADDRESS: 3 },
+}, async (cl, A, B) => {
+  needArchiver();
+  const alice = await member(A, 'Alice');
+  const bob = await member(A, 'Bob');
+  const carol = await member(B, 'Carol');
+  await allSee([alice, bob, carol], userlist('Alice', 'Bob', 'Carol'));
+  assert.match((await records(cl)).Alice, RELAYED);
+  await assert.rejects(member(B, 'Dave'), /too many connections from your address/);
+  await cl.redis.waitUptime(REAP_GRACE_S + 1);
+  const from = [bob, carol].map((c) => c.lines.length);
+  const t0 = Date.now();
+  process.kill(alice.pid, 'SIGKILL');
+  await allSee([bob, carol], 'T Alice quit the lobby', MEMBER_GONE_MS, from);
+  cl.t.diagnostic(`Alice's quit on A and B after ${Date.now() - t0} ms`);
+  // Her slot went with her, on the relay's word: the address may connect again.
+  await until('a slot is free', async () => {
+    try {
+      const dave = await member(B, 'Dave');
+      return !!dave;
+    } catch (err) {
+      if (!/too many connections/.test(err.message)) throw err;
+      return false;
+    }
+  }, MEMBER_GONE_MS);
+  const m = await settle(bob, [bob, carol]);
+  const stream = await cl.stream();
+  assert.equal(count(stream, 'T Alice quit the lobby'), 1, stream.join('\n'));
+  assert.ok(m);
+});
+
+hostsTest('the archiver restarted: its members chat on, their browsers told nothing, and listen through its relay again', {
+  hosts: 2,
+}, async (cl, A, B) => {
+  needArchiver();
+  const alice = await member(A, 'Alice');
+  const bob = await member(A, 'Bob');
+  const carol = await member(B, 'Carol');
+  const all = [alice, bob, carol];
+  await allSee(all, userlist('Alice', 'Bob', 'Carol'));
+  const from = all.map((c) => c.lines.length);
+  await A.killArchive();
+  alice.send('while the relay is away');
+  await A.startArchive();
+  carol.send('after it came back');
+  await allSee(all, 'T Alice> while the relay is away', 2 * WAIT_MS, from);
+  await allSee(all, 'T Carol> after it came back', 2 * WAIT_MS, from);
+  // A's members left the relay when it went, and go back at their next
+  // heartbeat (every 30 s): Redis again keeps one subscribed client a host.
+  await until('A\'s members back behind its relay', async () => {
+    const recs = await records(cl);
+    return RELAYED.test(recs.Alice) && RELAYED.test(recs.Bob) && await subscribedClients(cl) === 2;
+  }, 45000, 250);
+  const m = await settle(bob, all);
+  for (const [i, c] of all.entries()) {
+    const seen = between(c, from[i], m);
+    assert.ok(!seen.some((l) => / quit the lobby|unavailable|available again/.test(l)), `${c.name}:\n${seen.join('\n')}`);
+  }
+});

@@ -231,7 +231,7 @@ chatTest('what a member may ask: errors for the rest, and one that misbehaves is
   const ok = await member(h, `${prefix}chan:m`);
   const p = await Peer.connect({ path: relayPath(h) });
   p.send('GET', 'x');
-  assert.match(str((await p.value(0)).message), /only CLIENT ID, INFO, PING and SUBSCRIBE/);
+  assert.match(str((await p.value(0)).message), /only CLIENT ID, CLIENT SETNAME, INFO, PING, SELECT and SUBSCRIBE/);
   p.send('SUBSCRIBE', 'a', 'b', 'c', 'd', 'e');
   assert.match(str((await p.value(1)).message), /one SUBSCRIBE of 1 to 4 channels/);
   p.send('SUBSCRIBE', `${prefix}chan:m`);
