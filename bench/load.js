@@ -348,10 +348,18 @@ function wsdCpuNs() {
   return opt.wsd ? opt.wsds.reduce((a, w) => a + (cpuNs(w) || 0), 0) : null;
 }
 
+/** An --extra process and the processes it runs (an archiver runs its
+ *  relay, src/archive_relay.c): all of them serve the connections. */
+function extraPids(e) {
+  return [e.pid, ...descendants(e.pid)];
+}
+
 /** CPU ns of the --extra processes (redis-server, archivers), by label. */
 function extraCpu() {
   const out = {};
-  for (const e of opt.extras) out[e.label] = (out[e.label] || 0) + (cpuNs(e.pid) || 0);
+  for (const e of opt.extras) {
+    for (const p of extraPids(e)) out[e.label] = (out[e.label] || 0) + (cpuNs(p) || 0);
+  }
   return out;
 }
 
@@ -931,11 +939,13 @@ function memoryNow(pids) {
   // redis-server and the archivers, by label: their PSS and RSS (KiB).
   const extraMem = {};
   for (const e of opt.extras) {
-    const x = rollup(e.pid) || { Pss: null, Rss: null };
-    const o = extraMem[e.label] || (extraMem[e.label] = { Pss: 0, Rss: 0, processes: 0 });
-    o.Pss += x.Pss;
-    o.Rss += x.Rss;
-    o.processes++;
+    for (const p of extraPids(e)) {
+      const x = rollup(p) || { Pss: null, Rss: null };
+      const o = extraMem[e.label] || (extraMem[e.label] = { Pss: 0, Rss: 0, processes: 0 });
+      o.Pss += x.Pss;
+      o.Rss += x.Rss;
+      o.processes++;
+    }
   }
   const warden = wardenPid();
   const w = warden ? rollup(warden) : null;
