@@ -1,6 +1,10 @@
-/* archive_relay: the host's relay of the rooms' announcements, a process
- * that `chat_server --archive` (archive.h) runs beside itself
- * (docs/scale-out.md, "The relay").
+/* archive_relay: the host's relay of the rooms' announcements, a thread
+ * that `chat_server --archive` (archive.h) runs beside its own loop
+ * (docs/scale-out.md, "The relay").  A thread, not a process: it shares
+ * the archiver's pages, so that a host pays a few KiB for it, not a
+ * process's few hundred; it shares nothing else with the archiver's loop
+ * but the configuration and the run directory's descriptor, both read
+ * only.
  *
  * Redis 7.0 gives every client a 16 KiB reply buffer and, while it is
  * written to, a 16 KiB query buffer: a member subscribed on a client of
@@ -25,13 +29,14 @@
  *
  * Redis unreachable: every member is disconnected (a member reconnects
  * as after any outage), newcomers too, and the link is tried again with a
- * backoff of up to ARCHIVE_BACKOFF_MAX_MS.  SIGTERM or SIGINT: it removes
- * its socket and exits 0; it exits too when the archiver dies. */
+ * backoff of up to ARCHIVE_BACKOFF_MAX_MS.  Out of descriptors, it takes
+ * no member for a second.  Stopped, it removes its socket. */
 #ifndef CHAT_ARCHIVE_RELAY_H
 #define CHAT_ARCHIVE_RELAY_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
-#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -47,27 +52,33 @@
 /* The most a member may send before its SUBSCRIBE is read whole. */
 #define RELAY_REQUEST_MAX 4096
 
-/* The relay as the archiver runs it: its process, and when it started. */
+/* The relay as the archiver runs it: its thread, how to stop it, and
+ * when it started.  Zeroed before the first start. */
 struct archive_relay {
-	pid_t pid; /* 0: not running */
+	pthread_t thread;
+	bool running;            /* started, not joined yet */
+	atomic_bool ended;       /* the thread returned */
+	int status;              /* what it returned: 0, or 1 (it could not
+	                            serve) */
+	int stop_fd;             /* an eventfd: written to stop it */
+	const struct chat_config *cfg;
+	const struct redis_url *url;
+	int state_fd;
 	struct timespec started; /* elapsed.h; once ever is true */
 	bool ever;
 };
 
-/* Starts the relay in a child process, serving on RELAY_SOCKET in the
- * directory state_fd with the config's key prefix and url (both kept as
- * they are for the child's life).  0, or -1 with errno (the fork). */
+/* Starts the relay's thread, serving on RELAY_SOCKET in the directory
+ * state_fd with the config's key prefix and url (both kept as they are
+ * while it runs), after raising the soft limit of descriptors to the hard
+ * one.  0, or -1 with errno. */
 int archive_relay_start(struct archive_relay *relay,
                         const struct chat_config *cfg,
                         const struct redis_url *url, int state_fd);
-/* Whether the relay ended (reaped, said on stderr): the caller starts it
- * again. */
+/* Whether the relay ended by itself (joined, said on stderr): the caller
+ * starts it again. */
 bool archive_relay_ended(struct archive_relay *relay);
-/* Stops it (SIGTERM) and waits for it. */
+/* Stops it and waits for it. */
 void archive_relay_stop(struct archive_relay *relay);
-
-/* The relay's own loop, in the child: the exit status. */
-int archive_relay_run(const struct chat_config *cfg,
-                      const struct redis_url *url, int state_fd);
 
 #endif

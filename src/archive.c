@@ -326,7 +326,7 @@ static int start(struct archiver *a)
  * make us fork in a loop). */
 static void keep_relay(struct archiver *a)
 {
-	if ((a->relay.pid > 0 && !archive_relay_ended(&a->relay)) ||
+	if ((a->relay.running && !archive_relay_ended(&a->relay)) ||
 	    (a->relay.ever && elapsed_ms(&a->relay.started) < 1000))
 		return;
 	if (archive_relay_start(&a->relay, a->cfg, &a->url,

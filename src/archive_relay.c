@@ -1,21 +1,21 @@
 #include "archive_relay.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +52,7 @@ struct relay_member {
 
 struct relay {
 	const struct redis_url *url;
-	int epoll_fd, listen_fd, signal_fd, timer_fd, state_fd;
+	int epoll_fd, listen_fd, stop_fd, timer_fd, state_fd;
 	ino_t socket_ino; /* the socket file we made */
 	const char *prefix;      /* REDIS_KEY_PREFIX */
 	struct redis_link *link; /* NULL while Redis is unreachable */
@@ -68,7 +68,7 @@ struct relay {
 	struct relay_channels channels;
 	struct relay_member *members; /* a list, newest first */
 	struct buf message; /* one message's bytes, for every listener */
-	bool down, stop;
+	bool down, stop, accept_paused;
 	long backoff_ms;
 	char err[512];
 };
@@ -497,13 +497,29 @@ static void member_readable(struct relay *r, struct relay_member *m)
 
 /* ---- members: coming and going ---- */
 
+/* Out of descriptors: the socket stays readable, so it is not watched
+ * for a second (the timer), and those waiting meanwhile listen on Redis
+ * clients of their own when their wait for our answer runs out. */
+static void pause_accepting(struct relay *r)
+{
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_DEL, r->listen_fd, NULL) < 0)
+		return;
+	r->accept_paused = true;
+	fprintf(stderr, SAY "out of file descriptors (%s); not taking "
+	        "members for a second\n", strerror(errno));
+	struct itimerspec its = { .it_value = { 1, 0 } };
+	timerfd_settime(r->timer_fd, 0, &its, NULL);
+}
+
 static void accept_members(struct relay *r)
 {
 	for (;;) {
 		int fd = accept4(r->listen_fd, NULL, NULL,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+			pause_accepting(r);
 		if (fd < 0)
-			return; /* EAGAIN, or out of descriptors: later */
+			return;
 		struct relay_member *m = r->link ? calloc(1, sizeof *m) : NULL;
 		if (m)
 			m->parser = redis_parser_open(RELAY_REQUEST_MAX, r->err,
@@ -614,14 +630,25 @@ static void member_event(struct relay *r, struct relay_member *m,
 		member_readable(r, m);
 }
 
+static int watch(struct relay *r, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+	return epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 static void dispatch(struct relay *r, const struct epoll_event *ev)
 {
 	void *tag = ev->data.ptr;
-	if (tag == &r->signal_fd) {
+	if (tag == &r->stop_fd) {
 		r->stop = true;
 	} else if (tag == &r->timer_fd) {
 		uint64_t ticks;
-		if (read(r->timer_fd, &ticks, sizeof ticks) > 0 && !r->link)
+		if (read(r->timer_fd, &ticks, sizeof ticks) <= 0)
+			return;
+		if (r->accept_paused &&
+		    watch(r, r->listen_fd, &r->listen_fd) == 0)
+			r->accept_paused = false;
+		if (!r->link)
 			connect_redis(r);
 	} else if (tag == &r->listen_fd) {
 		accept_members(r);
@@ -634,12 +661,6 @@ static void dispatch(struct relay *r, const struct epoll_event *ev)
 	} else {
 		member_event(r, tag, ev->events);
 	}
-}
-
-static int watch(struct relay *r, int fd, void *tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
-	return epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 /* The socket members connect to, in place of any left by a relay that
@@ -675,18 +696,11 @@ static void unlink_socket(const struct relay *r)
 
 static int open_relay(struct relay *r)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	r->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
 	                             TFD_CLOEXEC);
 	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (r->signal_fd < 0 || r->timer_fd < 0 || r->epoll_fd < 0 ||
-	    watch(r, r->signal_fd, &r->signal_fd) < 0 ||
+	if (r->timer_fd < 0 || r->epoll_fd < 0 ||
+	    watch(r, r->stop_fd, &r->stop_fd) < 0 ||
 	    watch(r, r->timer_fd, &r->timer_fd) < 0)
 		return -1;
 	return listen_members(r);
@@ -703,7 +717,7 @@ static void close_relay(struct relay *r)
 	redis_link_close(r->link);
 	redis_link_close(r->cmd_link);
 	unlink_socket(r);
-	int fds[] = { r->listen_fd, r->signal_fd, r->timer_fd, r->epoll_fd };
+	int fds[] = { r->listen_fd, r->timer_fd, r->epoll_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -711,11 +725,14 @@ static void close_relay(struct relay *r)
 	buf_free(&r->message);
 }
 
-int archive_relay_run(const struct chat_config *cfg,
-                      const struct redis_url *url, int state_fd)
+/* The relay's loop, until stop_fd is readable (the archiver stops it) or
+ * it cannot serve: 0, or 1. */
+static int run(const struct chat_config *cfg, const struct redis_url *url,
+               int state_fd, int stop_fd)
 {
-	struct relay r = { .url = url, .prefix = cfg->redis_key_prefix, .state_fd = state_fd, .listen_fd = -1,
-	                   .signal_fd = -1, .timer_fd = -1, .epoll_fd = -1,
+	struct relay r = { .url = url, .prefix = cfg->redis_key_prefix,
+	                   .state_fd = state_fd, .listen_fd = -1,
+	                   .stop_fd = stop_fd, .timer_fd = -1, .epoll_fd = -1,
 	                   .backoff_ms = ARCHIVE_BACKOFF_MIN_MS };
 	buf_init(&r.info, 0);
 	buf_init(&r.message, 0);
@@ -743,59 +760,72 @@ int archive_relay_run(const struct chat_config *cfg,
 
 /* ---- the archiver's side ---- */
 
-/* In the child: it dies with the archiver, and keeps none of the
- * archiver's descriptors but the directory it serves in. */
-static void become_relay(const struct chat_config *cfg,
-                         const struct redis_url *url, int state_fd,
-                         pid_t archiver)
+static void *relay_thread(void *arg)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != archiver)
-		_exit(1);
-	int keep = dup2(state_fd, 3) == 3 ? 3 : -1;
-	if (keep < 0 || close_range(4, ~0U, 0) < 0)
-		_exit(1);
-	_exit(archive_relay_run(cfg, url, keep));
+	struct archive_relay *relay = arg;
+	relay->status = run(relay->cfg, relay->url, relay->state_fd,
+	                    relay->stop_fd);
+	atomic_store(&relay->ended, true);
+	return NULL;
+}
+
+/* A socket per member of the host: as many descriptors as we may have. */
+static void raise_descriptors(void)
+{
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &lim);
+	}
 }
 
 int archive_relay_start(struct archive_relay *relay,
                         const struct chat_config *cfg,
                         const struct redis_url *url, int state_fd)
 {
-	pid_t archiver = getpid();
-	(void)fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		become_relay(cfg, url, state_fd, archiver);
-	relay->pid = pid;
+	raise_descriptors();
+	relay->cfg = cfg;
+	relay->url = url;
+	relay->state_fd = state_fd;
+	relay->status = 0;
+	atomic_store(&relay->ended, false);
+	relay->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	relay->started = elapsed_start();
 	relay->ever = true;
+	if (relay->stop_fd < 0)
+		return -1;
+	int rc = pthread_create(&relay->thread, NULL, relay_thread, relay);
+	if (rc != 0) {
+		close(relay->stop_fd);
+		errno = rc;
+		return -1;
+	}
+	relay->running = true;
 	return 0;
+}
+
+static void join_relay(struct archive_relay *relay)
+{
+	pthread_join(relay->thread, NULL);
+	close(relay->stop_fd);
+	relay->running = false;
 }
 
 bool archive_relay_ended(struct archive_relay *relay)
 {
-	int status;
-	if (relay->pid <= 0 || waitpid(relay->pid, &status, WNOHANG) !=
-	                       relay->pid)
+	if (!relay->running || !atomic_load(&relay->ended))
 		return false;
-	if (WIFSIGNALED(status))
-		fprintf(stderr, SAY "killed by signal %d; starting it again\n",
-		        WTERMSIG(status));
-	else
-		fprintf(stderr, SAY "exited with status %d; starting it again\n",
-		        WEXITSTATUS(status));
-	relay->pid = 0;
+	join_relay(relay);
+	fprintf(stderr, SAY "ended with status %d; starting it again\n",
+	        relay->status);
 	return true;
 }
 
 void archive_relay_stop(struct archive_relay *relay)
 {
-	if (relay->pid <= 0)
+	if (!relay->running)
 		return;
-	kill(relay->pid, SIGTERM);
-	while (waitpid(relay->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	relay->pid = 0;
+	const uint64_t one = 1;
+	(void)!write(relay->stop_fd, &one, sizeof one);
+	join_relay(relay);
 }

@@ -25,18 +25,42 @@ static long long this_run(const struct redis_alive *a, const char *record)
 	return strtoll(record + n + 1, NULL, 10);
 }
 
+/* The distinct client ids of this run in the records, sorted, into
+ * a->connected (as scratch); how many.  The members behind one relay
+ * share its id: asked once, not once each (CLIENT LIST ID repeats a
+ * client for every time it is named).  Client 0 (redis_room_gone_cmd) is
+ * no client: CLIENT LIST would refuse it. */
+static size_t recorded_ids(struct redis_alive *a, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		long long id = this_run(a, a->clients->element[2 * i + 1]->str);
+		if (id > 0)
+			a->connected[k++] = id;
+	}
+	qsort(a->connected, k, sizeof *a->connected, by_value);
+	size_t distinct = 0;
+	for (size_t i = 0; i < k; i++)
+		if (distinct == 0 || a->connected[distinct - 1] != a->connected[i])
+			a->connected[distinct++] = a->connected[i];
+	return distinct;
+}
+
 /* CLIENT LIST ID <every recorded client>: the ones still connected. */
 static int load_connected(struct redis_room *r, struct redis_alive *a)
 {
 	size_t n = a->clients->elements / 2;
 	if (n == 0)
 		return 0;
-	const char **argv = calloc(n + 3, sizeof *argv);
-	size_t *lens = calloc(n + 3, sizeof *lens);
 	a->connected = calloc(n, sizeof *a->connected);
-	if (!argv || !lens || !a->connected) {
+	size_t k = a->connected ? recorded_ids(a, n) : 0;
+	const char **argv = calloc(k + 3, sizeof *argv);
+	size_t *lens = calloc(k + 3, sizeof *lens);
+	char (*ids)[24] = calloc(k + 1, sizeof *ids);
+	if (!argv || !lens || !ids || !a->connected) {
 		free(argv);
 		free(lens);
+		free(ids);
 		snprintf(r->err, sizeof r->err, "out of memory listing a room");
 		return -1;
 	}
@@ -44,21 +68,18 @@ static int load_connected(struct redis_room *r, struct redis_alive *a)
 	argv[1] = "LIST";
 	argv[2] = "ID";
 	size_t argc = 3;
-	for (size_t i = 0; i < n; i++) {
-		const char *colon = strchr(a->clients->element[2 * i + 1]->str,
-		                           ':');
-		/* Client 0 (redis_room_gone_cmd) is no client: CLIENT LIST
-		 * would refuse it. */
-		if (colon && this_run(a, a->clients->element[2 * i + 1]->str) > 0)
-			argv[argc++] = colon + 1;
+	for (size_t i = 0; i < k; i++) {
+		snprintf(ids[i], sizeof ids[i], "%lld", a->connected[i]);
+		argv[argc++] = ids[i];
 	}
 	for (size_t i = 0; i < argc; i++)
-		lens[i] = strcspn(argv[i], ":."); /* the id, before its host */
+		lens[i] = strlen(argv[i]);
 	redisReply *rep = argc == 3 ? NULL
 	                  : redis_link_command(r->link, (int)argc, argv, lens,
 	                                       r->err, sizeof r->err);
 	free(argv);
 	free(lens);
+	free(ids);
 	if (argc == 3)
 		return 0;
 	if (!rep)
