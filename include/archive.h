@@ -23,10 +23,10 @@
  *     even when nobody else joins or leaves.
  *   - Mirror presence (archive_presence.h): users/ shows every host's
  *     members, as files the PHP pages and `chat_server --reap` read.
- *   - Relay (archive_relay.h): a child process holds one subscribed Redis
- *     client for the host and hands the rooms' announcements to the
- *     members connected to it; started again when it ends, and ending
- *     with the archiver.
+ *   - Relay (archive_relay.h): a thread beside the loop holds one
+ *     subscribed Redis client for the host and hands the rooms'
+ *     announcements to the members connected to it; started again when
+ *     it ends.
  *
  * Redis unreachable: the connection is retried with a backoff of up to
  * ARCHIVE_BACKOFF_MAX_MS, with one line on stderr when the outage begins

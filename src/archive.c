@@ -323,7 +323,7 @@ static int start(struct archiver *a)
 
 /* The relay runs while the archiver does: started again when it ended,
  * a second at most after its last start (one that cannot serve must not
- * make us fork in a loop). */
+ * be started again in a loop). */
 static void keep_relay(struct archiver *a)
 {
 	if ((a->relay.running && !archive_relay_ended(&a->relay)) ||
