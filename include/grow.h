@@ -31,6 +31,15 @@
  * and *cap are then as they were, and v is still the caller's. */
 void *grow(void *v, size_t *cap, size_t n, size_t size);
 
+/* v (cap elements of size bytes, n of them used) made smaller once n
+ * has fallen to a quarter of cap: the capacity halves while n fills a
+ * quarter of it or less, never below GROW_FIRST, and with n 0 the array
+ * is released (NULL, *cap 0).  A list that once held a crowd (a room of
+ * hundreds, gone) would otherwise keep the crowd's pages for the life of
+ * the process.  Returns the array, moved or not; out of memory, v as it
+ * was. */
+void *grow_shrink(void *v, size_t *cap, size_t n, size_t size);
+
 /* Releases v, grown by grow to cap elements of size bytes; NULL is
  * ignored. */
 void grow_free(void *v, size_t cap, size_t size);

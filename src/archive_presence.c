@@ -162,6 +162,7 @@ void archive_mirror_update(struct archive_mirror *m, int users_fd,
 	for (size_t i = m->n; i-- > 0;)
 		if (!listed(live, m->v[i].e.name))
 			drop(m, i, users_fd);
+	m->v = grow_shrink(m->v, &m->cap, m->n, sizeof *m->v);
 	for (size_t i = 0; i < live->n; i++) {
 		const struct presence_entry *e = &live->v[i];
 		struct archive_member *a = find(m, e->name);

@@ -20,6 +20,37 @@ void grow_free(void *v, size_t cap, size_t size)
 		free(v);
 }
 
+/* A new home for cap elements of size bytes: pages of its own when it
+ * is worth it (grow_free tells them apart the same way). */
+static void *allocate(size_t cap, size_t size)
+{
+	if (!paged(cap, size))
+		return malloc(cap * size);
+	size_t bytes = cap * size;
+	return pages_alloc(&bytes);
+}
+
+void *grow_shrink(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n == 0) {
+		grow_free(v, *cap, size);
+		*cap = 0;
+		return NULL;
+	}
+	size_t less = *cap;
+	while (less > GROW_FIRST && n <= less / 4)
+		less /= 2;
+	if (less == *cap)
+		return v;
+	void *smaller = allocate(less, size);
+	if (!smaller)
+		return v;
+	memcpy(smaller, v, n * size);
+	grow_free(v, *cap, size);
+	*cap = less;
+	return smaller;
+}
+
 void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
@@ -33,8 +64,7 @@ void *grow(void *v, size_t *cap, size_t n, size_t size)
 			*cap = more;
 		return bigger;
 	}
-	size_t bytes = more * size;
-	void *bigger = pages_alloc(&bytes);
+	void *bigger = allocate(more, size);
 	if (!bigger)
 		return NULL;
 	if (v)

@@ -78,6 +78,7 @@ static void remove_channel(struct relay_channels *t, struct relay_channel *ch)
 	if (found) {
 		memmove(t->v + i, t->v + i + 1, (t->n - i - 1) * sizeof *t->v);
 		t->n--;
+		t->v = grow_shrink(t->v, &t->cap, t->n, sizeof *t->v);
 	}
 	channel_free(ch);
 }
@@ -109,6 +110,8 @@ enum relay_ask relay_channels_leave(struct relay_channels *t,
 	for (size_t i = 0; i < ch->n; i++)
 		if (ch->members[i] == member) {
 			ch->members[i] = ch->members[--ch->n];
+			ch->members = grow_shrink(ch->members, &ch->cap, ch->n,
+			                          sizeof *ch->members);
 			break;
 		}
 	if (ch->n > 0 || ch->state != RELAY_SUBSCRIBED)

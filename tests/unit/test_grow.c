@@ -1,6 +1,7 @@
 /* grow: the capacity starts at GROW_FIRST and doubles; the elements are
  * kept; a size too large for size_t is refused with the array as it
- * was. */
+ * was.  grow_shrink halves it once a quarter or less is used, and
+ * releases it empty. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -90,6 +91,42 @@ static void test_overflow(void **state)
 	grow_free(v, cap, 1);
 }
 
+/* A crowd of 500 gone down to 50, to 5, to none: the capacity follows
+ * (pages of its own to the heap), the elements are kept, and an array
+ * still more than a quarter full is left as it is. */
+static void test_shrink(void **state)
+{
+	(void)state;
+	struct item { char bytes[100]; } *v = NULL;
+	size_t cap = 0, n = 0;
+	for (int i = 0; i < 500; i++) {
+		v = grow(v, &cap, n, sizeof *v);
+		assert_non_null(v);
+		memset(v[n++].bytes, i, sizeof v->bytes);
+	}
+	assert_int_equal(cap, 512);
+	assert_ptr_equal(grow_shrink(v, &cap, 129, sizeof *v), v);
+	assert_int_equal(cap, 512);
+	n = 50;
+	v = grow_shrink(v, &cap, n, sizeof *v);
+	assert_non_null(v);
+	assert_int_equal(cap, 128); /* 50 fills more than a quarter of it */
+	assert_int_equal((uintptr_t)v % 4096, 0); /* still worth pages */
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i].bytes[99], (char)i);
+	n = 5;
+	v = grow_shrink(v, &cap, n, sizeof *v);
+	assert_int_equal(cap, GROW_FIRST); /* never below */
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i].bytes[0], (char)i);
+	v = grow(v, &cap, n, sizeof *v); /* grows again from there */
+	assert_int_equal(cap, GROW_FIRST);
+	v = grow_shrink(v, &cap, 0, sizeof *v);
+	assert_null(v);
+	assert_int_equal(cap, 0);
+	assert_null(grow_shrink(NULL, &cap, 0, sizeof *v));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +134,7 @@ int main(void)
 		cmocka_unit_test(test_large_in_pages),
 		cmocka_unit_test(test_room_left),
 		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_shrink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
