@@ -159,6 +159,38 @@ static void tune_malloc(void)
 	mallopt(M_TOP_PAD, 0);
 }
 
+/* The archiver and the warden live as long as the host.  glibc keeps, per
+ * thread, up to seven freed blocks of every small size for the thread's
+ * life (its tcache), wherever in the heap they lie: each pins its page,
+ * and splits the free space around it so that trimming cannot hand it
+ * back.  After a room of 500 came and went, the archiver's relay kept
+ * about 100 KiB that way.  The cache is a tunable, read before main: such
+ * a daemon starts itself again once with it off, unless the tunables
+ * already say how large it is.  Not a connection: a second exec at every
+ * join would cost more than the few KiB it gave back. */
+#define TCACHE_TUNABLE "glibc.malloc.tcache_count="
+
+static void without_tcache(int mode, char **argv)
+{
+	const char *now = getenv("GLIBC_TUNABLES");
+	if ((mode != 'a' && mode != 'w') || (now && strstr(now, TCACHE_TUNABLE)))
+		return;
+	char was[1024], value[1024 + sizeof TCACHE_TUNABLE + 2];
+	int n = snprintf(was, sizeof was, "%s", now ? now : "");
+	if (n < 0 || (size_t)n >= sizeof was)
+		return;
+	snprintf(value, sizeof value, "%s%s" TCACHE_TUNABLE "0", was,
+	         *was ? ":" : "");
+	if (setenv("GLIBC_TUNABLES", value, 1) < 0)
+		return;
+	execv("/proc/self/exe", argv);
+	/* No /proc: it runs with the cache, as it was started. */
+	if (now)
+		(void)setenv("GLIBC_TUNABLES", was, 1);
+	else
+		(void)unsetenv("GLIBC_TUNABLES");
+}
+
 /* --mint-token and its options. */
 struct mint {
 	const char *name;
@@ -306,6 +338,7 @@ int main(int argc, char **argv)
 		        "--mint-token\n");
 		return 2;
 	}
+	without_tcache(mode, argv);
 	tune_malloc();
 	tzset();
 	struct chat_config cfg;

@@ -279,6 +279,32 @@ chatTest('lines go to the room log byte for byte, in stream order; bad entries a
   await stopArchiver(b);
 });
 
+/** GLIBC_TUNABLES as process pid was started with. */
+function tunables(pid) {
+  const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const t = env.find((v) => v.startsWith('GLIBC_TUNABLES='));
+  return t === undefined ? undefined : t.slice('GLIBC_TUNABLES='.length);
+}
+
+// The archiver and its relay live as long as the host: glibc's per-thread
+// cache of freed blocks would pin heap pages after every crowd (src/main.c).
+// It starts itself again with the cache off, once; a size the operator
+// gave the cache is kept.
+chatTest('the archiver runs with glibc\'s tcache off, unless the operator sized it', { ownRedis: true }, async (h) => {
+  useRedis(h);
+  await xadd(h, 'lobby', '[10:00:00] first');
+  const a = startArchiver(h);
+  await until('the first line', () => logBytes(h, 'lobby').toString() === '[10:00:00] first\n');
+  assert.equal(tunables(a.pid), 'glibc.malloc.tcache_count=0');
+  await stopArchiver(a);
+  const b = h.spawn(undefined, { args: ['--archive'], label: 'archiver, cache sized',
+    env: { GLIBC_TUNABLES: 'glibc.malloc.tcache_count=3' } });
+  await xadd(h, 'lobby', '[10:00:01] second');
+  await until('the second line', () => logBytes(h, 'lobby').toString().endsWith('[10:00:01] second\n'));
+  assert.equal(tunables(b.pid), 'glibc.malloc.tcache_count=3');
+  await stopArchiver(b);
+});
+
 /** How many times Redis ran cmd since its statistics were reset. */
 async function calls(cmd) {
   const info = (await redis.send('INFO', 'commandstats')).toString();

@@ -77,6 +77,24 @@ chatTest('an idle room costs nothing, the warden included (0 clock ticks in 5 s)
   assert.deepEqual(used, [0, 0, 0]);
 });
 
+/** GLIBC_TUNABLES as process pid was started with. */
+function tunables(pid) {
+  const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const t = env.find((v) => v.startsWith('GLIBC_TUNABLES='));
+  return t === undefined ? undefined : t.slice('GLIBC_TUNABLES='.length);
+}
+
+// The warden lives as long as the host: it runs without glibc's per-thread
+// cache of freed blocks, whose blocks pin heap pages (src/main.c); the
+// members, started once per connection, do not pay a second exec for it.
+chatTest('the warden runs with glibc\'s tcache off, the members as they were started', async (h) => {
+  const { alice } = await aliceAndBob(h);
+  await waitFor('the warden', () => h.wardens().length > 0, WAIT_MS);
+  const [warden] = h.wardens();
+  assert.equal(tunables(warden), 'glibc.malloc.tcache_count=0');
+  assert.equal(tunables(alice.pid), undefined);
+});
+
 chatTest('the warden killed too: the members start another, which reaps', async (h) => {
   const { alice, bob } = await aliceAndBob(h);
   await waitFor('the warden', () => h.wardens().length > 0, WAIT_MS);
