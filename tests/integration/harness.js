@@ -745,6 +745,13 @@ function cpuTicks(pid) {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** GLIBC_TUNABLES as process pid was started with (/proc/PID/environ). */
+function tunables(pid) {
+  const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const t = env.find((v) => v.startsWith('GLIBC_TUNABLES='));
+  return t === undefined ? undefined : t.slice('GLIBC_TUNABLES='.length);
+}
+
 /** wrap for Harness.spawn: runs chat_server under `umask mask` (a string). */
 function umaskWrap(mask) {
   return ['sh', '-c', `umask ${mask} && exec "$0" "$@"`];
@@ -772,6 +779,6 @@ function chatTest(name, opts, fn) {
 module.exports = {
   BIN, SANITIZED, WAIT_MS, TEST_TIMEOUT_MS, BAD_STDERR, PASS_ENV,
   Harness, Client, chatTest, norm, phpString, sleep, until, umaskWrap, cpuTicks,
-  waitForLine,
+  tunables, waitForLine,
   wardensOf, stopWardens,
 };

@@ -17,7 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { before, after } = require('node:test');
-const { chatTest, BAD_STDERR, SANITIZED, WAIT_MS, sleep, until } = require('./harness');
+const { chatTest, BAD_STDERR, SANITIZED, WAIT_MS, sleep, until, tunables } = require('./harness');
 const { freePort } = require('./wsd');
 
 const REDIS_GRACE_S = 16; // REDIS_REAP_GRACE_S in include/redis_room.h
@@ -278,13 +278,6 @@ chatTest('lines go to the room log byte for byte, in stream order; bad entries a
   assert.equal(logBytes(h, 'lobby').toString(), want);
   await stopArchiver(b);
 });
-
-/** GLIBC_TUNABLES as process pid was started with. */
-function tunables(pid) {
-  const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  const t = env.find((v) => v.startsWith('GLIBC_TUNABLES='));
-  return t === undefined ? undefined : t.slice('GLIBC_TUNABLES='.length);
-}
 
 // The archiver and its relay live as long as the host: glibc's per-thread
 // cache of freed blocks would pin heap pages after every crowd (src/main.c).

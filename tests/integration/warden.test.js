@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const WebSocket = require('ws');
-const { chatTest, SANITIZED, WAIT_MS, sleep, cpuTicks } = require('./harness');
+const { chatTest, SANITIZED, WAIT_MS, sleep, cpuTicks, tunables } = require('./harness');
 const { startWebsocketd } = require('./wsd');
 
 const ROOM = 'lobby';
@@ -76,13 +76,6 @@ chatTest('an idle room costs nothing, the warden included (0 clock ticks in 5 s)
   t.diagnostic(`clock ticks in 5 s: Alice ${used[0]}, Bob ${used[1]}, warden ${used[2]}`);
   assert.deepEqual(used, [0, 0, 0]);
 });
-
-/** GLIBC_TUNABLES as process pid was started with. */
-function tunables(pid) {
-  const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  const t = env.find((v) => v.startsWith('GLIBC_TUNABLES='));
-  return t === undefined ? undefined : t.slice('GLIBC_TUNABLES='.length);
-}
 
 // The warden lives as long as the host: it runs without glibc's per-thread
 // cache of freed blocks, whose blocks pin heap pages (src/main.c); the
