@@ -37,10 +37,6 @@
  * machine, into out. */
 void redis_host_id(const char *users_dir, char out[REDIS_HOST_ID_LEN + 1]);
 
-/* The host id at the end of a client record "<run_id>:<id>:<host>", or
- * NULL (a record of a version that wrote none). */
-const char *redis_host_of_record(const char *record);
-
 /* Renews host's score (now + REDIS_HOST_ALIVE_MS), and forgets hosts gone
  * for a day.  0, or -1 with why in err. */
 int redis_host_beat(struct redis_link *link, const char *prefix,

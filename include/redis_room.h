@@ -118,7 +118,8 @@ struct redis_room {
 
 /* A record of clients:<room>: "<run_id>:<client id>:<host id>"; a
  * member that listens through its host's relay (archive_relay.h) has
- * "<run_id>:<the relay's client id>.<conn>:<host id>". */
+ * "<run_id>:<the relay's client id>.<conn>:<host id>" (redis_record.h
+ * reads them). */
 #define REDIS_CLIENT_RECORD_MAX (REDIS_RUN_ID_MAX + 48 + REDIS_CONN_ID_LEN + 1)
 
 /* The command that says a member listening through its host's relay

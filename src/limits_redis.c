@@ -7,6 +7,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis_record.h"
 #include "transport_redis.h"
 
 #define NS_PER_SECOND 1000000000.0
@@ -138,11 +139,12 @@ static uint64_t clock_ns(void)
 static const char *id_of_run(const char *member, const char *run,
                              size_t run_len, size_t *len)
 {
-	if (strncmp(member, run, run_len) != 0)
+	struct redis_record r;
+	if (!redis_record_parse(member, &r) || r.run_len + 1 != run_len ||
+	    strncmp(member, run, run_len) != 0)
 		return NULL;
-	const char *id = member + run_len;
-	*len = strspn(id, "0123456789");
-	return *len && (id[*len] == '\0' || id[*len] == '.') ? id : NULL;
+	*len = r.id_len;
+	return r.id;
 }
 
 /* Whether CLIENT LIST's text lists client id (n digits). */

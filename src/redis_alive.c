@@ -7,6 +7,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis_host.h"
+#include "redis_record.h"
 
 static int by_value(const void *a, const void *b)
 {
@@ -14,15 +15,16 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The client id of a record "<run_id>:<id>" made by this server run, or
- * -1 (another run's: every client of it is gone, alive or not).  Through
- * a relay, "<run_id>:<relay's id>.<conn>": the relay's id. */
-static long long this_run(const struct redis_alive *a, const char *record)
+/* The client id of a record made by this server run, or -1: another
+ * run's (every client of it is gone, alive or not), or not a record.
+ * Through a relay, the relay's id.  *rec: the record's parts. */
+static long long this_run(const struct redis_alive *a, const char *record,
+                          struct redis_record *rec)
 {
-	size_t n = strlen(a->run_id);
-	if (!record || strncmp(record, a->run_id, n) != 0 || record[n] != ':')
+	if (!redis_record_parse(record, rec) ||
+	    !redis_record_of_run(rec, a->run_id))
 		return -1;
-	return strtoll(record + n + 1, NULL, 10);
+	return strtoll(rec->id, NULL, 10);
 }
 
 /* The distinct client ids of this run in the records, sorted, into
@@ -34,7 +36,9 @@ static size_t recorded_ids(struct redis_alive *a, size_t n)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		long long id = this_run(a, a->clients->element[2 * i + 1]->str);
+		struct redis_record rec;
+		long long id = this_run(a, a->clients->element[2 * i + 1]->str,
+		                        &rec);
 		if (id > 0)
 			a->connected[k++] = id;
 	}
@@ -173,18 +177,10 @@ static bool past(const struct redis_alive *a, const char *score)
 	return !score || strtoll(score, NULL, 10) < a->before;
 }
 
-/* Whether a record of this run is a relayed member's: its relay's id
- * followed by ".<conn>". */
-static bool relayed(const struct redis_alive *a, const char *record)
-{
-	const char *id = record + strlen(a->run_id) + 1;
-	return id[strspn(id, "0123456789")] == '.';
-}
-
 bool redis_alive_dead(const struct redis_alive *a, const char *name)
 {
-	const char *record = value_of(a->clients, name);
-	long long id = this_run(a, record);
+	struct redis_record rec;
+	long long id = this_run(a, value_of(a->clients, name), &rec);
 	/* Its process's connection is gone.  A relay that is gone takes its
 	 * members' readers along, not their processes: they listen anew
 	 * within a moment and say so; until then they are judged as the
@@ -193,7 +189,7 @@ bool redis_alive_dead(const struct redis_alive *a, const char *name)
 	 * connected (redis_room_gone_cmd). */
 	if (id >= 0 && !bsearch(&id, a->connected, a->n_connected,
 	                        sizeof *a->connected, by_value) &&
-	    (id == 0 || !relayed(a, record)))
+	    (id == 0 || !rec.relayed))
 		return true;
 	if (!a->scoring)
 		return false;
@@ -202,8 +198,8 @@ bool redis_alive_dead(const struct redis_alive *a, const char *name)
 	 * leaves its members to their own heartbeats; so does one whose word
 	 * ran out before the member's last beat: that member took its name
 	 * again since (its archiver is late, its host is not gone). */
-	const char *host = redis_host_of_record(record);
-	const char *host_score = host ? value_of(a->hosts, host) : NULL;
+	const char *host_score = rec.host ? value_of(a->hosts, rec.host)
+	                                  : NULL;
 	const char *own = value_of(a->scores, name);
 	if (host_score && past(a, host_score) &&
 	    (!own || strtoll(own, NULL, 10) - REDIS_ALIVE_MS <=

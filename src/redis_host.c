@@ -35,17 +35,6 @@ void redis_host_id(const char *users_dir, char out[REDIS_HOST_ID_LEN + 1])
 	snprintf(out, REDIS_HOST_ID_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
-const char *redis_host_of_record(const char *record)
-{
-	const char *first = record ? strchr(record, ':') : NULL;
-	const char *last = first ? strrchr(record, ':') : NULL;
-	if (!last || last == first ||
-	    strlen(last + 1) != REDIS_HOST_ID_LEN ||
-	    last[1 + strspn(last + 1, "0123456789abcdef")] != '\0')
-		return NULL;
-	return last + 1;
-}
-
 /* ARGV: host, alive ms, forget ms. */
 static const char beat_script[] =
 	"local t = redis.call('TIME') "

@@ -7,6 +7,7 @@
 
 #include "redis_alive.h"
 #include "redis_cmd.h"
+#include "redis_record.h"
 
 /* ---- one connection's own entry ---- */
 
@@ -185,30 +186,29 @@ int redis_room_member_alive(struct redis_room *r, const char *name)
 	redisReply *rep = redis_cmd_run(r, &c);
 	if (!rep)
 		return -1;
-	char id[REDIS_CLIENT_RECORD_MAX] = "", run_id[REDIS_RUN_ID_MAX + 1];
-	if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof id)
-		memcpy(id, rep->str, rep->len + 1);
+	char record[REDIS_CLIENT_RECORD_MAX] = "", run_id[REDIS_RUN_ID_MAX + 1];
+	if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof record)
+		memcpy(record, rep->str, rep->len + 1);
 	redis_link_reply_free(r->link, rep);
-	long long started;
-	char *colon = strchr(id, ':');
-	if (!colon)
+	struct redis_record rec;
+	if (!redis_record_parse(record, &rec))
 		return 1; /* nothing recorded: its score says, at the listing */
-	/* Through a relay: client 0 when its socket closed (dead); the
-	 * relay's client else, which, gone, leaves it to its score (the relay
-	 * went, not the member: redis_alive.h). */
-	char *end = colon + 1 + strcspn(colon + 1, ":.");
-	bool relayed = *end == '.';
-	*end = '\0'; /* the client id alone */
+	long long started;
 	if (redis_link_server_run(r->link, run_id, &started, r->err,
 	                          sizeof r->err) < 0)
 		return -1;
-	if (strlen(run_id) != (size_t)(colon - id) ||
-	    strncmp(id, run_id, (size_t)(colon - id)) != 0)
+	if (!redis_record_of_run(&rec, run_id))
 		return 1; /* recorded before a restart: its heartbeat renews it */
-	if (strcmp(colon + 1, "0") == 0)
+	/* Through a relay: client 0 when its socket closed (dead); the
+	 * relay's client else, which, gone, leaves it to its score (the relay
+	 * went, not the member: redis_alive.h). */
+	char id[24];
+	snprintf(id, sizeof id, "%.*s", (int)rec.id_len, rec.id);
+	if (strcmp(id, "0") == 0)
 		return 0;
+	bool relayed = rec.relayed;
 	struct redis_cmd list = { 0 };
-	REDIS_CMD_STRS(&list, "CLIENT", "LIST", "ID", colon + 1);
+	REDIS_CMD_STRS(&list, "CLIENT", "LIST", "ID", id);
 	rep = redis_cmd_run(r, &list);
 	if (!rep)
 		return -1;

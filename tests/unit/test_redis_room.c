@@ -18,6 +18,7 @@
 
 #include "redis_alive.h"
 #include "redis_host.h"
+#include "redis_record.h"
 #include "redis_room.h"
 #include "redis_stream.h"
 #include "support/redis_server.h"
@@ -349,13 +350,6 @@ static void test_host_id(void **state)
 	assert_int_equal(strspn(a, "0123456789abcdef"), REDIS_HOST_ID_LEN);
 	assert_string_equal(a, again);
 	assert_string_not_equal(a, b);
-	assert_string_equal(redis_host_of_record("abc:12:0123456789abcdef"),
-	                    "0123456789abcdef");
-	assert_null(redis_host_of_record("abc:12"));
-	assert_null(redis_host_of_record("abc:12:0123456789abcdeF"));
-	assert_null(redis_host_of_record("abc:12:0123"));
-	assert_null(redis_host_of_record(":0123456789abcdef"));
-	assert_null(redis_host_of_record(NULL));
 }
 
 /* A member of this run whose client is connected: "Name" on host. */
@@ -443,7 +437,10 @@ static void test_host_word(void **state)
 	rep = redis_server_command(r.link, 3, "HGET", "t6:clients:lobby",
 	                           "Lone");
 	assert_int_equal(rep->type, REDIS_REPLY_STRING);
-	assert_string_equal(redis_host_of_record(rep->str), silent);
+	struct redis_record rec;
+	assert_true(redis_record_parse(rep->str, &rec));
+	assert_non_null(rec.host);
+	assert_string_equal(rec.host, silent);
 	redis_link_reply_free(r.link, rep);
 	redis_link_close(r.link);
 }
