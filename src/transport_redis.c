@@ -326,7 +326,10 @@ static int replace_reader(struct redis_tr *r)
  * The old reader goes once the new one listens. */
 static void back_to_relay(struct redis_tr *r)
 {
-	if (r->relayed || !r->relay_url)
+	/* A host without an archiver has no socket: nothing to try (a
+	 * connection's allocations at every beat, for a refusal). */
+	if (r->relayed || !r->relay_url ||
+	    faccessat(r->run_fd, "archive/" RELAY_SOCKET, F_OK, 0) < 0)
 		return;
 	struct redis_link *own = r->reader;
 	char client[sizeof r->client];
