@@ -330,18 +330,20 @@ static int learn_server(struct relay *r)
 	                                       r->err, sizeof r->err) : NULL;
 	bool ok = a && b && a->type == REDIS_REPLY_INTEGER &&
 	          b->type == REDIS_REPLY_STRING;
-	const char *run = ok ? strstr(b->str, "\nrun_id:") : NULL;
-	size_t run_len = run ? strspn(run + 8, "0123456789abcdef") : 0;
-	ok = ok && run_len > 0 && run_len <= REDIS_RUN_ID_MAX;
+	if (a && b && !ok)
+		snprintf(r->err, sizeof r->err, "no CLIENT ID or INFO");
+	/* The run as every reader of INFO takes it (redis_link.h), and a
+	 * server too old refused as the members would refuse it. */
+	long long started;
+	ok = ok && redis_link_learn_run(r->link, b, r->err,
+	                                sizeof r->err) == 0 &&
+	     redis_link_server_run(r->link, r->run_id, &started, r->err,
+	                           sizeof r->err) == 0;
 	if (ok) {
 		r->client_id = a->integer;
-		memcpy(r->run_id, run + 8, run_len);
-		r->run_id[run_len] = '\0';
 		buf_clear(&r->info);
 		ok = buf_append(&r->info, b->str, b->len) == 0;
 	}
-	if (a && b && !ok)
-		snprintf(r->err, sizeof r->err, "no CLIENT ID or INFO");
 	redis_reply_free(a);
 	redis_reply_free(b);
 	return ok ? 0 : -1;
